@@ -1,0 +1,214 @@
+/*
+ * config - the daemon's settings, from the environment (see config.h)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+
+#include "config.h"
+#include "log.h"
+
+#define CONFIG_CONNECT_TIMEOUT_MS	5000
+#define CONFIG_REQUEST_TIMEOUT_MS	1000
+#define CONFIG_RECONNECT_MIN_MS		100
+#define CONFIG_RECONNECT_MAX_MS		30000
+#define CONFIG_IDLE_TIMEOUT_S		60	/* Postfix drops idle ones after 10 s */
+#define CONFIG_MAX_CLIENTS		1000
+
+/* env_int - an integer variable within [lo, hi], or its default */
+static int env_int(const char *name, long def, long lo, long hi, long *out,
+		   char *err, size_t errlen)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (v == NULL || *v == 0) {
+		*out = def;
+		return 0;
+	}
+	n = strtol(v, &end, 10);
+	if (*end != 0 || n < lo || n > hi) {
+		snprintf(err, errlen, "%s='%s': expected a number from %ld to %ld",
+			 name, v, lo, hi);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* env_bool - yes/no, on/off, true/false, 1/0 */
+static int env_bool(const char *name, int def, int *out, char *err, size_t errlen)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == 0) {
+		*out = def;
+		return 0;
+	}
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
+	    !strcasecmp(v, "true") || !strcmp(v, "1")) {
+		*out = 1;
+		return 0;
+	}
+	if (!strcasecmp(v, "no") || !strcasecmp(v, "off") ||
+	    !strcasecmp(v, "false") || !strcmp(v, "0")) {
+		*out = 0;
+		return 0;
+	}
+	snprintf(err, errlen, "%s='%s': expected yes or no", name, v);
+	return -1;
+}
+
+/* is_loopback - 127.0.0.0/8 or ::1 */
+static int is_loopback(const char *addr)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+/* config_from_env - read every setting */
+int config_from_env(struct config *c, char *err, size_t errlen)
+{
+	const char *v, *region;
+	long n;
+	int tls = 0;
+	char herr[256];
+
+	memset(c, 0, sizeof(*c));
+
+	v = getenv("LISTEN_ADDRESS");
+	snprintf(c->listen_addr, sizeof(c->listen_addr), "%s",
+		 v && *v ? v : "127.0.0.1");
+	{
+		struct in_addr a4;
+		struct in6_addr a6;
+
+		if (inet_pton(AF_INET, c->listen_addr, &a4) != 1 &&
+		    inet_pton(AF_INET6, c->listen_addr, &a6) != 1) {
+			snprintf(err, errlen, "LISTEN_ADDRESS='%s': not an IPv4 or IPv6 address",
+				 c->listen_addr);
+			return -1;
+		}
+	}
+	if (env_bool("LISTEN_ALLOW_REMOTE", 0, &c->allow_remote, err, errlen))
+		return -1;
+	if (!is_loopback(c->listen_addr) && !c->allow_remote) {
+		snprintf(err, errlen,
+			 "LISTEN_ADDRESS='%s' is not a loopback address; socketmap has no "
+			 "authentication, so set LISTEN_ALLOW_REMOTE=yes if you really mean it",
+			 c->listen_addr);
+		return -1;
+	}
+	if (env_int("PORT", CONFIG_DEFAULT_PORT, 0, 65535, &n, err, errlen))
+		return -1;
+	c->port = (int)n;
+
+	v = getenv("KEYSPACE_NAME");
+	if (v == NULL || *v == 0) {
+		snprintf(err, errlen, "KEYSPACE_NAME is not set (the keyspace holding the mail tables, e.g. KEYSPACE_NAME=mailion)");
+		return -1;
+	}
+	if (!map_keyspace_valid(v)) {
+		snprintf(err, errlen, "KEYSPACE_NAME='%s': 1 to %d letters, digits or '_'",
+			 v, MAP_KEYSPACE_MAX);
+		return -1;
+	}
+	snprintf(c->keyspace, sizeof(c->keyspace), "%s", v);
+
+	/* Backend: CASSANDRA_HOSTS, or Keyspaces in AWS_REGION. */
+	region = getenv("AWS_REGION");
+	if (region == NULL || *region == 0)
+		region = getenv("AWS_DEFAULT_REGION");
+	v = getenv("CASSANDRA_TLS");
+	if (v && *v) {
+		if (env_bool("CASSANDRA_TLS", 0, &tls, err, errlen))
+			return -1;
+	}
+	v = getenv("CASSANDRA_HOSTS");
+	if (v && *v) {
+		if (cql_parse_hosts(v, CQL_DEFAULT_PORT, &c->cql, herr, sizeof(herr))) {
+			snprintf(err, errlen, "CASSANDRA_HOSTS='%s': %s", v, herr);
+			return -1;
+		}
+	} else if (region && *region) {
+		snprintf(err, errlen,
+			 "AWS_REGION=%s without CASSANDRA_HOSTS means Amazon Keyspaces "
+			 "(TLS and SigV4), which this build does not support yet; "
+			 "set CASSANDRA_HOSTS to a plain CQL endpoint", region);
+		return -1;
+	} else {
+		(void)cql_parse_hosts("127.0.0.1", CQL_DEFAULT_PORT, &c->cql, herr, sizeof(herr));
+	}
+	if (tls) {
+		snprintf(err, errlen, "CASSANDRA_TLS=on: TLS is not supported by this build yet");
+		return -1;
+	}
+	v = getenv("CASSANDRA_AUTH");
+	if (v && *v && strcasecmp(v, "none") != 0) {
+		if (strcasecmp(v, "password") == 0 || strcasecmp(v, "sigv4") == 0)
+			snprintf(err, errlen, "CASSANDRA_AUTH=%s is not supported by this build yet", v);
+		else
+			snprintf(err, errlen, "CASSANDRA_AUTH='%s': expected none, password or sigv4", v);
+		return -1;
+	}
+
+	v = getenv("CONSISTENCY");
+	if (v && *v) {
+		int cl = cql_consistency_parse(v);
+
+		if (cl < 0) {
+			snprintf(err, errlen,
+				 "CONSISTENCY='%s': expected one of ONE, LOCAL_ONE, QUORUM, LOCAL_QUORUM, ...", v);
+			return -1;
+		}
+		c->cql.consistency = (uint16_t)cl;
+	} else {
+		c->cql.consistency = CQL_CONSISTENCY_LOCAL_ONE;
+	}
+	if (env_int("CASSANDRA_PROTOCOL_VERSION", 4, 3, 4, &n, err, errlen))
+		return -1;
+	c->cql.max_version = (uint8_t)n;
+	if (env_int("CASSANDRA_CONNECT_TIMEOUT_MS", CONFIG_CONNECT_TIMEOUT_MS, 10, 600000, &n, err, errlen))
+		return -1;
+	c->cql.connect_timeout_ms = (int)n;
+	if (env_int("CASSANDRA_REQUEST_TIMEOUT_MS", CONFIG_REQUEST_TIMEOUT_MS, 10, 600000, &n, err, errlen))
+		return -1;
+	c->cql.request_timeout_ms = (int)n;
+	if (env_int("CASSANDRA_RECONNECT_MAX_MS", CONFIG_RECONNECT_MAX_MS, 100, 3600000, &n, err, errlen))
+		return -1;
+	c->cql.reconnect_max_ms = (int)n;
+	c->cql.reconnect_min_ms = CONFIG_RECONNECT_MIN_MS;
+
+	if (env_int("CLIENT_IDLE_TIMEOUT", CONFIG_IDLE_TIMEOUT_S, 1, 86400, &n, err, errlen))
+		return -1;
+	c->idle_timeout_ms = (int)n * 1000;
+	if (env_int("MAX_CLIENTS", CONFIG_MAX_CLIENTS, 1, 1000000, &n, err, errlen))
+		return -1;
+	c->max_clients = (unsigned)n;
+
+	v = getenv("LOG_LEVEL");
+	c->log_level = LOG_LEVEL_INFO;
+	if (v && *v && (c->log_level = log_level_parse(v)) < 0) {
+		snprintf(err, errlen, "LOG_LEVEL='%s': expected error, warning, info or debug", v);
+		return -1;
+	}
+	v = getenv("LOG_TARGET");
+	if (v && *v) {
+		if (strcasecmp(v, "syslog") == 0)
+			c->log_syslog = 1;
+		else if (strcasecmp(v, "stderr") != 0) {
+			snprintf(err, errlen, "LOG_TARGET='%s': expected stderr or syslog", v);
+			return -1;
+		}
+	}
+	return 0;
+}

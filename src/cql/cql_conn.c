@@ -1,0 +1,634 @@
+/*
+ * cql_conn - one asynchronous CQL connection on the event loop
+ *
+ * DESCRIPTION
+ *	See cql_conn.h. In-flight requests live in a slot table indexed by
+ *	stream id that grows on demand (most connections never need more
+ *	than a few dozen slots; the protocol allows 32768). Free ids are kept
+ *	on a stack. Requests are also on a FIFO list in send order; since
+ *	every request of a connection has the same timeout, the head of the
+ *	list is always the next to expire, so one timer serves them all.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "../clock.h"
+#include "../log.h"
+#include "cql_conn.h"
+
+#define CQL_CONN_INITIAL_SLOTS	64	/* slot table size at start */
+#define CQL_LABEL_MAX		128	/* "host:port" text */
+#define CQL_HANDSHAKE_STREAM	0	/* stream used before READY */
+
+enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_ORPHAN };
+
+struct slot {
+	uint8_t state;
+	cql_response_fn cb;
+	void *arg;
+	int64_t deadline_ms;
+	int32_t prev, next;		/* FIFO of BUSY slots, -1 ends */
+};
+
+enum conn_state { CONN_CONNECTING, CONN_STARTUP, CONN_READY, CONN_CLOSED };
+
+struct cql_conn {
+	struct event_base *base;
+	struct bufferevent *bev;
+	struct event *timer;
+	enum conn_state state;
+	struct cql_conn_options opts;
+	struct cql_conn_callbacks cbs;
+	void *arg;
+	char label[CQL_LABEL_MAX];
+
+	struct slot *slots;
+	int32_t nslots;
+	int32_t *free_ids;		/* stack of free stream ids */
+	int32_t nfree;
+	int32_t fifo_head, fifo_tail;
+	unsigned busy, orphans;
+
+	int depth;			/* nesting of our own callbacks */
+	int free_pending;		/* cql_conn_free() called inside one */
+};
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_release(struct cql_conn *c);
+
+/* cql_status_name - printable request status */
+const char *cql_status_name(enum cql_status st)
+{
+	switch (st) {
+	case CQL_STATUS_OK: return "ok";
+	case CQL_STATUS_SERVER_ERROR: return "server error";
+	case CQL_STATUS_TIMEOUT: return "request timeout";
+	case CQL_STATUS_CONN_LOST: return "connection lost";
+	case CQL_STATUS_NOT_CONNECTED: return "not connected";
+	case CQL_STATUS_BUSY: return "too many requests in flight";
+	case CQL_STATUS_PROTOCOL: return "protocol error";
+	case CQL_STATUS_NOT_PREPARED: return "statement not prepared";
+	}
+	return "unknown";
+}
+
+/* slots_grow - double the slot table, up to CQL_MAX_STREAMS */
+static int slots_grow(struct cql_conn *c)
+{
+	int32_t n = c->nslots ? c->nslots * 2 : CQL_CONN_INITIAL_SLOTS;
+	struct slot *s;
+	int32_t *f, i;
+
+	if (n > CQL_MAX_STREAMS)
+		n = CQL_MAX_STREAMS;
+	if (n <= c->nslots)
+		return -1;
+	if ((s = realloc(c->slots, (size_t)n * sizeof(*s))) == NULL)
+		return -1;
+	c->slots = s;
+	if ((f = realloc(c->free_ids, (size_t)n * sizeof(*f))) == NULL)
+		return -1;
+	c->free_ids = f;
+	/* Push new ids so that the lowest is popped first. */
+	for (i = n - 1; i >= c->nslots; i--) {
+		memset(&s[i], 0, sizeof(s[i]));
+		s[i].state = SLOT_FREE;
+		f[c->nfree++] = i;
+	}
+	c->nslots = n;
+	return 0;
+}
+
+/* fifo_unlink - take a BUSY slot off the FIFO */
+static void fifo_unlink(struct cql_conn *c, int32_t id)
+{
+	struct slot *s = &c->slots[id];
+
+	if (s->prev >= 0)
+		c->slots[s->prev].next = s->next;
+	else
+		c->fifo_head = s->next;
+	if (s->next >= 0)
+		c->slots[s->next].prev = s->prev;
+	else
+		c->fifo_tail = s->prev;
+	s->prev = s->next = -1;
+}
+
+/* fifo_push - append a slot to the FIFO */
+static void fifo_push(struct cql_conn *c, int32_t id)
+{
+	struct slot *s = &c->slots[id];
+
+	s->next = -1;
+	s->prev = c->fifo_tail;
+	if (c->fifo_tail >= 0)
+		c->slots[c->fifo_tail].next = id;
+	else
+		c->fifo_head = id;
+	c->fifo_tail = id;
+}
+
+/* slot_release - return a stream id to the free stack */
+static void slot_release(struct cql_conn *c, int32_t id)
+{
+	c->slots[id].state = SLOT_FREE;
+	c->slots[id].cb = NULL;
+	c->free_ids[c->nfree++] = id;
+}
+
+/* timer_arm - schedule the timer for the FIFO head */
+static void timer_arm(struct cql_conn *c)
+{
+	int64_t ms;
+	struct timeval tv;
+
+	if (c->fifo_head < 0) {
+		evtimer_del(c->timer);
+		return;
+	}
+	ms = c->slots[c->fifo_head].deadline_ms - clock_now_ms();
+	if (ms < 1)
+		ms = 1;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(c->timer, &tv);
+}
+
+/* deliver - call a request's callback with the conn protected from free */
+static void deliver(struct cql_conn *c, cql_response_fn cb, void *arg,
+		    const struct cql_response *r)
+{
+	c->depth++;
+	cb(r, arg);
+	c->depth--;
+}
+
+/* fail_all - every pending request gets CONN_LOST */
+static void fail_all(struct cql_conn *c)
+{
+	struct cql_response r = { .status = CQL_STATUS_CONN_LOST };
+	int32_t id;
+
+	while ((id = c->fifo_head) >= 0) {
+		struct slot *s = &c->slots[id];
+		cql_response_fn cb = s->cb;
+		void *arg = s->arg;
+
+		fifo_unlink(c, id);
+		slot_release(c, id);
+		c->busy--;
+		deliver(c, cb, arg, &r);
+	}
+}
+
+/* cql_conn_new - start connecting to one address */
+struct cql_conn *cql_conn_new(struct event_base *base,
+			      const struct sockaddr *sa, socklen_t salen,
+			      const char *label,
+			      const struct cql_conn_options *opts,
+			      const struct cql_conn_callbacks *cbs, void *arg)
+{
+	struct cql_conn *c = calloc(1, sizeof(*c));
+	struct timeval tv;
+
+	if (c == NULL)
+		return NULL;
+	c->base = base;
+	c->opts = *opts;
+	if (c->opts.max_body == 0)
+		c->opts.max_body = CQL_CONN_MAX_BODY;
+	c->cbs = *cbs;
+	c->arg = arg;
+	c->fifo_head = c->fifo_tail = -1;
+	snprintf(c->label, sizeof(c->label), "%s", label);
+	c->state = CONN_CONNECTING;
+	if (slots_grow(c) != 0)
+		goto fail;
+	c->timer = evtimer_new(base, conn_timer_cb, c);
+	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (c->timer == NULL || c->bev == NULL)
+		goto fail;
+	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
+	/* The connect timeout covers TCP connect and the handshake. */
+	tv.tv_sec = opts->connect_timeout_ms / 1000;
+	tv.tv_usec = (opts->connect_timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)sa, (int)salen) != 0)
+		goto fail;
+	return c;
+fail:
+	conn_release(c);
+	return NULL;
+}
+
+/* conn_release - free everything */
+static void conn_release(struct cql_conn *c)
+{
+	if (c->bev)
+		bufferevent_free(c->bev);
+	if (c->timer)
+		event_free(c->timer);
+	free(c->slots);
+	free(c->free_ids);
+	free(c);
+}
+
+/* cql_conn_free - release, or defer until our callback returns */
+void cql_conn_free(struct cql_conn *c)
+{
+	if (c == NULL)
+		return;
+	c->cbs.ready = NULL;
+	c->cbs.closed = NULL;
+	if (c->depth > 0) {
+		c->free_pending = 1;
+		return;
+	}
+	if (c->state != CONN_CLOSED) {
+		c->state = CONN_CLOSED;
+		fail_all(c);
+		if (c->depth > 0) {	/* a request callback freed us again */
+			c->free_pending = 1;
+			return;
+		}
+	}
+	conn_release(c);
+}
+
+/* conn_leave - end of an event handler: run a deferred free */
+static int conn_leave(struct cql_conn *c)
+{
+	if (c->depth == 0 && c->free_pending) {
+		c->free_pending = 0;
+		cql_conn_free(c);
+		return 1;
+	}
+	return 0;
+}
+
+/* cql_conn_close - close, fail pending requests, tell the owner */
+void cql_conn_close(struct cql_conn *c, enum cql_close_reason why,
+		    const char *detail)
+{
+	if (c->state == CONN_CLOSED)
+		return;
+	c->state = CONN_CLOSED;
+	if (c->bev) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	evtimer_del(c->timer);
+	c->depth++;
+	fail_all(c);
+	if (c->cbs.closed)
+		c->cbs.closed(c, why, detail, c->arg);
+	c->depth--;
+}
+
+/* write_frame - patch version and stream into a frame and queue it */
+static int write_frame(struct cql_conn *c, struct buf *frame, int16_t stream)
+{
+	if (frame->oom || frame->len < CQL_HEADER_LEN)
+		return -1;
+	frame->data[0] = c->opts.version;
+	frame->data[2] = (uint8_t)((uint16_t)stream >> 8);
+	frame->data[3] = (uint8_t)stream;
+	return bufferevent_write(c->bev, frame->data, frame->len);
+}
+
+/* cql_conn_send - send a request frame under a free stream id */
+int cql_conn_send(struct cql_conn *c, struct buf *frame,
+		  cql_response_fn cb, void *arg, enum cql_status *st)
+{
+	int32_t id;
+	struct slot *s;
+
+	if (c->state != CONN_READY) {
+		*st = CQL_STATUS_NOT_CONNECTED;
+		return -1;
+	}
+	if (c->nfree == 0 && slots_grow(c) != 0) {
+		*st = CQL_STATUS_BUSY;
+		return -1;
+	}
+	id = c->free_ids[--c->nfree];
+	if (write_frame(c, frame, (int16_t)id) != 0) {
+		c->free_ids[c->nfree++] = id;
+		*st = CQL_STATUS_PROTOCOL;
+		return -1;
+	}
+	s = &c->slots[id];
+	s->state = SLOT_BUSY;
+	s->cb = cb;
+	s->arg = arg;
+	s->deadline_ms = clock_now_ms() + c->opts.request_timeout_ms;
+	fifo_push(c, id);
+	c->busy++;
+	if (c->fifo_head == id)
+		timer_arm(c);
+	*st = CQL_STATUS_OK;
+	return 0;
+}
+
+/* conn_timer_cb - expire requests past their deadline */
+static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cql_conn *c = arg;
+	struct cql_response r = { .status = CQL_STATUS_TIMEOUT };
+	int64_t now = clock_now_ms();
+	int32_t id;
+
+	(void)fd;
+	(void)what;
+	c->depth++;
+	while (c->state == CONN_READY && (id = c->fifo_head) >= 0 &&
+	       c->slots[id].deadline_ms <= now) {
+		struct slot *s = &c->slots[id];
+		cql_response_fn cb = s->cb;
+		void *cbarg = s->arg;
+
+		fifo_unlink(c, id);
+		s->state = SLOT_ORPHAN;	/* reserved until the late answer */
+		s->cb = NULL;
+		c->busy--;
+		c->orphans++;
+		deliver(c, cb, cbarg, &r);
+	}
+	if (c->state == CONN_READY) {
+		/*
+		 * A connection whose ids are mostly held by unanswered
+		 * requests is not coming back: replace it.
+		 */
+		if (c->orphans > (unsigned)CQL_MAX_STREAMS / 2)
+			cql_conn_close(c, CQL_CLOSE_PROTOCOL,
+				       "too many unanswered requests");
+		else
+			timer_arm(c);
+	}
+	c->depth--;
+	conn_leave(c);
+}
+
+/* handshake_send - STARTUP on the reserved handshake stream */
+static void handshake_send(struct cql_conn *c)
+{
+	struct buf b;
+
+	buf_init(&b);
+	cql_encode_startup(&b, c->opts.version, CQL_HANDSHAKE_STREAM);
+	if (b.oom || bufferevent_write(c->bev, b.data, b.len) != 0) {
+		buf_free(&b);
+		cql_conn_close(c, CQL_CLOSE_IO, "cannot queue STARTUP");
+		return;
+	}
+	buf_free(&b);
+	c->state = CONN_STARTUP;
+}
+
+/* handshake_answer - handle the answer to STARTUP */
+static void handshake_answer(struct cql_conn *c, const struct cql_header *h,
+			     const uint8_t *body)
+{
+	struct cql_error err;
+	char detail[CQL_ERROR_MSG_MAX + 64];
+
+	switch (h->opcode) {
+	case CQL_OP_READY:
+		c->state = CONN_READY;
+		/* From now on only request timeouts apply, not idle ones. */
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		if (c->cbs.ready)
+			c->cbs.ready(c, c->arg);
+		return;
+	case CQL_OP_AUTHENTICATE:
+		cql_conn_close(c, CQL_CLOSE_AUTH,
+			       "server requires authentication and none is configured");
+		return;
+	case CQL_OP_ERROR:
+		if (cql_error_decode(body, h->length, &err) != 0) {
+			cql_conn_close(c, CQL_CLOSE_PROTOCOL, "malformed ERROR during STARTUP");
+			return;
+		}
+		snprintf(detail, sizeof(detail), "%s: %s",
+			 cql_error_name(err.code), err.message);
+		/*
+		 * A server that does not speak our version answers a protocol
+		 * error, in a frame of a version it does speak.
+		 */
+		if (err.code == CQL_ERR_PROTOCOL &&
+		    (h->version < c->opts.version ||
+		     strstr(err.message, "version") != NULL))
+			cql_conn_close(c, CQL_CLOSE_VERSION, detail);
+		else
+			cql_conn_close(c, CQL_CLOSE_HANDSHAKE, detail);
+		return;
+	default:
+		snprintf(detail, sizeof(detail), "unexpected %s during STARTUP",
+			 cql_opcode_name(h->opcode));
+		cql_conn_close(c, CQL_CLOSE_PROTOCOL, detail);
+		return;
+	}
+}
+
+/* dispatch - hand one complete frame to its request */
+static void dispatch(struct cql_conn *c, const struct cql_header *h,
+		     const uint8_t *body)
+{
+	struct cql_response r;
+	struct cql_error err;
+	struct slot *s;
+	cql_response_fn cb;
+	void *arg;
+	int32_t id = h->stream;
+
+	if (c->state == CONN_STARTUP) {
+		if (h->stream != CQL_HANDSHAKE_STREAM) {
+			cql_conn_close(c, CQL_CLOSE_PROTOCOL, "answer on an unknown stream during STARTUP");
+			return;
+		}
+		handshake_answer(c, h, body);
+		return;
+	}
+	if (id < 0) {			/* server-pushed EVENT: not registered for */
+		return;
+	}
+	if (id >= c->nslots || c->slots[id].state == SLOT_FREE) {
+		cql_conn_close(c, CQL_CLOSE_PROTOCOL, "answer for a stream not in use");
+		return;
+	}
+	s = &c->slots[id];
+	if (s->state == SLOT_ORPHAN) {	/* late answer to a timed-out request */
+		c->orphans--;
+		slot_release(c, id);
+		return;
+	}
+	cb = s->cb;
+	arg = s->arg;
+	fifo_unlink(c, id);
+	slot_release(c, id);
+	c->busy--;
+	memset(&r, 0, sizeof(r));
+	r.version = h->version;
+	r.opcode = h->opcode;
+	r.body = body;
+	r.len = h->length;
+	if (h->opcode == CQL_OP_ERROR) {
+		if (cql_error_decode(body, h->length, &err) != 0) {
+			r.status = CQL_STATUS_PROTOCOL;
+		} else {
+			r.status = CQL_STATUS_SERVER_ERROR;
+			r.err = &err;
+		}
+	} else {
+		r.status = CQL_STATUS_OK;
+	}
+	deliver(c, cb, arg, &r);
+	if (c->state == CONN_READY)
+		timer_arm(c);
+}
+
+/* conn_read_cb - decode every complete frame in the input */
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct cql_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t hdr[CQL_HEADER_LEN];
+	struct cql_header h;
+	const char *why;
+	char detail[96];
+	uint8_t *frame;
+
+	c->depth++;
+	while (c->state == CONN_STARTUP || c->state == CONN_READY) {
+		size_t avail = evbuffer_get_length(in);
+
+		if (avail < CQL_HEADER_LEN)
+			break;
+		evbuffer_copyout(in, hdr, sizeof(hdr));
+		if (cql_header_decode(hdr, sizeof(hdr), c->opts.max_body, &h, &why)
+		    != CQL_DECODE_COMPLETE) {
+			cql_conn_close(c, CQL_CLOSE_PROTOCOL, why);
+			break;
+		}
+		if (!h.response) {
+			cql_conn_close(c, CQL_CLOSE_PROTOCOL, "request frame from the server");
+			break;
+		}
+		if (h.flags & CQL_FLAG_COMPRESSION) {
+			cql_conn_close(c, CQL_CLOSE_PROTOCOL, "compressed frame (never asked for)");
+			break;
+		}
+		if (avail < CQL_HEADER_LEN + (size_t)h.length)
+			break;
+		frame = evbuffer_pullup(in, (ev_ssize_t)(CQL_HEADER_LEN + h.length));
+		if (frame == NULL) {
+			cql_conn_close(c, CQL_CLOSE_IO, "out of memory");
+			break;
+		}
+		if (h.flags & (CQL_FLAG_TRACING | CQL_FLAG_WARNING |
+			       CQL_FLAG_CUSTOM_PAYLOAD)) {
+			/*
+			 * Tracing id, warnings and custom payload precede the
+			 * body; we never ask for them, but warnings may come.
+			 */
+			struct cql_rd rd;
+			size_t skip;
+
+			cql_rd_init(&rd, frame + CQL_HEADER_LEN, h.length);
+			if (h.flags & CQL_FLAG_TRACING)
+				(void)cql_rd_raw(&rd, 16);
+			if (h.flags & CQL_FLAG_WARNING)
+				cql_rd_skip_string_list(&rd);
+			if (h.flags & CQL_FLAG_CUSTOM_PAYLOAD) {
+				uint16_t i, n = cql_rd_short(&rd);
+				int32_t bl;
+
+				for (i = 0; i < n && !rd.err; i++) {
+					(void)cql_rd_string(&rd, &skip);
+					(void)cql_rd_bytes(&rd, &bl);
+				}
+			}
+			if (rd.err) {
+				cql_conn_close(c, CQL_CLOSE_PROTOCOL, "malformed frame prefix");
+				break;
+			}
+			skip = rd.off;
+			h.length -= (uint32_t)skip;
+			dispatch(c, &h, frame + CQL_HEADER_LEN + skip);
+			h.length += (uint32_t)skip;
+		} else {
+			dispatch(c, &h, frame + CQL_HEADER_LEN);
+		}
+		if (c->state == CONN_CLOSED || c->free_pending)
+			break;
+		evbuffer_drain(in, CQL_HEADER_LEN + h.length);
+	}
+	(void)detail;
+	c->depth--;
+	conn_leave(c);
+}
+
+/* conn_event_cb - connected, EOF, error or timeout */
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct cql_conn *c = arg;
+	char detail[160];
+
+	(void)bev;
+	c->depth++;
+	if (what & BEV_EVENT_CONNECTED) {
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+		handshake_send(c);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		cql_conn_close(c, c->state == CONN_CONNECTING ?
+			       CQL_CLOSE_CONNECT_FAILED : CQL_CLOSE_HANDSHAKE,
+			       c->state == CONN_CONNECTING ? "connect timeout"
+							   : "handshake timeout");
+	} else if (what & BEV_EVENT_EOF) {
+		cql_conn_close(c, c->state == CONN_CONNECTING ?
+			       CQL_CLOSE_CONNECT_FAILED : CQL_CLOSE_EOF,
+			       "connection closed by server");
+	} else if (what & BEV_EVENT_ERROR) {
+		int e = EVUTIL_SOCKET_ERROR();
+
+		snprintf(detail, sizeof(detail), "%s",
+			 evutil_socket_error_to_string(e));
+		cql_conn_close(c, c->state == CONN_CONNECTING ?
+			       CQL_CLOSE_CONNECT_FAILED : CQL_CLOSE_IO, detail);
+	}
+	c->depth--;
+	conn_leave(c);
+}
+
+/* cql_conn_is_ready - handshake done and not closed */
+int cql_conn_is_ready(const struct cql_conn *c)
+{
+	return c->state == CONN_READY;
+}
+
+/* cql_conn_version - protocol version in use */
+uint8_t cql_conn_version(const struct cql_conn *c)
+{
+	return c->opts.version;
+}
+
+/* cql_conn_in_flight - requests awaiting an answer */
+unsigned cql_conn_in_flight(const struct cql_conn *c)
+{
+	return c->busy;
+}
+
+/* cql_conn_label - "host:port" for log lines */
+const char *cql_conn_label(const struct cql_conn *c)
+{
+	return c->label;
+}

@@ -1,0 +1,99 @@
+/*
+ * cql_session - the CQL client the rest of the daemon talks to
+ *
+ * SYNOPSIS
+ *	#include "cql/cql_session.h"
+ *
+ * DESCRIPTION
+ *	A session owns the connection(s) to the cluster, keeps them up
+ *	(reconnecting with exponential backoff and jitter, falling back from
+ *	protocol v4 to v3 when the server asks), and prepares every
+ *	registered statement on each new connection. Callers register
+ *	statements once and execute them with bound values; the answer comes
+ *	back as a struct cql_result whose status keeps the error typed.
+ *
+ *	It knows nothing of Postfix. Names are resolved with evdns, never with
+ *	a blocking resolver call on the loop.
+ */
+#ifndef PAC_CQL_SESSION_H
+#define PAC_CQL_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cql_conn.h"
+#include "cql_proto.h"
+
+struct event_base;
+struct evdns_base;
+struct cql_session;
+struct cql_stmt;
+
+#define CQL_MAX_HOSTS		32	/* entries in CASSANDRA_HOSTS */
+#define CQL_HOST_MAX		256	/* bytes in a host name */
+#define CQL_DEFAULT_PORT	9042
+
+struct cql_host_spec {
+	char host[CQL_HOST_MAX];
+	uint16_t port;
+};
+
+struct cql_session_config {
+	struct cql_host_spec hosts[CQL_MAX_HOSTS];
+	size_t nhosts;
+	uint16_t consistency;
+	uint8_t max_version;		/* 4, or 3 to never try v4 */
+	int connect_timeout_ms;
+	int request_timeout_ms;
+	int reconnect_min_ms;
+	int reconnect_max_ms;
+};
+
+/*
+ * cql_parse_hosts - "h1[:port],[v6addr]:port,..." into cfg->hosts.
+ * Returns 0, or -1 with a message in err.
+ */
+int cql_parse_hosts(const char *list, uint16_t default_port,
+		    struct cql_session_config *cfg, char *err, size_t errlen);
+
+struct cql_result {
+	enum cql_status status;
+	const struct cql_error *err;	/* SERVER_ERROR, NOT_PREPARED */
+	int has_rows;
+	struct cql_rows rows;		/* valid during the callback */
+	const char *host;		/* which host answered, for logs */
+};
+
+typedef void (*cql_result_fn)(const struct cql_result *res, void *arg);
+
+enum cql_stmt_state {
+	CQL_STMT_NEW,		/* never prepared on a live connection */
+	CQL_STMT_READY,		/* prepared: can be executed */
+	CQL_STMT_FAILED,	/* the server refused it: see the error */
+};
+
+struct cql_session *cql_session_new(struct event_base *base,
+				    struct evdns_base *dns,
+				    const struct cql_session_config *cfg);
+void cql_session_start(struct cql_session *s);
+void cql_session_free(struct cql_session *s);
+
+/* cql_session_add - register a statement; prepared on every connection */
+struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql);
+enum cql_stmt_state cql_stmt_state(const struct cql_stmt *st,
+				   const struct cql_error **err);
+
+/*
+ * cql_session_execute - run a prepared statement with bound values. 0: cb
+ * will be called exactly once, later. -1: nothing sent, *why says why, cb
+ * is not called.
+ */
+int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
+			const struct cql_value *vals, size_t nvals,
+			cql_result_fn cb, void *arg, enum cql_status *why);
+
+int cql_session_is_ready(const struct cql_session *s);
+/* cql_session_state - one line describing the backend, for status/logs */
+const char *cql_session_state(const struct cql_session *s);
+
+#endif

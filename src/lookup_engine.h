@@ -1,0 +1,69 @@
+/*
+ * lookup_engine - the one place that decides OK, NOTFOUND, TEMP or PERM
+ *
+ * SYNOPSIS
+ *	#include "lookup_engine.h"
+ *
+ * DESCRIPTION
+ *	The engine takes a socketmap request payload ("name key"), finds the
+ *	map, checks and folds the key, asks the CQL session, and turns the
+ *	outcome into a reply by the rule that protects mail:
+ *
+ *	  row found, active absent or true, value non-empty   OK <value>
+ *	  no row, active false/null, value null/empty         NOTFOUND
+ *	  key that cannot exist (empty, bad UTF-8, too long)  NOTFOUND
+ *	  any backend trouble, including "not connected yet"  TEMP <reason>
+ *	  unknown map, reply too long, query refused by the   PERM <reason>
+ *	  server (missing table or column)
+ *
+ *	NOTFOUND is only ever the answer of a database that was asked and
+ *	answered. No other module invents a socketmap reply.
+ */
+#ifndef PAC_LOOKUP_ENGINE_H
+#define PAC_LOOKUP_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "socketmap.h"
+
+struct map_registry;
+struct cql_session;
+struct cql_rows;
+struct lookup_engine;
+struct lookup;
+
+typedef void (*lookup_reply_fn)(void *arg, enum socketmap_status st,
+				const char *data, size_t len);
+
+struct lookup_stats {
+	uint64_t requests;
+	uint64_t by_status[4];		/* indexed by enum socketmap_status */
+};
+
+struct lookup_engine *lookup_engine_new(struct map_registry *reg,
+					struct cql_session *cql);
+void lookup_engine_free(struct lookup_engine *e);
+const struct lookup_stats *lookup_engine_stats(const struct lookup_engine *e);
+
+/*
+ * lookup_start - answer one request. The reply callback is called exactly
+ * once, possibly before lookup_start returns (then NULL is returned), or
+ * later (a handle is returned, valid until the callback or cancel).
+ */
+struct lookup *lookup_start(struct lookup_engine *e, const char *req,
+			    size_t len, lookup_reply_fn cb, void *arg);
+/* lookup_cancel - the client went away: never call its callback */
+void lookup_cancel(struct lookup *lk);
+
+/*
+ * lookup_format_rows - the reply data for a Rows result: each value (the
+ * first column; each element when it is a list or set) of each row whose
+ * "active" column, if selected, is true, through result_format, joined
+ * with ", ". Returns 1 if anything was found, 0 if not, -1 if a value
+ * could not be decoded.
+ */
+int lookup_format_rows(struct cql_rows *rows, const char *fmt, struct buf *out);
+
+#endif

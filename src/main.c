@@ -1,0 +1,261 @@
+/*
+ * postfix-aws-cassandra - Postfix socketmap daemon backed by Cassandra
+ *
+ * SYNOPSIS
+ *	postfix-aws-cassandra [--foreground] [--port-file PATH]
+ *	postfix-aws-cassandra --version | --help
+ *
+ * DESCRIPTION
+ *	Reads its settings from the environment (config.h), listens for
+ *	Postfix socketmap lookups on 127.0.0.1:PORT and answers them from
+ *	Cassandra or Amazon Keyspaces. It always runs in the foreground
+ *	(systemd supervises it); --foreground is accepted for clarity.
+ *
+ *	The daemon starts and serves whether or not the database is
+ *	reachable: until it is, lookups answer TEMP and Postfix defers.
+ *
+ * DIAGNOSTICS
+ *	Exit 0 after SIGTERM/SIGINT, 1 on a runtime failure at startup
+ *	(cannot listen), 2 on a usage or configuration error; the message
+ *	names the bad option or variable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "clock.h"
+#include "config.h"
+#include "cql/cql_session.h"
+#include "log.h"
+#include "lookup_engine.h"
+#include "map_registry.h"
+#include "sm_server.h"
+
+#ifndef PAC_VERSION
+#define PAC_VERSION "unknown"
+#endif
+
+#define PROGNAME		"postfix-aws-cassandra"
+#define DRAIN_MAX_MS		5000	/* answer in-flight lookups on TERM */
+#define DRAIN_POLL_MS		20
+#define SM_MAX_PIPELINE		64	/* requests in flight per client */
+
+struct daemon {
+	struct event_base *base;
+	struct sm_server *srv;
+	int64_t drain_deadline;
+	struct event *drain_timer;
+};
+
+/* usage - print the synopsis */
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: %s [--foreground] [--port-file PATH]\n"
+		"       %s --version | --help\n"
+		"\n"
+		"Answers Postfix socketmap lookups from Cassandra / Amazon Keyspaces.\n"
+		"Settings come from the environment (see postfix-aws-cassandra(8)):\n"
+		"  KEYSPACE_NAME (required), PORT (9999), LISTEN_ADDRESS (127.0.0.1),\n"
+		"  CASSANDRA_HOSTS (127.0.0.1:9042), CONSISTENCY (LOCAL_ONE),\n"
+		"  CASSANDRA_CONNECT_TIMEOUT_MS (5000), CASSANDRA_REQUEST_TIMEOUT_MS (1000),\n"
+		"  CLIENT_IDLE_TIMEOUT (60 s), MAX_CLIENTS (1000), LOG_LEVEL (info),\n"
+		"  LOG_TARGET (stderr).\n", PROGNAME, PROGNAME);
+}
+
+/* write_port_file - the bound port, atomically, for tests using PORT=0 */
+static int write_port_file(const char *path, int port)
+{
+	char tmp[4096];
+	FILE *fp;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -1;
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return -1;
+	fprintf(fp, "%d\n", port);
+	if (fclose(fp) != 0 || rename(tmp, path) != 0)
+		return -1;
+	return 0;
+}
+
+/* drain_cb - exit once in-flight lookups are answered, or at the deadline */
+static void drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (sm_server_in_flight(d->srv) == 0 || clock_now_ms() >= d->drain_deadline) {
+		if (sm_server_in_flight(d->srv))
+			msg_warn("exiting with %u lookups unanswered",
+				 sm_server_in_flight(d->srv));
+		event_base_loopexit(d->base, NULL);
+	}
+}
+
+/* term_cb - stop accepting, answer what is in flight, exit 0 */
+static void term_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { 0, DRAIN_POLL_MS * 1000 };
+
+	(void)what;
+	if (d->drain_timer) {		/* second signal: go now */
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	msg_info("signal %d: stopping", (int)sig);
+	sm_server_stop_listening(d->srv);
+	d->drain_deadline = clock_now_ms() + DRAIN_MAX_MS;
+	d->drain_timer = event_new(d->base, -1, EV_PERSIST, drain_cb, d);
+	if (d->drain_timer == NULL) {
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	evtimer_add(d->drain_timer, &tv);
+	drain_cb(-1, 0, d);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct map_registry reg;
+	struct daemon d;
+	struct evdns_base *dns;
+	struct cql_session *cql;
+	struct lookup_engine *engine;
+	struct sm_server_config scfg;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	struct event *sig_term, *sig_int;
+	const char *port_file = NULL;
+	char err[CONFIG_ERR_MAX];
+	size_t i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[a], "--version") || !strcmp(argv[a], "-V")) {
+			printf("%s %s\n", PROGNAME, PAC_VERSION);
+			return 0;
+		} else if (!strcmp(argv[a], "--foreground") || !strcmp(argv[a], "-f")) {
+			continue;
+		} else if (!strcmp(argv[a], "--port-file") && a + 1 < argc) {
+			port_file = argv[++a];
+		} else {
+			fprintf(stderr, "%s: unknown or incomplete option '%s'\n", PROGNAME, argv[a]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (config_from_env(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: configuration error: %s\n", PROGNAME, err);
+		return 2;
+	}
+	log_init(PROGNAME, cfg.log_syslog);
+	log_set_level((enum log_level)cfg.log_level);
+	if (map_registry_defaults(&reg, cfg.keyspace, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: configuration error: %s\n", PROGNAME, err);
+		return 2;
+	}
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&d, 0, sizeof(d));
+	if ((d.base = event_base_new()) == NULL) {
+		msg_error("cannot create the event loop");
+		return 1;
+	}
+	/* evdns reads resolv.conf; without one it still resolves /etc/hosts names. */
+	dns = evdns_base_new(d.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+			     EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (dns == NULL)
+		dns = evdns_base_new(d.base, 0);
+	if (dns == NULL) {
+		msg_error("cannot create the DNS resolver");
+		return 1;
+	}
+	if ((cql = cql_session_new(d.base, dns, &cfg.cql)) == NULL) {
+		msg_error("out of memory");
+		return 1;
+	}
+	for (i = 0; i < reg.n; i++) {
+		if ((reg.maps[i].stmt = cql_session_add(cql, reg.maps[i].query)) == NULL) {
+			msg_error("out of memory");
+			return 1;
+		}
+	}
+	if ((engine = lookup_engine_new(&reg, cql)) == NULL) {
+		msg_error("out of memory");
+		return 1;
+	}
+	scfg.idle_timeout_ms = cfg.idle_timeout_ms;
+	scfg.max_clients = cfg.max_clients;
+	scfg.max_pipeline = SM_MAX_PIPELINE;
+	if ((d.srv = sm_server_new(d.base, engine, &scfg)) == NULL) {
+		msg_error("out of memory");
+		return 1;
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (strchr(cfg.listen_addr, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)cfg.port);
+		inet_pton(AF_INET6, cfg.listen_addr, &s6->sin6_addr);
+		sslen = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)cfg.port);
+		inet_pton(AF_INET, cfg.listen_addr, &s4->sin_addr);
+		sslen = sizeof(*s4);
+	}
+	if (sm_server_listen(d.srv, (struct sockaddr *)&ss, sslen, err, sizeof(err)) != 0) {
+		msg_error("cannot listen on %s port %d: %s", cfg.listen_addr, cfg.port, err);
+		return 1;
+	}
+	if (port_file && write_port_file(port_file, sm_server_port(d.srv)) != 0) {
+		msg_error("cannot write %s: %s", port_file, strerror(errno));
+		return 1;
+	}
+	sig_term = evsignal_new(d.base, SIGTERM, term_cb, &d);
+	sig_int = evsignal_new(d.base, SIGINT, term_cb, &d);
+	if (!sig_term || !sig_int || evsignal_add(sig_term, NULL) || evsignal_add(sig_int, NULL)) {
+		msg_error("cannot install signal handlers");
+		return 1;
+	}
+	msg_info("version %s listening on %s port %d; keyspace %s; cassandra %s:%u%s",
+		 PAC_VERSION, cfg.listen_addr, sm_server_port(d.srv), cfg.keyspace,
+		 cfg.cql.hosts[0].host, (unsigned)cfg.cql.hosts[0].port,
+		 cfg.cql.nhosts > 1 ? " (and others)" : "");
+	cql_session_start(cql);
+
+	event_base_dispatch(d.base);
+
+	msg_info("stopped");
+	sm_server_free(d.srv);
+	lookup_engine_free(engine);
+	cql_session_free(cql);
+	if (d.drain_timer)
+		event_free(d.drain_timer);
+	event_free(sig_term);
+	event_free(sig_int);
+	evdns_base_free(dns, 0);
+	event_base_free(d.base);
+	return 0;
+}

@@ -1,0 +1,86 @@
+/*
+ * map_registry - socketmap names and the queries behind them (see .h)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "map_registry.h"
+#include "result_format.h"
+
+static const struct {
+	const char *name;
+	const char *columns;
+	const char *table;
+	const char *key;
+	const char *format;
+} map_defaults[] = {
+	{"domains", "domain, active", "domains", "domain", "%s"},
+	{"relay_domains", "domain, active", "relay_domains", "domain", "%s"},
+	{"users", "email, active", "users", "email", "%d/%u/"},
+	{"virtual_aliases", "destination", "virtual_aliases", "alias", "%s"},
+	{"transport_maps", "transport", "transport_maps", "address", "%s"},
+	{"access_maps", "action", "access_maps", "sender", "%s"},
+};
+
+/* map_keyspace_valid - letters, digits and '_', 1 to 48 of them */
+int map_keyspace_valid(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > MAP_KEYSPACE_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* map_registry_defaults - the seed schema's maps */
+int map_registry_defaults(struct map_registry *reg, const char *ks,
+			  char *err, size_t errlen)
+{
+	size_t i;
+	int quoted = 0;
+	const char *p;
+
+	if (!map_keyspace_valid(ks)) {
+		snprintf(err, errlen, "keyspace name '%s' is not 1 to %d letters, digits or '_'",
+			 ks, MAP_KEYSPACE_MAX);
+		return -1;
+	}
+	/* Unquoted CQL names are folded to lower case; keep the user's case. */
+	for (p = ks; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			quoted = 1;
+	memset(reg, 0, sizeof(*reg));
+	for (i = 0; i < sizeof(map_defaults) / sizeof(map_defaults[0]); i++) {
+		struct map_def *m = &reg->maps[reg->n++];
+
+		snprintf(m->name, sizeof(m->name), "%s", map_defaults[i].name);
+		snprintf(m->query, sizeof(m->query),
+			 quoted ? "SELECT %s FROM \"%s\".%s WHERE %s = ?"
+				: "SELECT %s FROM %s.%s WHERE %s = ?",
+			 map_defaults[i].columns, ks, map_defaults[i].table,
+			 map_defaults[i].key);
+		snprintf(m->result_format, sizeof(m->result_format), "%s",
+			 map_defaults[i].format);
+	}
+	return 0;
+}
+
+/* map_registry_find - look a map up by name (exact, case-sensitive) */
+struct map_def *map_registry_find(struct map_registry *reg, const char *name,
+				  size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < reg->n; i++)
+		if (strlen(reg->maps[i].name) == len &&
+		    memcmp(reg->maps[i].name, name, len) == 0)
+			return &reg->maps[i];
+	return NULL;
+}

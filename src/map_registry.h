@@ -1,0 +1,59 @@
+/*
+ * map_registry - socketmap names and the queries behind them
+ *
+ * SYNOPSIS
+ *	#include "map_registry.h"
+ *
+ * DESCRIPTION
+ *	A map is what Postfix names in socketmap:inet:host:port:NAME. Each
+ *	has a CQL SELECT with one bind marker for the key, whose first
+ *	column is the value (a column named "active", if selected, gates the
+ *	row), and a result_format applied to each value.
+ *
+ *	The defaults serve the seed schema with no configuration at all:
+ *
+ *	  domains         SELECT domain, active FROM ks.domains WHERE domain = ?        %s
+ *	  relay_domains   SELECT domain, active FROM ks.relay_domains WHERE domain = ?  %s
+ *	  users           SELECT email, active FROM ks.users WHERE email = ?            %d/%u/
+ *	  virtual_aliases SELECT destination FROM ks.virtual_aliases WHERE alias = ?    %s
+ *	  transport_maps  SELECT transport FROM ks.transport_maps WHERE address = ?     %s
+ *	  access_maps     SELECT action FROM ks.access_maps WHERE sender = ?            %s
+ */
+#ifndef PAC_MAP_REGISTRY_H
+#define PAC_MAP_REGISTRY_H
+
+#include <stddef.h>
+
+#include "socketmap.h"
+
+#define MAP_MAX			32	/* maps in one registry */
+#define MAP_QUERY_MAX		1024	/* bytes in a map's CQL */
+#define MAP_FORMAT_MAX		256	/* bytes in a result_format */
+#define MAP_KEYSPACE_MAX	48	/* Cassandra's limit on keyspace names */
+
+struct cql_stmt;
+
+struct map_def {
+	char name[SOCKETMAP_NAME_MAX + 1];
+	char query[MAP_QUERY_MAX];
+	char result_format[MAP_FORMAT_MAX];
+	struct cql_stmt *stmt;		/* set when registered with the session */
+};
+
+struct map_registry {
+	struct map_def maps[MAP_MAX];
+	size_t n;
+};
+
+/* map_keyspace_valid - 1 if name is a keyspace name we can put in CQL */
+int map_keyspace_valid(const char *name);
+
+/* map_registry_defaults - the six seed maps in keyspace ks; -1 on error */
+int map_registry_defaults(struct map_registry *reg, const char *ks,
+			  char *err, size_t errlen);
+
+/* map_registry_find - the map of that name, or NULL */
+struct map_def *map_registry_find(struct map_registry *reg, const char *name,
+				  size_t len);
+
+#endif

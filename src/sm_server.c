@@ -1,0 +1,373 @@
+/*
+ * sm_server - the socketmap listener and its client connections
+ *
+ * DESCRIPTION
+ *	See sm_server.h. Each client has a FIFO of requests; a request's
+ *	reply is written when it and every request before it are answered.
+ *	While a client has sm_server_config.max_pipeline requests waiting,
+ *	we stop reading from it (backpressure instead of unbounded memory).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "log.h"
+#include "lookup_engine.h"
+#include "netstring.h"
+#include "sm_server.h"
+#include "socketmap.h"
+
+#define SM_MAX_LISTENERS	8	/* addresses listened on */
+#define SM_PEER_MAX		64	/* "addr:port" text */
+#define SM_LOG_INTERVAL_MS	10000	/* repeated client-limit lines */
+
+struct pending {
+	struct pending *next;
+	struct client *cl;
+	struct lookup *lk;		/* while the engine works on it */
+	int done;
+	struct buf reply;
+};
+
+struct client {
+	struct client *prev, *next;
+	struct sm_server *srv;
+	struct bufferevent *bev;
+	struct pending *head, *tail;
+	unsigned npending;
+	int closing;			/* close once replies are written */
+	char peer[SM_PEER_MAX];
+};
+
+struct sm_server {
+	struct event_base *base;
+	struct lookup_engine *engine;
+	struct sm_server_config cfg;
+	struct evconnlistener *listeners[SM_MAX_LISTENERS];
+	int nlisteners;
+	int port;
+	struct client *clients;
+	unsigned nclients;
+	unsigned in_flight;
+	struct log_limit limit_log;
+};
+
+static void client_read_cb(struct bufferevent *bev, void *arg);
+
+/* sm_server_new - a server with no listener yet */
+struct sm_server *sm_server_new(struct event_base *base,
+				struct lookup_engine *engine,
+				const struct sm_server_config *cfg)
+{
+	struct sm_server *srv = calloc(1, sizeof(*srv));
+
+	if (srv == NULL)
+		return NULL;
+	srv->base = base;
+	srv->engine = engine;
+	srv->cfg = *cfg;
+	return srv;
+}
+
+/* client_free - cancel its lookups and close */
+static void client_free(struct client *cl)
+{
+	struct sm_server *srv = cl->srv;
+	struct pending *p, *next;
+
+	for (p = cl->head; p; p = next) {
+		next = p->next;
+		if (!p->done) {
+			if (p->lk)
+				lookup_cancel(p->lk);
+			srv->in_flight--;
+		}
+		buf_free(&p->reply);
+		free(p);
+	}
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		srv->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
+	srv->nclients--;
+	bufferevent_free(cl->bev);
+	free(cl);
+}
+
+/* flush - write the replies that are ready, in order */
+static void flush(struct client *cl)
+{
+	struct evbuffer *out = bufferevent_get_output(cl->bev);
+	struct pending *p;
+
+	while ((p = cl->head) != NULL && p->done) {
+		cl->head = p->next;
+		if (cl->head == NULL)
+			cl->tail = NULL;
+		cl->npending--;
+		evbuffer_add(out, p->reply.data, p->reply.len);
+		buf_free(&p->reply);
+		free(p);
+	}
+	if (cl->npending < cl->srv->cfg.max_pipeline && !cl->closing)
+		bufferevent_enable(cl->bev, EV_READ);
+}
+
+/* on_reply - the engine answered one request */
+static void on_reply(void *arg, enum socketmap_status st, const char *data,
+		     size_t len)
+{
+	struct pending *p = arg;
+	struct client *cl = p->cl;
+
+	cl->srv->in_flight--;
+	p->lk = NULL;
+	p->done = 1;
+	if (socketmap_encode_reply(&p->reply, st, data, len) != 0) {
+		/* The engine keeps replies under the limit; never send an oversized one. */
+		buf_reset(&p->reply);
+		(void)socketmap_encode_reply(&p->reply, SOCKETMAP_PERM,
+					     "reply too long", 14);
+	}
+	if (p->reply.oom) {
+		buf_reset(&p->reply);
+		(void)socketmap_encode_reply(&p->reply, SOCKETMAP_TEMP,
+					     "out of memory", 13);
+	}
+	flush(cl);
+}
+
+/* client_bad_input - log once, close this client */
+static void client_bad_input(struct client *cl, const char *why)
+{
+	msg_warn("client %s: %s; closing the connection", cl->peer, why);
+	client_free(cl);
+}
+
+/* client_read_cb - decode and start every complete request */
+static void client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *cl = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	const char *payload, *why;
+	size_t plen, used, avail;
+	struct pending *p;
+	struct lookup *lk;
+	char *data;
+
+	while (!cl->closing && cl->npending < cl->srv->cfg.max_pipeline &&
+	       (avail = evbuffer_get_length(in)) > 0) {
+		/* Enough for the longest netstring, never the whole socket. */
+		size_t look = avail < NETSTRING_MAX_LEN + NETSTRING_MAX_DIGITS + 2 ?
+			      avail : NETSTRING_MAX_LEN + NETSTRING_MAX_DIGITS + 2;
+
+		if ((data = (char *)evbuffer_pullup(in, (ev_ssize_t)look)) == NULL) {
+			client_bad_input(cl, "out of memory");
+			return;
+		}
+		switch (netstring_decode(data, look, NETSTRING_MAX_LEN, &payload,
+					 &plen, &used, &why)) {
+		case NETSTRING_NEED_MORE:
+			return;
+		case NETSTRING_ERROR:
+			client_bad_input(cl, why);
+			return;
+		case NETSTRING_COMPLETE:
+			break;
+		}
+		if ((p = calloc(1, sizeof(*p))) == NULL) {
+			client_bad_input(cl, "out of memory");
+			return;
+		}
+		p->cl = cl;
+		buf_init(&p->reply);
+		if (cl->tail)
+			cl->tail->next = p;
+		else
+			cl->head = p;
+		cl->tail = p;
+		cl->npending++;
+		cl->srv->in_flight++;
+		/*
+		 * The engine may answer at once, and on_reply() may then
+		 * write and free p: touch p only if it handed back a handle.
+		 */
+		lk = lookup_start(cl->srv->engine, payload, plen, on_reply, p);
+		if (lk != NULL)
+			p->lk = lk;
+		evbuffer_drain(in, used);
+	}
+	if (cl->npending >= cl->srv->cfg.max_pipeline)
+		bufferevent_disable(bev, EV_READ);
+}
+
+/* client_event_cb - EOF, error or idle timeout */
+static void client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)bev;
+	if ((what & BEV_EVENT_TIMEOUT) && cl->npending > 0) {
+		/* Not idle: we owe it answers. Keep waiting. */
+		bufferevent_enable(cl->bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		msg_debug("client %s: idle, closing", cl->peer);
+	else if (what & BEV_EVENT_ERROR)
+		msg_debug("client %s: %s", cl->peer,
+			  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	client_free(cl);
+}
+
+/* peer_text - "addr:port" of an accepted socket */
+static void peer_text(const struct sockaddr *sa, char *out, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		snprintf(out, len, "%s:%u", ip, (unsigned)ntohs(s4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		snprintf(out, len, "[%s]:%u", ip, (unsigned)ntohs(s6->sin6_port));
+	} else {
+		snprintf(out, len, "local");
+	}
+}
+
+/* accept_cb - a new Postfix connection */
+static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+		      struct sockaddr *sa, int salen, void *arg)
+{
+	struct sm_server *srv = arg;
+	struct client *cl;
+	struct timeval tv;
+
+	(void)l;
+	(void)salen;
+	if (srv->nclients >= srv->cfg.max_clients) {
+		msg_limited(&srv->limit_log, SM_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+			    "client limit of %u reached; closing new connections",
+			    srv->cfg.max_clients);
+		evutil_closesocket(fd);
+		return;
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	cl->srv = srv;
+	peer_text(sa, cl->peer, sizeof(cl->peer));
+	cl->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (cl->bev == NULL) {
+		evutil_closesocket(fd);
+		free(cl);
+		return;
+	}
+	bufferevent_setcb(cl->bev, client_read_cb, NULL, client_event_cb, cl);
+	tv.tv_sec = srv->cfg.idle_timeout_ms / 1000;
+	tv.tv_usec = (srv->cfg.idle_timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(cl->bev, &tv, NULL);
+	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+	cl->next = srv->clients;
+	if (srv->clients)
+		srv->clients->prev = cl;
+	srv->clients = cl;
+	srv->nclients++;
+}
+
+/* listener_error_cb - accept() failed (out of fds): log, keep going */
+static void listener_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct sm_server *srv = arg;
+
+	(void)l;
+	msg_limited(&srv->limit_log, SM_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+		    "accept: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+/* sm_server_listen - bind one address */
+int sm_server_listen(struct sm_server *srv, const struct sockaddr *sa,
+		     socklen_t len, char *err, size_t errlen)
+{
+	struct evconnlistener *l;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	evutil_socket_t fd;
+
+	if (srv->nlisteners == SM_MAX_LISTENERS) {
+		snprintf(err, errlen, "too many listeners");
+		return -1;
+	}
+	l = evconnlistener_new_bind(srv->base, accept_cb, srv,
+				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+				    LEV_OPT_CLOSE_ON_EXEC, 512, sa, (int)len);
+	if (l == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	evconnlistener_set_error_cb(l, listener_error_cb);
+	fd = evconnlistener_get_fd(l);
+	if (srv->nlisteners == 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET)
+			srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			srv->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	srv->listeners[srv->nlisteners++] = l;
+	return 0;
+}
+
+/* sm_server_port - bound port of the first listener */
+int sm_server_port(const struct sm_server *srv)
+{
+	return srv->port;
+}
+
+/* sm_server_stop_listening - close all listeners */
+void sm_server_stop_listening(struct sm_server *srv)
+{
+	int i;
+
+	for (i = 0; i < srv->nlisteners; i++)
+		evconnlistener_free(srv->listeners[i]);
+	srv->nlisteners = 0;
+}
+
+/* sm_server_in_flight - lookups not yet answered */
+unsigned sm_server_in_flight(const struct sm_server *srv)
+{
+	return srv->in_flight;
+}
+
+/* sm_server_clients - open client connections */
+unsigned sm_server_clients(const struct sm_server *srv)
+{
+	return srv->nclients;
+}
+
+/* sm_server_free - close everything */
+void sm_server_free(struct sm_server *srv)
+{
+	if (srv == NULL)
+		return;
+	sm_server_stop_listening(srv);
+	while (srv->clients)
+		client_free(srv->clients);
+	free(srv);
+}

@@ -1,0 +1,47 @@
+/*
+ * sm_server - the socketmap listener and its client connections
+ *
+ * SYNOPSIS
+ *	#include "sm_server.h"
+ *
+ * DESCRIPTION
+ *	Accepts Postfix's connections, splits the byte stream into
+ *	netstrings, hands each request to the lookup engine and writes the
+ *	replies back in request order (a client may pipeline several
+ *	requests; Postfix sends one at a time). Malformed or oversized input
+ *	gets one log line and that connection is closed; other clients are
+ *	not affected. Idle clients are closed after the idle timeout, and
+ *	connections over the client limit are closed at once.
+ */
+#ifndef PAC_SM_SERVER_H
+#define PAC_SM_SERVER_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct lookup_engine;
+struct sm_server;
+
+struct sm_server_config {
+	int idle_timeout_ms;		/* close clients silent this long */
+	unsigned max_clients;		/* connections served at once */
+	unsigned max_pipeline;		/* requests in flight per client */
+};
+
+struct sm_server *sm_server_new(struct event_base *base,
+				struct lookup_engine *engine,
+				const struct sm_server_config *cfg);
+/* sm_server_listen - bind and listen; -1 with a message in err */
+int sm_server_listen(struct sm_server *srv, const struct sockaddr *sa,
+		     socklen_t len, char *err, size_t errlen);
+/* sm_server_port - the bound TCP port of the first listener */
+int sm_server_port(const struct sm_server *srv);
+/* sm_server_stop_listening - close the listeners (on TERM) */
+void sm_server_stop_listening(struct sm_server *srv);
+/* sm_server_in_flight - lookups not yet answered */
+unsigned sm_server_in_flight(const struct sm_server *srv);
+unsigned sm_server_clients(const struct sm_server *srv);
+void sm_server_free(struct sm_server *srv);
+
+#endif
