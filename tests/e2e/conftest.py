@@ -1,0 +1,205 @@
+"""Shared fixtures for the end-to-end tests.
+
+Every test starts the processes it needs on 127.0.0.1 with ephemeral ports
+(port 0 plus a port file), and stops them all. Lookups go through Debian's
+real Postfix: `postmap -c <private dir> -q KEY socketmap:inet:127.0.0.1:PORT:NAME`,
+never /etc/postfix.
+"""
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / os.environ.get("PAC_BUILD", "build")
+DAEMON = BUILD / "postfix-aws-cassandra"
+CQLD = BUILD / "cqld"
+DEMO_CQL = ROOT / "examples" / "demo.cql"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
+    """Poll predicate until it returns a true value; fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Proc:
+    """A child process with its stderr in a file and a port file."""
+
+    def __init__(self, name, argv, tmp_path, env=None, port_file=None):
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.port_file = port_file
+        self.log_path = tmp_path / f"{name}.log"
+        self.proc = None
+        self.port = None
+
+    def start(self, timeout=10.0):
+        if self.port_file and self.port_file.exists():
+            self.port_file.unlink()
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        if self.port_file:
+            def ready():
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n"
+                                         + self.log_text())
+                try:
+                    text = self.port_file.read_text()
+                except FileNotFoundError:
+                    return None
+                return int(text) if text.endswith("\n") else None
+            self.port = wait_for(ready, timeout, what=f"{self.name} to listen")
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        """Stop the process and return its exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"{self.name} did not stop within {timeout}s")
+        finally:
+            self.log.close()
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_text(self):
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+
+@pytest.fixture
+def procs():
+    """Tracks started processes and kills any still running after the test."""
+    started = []
+    yield started
+    for p in started:
+        p.kill()
+        if getattr(p, "log", None) and not p.log.closed:
+            p.log.close()
+
+
+@pytest.fixture
+def start_cqld(tmp_path, procs):
+    """start_cqld(*load_files, port=0, extra=[]) -> Proc with .port."""
+    counter = [0]
+
+    def start(*loads, port=0, extra=()):
+        counter[0] += 1
+        name = f"cqld{counter[0]}"
+        pf = tmp_path / f"{name}.port"
+        argv = [str(CQLD), "--listen", f"127.0.0.1:{port}", "--port-file", str(pf)]
+        for f in loads or (DEMO_CQL,):
+            argv += ["--load", str(f)]
+        argv += list(extra)
+        p = Proc(name, argv, tmp_path, port_file=pf)
+        procs.append(p)
+        return p.start()
+    return start
+
+
+@pytest.fixture
+def start_daemon(tmp_path, procs):
+    """start_daemon(cql_port, **env) -> Proc with .port (the socketmap port)."""
+    counter = [0]
+
+    def start(cql_port, **env):
+        counter[0] += 1
+        name = f"daemon{counter[0]}"
+        pf = tmp_path / f"{name}.port"
+        e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+             "KEYSPACE_NAME": "mailion",
+             "CASSANDRA_HOSTS": f"127.0.0.1:{cql_port}",
+             "PORT": "0",
+             "CASSANDRA_RECONNECT_MAX_MS": "500",
+             "LOG_LEVEL": "info"}
+        for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if key in os.environ:
+                e[key] = os.environ[key]
+        e.update({k: str(v) for k, v in env.items()})
+        p = Proc(name, [str(DAEMON), "--foreground", "--port-file", str(pf)],
+                 tmp_path, env=e, port_file=pf)
+        procs.append(p)
+        return p.start()
+    return start
+
+
+class Postmap:
+    """Real Postfix lookups through postmap with a private config directory."""
+
+    def __init__(self, confdir):
+        self.confdir = confdir
+
+    def query(self, port, name, key, timeout=30):
+        """Return (status, value): status is OK, NOTFOUND, TEMP or PERM."""
+        r = subprocess.run(["postmap", "-c", str(self.confdir), "-q", key,
+                            f"socketmap:inet:127.0.0.1:{port}:{name}"],
+                           capture_output=True, text=True, timeout=timeout)
+        if r.returncode == 0:
+            return "OK", r.stdout.rstrip("\n")
+        if "temporary error" in r.stderr:
+            return "TEMP", r.stderr
+        if "permanent error" in r.stderr:
+            return "PERM", r.stderr
+        if r.returncode == 1 and r.stderr.strip() == "":
+            return "NOTFOUND", ""
+        raise AssertionError(f"postmap rc={r.returncode}: {r.stderr}")
+
+
+@pytest.fixture
+def postmap(tmp_path):
+    confdir = tmp_path / "postfix"
+    confdir.mkdir()
+    (confdir / "main.cf").write_text("compatibility_level = 3.6\n")
+    return Postmap(confdir)
+
+
+def netstring(data: bytes) -> bytes:
+    return str(len(data)).encode() + b":" + data + b","
+
+
+def read_netstring(sock, timeout=5.0):
+    """Read one netstring reply from a socket; returns the payload bytes."""
+    sock.settimeout(timeout)
+    buf = b""
+    while b":" not in buf:
+        chunk = sock.recv(1)
+        if not chunk:
+            raise EOFError("connection closed")
+        buf += chunk
+    n = int(buf[:-1])
+    payload = b""
+    while len(payload) < n + 1:
+        chunk = sock.recv(n + 1 - len(payload))
+        if not chunk:
+            raise EOFError("connection closed")
+        payload += chunk
+    assert payload[-1:] == b",", payload
+    return payload[:-1]
+
+
+def raw_connect(port):
+    return socket.create_connection(("127.0.0.1", port), timeout=5)
