@@ -16,6 +16,7 @@
 #define CONFIG_RECONNECT_MAX_MS		30000
 #define CONFIG_IDLE_TIMEOUT_S		60	/* Postfix drops idle ones after 10 s */
 #define CONFIG_MAX_CLIENTS		1000
+#define CONFIG_CACHE_MAX_ENTRIES	100000
 
 /* env_int - an integer variable within [lo, hi], or its default */
 static int env_int(const char *name, long def, long lo, long hi, long *out,
@@ -194,6 +195,36 @@ int config_from_env(struct config *c, char *err, size_t errlen)
 	if (env_int("MAX_CLIENTS", CONFIG_MAX_CLIENTS, 1, 1000000, &n, err, errlen))
 		return -1;
 	c->max_clients = (unsigned)n;
+
+	v = getenv("RECIPIENT_DELIMITER");
+	if (v == NULL)
+		v = "+";
+	if (strlen(v) > SEARCH_DELIM_MAX || strpbrk(v, "@ \t") != NULL) {
+		snprintf(err, errlen, "RECIPIENT_DELIMITER='%s': at most %d characters, no '@' or blanks",
+			 v, SEARCH_DELIM_MAX);
+		return -1;
+	}
+	snprintf(c->maps.delimiters, sizeof(c->maps.delimiters), "%s", v);
+	if (env_int("CACHE_TTL", MAP_DEFAULT_TTL_MS / 1000, 0, 86400 * 7, &n, err, errlen))
+		return -1;
+	c->maps.ttl_ms = n * 1000;
+	if (env_int("CACHE_NEGATIVE_TTL", MAP_DEFAULT_NEGATIVE_TTL_MS / 1000, 0, 86400 * 7, &n, err, errlen))
+		return -1;
+	c->maps.negative_ttl_ms = n * 1000;
+	if (env_int("CACHE_STALE_TTL", MAP_DEFAULT_STALE_MS / 1000, 0, 86400 * 7, &n, err, errlen))
+		return -1;
+	c->maps.stale_ms = n * 1000;
+	if (env_int("CACHE_MAX_ENTRIES", CONFIG_CACHE_MAX_ENTRIES, 0, 100000000, &n, err, errlen))
+		return -1;
+	c->cache_max_entries = (size_t)n;
+	{
+		int on;
+
+		if (env_bool("CACHE", 1, &on, err, errlen))
+			return -1;
+		if (!on)
+			c->cache_max_entries = 0;
+	}
 
 	v = getenv("LOG_LEVEL");
 	c->log_level = LOG_LEVEL_INFO;

@@ -31,6 +31,8 @@ struct config {
 	struct cql_session_config cql;	/* CASSANDRA_*, CONSISTENCY */
 	int idle_timeout_ms;		/* CLIENT_IDLE_TIMEOUT (s): 60 */
 	unsigned max_clients;		/* MAX_CLIENTS: 1000 */
+	struct map_defaults maps;	/* RECIPIENT_DELIMITER, CACHE_*_TTL */
+	size_t cache_max_entries;	/* CACHE_MAX_ENTRIES: 100000; CACHE=off: 0 */
 	int log_level;			/* LOG_LEVEL: info */
 	int log_syslog;			/* LOG_TARGET=syslog */
 };

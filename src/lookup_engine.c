@@ -10,22 +10,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
+#include "clock.h"
 #include "cql/cql_session.h"
 #include "log.h"
 #include "lookup_engine.h"
 #include "lookup_key.h"
 #include "map_registry.h"
 #include "result_format.h"
+#include "search_order.h"
 
 #define LOOKUP_LOG_INTERVAL_MS	10000	/* repeated backend trouble */
 #define LOOKUP_REASON_MAX	400	/* bytes of a TEMP/PERM reason */
+#define LOOKUP_QUERY_BUCKETS	1024	/* in-flight read table (power of 2) */
+#define LOOKUP_REFRESH_PERMILLE	900	/* refresh after 90% of the TTL */
 
-struct lookup_engine {
-	struct map_registry *reg;
-	struct cql_session *cql;
-	struct lookup_stats stats;
-	struct log_limit temp_log;
-	struct log_limit perm_log;
+/* What became of one candidate key. */
+enum cand_state { CAND_PENDING, CAND_FOUND, CAND_NOTFOUND, CAND_FAILED };
+
+struct cand {
+	enum cand_state state;
+	enum socketmap_status fail_status;	/* TEMP or PERM */
+	char *text;			/* value (FOUND) or reason (FAILED) */
+	size_t len;
+	const char *key;		/* into lookup.keys */
+	size_t key_len;
 };
 
 struct lookup {
@@ -33,13 +42,53 @@ struct lookup {
 	lookup_reply_fn cb;		/* NULL once cancelled */
 	void *arg;
 	struct map_def *map;
-	size_t key_len;
-	char key[];			/* folded */
+	unsigned ncand;
+	unsigned pending;		/* reads this lookup still waits for */
+	int answered;
+	struct cand cand[SEARCH_MAX_CANDIDATES];
+	char keys[];			/* the candidates, NUL-terminated */
 };
 
-/* lookup_engine_new - an engine over a registry and a session */
+/* A read waiting to be answered, shared by every lookup that needs it. */
+struct waiter {
+	struct waiter *next;
+	struct lookup *lk;
+	unsigned idx;
+};
+
+struct query {
+	struct query *hnext;
+	struct lookup_engine *e;
+	uint64_t hash;
+	struct map_def *map;
+	struct waiter *waiters;
+	size_t key_len;
+	char key[];
+};
+
+/* The outcome of one read, as every waiter should see it. */
+struct outcome {
+	enum cand_state state;
+	enum socketmap_status fail_status;
+	const char *text;
+	size_t len;
+};
+
+struct lookup_engine {
+	struct map_registry *reg;
+	struct cql_session *cql;
+	struct cache *cache;
+	struct query *queries[LOOKUP_QUERY_BUCKETS];
+	struct lookup_stats stats;
+	struct log_limit temp_log;
+	struct log_limit perm_log;
+	struct log_limit stale_log;
+};
+
+/* lookup_engine_new - an engine over a registry, a session and a cache */
 struct lookup_engine *lookup_engine_new(struct map_registry *reg,
-					struct cql_session *cql)
+					struct cql_session *cql,
+					struct cache *cache)
 {
 	struct lookup_engine *e = calloc(1, sizeof(*e));
 
@@ -47,10 +96,11 @@ struct lookup_engine *lookup_engine_new(struct map_registry *reg,
 		return NULL;
 	e->reg = reg;
 	e->cql = cql;
+	e->cache = cache;
 	return e;
 }
 
-/* lookup_engine_free - release the engine (lookups must be done) */
+/* lookup_engine_free - release the engine; reads in flight are dropped */
 void lookup_engine_free(struct lookup_engine *e)
 {
 	free(e);
@@ -60,21 +110,6 @@ void lookup_engine_free(struct lookup_engine *e)
 const struct lookup_stats *lookup_engine_stats(const struct lookup_engine *e)
 {
 	return &e->stats;
-}
-
-/* reply - count and deliver one answer */
-static void reply(struct lookup_engine *e, lookup_reply_fn cb, void *arg,
-		  enum socketmap_status st, const char *data, size_t len)
-{
-	e->stats.by_status[st]++;
-	cb(arg, st, data, len);
-}
-
-/* reply_str - reply with a C string */
-static void reply_str(struct lookup_engine *e, lookup_reply_fn cb, void *arg,
-		      enum socketmap_status st, const char *data)
-{
-	reply(e, cb, arg, st, data, strlen(data));
 }
 
 /* value_append - format one value and join it to the reply */
@@ -145,101 +180,345 @@ bad:
 	return -1;
 }
 
-/* temp_reason - short reason for a backend problem, or NULL if PERM */
-static const char *backend_reason(const struct cql_result *r, int *perm)
+
+/* failure_reason - TEMP or PERM, and the short reason, for a failed read */
+static enum socketmap_status failure_reason(const struct map_def *map,
+					    const struct cql_result *r,
+					    char *reason, size_t size)
 {
-	*perm = 0;
 	switch (r->status) {
 	case CQL_STATUS_SERVER_ERROR:
 		switch (r->err->code) {
 		case CQL_ERR_SYNTAX:
 		case CQL_ERR_INVALID:
 		case CQL_ERR_CONFIG:
-			*perm = 1;
-			break;
+			/* The query is wrong for this schema: configuration. */
+			snprintf(reason, size, "map %s: %s: %.200s", map->name,
+				 cql_error_name(r->err->code), r->err->message);
+			return SOCKETMAP_PERM;
 		default:
-			break;
+			snprintf(reason, size, "cassandra: %s", cql_error_name(r->err->code));
+			return SOCKETMAP_TEMP;
 		}
-		return cql_error_name(r->err->code);
 	case CQL_STATUS_NOT_PREPARED:
-		*perm = 1;
-		return "query refused by the server";
+		snprintf(reason, size, "map %s: query refused by the server%s%.200s",
+			 map->name, r->err ? ": " : "", r->err ? r->err->message : "");
+		return SOCKETMAP_PERM;
 	default:
-		return cql_status_name(r->status);
+		snprintf(reason, size, "cassandra: %s", cql_status_name(r->status));
+		return SOCKETMAP_TEMP;
 	}
 }
 
-/* answer_failure - TEMP or PERM for a failed query, logged once per burst */
-static void answer_failure(struct lookup_engine *e, struct lookup *lk,
-			   const struct cql_result *r)
+/* lookup_release - free a lookup once answered and no read needs it */
+static void lookup_release(struct lookup *lk)
 {
-	char reason[LOOKUP_REASON_MAX];
-	int perm;
-	const char *why = backend_reason(r, &perm);
+	unsigned i;
 
-	if (perm) {
-		snprintf(reason, sizeof(reason), "map %s: %s%s%.120s", lk->map->name,
-			 why, r->err ? ": " : "", r->err ? r->err->message : "");
+	if (!lk->answered || lk->pending > 0)
+		return;
+	for (i = 0; i < lk->ncand; i++)
+		free(lk->cand[i].text);
+	free(lk);
+}
+
+/* answer - deliver the reply once, and count it */
+static void answer(struct lookup *lk, enum socketmap_status st,
+		   const char *data, size_t len)
+{
+	lk->answered = 1;
+	lk->e->stats.by_status[st]++;
+	if (lk->cb)
+		lk->cb(lk->arg, st, data, len);
+}
+
+/* try_answer - answer if the candidates settled in priority order allow */
+static void try_answer(struct lookup *lk)
+{
+	unsigned i;
+
+	if (lk->answered)
+		return;
+	for (i = 0; i < lk->ncand; i++) {
+		struct cand *c = &lk->cand[i];
+
+		switch (c->state) {
+		case CAND_PENDING:
+			return;
+		case CAND_NOTFOUND:
+			continue;
+		case CAND_FOUND:
+			if (c->len + sizeof("OK ") > SOCKETMAP_REPLY_MAX) {
+				msg_limited(&lk->e->perm_log, LOOKUP_LOG_INTERVAL_MS,
+					    LOG_LEVEL_ERROR,
+					    "lookup %s %s: reply of %zu bytes is over the %d-byte limit",
+					    lk->map->name, c->key, c->len, SOCKETMAP_REPLY_MAX);
+				answer(lk, SOCKETMAP_PERM, "reply too long", 14);
+				return;
+			}
+			msg_debug("lookup %s %s: OK via %s: %s", lk->map->name,
+				  lk->cand[0].key, c->key, c->text);
+			answer(lk, SOCKETMAP_OK, c->text, c->len);
+			return;
+		case CAND_FAILED:
+			answer(lk, c->fail_status, c->text, c->len);
+			return;
+		}
+	}
+	msg_debug("lookup %s %s: NOTFOUND (%u candidates)", lk->map->name,
+		  lk->cand[0].key, lk->ncand);
+	answer(lk, SOCKETMAP_NOTFOUND, "", 0);
+}
+
+/* settle - record the outcome of one candidate */
+static void settle(struct lookup *lk, unsigned idx, const struct outcome *o)
+{
+	struct cand *c = &lk->cand[idx];
+
+	c->state = o->state;
+	c->fail_status = o->fail_status;
+	c->len = 0;
+	if (o->state == CAND_FOUND || o->state == CAND_FAILED) {
+		if ((c->text = malloc(o->len + 1)) == NULL) {
+			c->state = CAND_FAILED;
+			c->fail_status = SOCKETMAP_TEMP;
+			c->text = strdup("out of memory");
+			c->len = c->text ? strlen(c->text) : 0;
+			return;
+		}
+		memcpy(c->text, o->text, o->len);
+		c->text[o->len] = 0;
+		c->len = o->len;
+	}
+}
+
+/* outcome_from_entry - what a cache entry says */
+static void outcome_from_entry(const struct cache_entry *ce, struct outcome *o)
+{
+	o->state = ce->found ? CAND_FOUND : CAND_NOTFOUND;
+	o->fail_status = SOCKETMAP_TEMP;
+	o->text = ce->val;
+	o->len = ce->val_len;
+}
+
+/* query_bucket - the in-flight table slot for a hash */
+static struct query **query_bucket(struct lookup_engine *e, uint64_t h)
+{
+	return &e->queries[h & (LOOKUP_QUERY_BUCKETS - 1)];
+}
+
+/* query_unlink - take a finished read out of the in-flight table */
+static void query_unlink(struct query *q)
+{
+	struct query **pp = query_bucket(q->e, q->hash);
+
+	while (*pp && *pp != q)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = q->hnext;
+}
+
+/* query_find - a read in flight for (map, key) */
+static struct query *query_find(struct lookup_engine *e, uint64_t h,
+				const struct map_def *map, const char *key,
+				size_t len)
+{
+	struct query *q;
+
+	for (q = *query_bucket(e, h); q; q = q->hnext)
+		if (q->hash == h && q->map == map && q->key_len == len &&
+		    memcmp(q->key, key, len) == 0)
+			return q;
+	return NULL;
+}
+
+/*
+ * failure_outcome - a read failed: answer from a stale entry when one is
+ * inside its stale-if-error window, else TEMP/PERM with the reason.
+ */
+static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
+			    const char *key, size_t len,
+			    const struct cql_result *r, struct outcome *o,
+			    char *reason, size_t size)
+{
+	struct cache_entry *ce;
+	int64_t now;
+
+	o->state = CAND_FAILED;
+	o->fail_status = failure_reason(map, r, reason, size);
+	o->text = reason;
+	o->len = strlen(reason);
+	if (o->fail_status == SOCKETMAP_PERM) {
 		msg_limited(&e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
-			    "lookup %s: PERM %s", lk->map->name, reason);
-		reply_str(e, lk->cb, lk->arg, SOCKETMAP_PERM, reason);
+			    "lookup %s: PERM %s", map->name, reason);
 		return;
 	}
-	snprintf(reason, sizeof(reason), "cassandra: %s", why);
+	now = clock_now_ms();
+	if (e->cache && (ce = cache_get(e->cache, map->id, key, len, now)) != NULL &&
+	    now < ce->stale_until_ms) {
+		outcome_from_entry(ce, o);
+		e->stats.stale_answers++;
+		cache_stats(e->cache)->stale_hits++;
+		msg_limited(&e->stale_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+			    "lookup %s: %s; answering from cached data up to %lld s old",
+			    map->name, reason, (long long)((now - ce->fetched_ms) / 1000));
+		return;
+	}
 	msg_limited(&e->temp_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
-		    "lookup %s: TEMP %s%s%s (%s)", lk->map->name, reason,
+		    "lookup %s: TEMP %s%s%s (%s)", map->name, reason,
 		    r->err ? ": " : "", r->err ? r->err->message : "",
 		    cql_session_state(e->cql));
-	reply_str(e, lk->cb, lk->arg, SOCKETMAP_TEMP, reason);
 }
 
-/* query_done - the database answered (or failed to) */
+/* query_done - a read finished: cache it, settle every waiter */
 static void query_done(const struct cql_result *r, void *arg)
 {
-	struct lookup *lk = arg;
-	struct lookup_engine *e = lk->e;
+	struct query *q = arg;
+	struct lookup_engine *e = q->e;
+	struct map_def *map = q->map;
+	struct waiter *w, *next;
+	struct outcome o;
 	struct cql_rows rows;
 	struct buf out;
+	char reason[LOOKUP_REASON_MAX];
 	int found;
 
-	if (lk->cb == NULL) {		/* client gone */
-		free(lk);
-		return;
-	}
-	if (r->status != CQL_STATUS_OK) {
-		answer_failure(e, lk, r);
-		free(lk);
-		return;
-	}
-	if (!r->has_rows) {
-		msg_limited(&e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
-			    "lookup %s: the query returned no rows result", lk->map->name);
-		reply_str(e, lk->cb, lk->arg, SOCKETMAP_PERM, "query is not a SELECT");
-		free(lk);
-		return;
-	}
-	rows = r->rows;
+	query_unlink(q);
 	buf_init(&out);
-	found = lookup_format_rows(&rows, lk->map->result_format, &out);
-	if (found < 0) {
-		msg_limited(&e->temp_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
-			    "lookup %s: cannot decode the answer from %s", lk->map->name,
-			    r->host);
-		reply_str(e, lk->cb, lk->arg, SOCKETMAP_TEMP, "cassandra: undecodable answer");
-	} else if (found == 0) {
-		msg_debug("lookup %s %s: NOTFOUND", lk->map->name, lk->key);
-		reply_str(e, lk->cb, lk->arg, SOCKETMAP_NOTFOUND, "");
-	} else if (out.len + sizeof("OK ") > SOCKETMAP_REPLY_MAX) {
-		msg_limited(&e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
-			    "lookup %s %s: reply of %zu bytes is over the %d-byte limit",
-			    lk->map->name, lk->key, out.len, SOCKETMAP_REPLY_MAX);
-		reply_str(e, lk->cb, lk->arg, SOCKETMAP_PERM, "reply too long");
+	if (r->status != CQL_STATUS_OK) {
+		failure_outcome(e, map, q->key, q->key_len, r, &o, reason, sizeof(reason));
+	} else if (!r->has_rows) {
+		snprintf(reason, sizeof(reason), "map %s: query is not a SELECT", map->name);
+		o.state = CAND_FAILED;
+		o.fail_status = SOCKETMAP_PERM;
+		o.text = reason;
+		o.len = strlen(reason);
 	} else {
-		msg_debug("lookup %s %s: OK %s", lk->map->name, lk->key, (char *)out.data);
-		reply(e, lk->cb, lk->arg, SOCKETMAP_OK, (char *)out.data, out.len);
+		rows = r->rows;
+		found = lookup_format_rows(&rows, map->result_format, &out);
+		if (found < 0) {
+			struct cql_result bad = { .status = CQL_STATUS_PROTOCOL };
+
+			failure_outcome(e, map, q->key, q->key_len, &bad, &o, reason,
+					sizeof(reason));
+		} else {
+			o.state = found ? CAND_FOUND : CAND_NOTFOUND;
+			o.fail_status = SOCKETMAP_TEMP;
+			o.text = found ? (char *)out.data : "";
+			o.len = found ? out.len : 0;
+			if (e->cache)
+				cache_put(e->cache, map->id, q->key, q->key_len, found,
+					  o.text, o.len, clock_now_ms(),
+					  found ? map->ttl_ms : map->negative_ttl_ms,
+					  map->stale_ms);
+		}
+	}
+	for (w = q->waiters; w; w = next) {
+		next = w->next;
+		settle(w->lk, w->idx, &o);
+		w->lk->pending--;
+		try_answer(w->lk);
+		lookup_release(w->lk);
+		free(w);
 	}
 	buf_free(&out);
-	free(lk);
+	free(q);
+}
+
+/*
+ * query_start - start (or join) the read of one candidate. With lk NULL
+ * it is a background refresh. Returns 0 if the read is under way (lk will
+ * be settled later), -1 if it could not start: *r says why.
+ */
+static int query_start(struct lookup_engine *e, struct map_def *map,
+		       const char *key, size_t len, struct lookup *lk,
+		       unsigned idx, struct cql_result *r)
+{
+	uint64_t h = e->cache ? cache_hash(e->cache, map->id, key, len) :
+				(uint64_t)map->id * 31 + len;	/* no cache: coalesce anyway */
+	struct query *q = query_find(e, h, map, key, len);
+	struct waiter *w = NULL;
+	struct cql_value val;
+	enum cql_status st;
+
+	memset(r, 0, sizeof(*r));
+	if (lk && (w = malloc(sizeof(*w))) == NULL) {
+		r->status = CQL_STATUS_BUSY;
+		return -1;
+	}
+	if (q != NULL) {
+		if (w == NULL)
+			return 0;		/* refresh already running */
+		e->stats.coalesced++;
+	} else {
+		if ((q = malloc(sizeof(*q) + len + 1)) == NULL) {
+			free(w);
+			r->status = CQL_STATUS_BUSY;
+			return -1;
+		}
+		q->e = e;
+		q->hash = h;
+		q->map = map;
+		q->waiters = NULL;
+		q->key_len = len;
+		memcpy(q->key, key, len);
+		q->key[len] = 0;
+		val.p = q->key;
+		val.len = (int32_t)len;
+		if (cql_session_execute(e->cql, map->stmt, &val, 1, query_done, q, &st) != 0) {
+			free(q);
+			free(w);
+			r->status = st;
+			if (st == CQL_STATUS_NOT_PREPARED)
+				(void)cql_stmt_state(map->stmt, &r->err);
+			return -1;
+		}
+		e->stats.queries++;
+		q->hnext = *query_bucket(e, h);
+		*query_bucket(e, h) = q;
+	}
+	if (w) {
+		w->lk = lk;
+		w->idx = idx;
+		w->next = q->waiters;
+		q->waiters = w;
+		lk->pending++;
+	}
+	return 0;
+}
+
+/* resolve_candidate - from the cache, or by a read */
+static void resolve_candidate(struct lookup *lk, unsigned idx)
+{
+	struct lookup_engine *e = lk->e;
+	struct map_def *map = lk->map;
+	struct cand *c = &lk->cand[idx];
+	struct cache_entry *ce = NULL;
+	struct cql_result r;
+	struct outcome o;
+	char reason[LOOKUP_REASON_MAX];
+	int64_t now = clock_now_ms();
+
+	if (e->cache && (ce = cache_get(e->cache, map->id, c->key, c->key_len, now)) != NULL &&
+	    now < ce->fresh_until_ms) {
+		int64_t life = ce->fresh_until_ms - ce->fetched_ms;
+
+		cache_stats(e->cache)->hits++;
+		outcome_from_entry(ce, &o);
+		settle(lk, idx, &o);
+		/* Refresh-ahead: keep hot keys from ever expiring under load. */
+		if (now - ce->fetched_ms >= life * LOOKUP_REFRESH_PERMILLE / 1000 &&
+		    cql_session_is_ready(e->cql) &&
+		    query_start(e, map, c->key, c->key_len, NULL, 0, &r) == 0)
+			e->stats.refreshes++;
+		return;
+	}
+	if (e->cache)
+		cache_stats(e->cache)->misses++;
+	if (query_start(e, map, c->key, c->key_len, lk, idx, &r) == 0)
+		return;
+	failure_outcome(e, map, c->key, c->key_len, &r, &o, reason, sizeof(reason));
+	settle(lk, idx, &o);
 }
 
 /* lookup_start - answer one request */
@@ -247,17 +526,19 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 			    size_t len, lookup_reply_fn cb, void *arg)
 {
 	struct socketmap_request r;
+	struct search_candidates sc;
 	struct map_def *map;
 	struct lookup *lk;
-	struct cql_value val;
-	struct cql_result res;
 	const char *why;
-	enum cql_status st;
 	char reason[LOOKUP_REASON_MAX];
+	char folded[LOOKUP_KEY_MAX + 1];
+	size_t total = 0, i;
+	char *p;
 
 	e->stats.requests++;
 	if (socketmap_parse_request(req, len, &r, &why) != 0) {
-		reply_str(e, cb, arg, SOCKETMAP_PERM, why);
+		e->stats.by_status[SOCKETMAP_PERM]++;
+		cb(arg, SOCKETMAP_PERM, why, strlen(why));
 		return NULL;
 	}
 	if ((map = map_registry_find(e->reg, r.name, r.name_len)) == NULL) {
@@ -265,39 +546,62 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 			 (int)r.name_len, r.name);
 		msg_limited(&e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
 			    "lookup: %s", reason);
-		reply_str(e, cb, arg, SOCKETMAP_PERM, reason);
+		e->stats.by_status[SOCKETMAP_PERM]++;
+		cb(arg, SOCKETMAP_PERM, reason, strlen(reason));
 		return NULL;
 	}
 	if (!lookup_key_valid(r.key, r.key_len, &why)) {
 		msg_debug("lookup %s: NOTFOUND without a query: %s", map->name, why);
-		reply_str(e, cb, arg, SOCKETMAP_NOTFOUND, "");
+		e->stats.by_status[SOCKETMAP_NOTFOUND]++;
+		cb(arg, SOCKETMAP_NOTFOUND, "", 0);
 		return NULL;
 	}
-	if ((lk = malloc(sizeof(*lk) + r.key_len + 1)) == NULL) {
-		reply_str(e, cb, arg, SOCKETMAP_TEMP, "out of memory");
+	if (map->fold_case) {
+		lookup_key_fold(r.key, r.key_len, folded);
+	} else {
+		memcpy(folded, r.key, r.key_len);
+		folded[r.key_len] = 0;
+	}
+	search_order_expand(&map->search, folded, r.key_len, &sc);
+	for (i = 0; i < sc.n; i++)
+		total += sc.len[i] + 1;
+	if ((lk = calloc(1, sizeof(*lk) + total)) == NULL) {
+		e->stats.by_status[SOCKETMAP_TEMP]++;
+		cb(arg, SOCKETMAP_TEMP, "out of memory", 13);
 		return NULL;
 	}
 	lk->e = e;
 	lk->cb = cb;
 	lk->arg = arg;
 	lk->map = map;
-	lk->key_len = r.key_len;
-	lookup_key_fold(r.key, r.key_len, lk->key);
-	val.p = lk->key;
-	val.len = (int32_t)lk->key_len;
-	if (cql_session_execute(e->cql, map->stmt, &val, 1, query_done, lk, &st) == 0)
-		return lk;
-	memset(&res, 0, sizeof(res));
-	res.status = st;
-	if (st == CQL_STATUS_NOT_PREPARED)
-		(void)cql_stmt_state(map->stmt, &res.err);
-	answer_failure(e, lk, &res);
-	free(lk);
-	return NULL;
+	lk->ncand = (unsigned)sc.n;
+	for (i = 0, p = lk->keys; i < sc.n; i++) {
+		memcpy(p, sc.key[i], sc.len[i] + 1);
+		lk->cand[i].key = p;
+		lk->cand[i].key_len = sc.len[i];
+		lk->cand[i].state = CAND_PENDING;
+		p += sc.len[i] + 1;
+	}
+	/*
+	 * Hold a reference while starting the reads: a read that completes
+	 * at once must not free the lookup under us.
+	 */
+	lk->pending++;
+	for (i = 0; i < lk->ncand; i++)
+		resolve_candidate(lk, (unsigned)i);
+	lk->pending--;
+	try_answer(lk);
+	if (lk->answered) {
+		lookup_release(lk);
+		return NULL;
+	}
+	return lk;
 }
 
-/* lookup_cancel - forget the client; the query's answer is dropped */
+/* lookup_cancel - forget the client; reads in flight still fill the cache */
 void lookup_cancel(struct lookup *lk)
 {
 	lk->cb = NULL;
+	lk->answered = 1;
+	lookup_release(lk);
 }

@@ -18,6 +18,18 @@
  *
  *	NOTFOUND is only ever the answer of a database that was asked and
  *	answered. No other module invents a socketmap reply.
+ *
+ *	A key expands into the candidates of its map's search order
+ *	(search_order.h). Each candidate is answered from the cache when
+ *	fresh, else by a CQL read; all reads of one lookup are issued at once
+ *	and answered in priority order, so a five-step search costs one
+ *	round trip. The first candidate found wins; a failure on a candidate
+ *	before it makes the whole lookup fail (a lower match must not win
+ *	because a higher one could not be read). Identical reads in flight
+ *	are shared (coalescing). When a read fails, an expired cache entry
+ *	still inside its stale-if-error window answers instead of TEMP. A
+ *	fresh hit in the last tenth of its life starts one background
+ *	refresh, so hot keys never expire under load.
  */
 #ifndef PAC_LOOKUP_ENGINE_H
 #define PAC_LOOKUP_ENGINE_H
@@ -37,13 +49,21 @@ struct lookup;
 typedef void (*lookup_reply_fn)(void *arg, enum socketmap_status st,
 				const char *data, size_t len);
 
+struct cache;
+
 struct lookup_stats {
 	uint64_t requests;
 	uint64_t by_status[4];		/* indexed by enum socketmap_status */
+	uint64_t queries;		/* CQL reads started */
+	uint64_t coalesced;		/* reads shared with one in flight */
+	uint64_t refreshes;		/* refresh-ahead reads */
+	uint64_t stale_answers;		/* failures answered from stale entries */
 };
 
+/* lookup_engine_new - engine over a registry, a session and a cache */
 struct lookup_engine *lookup_engine_new(struct map_registry *reg,
-					struct cql_session *cql);
+					struct cql_session *cql,
+					struct cache *cache);
 void lookup_engine_free(struct lookup_engine *e);
 const struct lookup_stats *lookup_engine_stats(const struct lookup_engine *e);
 

@@ -2,7 +2,7 @@
  * postfix-aws-cassandra - Postfix socketmap daemon backed by Cassandra
  *
  * SYNOPSIS
- *	postfix-aws-cassandra [--foreground] [--port-file PATH]
+ *	postfix-aws-cassandra [-c FILE] [--foreground] [--port-file PATH]
  *	postfix-aws-cassandra --version | --help
  *
  * DESCRIPTION
@@ -33,8 +33,10 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
+#include "cache.h"
 #include "clock.h"
 #include "config.h"
+#include "config_file.h"
 #include "cql/cql_session.h"
 #include "log.h"
 #include "lookup_engine.h"
@@ -61,7 +63,7 @@ struct daemon {
 static void usage(FILE *fp)
 {
 	fprintf(fp,
-		"usage: %s [--foreground] [--port-file PATH]\n"
+		"usage: %s [-c FILE] [--foreground] [--port-file PATH]\n"
 		"       %s --version | --help\n"
 		"\n"
 		"Answers Postfix socketmap lookups from Cassandra / Amazon Keyspaces.\n"
@@ -70,7 +72,49 @@ static void usage(FILE *fp)
 		"  CASSANDRA_HOSTS (127.0.0.1:9042), CONSISTENCY (LOCAL_ONE),\n"
 		"  CASSANDRA_CONNECT_TIMEOUT_MS (5000), CASSANDRA_REQUEST_TIMEOUT_MS (1000),\n"
 		"  CLIENT_IDLE_TIMEOUT (60 s), MAX_CLIENTS (1000), LOG_LEVEL (info),\n"
-		"  LOG_TARGET (stderr).\n", PROGNAME, PROGNAME);
+		"  LOG_TARGET (stderr), RECIPIENT_DELIMITER (+), CACHE (on),\n"
+		"  CACHE_MAX_ENTRIES (100000), CACHE_TTL (300 s), CACHE_NEGATIVE_TTL (30 s),\n"
+		"  CACHE_STALE_TTL (3600 s), CONFIG_FILE (" CONFIG_FILE_DEFAULT ").\n",
+		PROGNAME, PROGNAME);
+}
+
+/*
+ * load_config_file - apply the map configuration file. An explicit path
+ * (-c, CONFIG_FILE) must exist; the default path may be absent.
+ */
+static int load_config_file(const char *path, int explicit_path,
+			    struct map_registry *reg, const struct map_defaults *d)
+{
+	char err[CONFIG_ERR_MAX];
+	struct buf text;
+	char chunk[8192];
+	size_t n;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (!explicit_path && errno == ENOENT)
+			return 0;
+		fprintf(stderr, "%s: configuration error: %s: %s\n", PROGNAME, path,
+			strerror(errno));
+		return -1;
+	}
+	buf_init(&text);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && text.len <= CONFIG_FILE_MAX)
+		buf_append(&text, chunk, n);
+	fclose(fp);
+	if (text.oom || text.len > CONFIG_FILE_MAX) {
+		fprintf(stderr, "%s: configuration error: %s: larger than %d bytes\n",
+			PROGNAME, path, CONFIG_FILE_MAX);
+		buf_free(&text);
+		return -1;
+	}
+	if (config_file_parse((char *)text.data, text.len, reg, d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: configuration error: %s: %s\n", PROGNAME, path, err);
+		buf_free(&text);
+		return -1;
+	}
+	buf_free(&text);
+	return 0;
 }
 
 /* write_port_file - the bound port, atomically, for tests using PORT=0 */
@@ -135,11 +179,14 @@ int main(int argc, char **argv)
 	struct evdns_base *dns;
 	struct cql_session *cql;
 	struct lookup_engine *engine;
+	struct cache *cache = NULL;
 	struct sm_server_config scfg;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	struct event *sig_term, *sig_int;
 	const char *port_file = NULL;
+	const char *config_path = getenv("CONFIG_FILE");
+	int config_explicit = config_path != NULL && *config_path != 0;
 	char err[CONFIG_ERR_MAX];
 	size_t i;
 	int a;
@@ -153,6 +200,9 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[a], "--foreground") || !strcmp(argv[a], "-f")) {
 			continue;
+		} else if (!strcmp(argv[a], "-c") && a + 1 < argc) {
+			config_path = argv[++a];
+			config_explicit = 1;
 		} else if (!strcmp(argv[a], "--port-file") && a + 1 < argc) {
 			port_file = argv[++a];
 		} else {
@@ -167,10 +217,13 @@ int main(int argc, char **argv)
 	}
 	log_init(PROGNAME, cfg.log_syslog);
 	log_set_level((enum log_level)cfg.log_level);
-	if (map_registry_defaults(&reg, cfg.keyspace, err, sizeof(err)) != 0) {
+	if (map_registry_defaults(&reg, cfg.keyspace, &cfg.maps, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: configuration error: %s\n", PROGNAME, err);
 		return 2;
 	}
+	if (load_config_file(config_explicit ? config_path : CONFIG_FILE_DEFAULT,
+			     config_explicit, &reg, &cfg.maps) != 0)
+		return 2;
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	signal(SIGPIPE, SIG_IGN);
 
@@ -198,7 +251,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if ((engine = lookup_engine_new(&reg, cql)) == NULL) {
+	if (cfg.cache_max_entries > 0 &&
+	    (cache = cache_new(cfg.cache_max_entries,
+			       (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid() ^
+			       (uint64_t)rand() << 32)) == NULL) {
+		msg_error("out of memory");
+		return 1;
+	}
+	if ((engine = lookup_engine_new(&reg, cql, cache)) == NULL) {
 		msg_error("out of memory");
 		return 1;
 	}
@@ -248,9 +308,11 @@ int main(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	msg_info("stopped");
+	/* Clients first (cancels their lookups), then reads in flight, then the engine. */
 	sm_server_free(d.srv);
-	lookup_engine_free(engine);
 	cql_session_free(cql);
+	lookup_engine_free(engine);
+	cache_free(cache);
 	if (d.drain_timer)
 		event_free(d.drain_timer);
 	event_free(sig_term);

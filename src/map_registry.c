@@ -13,13 +13,14 @@ static const struct {
 	const char *table;
 	const char *key;
 	const char *format;
-} map_defaults[] = {
-	{"domains", "domain, active", "domains", "domain", "%s"},
-	{"relay_domains", "domain, active", "relay_domains", "domain", "%s"},
-	{"users", "email, active", "users", "email", "%d/%u/"},
-	{"virtual_aliases", "destination", "virtual_aliases", "alias", "%s"},
-	{"transport_maps", "transport", "transport_maps", "address", "%s"},
-	{"access_maps", "action", "access_maps", "sender", "%s"},
+	enum search_kind search;
+} map_seed[] = {
+	{"domains", "domain, active", "domains", "domain", "%s", SEARCH_DOMAIN},
+	{"relay_domains", "domain, active", "relay_domains", "domain", "%s", SEARCH_DOMAIN},
+	{"users", "email, active", "users", "email", "%d/%u/", SEARCH_VIRTUAL},
+	{"virtual_aliases", "destination", "virtual_aliases", "alias", "%s", SEARCH_VIRTUAL},
+	{"transport_maps", "transport", "transport_maps", "address", "%s", SEARCH_TRANSPORT},
+	{"access_maps", "action", "access_maps", "sender", "%s", SEARCH_ACCESS},
 };
 
 /* map_keyspace_valid - letters, digits and '_', 1 to 48 of them */
@@ -41,7 +42,7 @@ int map_keyspace_valid(const char *name)
 
 /* map_registry_defaults - the seed schema's maps */
 int map_registry_defaults(struct map_registry *reg, const char *ks,
-			  char *err, size_t errlen)
+			  const struct map_defaults *d, char *err, size_t errlen)
 {
 	size_t i;
 	int quoted = 0;
@@ -57,17 +58,27 @@ int map_registry_defaults(struct map_registry *reg, const char *ks,
 		if (*p >= 'A' && *p <= 'Z')
 			quoted = 1;
 	memset(reg, 0, sizeof(*reg));
-	for (i = 0; i < sizeof(map_defaults) / sizeof(map_defaults[0]); i++) {
-		struct map_def *m = &reg->maps[reg->n++];
+	for (i = 0; i < sizeof(map_seed) / sizeof(map_seed[0]); i++) {
+		struct map_def *m = &reg->maps[reg->n];
 
-		snprintf(m->name, sizeof(m->name), "%s", map_defaults[i].name);
+		m->id = (uint32_t)reg->n++;
+		m->search.kind = map_seed[i].search;
+		snprintf(m->search.delimiters, sizeof(m->search.delimiters), "%s",
+			 d->delimiters);
+		m->search.parent_domains = 0;
+		m->fold_case = 1;
+		m->ttl_ms = d->ttl_ms;
+		m->negative_ttl_ms = d->negative_ttl_ms;
+		m->stale_ms = d->stale_ms;
+
+		snprintf(m->name, sizeof(m->name), "%s", map_seed[i].name);
 		snprintf(m->query, sizeof(m->query),
 			 quoted ? "SELECT %s FROM \"%s\".%s WHERE %s = ?"
 				: "SELECT %s FROM %s.%s WHERE %s = ?",
-			 map_defaults[i].columns, ks, map_defaults[i].table,
-			 map_defaults[i].key);
+			 map_seed[i].columns, ks, map_seed[i].table,
+			 map_seed[i].key);
 		snprintf(m->result_format, sizeof(m->result_format), "%s",
-			 map_defaults[i].format);
+			 map_seed[i].format);
 	}
 	return 0;
 }

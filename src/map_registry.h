@@ -18,12 +18,18 @@
  *	  virtual_aliases SELECT destination FROM ks.virtual_aliases WHERE alias = ?    %s
  *	  transport_maps  SELECT transport FROM ks.transport_maps WHERE address = ?     %s
  *	  access_maps     SELECT action FROM ks.access_maps WHERE sender = ?            %s
+ *
+ *	with the search orders of search_order.h: domains and relay_domains
+ *	"domain", users and virtual_aliases "virtual", transport_maps
+ *	"transport", access_maps "access".
  */
 #ifndef PAC_MAP_REGISTRY_H
 #define PAC_MAP_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "search_order.h"
 #include "socketmap.h"
 
 #define MAP_MAX			32	/* maps in one registry */
@@ -33,11 +39,27 @@
 
 struct cql_stmt;
 
+#define MAP_DEFAULT_TTL_MS		300000		/* positive answers: 5 min */
+#define MAP_DEFAULT_NEGATIVE_TTL_MS	30000		/* "no row": 30 s */
+#define MAP_DEFAULT_STALE_MS		3600000		/* served when Cassandra fails: 1 h */
+
 struct map_def {
 	char name[SOCKETMAP_NAME_MAX + 1];
 	char query[MAP_QUERY_MAX];
 	char result_format[MAP_FORMAT_MAX];
+	struct search_settings search;
+	int fold_case;
+	int64_t ttl_ms;			/* 0: never cached */
+	int64_t negative_ttl_ms;
+	int64_t stale_ms;		/* stale-if-error window after expiry */
+	uint32_t id;			/* index in the registry: cache key part */
 	struct cql_stmt *stmt;		/* set when registered with the session */
+};
+
+/* Defaults that apply to every map unless its own section says otherwise. */
+struct map_defaults {
+	char delimiters[SEARCH_DELIM_MAX + 1];	/* RECIPIENT_DELIMITER: "+" */
+	int64_t ttl_ms, negative_ttl_ms, stale_ms;
 };
 
 struct map_registry {
@@ -50,7 +72,7 @@ int map_keyspace_valid(const char *name);
 
 /* map_registry_defaults - the six seed maps in keyspace ks; -1 on error */
 int map_registry_defaults(struct map_registry *reg, const char *ks,
-			  char *err, size_t errlen);
+			  const struct map_defaults *d, char *err, size_t errlen);
 
 /* map_registry_find - the map of that name, or NULL */
 struct map_def *map_registry_find(struct map_registry *reg, const char *name,

@@ -1,0 +1,204 @@
+/*
+ * cache - lookup answers kept in memory, with LRU eviction (see cache.h)
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+
+#define CACHE_MIN_BUCKETS	64
+
+struct cache {
+	struct cache_entry **buckets;
+	size_t nbuckets;		/* power of two */
+	size_t max_entries;
+	struct cache_entry *lru_head, *lru_tail;
+	uint64_t seed;
+	struct cache_stats stats;
+};
+
+/* cache_new - allocate the bucket array */
+struct cache *cache_new(size_t max_entries, uint64_t seed)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+	size_t n = CACHE_MIN_BUCKETS;
+
+	if (c == NULL)
+		return NULL;
+	while (n < max_entries && n < ((size_t)1 << 30))
+		n <<= 1;
+	c->nbuckets = n;
+	c->max_entries = max_entries;
+	c->seed = seed;
+	if ((c->buckets = calloc(n, sizeof(*c->buckets))) == NULL) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* cache_free - release everything */
+void cache_free(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	cache_flush(c);
+	free(c->buckets);
+	free(c);
+}
+
+/* cache_hash - seeded FNV-1a over the map id and key, then mixed */
+uint64_t cache_hash(const struct cache *c, uint32_t map_id, const char *key,
+		    size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ c->seed;
+	size_t i;
+
+	h = (h ^ map_id) * 0x100000001b3ULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
+	/* Final avalanche (splitmix64) so the low bits used for buckets mix. */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
+/* lru_unlink - take an entry off the LRU list */
+static void lru_unlink(struct cache *c, struct cache_entry *e)
+{
+	if (e->lprev)
+		e->lprev->lnext = e->lnext;
+	else
+		c->lru_head = e->lnext;
+	if (e->lnext)
+		e->lnext->lprev = e->lprev;
+	else
+		c->lru_tail = e->lprev;
+	e->lprev = e->lnext = NULL;
+}
+
+/* lru_push - make an entry the most recently used */
+static void lru_push(struct cache *c, struct cache_entry *e)
+{
+	e->lprev = NULL;
+	e->lnext = c->lru_head;
+	if (c->lru_head)
+		c->lru_head->lprev = e;
+	else
+		c->lru_tail = e;
+	c->lru_head = e;
+}
+
+/* remove_entry - unlink from bucket and LRU, free */
+static void remove_entry(struct cache *c, struct cache_entry *e)
+{
+	struct cache_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+	lru_unlink(c, e);
+	free(e);
+	c->stats.entries--;
+}
+
+/* find - the entry for (map, key) */
+static struct cache_entry *find(struct cache *c, uint64_t h, uint32_t map_id,
+				const char *key, size_t len)
+{
+	struct cache_entry *e;
+
+	for (e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext)
+		if (e->hash == h && e->map_id == map_id && e->key_len == len &&
+		    memcmp(e->data, key, len) == 0)
+			return e;
+	return NULL;
+}
+
+/* cache_get - look up, dropping an entry past its stale window */
+struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
+			      const char *key, size_t len, int64_t now_ms)
+{
+	uint64_t h;
+	struct cache_entry *e;
+
+	if (c->max_entries == 0)
+		return NULL;
+	h = cache_hash(c, map_id, key, len);
+	if ((e = find(c, h, map_id, key, len)) == NULL)
+		return NULL;
+	if (now_ms >= e->stale_until_ms && now_ms >= e->fresh_until_ms) {
+		remove_entry(c, e);
+		return NULL;
+	}
+	lru_unlink(c, e);
+	lru_push(c, e);
+	return e;
+}
+
+/* cache_put - store or replace an answer */
+struct cache_entry *cache_put(struct cache *c, uint32_t map_id,
+			      const char *key, size_t len, int found,
+			      const char *val, size_t vlen, int64_t now_ms,
+			      int64_t ttl_ms, int64_t stale_ms)
+{
+	uint64_t h;
+	struct cache_entry *e, *old;
+
+	if (c->max_entries == 0 || ttl_ms <= 0)
+		return NULL;
+	h = cache_hash(c, map_id, key, len);
+	if ((old = find(c, h, map_id, key, len)) != NULL)
+		remove_entry(c, old);
+	while (c->stats.entries >= c->max_entries && c->lru_tail) {
+		remove_entry(c, c->lru_tail);
+		c->stats.evictions++;
+	}
+	if ((e = malloc(sizeof(*e) + len + 1 + vlen + 1)) == NULL)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->hash = h;
+	e->map_id = map_id;
+	e->found = found != 0;
+	e->fetched_ms = now_ms;
+	e->fresh_until_ms = now_ms + ttl_ms;
+	e->stale_until_ms = e->fresh_until_ms + (stale_ms > 0 ? stale_ms : 0);
+	e->key_len = len;
+	e->val_len = vlen;
+	memcpy(e->data, key, len);
+	e->data[len] = 0;
+	e->val = e->data + len + 1;
+	if (vlen)
+		memcpy(e->val, val, vlen);
+	e->val[vlen] = 0;
+	e->hnext = c->buckets[h & (c->nbuckets - 1)];
+	c->buckets[h & (c->nbuckets - 1)] = e;
+	lru_push(c, e);
+	c->stats.entries++;
+	c->stats.inserts++;
+	return e;
+}
+
+/* cache_flush - drop everything */
+void cache_flush(struct cache *c)
+{
+	struct cache_entry *e, *next;
+
+	for (e = c->lru_head; e; e = next) {
+		next = e->lnext;
+		free(e);
+	}
+	memset(c->buckets, 0, c->nbuckets * sizeof(*c->buckets));
+	c->lru_head = c->lru_tail = NULL;
+	c->stats.entries = 0;
+}
+
+/* cache_stats - the counters */
+struct cache_stats *cache_stats(struct cache *c)
+{
+	return &c->stats;
+}

@@ -1,0 +1,82 @@
+/*
+ * cache - lookup answers kept in memory, with LRU eviction
+ *
+ * SYNOPSIS
+ *	#include "cache.h"
+ *
+ * DESCRIPTION
+ *	Keyed by (map id, candidate key), so one cached "@example.com" serves
+ *	every address of that domain. An entry holds whether the database
+ *	found the key, the formatted value, when it was fetched, until when
+ *	it is fresh, and until when it may still be served if the database
+ *	fails (stale-if-error). Failures are never cached.
+ *
+ *	A fixed-size bucket array (the next power of two over the entry
+ *	limit) and a doubly linked LRU list give O(1) get, put and eviction;
+ *	memory is proportional to the entries. The hash is seeded at
+ *	creation, so clients cannot aim keys at one bucket.
+ *
+ *	Time is passed in (milliseconds, monotonic): the module reads no
+ *	clock and is unit-tested as a pure data structure.
+ */
+#ifndef PAC_CACHE_H
+#define PAC_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cache;
+
+struct cache_entry {
+	struct cache_entry *hnext;	/* bucket chain */
+	struct cache_entry *lprev, *lnext;	/* LRU list, most recent first */
+	uint64_t hash;
+	uint32_t map_id;
+	uint8_t found;
+	int64_t fetched_ms;
+	int64_t fresh_until_ms;
+	int64_t stale_until_ms;
+	size_t key_len;
+	size_t val_len;
+	char *val;			/* points into data, after the key */
+	char data[];			/* key NUL value NUL */
+};
+
+struct cache_stats {
+	uint64_t hits, misses, stale_hits, evictions, inserts;
+	size_t entries;
+};
+
+/* cache_new - a cache of at most max_entries (0: disabled, never stores) */
+struct cache *cache_new(size_t max_entries, uint64_t seed);
+void cache_free(struct cache *c);
+
+/* cache_hash - the seeded hash of (map id, key), shared with coalescing */
+uint64_t cache_hash(const struct cache *c, uint32_t map_id, const char *key,
+		    size_t len);
+
+/*
+ * cache_get - the entry for the key, fresh or not (check its times), or
+ * NULL. Entries past their stale window are dropped here. A found entry
+ * becomes the most recently used.
+ */
+struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
+			      const char *key, size_t len, int64_t now_ms);
+
+/*
+ * cache_put - store an answer, replacing any entry for the key; evicts
+ * the least recently used entry when full. Returns the entry, or NULL
+ * when disabled or out of memory.
+ */
+struct cache_entry *cache_put(struct cache *c, uint32_t map_id,
+			      const char *key, size_t len, int found,
+			      const char *val, size_t vlen, int64_t now_ms,
+			      int64_t ttl_ms, int64_t stale_ms);
+
+/* cache_flush - drop every entry */
+void cache_flush(struct cache *c);
+
+/* cache_stats - counters (hits/misses are counted by the caller's calls) */
+struct cache_stats *cache_stats(struct cache *c);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * exec - run parsed CQL statements against cqld's store
+ *
+ * SYNOPSIS
+ *	#include "exec.h"
+ *
+ * DESCRIPTION
+ *	ex_execute() runs one statement with its bound values and appends
+ *	the body of the RESULT message (Void, Rows, SetKeyspace or
+ *	SchemaChange) to a buffer, or fills a struct cql_error the way
+ *	Cassandra 3.11 would word it. ex_prepare() checks a statement and
+ *	appends a Prepared result body. Both are pure with respect to the
+ *	network: cqld.c frames what they produce.
+ *
+ *	The store also holds the system tables drivers read on connect
+ *	(system.local, system.peers, system_schema.*); system_schema
+ *	keyspaces, tables and columns describe the user schema and are
+ *	rebuilt after each schema change.
+ */
+#ifndef CQLD_EXEC_H
+#define CQLD_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "cql/cql_proto.h"
+#include "cql_lang.h"
+#include "store.h"
+
+#define EX_UNSET	(-2)	/* value length of a v4 "not set" value */
+
+struct ex_value {
+	const uint8_t *p;
+	int32_t len;		/* -1 null, EX_UNSET not set */
+};
+
+struct ex_name {
+	const char *p;
+	size_t len;
+};
+
+/* QUERY / EXECUTE parameters, as decoded from the request */
+struct ex_params {
+	uint8_t version;
+	uint16_t consistency;
+	const struct ex_value *values;
+	const struct ex_name *names;	/* with values, or NULL */
+	size_t nvalues;
+	int32_t page_size;		/* <= 0: no paging */
+	const uint8_t *paging_state;	/* NULL when none */
+	size_t paging_state_len;
+	int skip_metadata;
+};
+
+/* Facts about this server that system.local reports */
+struct ex_node {
+	uint8_t addr[16];		/* rpc/listen address */
+	size_t addrlen;			/* 4 or 16 */
+	int max_protocol;		/* 3 or 4 */
+};
+
+/* ex_init - set up the store with the system keyspaces; -1 on failure */
+int ex_init(struct store *s, const struct ex_node *node);
+
+/*
+ * ex_execute - run st. keyspace is the session keyspace (CL_NAME_MAX
+ * bytes, may be empty) and is updated by USE. On success appends a RESULT
+ * body to out and returns 0; else -1 with err set.
+ */
+int ex_execute(struct store *s, char *keyspace, const struct cl_stmt *st,
+	       const struct ex_params *pp, struct buf *out,
+	       struct cql_error *err);
+
+/*
+ * ex_prepare - check st for PREPARE in the session keyspace and append a
+ * Prepared result body with the given id to out (protocol version
+ * selects the v3 or v4 layout). 0, or -1 with err set.
+ */
+int ex_prepare(struct store *s, const char *keyspace,
+	       const struct cl_stmt *st, const uint8_t *id, size_t idlen,
+	       uint8_t version, struct buf *out, struct cql_error *err);
+
+/*
+ * ex_target - the keyspace and table a statement works on, after USE
+ * resolution (table empty for keyspace statements). 0, or -1 if no
+ * keyspace can be determined.
+ */
+int ex_target(const char *keyspace, const struct cl_stmt *st,
+	      char *ks, char *table);
+
+/* ex_is_system_keyspace - a keyspace cqld keeps for drivers */
+int ex_is_system_keyspace(const char *ks);
+
+/* ex_set_error - fill a cql_error with code and formatted message */
+void ex_set_error(struct cql_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif
