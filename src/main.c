@@ -54,6 +54,7 @@
 
 struct daemon {
 	struct event_base *base;
+	struct cache *cache;
 	struct sm_server *srv;
 	int64_t drain_deadline;
 	struct event *drain_timer;
@@ -148,6 +149,20 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* usr1_cb - empty the cache: the next lookups ask the database */
+static void usr1_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)sig;
+	(void)what;
+	if (d->cache) {
+		msg_info("SIGUSR1: flushing %zu cached entries",
+			 cache_stats(d->cache)->entries);
+		cache_flush(d->cache);
+	}
+}
+
 /* term_cb - stop accepting, answer what is in flight, exit 0 */
 static void term_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -183,7 +198,7 @@ int main(int argc, char **argv)
 	struct sm_server_config scfg;
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	struct event *sig_term, *sig_int;
+	struct event *sig_term, *sig_int, *sig_usr1;
 	const char *port_file = NULL;
 	const char *config_path = getenv("CONFIG_FILE");
 	int config_explicit = config_path != NULL && *config_path != 0;
@@ -295,14 +310,18 @@ int main(int argc, char **argv)
 	}
 	sig_term = evsignal_new(d.base, SIGTERM, term_cb, &d);
 	sig_int = evsignal_new(d.base, SIGINT, term_cb, &d);
-	if (!sig_term || !sig_int || evsignal_add(sig_term, NULL) || evsignal_add(sig_int, NULL)) {
+	sig_usr1 = evsignal_new(d.base, SIGUSR1, usr1_cb, &d);
+	d.cache = cache;
+	if (!sig_term || !sig_int || !sig_usr1 || evsignal_add(sig_term, NULL) ||
+	    evsignal_add(sig_int, NULL) || evsignal_add(sig_usr1, NULL)) {
 		msg_error("cannot install signal handlers");
 		return 1;
 	}
-	msg_info("version %s listening on %s port %d; keyspace %s; cassandra %s:%u%s",
-		 PAC_VERSION, cfg.listen_addr, sm_server_port(d.srv), cfg.keyspace,
-		 cfg.cql.hosts[0].host, (unsigned)cfg.cql.hosts[0].port,
-		 cfg.cql.nhosts > 1 ? " (and others)" : "");
+	msg_info("version %s listening on %s port %d; keyspace %s; cassandra %s:%u%s; "
+		 "%zu maps; cache %s", PAC_VERSION, cfg.listen_addr, sm_server_port(d.srv),
+		 cfg.keyspace, cfg.cql.hosts[0].host, (unsigned)cfg.cql.hosts[0].port,
+		 cfg.cql.nhosts > 1 ? " (and others)" : "", reg.n,
+		 cache ? "on" : "off");
 	cql_session_start(cql);
 
 	event_base_dispatch(d.base);
@@ -317,6 +336,7 @@ int main(int argc, char **argv)
 		event_free(d.drain_timer);
 	event_free(sig_term);
 	event_free(sig_int);
+	event_free(sig_usr1);
 	evdns_base_free(dns, 0);
 	event_base_free(d.base);
 	return 0;

@@ -1,0 +1,150 @@
+/*
+ * test_cache - TTLs, stale window, LRU eviction, flush
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cache.h"
+
+#define K(s) s, strlen(s)
+
+static void test_put_get(void **state)
+{
+	struct cache *c = cache_new(10, 42);
+	struct cache_entry *e;
+
+	(void)state;
+	assert_non_null(cache_put(c, 1, K("alice@example.com"), 1, K("example.com/alice/"),
+				  1000, 300000, 3600000));
+	assert_non_null(cache_put(c, 1, K("nobody@example.com"), 0, "", 0, 1000, 30000, 3600000));
+	e = cache_get(c, 1, K("alice@example.com"), 2000);
+	assert_non_null(e);
+	assert_true(e->found);
+	assert_string_equal(e->val, "example.com/alice/");
+	assert_int_equal(e->val_len, 18);
+	assert_int_equal(e->fresh_until_ms, 301000);
+	assert_int_equal(e->stale_until_ms, 3901000);
+	/* Same key, other map: a different entry. */
+	assert_null(cache_get(c, 2, K("alice@example.com"), 2000));
+	e = cache_get(c, 1, K("nobody@example.com"), 2000);
+	assert_non_null(e);
+	assert_false(e->found);
+	assert_int_equal(cache_stats(c)->entries, 2);
+	cache_free(c);
+}
+
+static void test_expiry_and_stale_window(void **state)
+{
+	struct cache *c = cache_new(10, 1);
+	struct cache_entry *e;
+
+	(void)state;
+	cache_put(c, 0, K("k"), 1, K("v"), 0, 100, 1000);
+	/* Past fresh, inside stale: still returned, caller sees it is stale. */
+	e = cache_get(c, 0, K("k"), 500);
+	assert_non_null(e);
+	assert_true(500 >= e->fresh_until_ms);
+	assert_true(500 < e->stale_until_ms);
+	/* Past the stale window: dropped. */
+	assert_null(cache_get(c, 0, K("k"), 1100));
+	assert_int_equal(cache_stats(c)->entries, 0);
+	/* A zero TTL is never stored. */
+	assert_null(cache_put(c, 0, K("k"), 1, K("v"), 0, 0, 1000));
+	cache_free(c);
+}
+
+static void test_replace(void **state)
+{
+	struct cache *c = cache_new(10, 7);
+
+	(void)state;
+	cache_put(c, 0, K("k"), 1, K("old"), 0, 100, 0);
+	cache_put(c, 0, K("k"), 1, K("new value"), 50, 100, 0);
+	assert_string_equal(cache_get(c, 0, K("k"), 60)->val, "new value");
+	assert_int_equal(cache_stats(c)->entries, 1);
+	cache_free(c);
+}
+
+static void test_lru_eviction(void **state)
+{
+	struct cache *c = cache_new(3, 9);
+
+	(void)state;
+	cache_put(c, 0, K("a"), 1, K("1"), 0, 1000, 0);
+	cache_put(c, 0, K("b"), 1, K("2"), 0, 1000, 0);
+	cache_put(c, 0, K("c"), 1, K("3"), 0, 1000, 0);
+	assert_non_null(cache_get(c, 0, K("a"), 1));	/* a is now most recent */
+	cache_put(c, 0, K("d"), 1, K("4"), 0, 1000, 0);	/* evicts b */
+	assert_null(cache_get(c, 0, K("b"), 2));
+	assert_non_null(cache_get(c, 0, K("a"), 2));
+	assert_non_null(cache_get(c, 0, K("c"), 2));
+	assert_non_null(cache_get(c, 0, K("d"), 2));
+	assert_int_equal(cache_stats(c)->evictions, 1);
+	assert_int_equal(cache_stats(c)->entries, 3);
+	cache_free(c);
+}
+
+static void test_many_and_flush(void **state)
+{
+	struct cache *c = cache_new(1000, 3);
+	char key[32];
+	int i, found = 0;
+
+	(void)state;
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "user%d@example.com", i);
+		cache_put(c, (uint32_t)(i % 3), key, strlen(key), 1, key, strlen(key), 0, 1000, 0);
+	}
+	assert_int_equal(cache_stats(c)->entries, 1000);
+	for (i = 4000; i < 5000; i++) {
+		snprintf(key, sizeof(key), "user%d@example.com", i);
+		found += cache_get(c, (uint32_t)(i % 3), key, strlen(key), 1) != NULL;
+	}
+	assert_int_equal(found, 1000);
+	cache_flush(c);
+	assert_int_equal(cache_stats(c)->entries, 0);
+	assert_null(cache_get(c, 0, K("user4998@example.com"), 1));
+	cache_free(c);
+}
+
+static void test_disabled(void **state)
+{
+	struct cache *c = cache_new(0, 3);
+
+	(void)state;
+	assert_null(cache_put(c, 0, K("k"), 1, K("v"), 0, 100, 0));
+	assert_null(cache_get(c, 0, K("k"), 1));
+	cache_free(c);
+}
+
+static void test_seeded_hash(void **state)
+{
+	struct cache *a = cache_new(10, 1), *b = cache_new(10, 2);
+
+	(void)state;
+	assert_int_not_equal(cache_hash(a, 0, K("alice")), cache_hash(b, 0, K("alice")));
+	assert_int_equal(cache_hash(a, 0, K("alice")), cache_hash(a, 0, K("alice")));
+	assert_int_not_equal(cache_hash(a, 0, K("alice")), cache_hash(a, 1, K("alice")));
+	cache_free(a);
+	cache_free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_get),
+		cmocka_unit_test(test_expiry_and_stale_window),
+		cmocka_unit_test(test_replace),
+		cmocka_unit_test(test_lru_eviction),
+		cmocka_unit_test(test_many_and_flush),
+		cmocka_unit_test(test_disabled),
+		cmocka_unit_test(test_seeded_hash),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
