@@ -1,2 +1,0 @@
-build/obj/src/clock.o: src/clock.c src/clock.h
-src/clock.h:

@@ -1,3 +1,0 @@
-build/obj/src/netstring.o: src/netstring.c src/netstring.h src/buf.h
-src/netstring.h:
-src/buf.h:
