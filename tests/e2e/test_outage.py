@@ -2,7 +2,9 @@
 
 NOTFOUND makes Postfix reject or bounce mail; TEMP makes it defer and retry.
 The daemon starts and serves while the database is down, and recovers on its
-own when it returns.
+own when it returns. These tests run with CACHE=off, so that every lookup
+really goes to the database; test_cache.py covers answers from cached data
+during an outage.
 """
 import time
 
@@ -41,7 +43,7 @@ def test_daemon_starts_without_the_database_and_recovers(tmp_path, start_cqld, s
     cql_port = probe.port
     probe.stop()
 
-    daemon = start_daemon(cql_port)
+    daemon = start_daemon(cql_port, CACHE="off")
     all_temp(postmap, daemon.port)
     assert daemon.proc.poll() is None, "the daemon must not exit when the database is down"
 
@@ -52,7 +54,7 @@ def test_daemon_starts_without_the_database_and_recovers(tmp_path, start_cqld, s
 
 def test_database_lost_mid_run_gives_temp_then_recovers(start_cqld, start_daemon, postmap):
     cqld = start_cqld()
-    daemon = start_daemon(cqld.port)
+    daemon = start_daemon(cqld.port, CACHE="off")
     assert all_correct(postmap, daemon.port)
 
     cqld.stop()
