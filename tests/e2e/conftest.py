@@ -111,14 +111,41 @@ def start_cqld(tmp_path, procs):
         counter[0] += 1
         name = f"cqld{counter[0]}"
         pf = tmp_path / f"{name}.port"
-        argv = [str(CQLD), "--listen", f"127.0.0.1:{port}", "--port-file", str(pf)]
+        cpf = tmp_path / f"{name}.control-port"
+        argv = [str(CQLD), "--listen", f"127.0.0.1:{port}", "--port-file", str(pf),
+                "--control", "127.0.0.1:0", "--control-port-file", str(cpf)]
         for f in loads or (DEMO_CQL,):
             argv += ["--load", str(f)]
         argv += list(extra)
         p = Proc(name, argv, tmp_path, port_file=pf)
         procs.append(p)
-        return p.start()
+        p.start()
+        p.control_port = int(wait_for(lambda: cpf.exists() and cpf.read_text().endswith("\n")
+                                      and cpf.read_text(), what="cqld control port"))
+        p.control = lambda cmd: cqld_control(p.control_port, cmd)
+        return p
     return start
+
+
+def cqld_control(port, cmd):
+    """Send one command to cqld's control socket; return the reply line."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(cmd.encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    reply = data.decode().strip()
+    assert reply.startswith("ok"), f"cqld control {cmd!r}: {reply}"
+    return reply
+
+
+def cqld_counts(proc):
+    """Per-table request counts from cqld: {'mailion.users': 3, ...}."""
+    reply = proc.control("counts")
+    return {k: int(v) for k, v in (w.split("=") for w in reply.split()[1:])}
 
 
 @pytest.fixture
@@ -152,6 +179,21 @@ class Postmap:
 
     def __init__(self, confdir):
         self.confdir = confdir
+
+    def query_many(self, port, name, keys, timeout=120):
+        """Look up many keys in one postmap process (postmap -q -, one
+        socketmap connection, like a busy smtpd). Returns {key: value} of
+        the keys found."""
+        r = subprocess.run(["postmap", "-c", str(self.confdir), "-q", "-",
+                            f"socketmap:inet:127.0.0.1:{port}:{name}"],
+                           input="".join(k + "\n" for k in keys),
+                           capture_output=True, text=True, timeout=timeout)
+        assert "error" not in r.stderr, r.stderr
+        found = {}
+        for line in r.stdout.splitlines():
+            k, _, v = line.partition("\t")
+            found[k] = v
+        return found
 
     def query(self, port, name, key, timeout=30):
         """Return (status, value): status is OK, NOTFOUND, TEMP or PERM."""
