@@ -19,6 +19,7 @@
  *	(cannot listen), 2 on a usage or configuration error; the message
  *	names the bad option or variable.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -65,7 +66,7 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: %s [-c FILE] [--foreground] [--port-file PATH]\n"
-		"       %s --version | --help\n"
+		"       %s --flush | --version | --help\n"
 		"\n"
 		"Answers Postfix socketmap lookups from Cassandra / Amazon Keyspaces.\n"
 		"Settings come from the environment (see postfix-aws-cassandra(8)):\n"
@@ -77,6 +78,51 @@ static void usage(FILE *fp)
 		"  CACHE_MAX_ENTRIES (100000), CACHE_TTL (300 s), CACHE_NEGATIVE_TTL (30 s),\n"
 		"  CACHE_STALE_TTL (3600 s), CONFIG_FILE (" CONFIG_FILE_DEFAULT ").\n",
 		PROGNAME, PROGNAME);
+}
+
+/*
+ * flush_running - send SIGUSR1 to every running daemon (same program name,
+ * any path), so each empties its cache. Returns the process exit code.
+ */
+static int flush_running(void)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	char path[64], exe[4096];
+	const char *base;
+	ssize_t n;
+	int sent = 0, failed = 0;
+	pid_t self = getpid();
+
+	if (dir == NULL) {
+		fprintf(stderr, "%s: --flush: cannot read /proc: %s\n", PROGNAME, strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+
+		if (pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
+			continue;
+		exe[n] = 0;
+		base = strrchr(exe, '/');
+		base = base ? base + 1 : exe;
+		if (strcmp(base, PROGNAME) != 0)
+			continue;
+		if (kill(pid, SIGUSR1) == 0) {
+			printf("%s: cache flush requested from pid %d\n", PROGNAME, (int)pid);
+			sent++;
+		} else {
+			fprintf(stderr, "%s: --flush: pid %d: %s\n", PROGNAME, (int)pid, strerror(errno));
+			failed++;
+		}
+	}
+	closedir(dir);
+	if (sent == 0 && failed == 0)
+		fprintf(stderr, "%s: --flush: no running %s found\n", PROGNAME, PROGNAME);
+	return sent > 0 && failed == 0 ? 0 : 1;
 }
 
 /*
@@ -213,6 +259,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[a], "--version") || !strcmp(argv[a], "-V")) {
 			printf("%s %s\n", PROGNAME, PAC_VERSION);
 			return 0;
+		} else if (!strcmp(argv[a], "--flush")) {
+			return flush_running();
 		} else if (!strcmp(argv[a], "--foreground") || !strcmp(argv[a], "-f")) {
 			continue;
 		} else if (!strcmp(argv[a], "-c") && a + 1 < argc) {

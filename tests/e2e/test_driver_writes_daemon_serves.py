@@ -5,11 +5,11 @@ would to Cassandra; the daemon then serves the new row to real postmap.
 Driver options: schema and token metadata are off (cqld keeps no
 system_schema tables; the daemon does not need them either).
 """
-import signal
+import subprocess
 
 import pytest
 
-from conftest import wait_for
+from conftest import DAEMON, wait_for
 
 cassandra = pytest.importorskip("cassandra.cluster", reason="needs /usr/bin/python3 with python3-cassandra")
 
@@ -35,9 +35,10 @@ def test_row_inserted_by_the_driver_is_served(start_cqld, start_daemon, postmap)
         cluster.shutdown()
 
     # The first lookup cached "no such mailbox" for CACHE_NEGATIVE_TTL (30 s);
-    # the operator flushes the cache so the new mailbox is served at once.
+    # the operator flushes the cache (--flush sends SIGUSR1) so the new mailbox is served at once.
     assert postmap.query(daemon.port, "users", "dora@example.com") == ("NOTFOUND", "")
-    daemon.proc.send_signal(signal.SIGUSR1)
+    r = subprocess.run([str(DAEMON), "--flush"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and f"pid {daemon.proc.pid}" in r.stdout, r
     wait_for(lambda: "flushing" in daemon.log_text(), what="the cache flush")
     assert postmap.query(daemon.port, "users", "dora@example.com") == ("OK", "example.com/dora/")
     assert postmap.query(daemon.port, "virtual_aliases", "Sales@Example.com") == ("OK", "dora@example.com")
