@@ -118,6 +118,8 @@ const uint8_t *cql_rd_bytes(struct cql_rd *rd, int32_t *n)
 	const uint8_t *p;
 
 	*n = cql_rd_int(rd);
+	if (*n < -1)
+		rd->err = 1;	/* "unset" (-2) and below never come from a server */
 	if (rd->err || *n < 0) {
 		*n = -1;
 		return NULL;
@@ -299,7 +301,8 @@ enum cql_decode_status cql_header_decode(const uint8_t *p, size_t len,
 	h->opcode = p[4];
 	h->length = (uint32_t)p[5] << 24 | (uint32_t)p[6] << 16 |
 		    (uint32_t)p[7] << 8 | (uint32_t)p[8];
-	if (h->version < 1 || h->version > 5) {
+	/* Versions 1 and 2 have an 8-byte header: not this layout. */
+	if (h->version < 3 || h->version > 5) {
 		*why = "bad protocol version byte";
 		return CQL_DECODE_ERROR;
 	}

@@ -78,7 +78,7 @@ static int uuid_at(const char *p, size_t left)
 	return left == 36 || !(isalnum((unsigned char)p[36]) || p[36] == '_');
 }
 
-/* lex_error - record a lexer or parser error at a position */
+/* lex_error_at - record a lexer or parser error at a position */
 static void lex_error_at(struct cl_parser *ps, int code, int line, int col,
 			 const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -847,6 +847,7 @@ static int parse_if_exists(struct cl_parser *ps)
 static int parse_property(struct cl_parser *ps, char *name,
 			  struct cl_term *value)
 {
+	memset(value, 0, sizeof(*value));	/* the caller frees it */
 	if (parse_ident(ps, name, "a property name") < 0 ||
 	    expect_sym(ps, "=") < 0)
 		return -1;

@@ -330,7 +330,7 @@ static int missing_parts(struct ex_ctx *x, const struct st_table *t,
 }
 
 /*
- * full_key - from the WHERE clause of UPDATE/DELETE: the key values; all
+ * where_key - from the WHERE clause of UPDATE/DELETE: the key values; all
  * partition parts required, clustering parts required when full, else a
  * prefix. *nkey gets the number of parts given.
  */
