@@ -63,19 +63,6 @@ static int env_bool(const char *name, int def, int *out, char *err, size_t errle
 	return -1;
 }
 
-/* is_loopback - 127.0.0.0/8 or ::1 */
-static int is_loopback(const char *addr)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (inet_pton(AF_INET, addr, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, addr, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return 0;
-}
-
 /* config_from_env - read every setting */
 int config_from_env(struct config *c, char *err, size_t errlen)
 {
@@ -86,32 +73,50 @@ int config_from_env(struct config *c, char *err, size_t errlen)
 
 	memset(c, 0, sizeof(*c));
 
-	v = getenv("LISTEN_ADDRESS");
-	snprintf(c->listen_addr, sizeof(c->listen_addr), "%s",
-		 v && *v ? v : "127.0.0.1");
-	{
-		struct in_addr a4;
-		struct in6_addr a6;
-
-		if (inet_pton(AF_INET, c->listen_addr, &a4) != 1 &&
-		    inet_pton(AF_INET6, c->listen_addr, &a6) != 1) {
-			snprintf(err, errlen, "LISTEN_ADDRESS='%s': not an IPv4 or IPv6 address",
-				 c->listen_addr);
-			return -1;
-		}
-	}
 	if (env_bool("LISTEN_ALLOW_REMOTE", 0, &c->allow_remote, err, errlen))
 		return -1;
-	if (!is_loopback(c->listen_addr) && !c->allow_remote) {
-		snprintf(err, errlen,
-			 "LISTEN_ADDRESS='%s' is not a loopback address; socketmap has no "
-			 "authentication, so set LISTEN_ALLOW_REMOTE=yes if you really mean it",
-			 c->listen_addr);
-		return -1;
-	}
 	if (env_int("PORT", CONFIG_DEFAULT_PORT, 0, 65535, &n, err, errlen))
 		return -1;
 	c->port = (int)n;
+	v = getenv("LISTEN");
+	{
+		char def[64], lerr[300];
+
+		snprintf(def, sizeof(def), "inet:127.0.0.1:%d", c->port);
+		if (listen_spec_parse(v && *v ? v : def, c->allow_remote, &c->listen,
+				      lerr, sizeof(lerr)) != 0) {
+			snprintf(err, errlen, "LISTEN=%s: %s", v && *v ? v : def, lerr);
+			return -1;
+		}
+	}
+	v = getenv("LISTEN_MODE");
+	c->listen_mode = 0660;
+	if (v && *v) {
+		char *end;
+		long m = strtol(v, &end, 8);
+
+		if (*end != 0 || m < 0 || m > 0777) {
+			snprintf(err, errlen, "LISTEN_MODE='%s': expected an octal mode such as 0660", v);
+			return -1;
+		}
+		c->listen_mode = (int)m;
+	}
+	v = getenv("LISTEN_GROUP");
+	if (v && *v) {
+		if (strlen(v) >= sizeof(c->listen_group)) {
+			snprintf(err, errlen, "LISTEN_GROUP='%s': too long", v);
+			return -1;
+		}
+		snprintf(c->listen_group, sizeof(c->listen_group), "%s", v);
+	}
+	v = getenv("METRICS_LISTEN");
+	if (v && *v && strcasecmp(v, "off") != 0) {
+		if (strlen(v) >= sizeof(c->metrics_listen)) {
+			snprintf(err, errlen, "METRICS_LISTEN='%s': too long", v);
+			return -1;
+		}
+		snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", v);
+	}
 
 	v = getenv("KEYSPACE_NAME");
 	if (v == NULL || *v == 0) {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "cql/cql_session.h"
+#include "listen_spec.h"
 #include "map_registry.h"
 
 #define CONFIG_DEFAULT_PORT		9999
@@ -24,9 +25,12 @@
 #define CONFIG_ERR_MAX			512
 
 struct config {
-	char listen_addr[64];		/* LISTEN_ADDRESS: 127.0.0.1 */
+	struct listen_spec listen;	/* LISTEN, else inet:127.0.0.1:PORT */
 	int port;			/* PORT: 9999 (0: any, for tests) */
 	int allow_remote;		/* LISTEN_ALLOW_REMOTE=yes */
+	int listen_mode;		/* LISTEN_MODE: 0660, unix sockets */
+	char listen_group[64];		/* LISTEN_GROUP: unix sockets */
+	char metrics_listen[128];	/* METRICS_LISTEN: off */
 	char keyspace[MAP_KEYSPACE_MAX + 1];	/* KEYSPACE_NAME */
 	struct cql_session_config cql;	/* CASSANDRA_*, CONSISTENCY */
 	int idle_timeout_ms;		/* CLIENT_IDLE_TIMEOUT (s): 60 */

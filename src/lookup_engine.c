@@ -59,6 +59,7 @@ struct waiter {
 struct query {
 	struct query *hnext;
 	struct lookup_engine *e;
+	int64_t started_ms;
 	uint64_t hash;
 	struct map_def *map;
 	struct waiter *waiters;
@@ -181,6 +182,72 @@ bad:
 }
 
 
+static const double latency_bounds[LOOKUP_LATENCY_BUCKETS] = {
+	0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5,
+};
+
+/* lookup_latency_bound - upper bound of bucket i, in seconds */
+double lookup_latency_bound(int i)
+{
+	return i >= 0 && i < LOOKUP_LATENCY_BUCKETS ? latency_bounds[i] : 0;
+}
+
+static const char *const error_names[LOOKUP_STAT_ERRORS] = {
+	"timeout", "connection_lost", "not_connected", "busy", "protocol",
+	"not_prepared", "unavailable", "overloaded", "read_timeout",
+	"read_failure", "is_bootstrapping", "server_error", "invalid",
+	"unauthorized", "other", NULL,
+};
+
+/* lookup_error_name - label of failure kind i */
+const char *lookup_error_name(int i)
+{
+	return i >= 0 && i < LOOKUP_STAT_ERRORS ? error_names[i] : NULL;
+}
+
+/* error_kind - index into error_names for a failed read */
+static int error_kind(const struct cql_result *r)
+{
+	switch (r->status) {
+	case CQL_STATUS_TIMEOUT: return 0;
+	case CQL_STATUS_CONN_LOST: return 1;
+	case CQL_STATUS_NOT_CONNECTED: return 2;
+	case CQL_STATUS_BUSY: return 3;
+	case CQL_STATUS_PROTOCOL: return 4;
+	case CQL_STATUS_NOT_PREPARED: return 5;
+	case CQL_STATUS_SERVER_ERROR:
+		switch (r->err->code) {
+		case CQL_ERR_UNAVAILABLE: return 6;
+		case CQL_ERR_OVERLOADED: return 7;
+		case CQL_ERR_READ_TIMEOUT: return 8;
+		case CQL_ERR_READ_FAILURE: return 9;
+		case CQL_ERR_IS_BOOTSTRAPPING: return 10;
+		case CQL_ERR_SERVER: return 11;
+		case CQL_ERR_INVALID:
+		case CQL_ERR_SYNTAX:
+		case CQL_ERR_CONFIG: return 12;
+		case CQL_ERR_UNAUTHORIZED:
+		case CQL_ERR_BAD_CREDENTIALS: return 13;
+		default: return 14;
+		}
+	default:
+		return 14;
+	}
+}
+
+/* observe_latency - one finished read into the histogram */
+static void observe_latency(struct lookup_stats *st, int64_t ms)
+{
+	double s = (double)ms / 1000.0;
+	int i;
+
+	st->latency_count++;
+	st->latency_sum_s += s;
+	for (i = 0; i < LOOKUP_LATENCY_BUCKETS; i++)
+		if (s <= latency_bounds[i])
+			st->latency_le[i]++;
+}
+
 /* failure_reason - TEMP or PERM, and the short reason, for a failed read */
 static enum socketmap_status failure_reason(const struct map_def *map,
 					    const struct cql_result *r,
@@ -228,6 +295,8 @@ static void answer(struct lookup *lk, enum socketmap_status st,
 {
 	lk->answered = 1;
 	lk->e->stats.by_status[st]++;
+	if (lk->map->id < LOOKUP_STAT_MAPS)
+		lk->e->stats.by_map[lk->map->id][st]++;
 	if (lk->cb)
 		lk->cb(lk->arg, st, data, len);
 }
@@ -344,6 +413,7 @@ static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
 	struct cache_entry *ce;
 	int64_t now;
 
+	e->stats.errors[error_kind(r)]++;
 	o->state = CAND_FAILED;
 	o->fail_status = failure_reason(map, r, reason, size);
 	o->text = reason;
@@ -384,6 +454,8 @@ static void query_done(const struct cql_result *r, void *arg)
 	int found;
 
 	query_unlink(q);
+	if (r->status != CQL_STATUS_NOT_CONNECTED)
+		observe_latency(&e->stats, clock_now_ms() - q->started_ms);
 	buf_init(&out);
 	if (r->status != CQL_STATUS_OK) {
 		failure_outcome(e, map, q->key, q->key_len, r, &o, reason, sizeof(reason));
@@ -457,6 +529,7 @@ static int query_start(struct lookup_engine *e, struct map_def *map,
 			return -1;
 		}
 		q->e = e;
+		q->started_ms = clock_now_ms();
 		q->hash = h;
 		q->map = map;
 		q->waiters = NULL;
@@ -553,6 +626,8 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 	if (!lookup_key_valid(r.key, r.key_len, &why)) {
 		msg_debug("lookup %s: NOTFOUND without a query: %s", map->name, why);
 		e->stats.by_status[SOCKETMAP_NOTFOUND]++;
+		if (map->id < LOOKUP_STAT_MAPS)
+			e->stats.by_map[map->id][SOCKETMAP_NOTFOUND]++;
 		cb(arg, SOCKETMAP_NOTFOUND, "", 0);
 		return NULL;
 	}

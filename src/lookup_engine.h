@@ -51,9 +51,18 @@ typedef void (*lookup_reply_fn)(void *arg, enum socketmap_status st,
 
 struct cache;
 
+#define LOOKUP_LATENCY_BUCKETS	12	/* CQL read latency histogram */
+#define LOOKUP_STAT_MAPS	32	/* = MAP_MAX */
+#define LOOKUP_STAT_ERRORS	16	/* failure kinds, see lookup_error_name() */
+
 struct lookup_stats {
 	uint64_t requests;
 	uint64_t by_status[4];		/* indexed by enum socketmap_status */
+	uint64_t by_map[LOOKUP_STAT_MAPS][4];	/* map id x status */
+	uint64_t errors[LOOKUP_STAT_ERRORS];	/* failed reads by kind */
+	uint64_t latency_le[LOOKUP_LATENCY_BUCKETS];	/* cumulative counts */
+	uint64_t latency_count;
+	double latency_sum_s;
 	uint64_t queries;		/* CQL reads started */
 	uint64_t coalesced;		/* reads shared with one in flight */
 	uint64_t refreshes;		/* refresh-ahead reads */
@@ -74,6 +83,11 @@ const struct lookup_stats *lookup_engine_stats(const struct lookup_engine *e);
  */
 struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 			    size_t len, lookup_reply_fn cb, void *arg);
+/* lookup_latency_bound - upper bound (seconds) of histogram bucket i */
+double lookup_latency_bound(int i);
+/* lookup_error_name - label of failure kind i, NULL past the last */
+const char *lookup_error_name(int i);
+
 /* lookup_cancel - the client went away: never call its callback */
 void lookup_cancel(struct lookup *lk);
 

@@ -8,9 +8,13 @@
  *	we stop reading from it (backpressure instead of unbounded memory).
  */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -52,6 +56,7 @@ struct sm_server {
 	struct lookup_engine *engine;
 	struct sm_server_config cfg;
 	struct evconnlistener *listeners[SM_MAX_LISTENERS];
+	char unix_paths[SM_MAX_LISTENERS][sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int nlisteners;
 	int port;
 	struct client *clients;
@@ -301,36 +306,96 @@ static void listener_error_cb(struct evconnlistener *l, void *arg)
 		    "accept: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
-/* sm_server_listen - bind one address */
-int sm_server_listen(struct sm_server *srv, const struct sockaddr *sa,
-		     socklen_t len, char *err, size_t errlen)
+/* add_listener - start accepting on a listener; record the first TCP port */
+static int add_listener(struct sm_server *srv, struct evconnlistener *l,
+			const char *unix_path)
 {
-	struct evconnlistener *l;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	evutil_socket_t fd;
+	evutil_socket_t fd = evconnlistener_get_fd(l);
 
-	if (srv->nlisteners == SM_MAX_LISTENERS) {
-		snprintf(err, errlen, "too many listeners");
-		return -1;
-	}
-	l = evconnlistener_new_bind(srv->base, accept_cb, srv,
-				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-				    LEV_OPT_CLOSE_ON_EXEC, 512, sa, (int)len);
-	if (l == NULL) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		return -1;
-	}
 	evconnlistener_set_error_cb(l, listener_error_cb);
-	fd = evconnlistener_get_fd(l);
-	if (srv->nlisteners == 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+	if (srv->port == 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
 		if (ss.ss_family == AF_INET)
 			srv->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 		else if (ss.ss_family == AF_INET6)
 			srv->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
+	snprintf(srv->unix_paths[srv->nlisteners], sizeof(srv->unix_paths[0]), "%s",
+		 unix_path ? unix_path : "");
 	srv->listeners[srv->nlisteners++] = l;
 	return 0;
+}
+
+/* sm_server_listen - bind one endpoint */
+int sm_server_listen(struct sm_server *srv, const struct listen_endpoint *ep,
+		     int mode, const char *group, char *err, size_t errlen)
+{
+	struct evconnlistener *l;
+	const char *path = NULL;
+	struct stat st;
+
+	if (srv->nlisteners == SM_MAX_LISTENERS) {
+		snprintf(err, errlen, "too many listeners");
+		return -1;
+	}
+	if (ep->is_unix) {
+		path = ((const struct sockaddr_un *)&ep->ss)->sun_path;
+		if (lstat(path, &st) == 0) {
+			if (!S_ISSOCK(st.st_mode)) {
+				snprintf(err, errlen, "%s exists and is not a socket", path);
+				return -1;
+			}
+			(void)unlink(path);	/* stale, from an earlier run */
+		}
+	}
+	l = evconnlistener_new_bind(srv->base, accept_cb, srv,
+				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+				    (ep->is_unix ? 0 : LEV_OPT_REUSEABLE), 512,
+				    (const struct sockaddr *)&ep->ss, (int)ep->len);
+	if (l == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return -1;
+	}
+	if (path) {
+		if (group && *group) {
+			struct group *gr = getgrnam(group);
+
+			if (gr == NULL || chown(path, (uid_t)-1, gr->gr_gid) != 0) {
+				snprintf(err, errlen, "cannot give %s to group %s: %s", path, group,
+					 gr ? strerror(errno) : "no such group");
+				evconnlistener_free(l);
+				(void)unlink(path);
+				return -1;
+			}
+		}
+		if (chmod(path, (mode_t)mode) != 0) {
+			snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));
+			evconnlistener_free(l);
+			(void)unlink(path);
+			return -1;
+		}
+	}
+	return add_listener(srv, l, path);
+}
+
+/* sm_server_adopt - a listening socket passed by systemd */
+int sm_server_adopt(struct sm_server *srv, int fd, char *err, size_t errlen)
+{
+	struct evconnlistener *l;
+
+	if (srv->nlisteners == SM_MAX_LISTENERS) {
+		snprintf(err, errlen, "too many listeners");
+		return -1;
+	}
+	evutil_make_socket_nonblocking(fd);
+	l = evconnlistener_new(srv->base, accept_cb, srv,
+			       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	if (l == NULL) {
+		snprintf(err, errlen, "fd %d: %s", fd, strerror(errno));
+		return -1;
+	}
+	return add_listener(srv, l, NULL);
 }
 
 /* sm_server_port - bound port of the first listener */
@@ -344,8 +409,11 @@ void sm_server_stop_listening(struct sm_server *srv)
 {
 	int i;
 
-	for (i = 0; i < srv->nlisteners; i++)
+	for (i = 0; i < srv->nlisteners; i++) {
 		evconnlistener_free(srv->listeners[i]);
+		if (srv->unix_paths[i][0])
+			(void)unlink(srv->unix_paths[i]);
+	}
 	srv->nlisteners = 0;
 }
 

@@ -16,8 +16,11 @@
 #ifndef PAC_SM_SERVER_H
 #define PAC_SM_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "listen_spec.h"
 
 struct event_base;
 struct lookup_engine;
@@ -32,9 +35,15 @@ struct sm_server_config {
 struct sm_server *sm_server_new(struct event_base *base,
 				struct lookup_engine *engine,
 				const struct sm_server_config *cfg);
-/* sm_server_listen - bind and listen; -1 with a message in err */
-int sm_server_listen(struct sm_server *srv, const struct sockaddr *sa,
-		     socklen_t len, char *err, size_t errlen);
+/*
+ * sm_server_listen - bind and listen on one endpoint; -1 with a message in
+ * err. A UNIX socket replaces a stale socket file (never another kind of
+ * file) and gets the mode and, if group is not empty, the group.
+ */
+int sm_server_listen(struct sm_server *srv, const struct listen_endpoint *ep,
+		     int mode, const char *group, char *err, size_t errlen);
+/* sm_server_adopt - serve on a listening socket from systemd */
+int sm_server_adopt(struct sm_server *srv, int fd, char *err, size_t errlen);
 /* sm_server_port - the bound TCP port of the first listener */
 int sm_server_port(const struct sm_server *srv);
 /* sm_server_stop_listening - close the listeners (on TERM) */

@@ -515,8 +515,13 @@ void cql_session_free(struct cql_session *s)
 /* cql_session_add - register a statement */
 struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql)
 {
-	struct cql_stmt *st = calloc(1, sizeof(*st));
+	struct cql_stmt *st;
 
+	/* One statement per query text: maps (and reloads) may share it. */
+	for (st = s->stmts; st; st = st->next)
+		if (strcmp(st->cql, cql) == 0)
+			return st;
+	st = calloc(1, sizeof(*st));
 	if (st == NULL || (st->cql = strdup(cql)) == NULL) {
 		free(st);
 		return NULL;

@@ -78,7 +78,11 @@ struct cql_session *cql_session_new(struct event_base *base,
 void cql_session_start(struct cql_session *s);
 void cql_session_free(struct cql_session *s);
 
-/* cql_session_add - register a statement; prepared on every connection */
+/*
+ * cql_session_add - register a statement (or find the one with the same
+ * text); it is prepared on every connection. Statements live as long as
+ * the session.
+ */
 struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql);
 enum cql_stmt_state cql_stmt_state(const struct cql_stmt *st,
 				   const struct cql_error **err);

@@ -61,7 +61,10 @@ def test_environment_errors_name_the_variable():
         ({"KEYSPACE_NAME": "m", "PORT": "99999"}, "PORT='99999'"),
         ({"KEYSPACE_NAME": "m", "CONSISTENCY": "MOST"}, "CONSISTENCY='MOST'"),
         ({"KEYSPACE_NAME": "m", "CASSANDRA_HOSTS": "a:0"}, "CASSANDRA_HOSTS='a:0'"),
-        ({"KEYSPACE_NAME": "m", "LISTEN_ADDRESS": "0.0.0.0"}, "LISTEN_ALLOW_REMOTE=yes"),
+        ({"KEYSPACE_NAME": "m", "LISTEN": "inet:0.0.0.0:0"}, "LISTEN_ALLOW_REMOTE=yes"),
+        ({"KEYSPACE_NAME": "m", "LISTEN": "inet:[::]:0"}, "is not a loopback address"),
+        ({"KEYSPACE_NAME": "m", "LISTEN": "tcp:127.0.0.1:1"}, "expected inet:ADDRESS:PORT or unix:/PATH"),
+        ({"KEYSPACE_NAME": "m", "LISTEN": "unix:relative"}, "must be absolute"),
         ({"KEYSPACE_NAME": "m", "CACHE": "maybe"}, "CACHE='maybe'"),
     ]
     for env, want in cases:

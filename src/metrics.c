@@ -1,0 +1,211 @@
+/*
+ * metrics - Prometheus text exposition over HTTP (see metrics.h)
+ *
+ * DESCRIPTION
+ *	The read request unit estimate follows Keyspaces' pricing: a
+ *	LOCAL_ONE (or ONE) read of up to 4 KB is half a unit, a LOCAL_QUORUM
+ *	read one unit. Rows here are far below 4 KB, so every read counts as
+ *	one 4 KB read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "buf.h"
+#include "cache.h"
+#include "clock.h"
+#include "config.h"
+#include "cql/cql_session.h"
+#include "listen_spec.h"
+#include "lookup_engine.h"
+#include "map_registry.h"
+#include "metrics.h"
+#include "socketmap.h"
+
+#define METRICS_PREFIX	"postfix_aws_cassandra_"
+
+struct metrics {
+	struct evhttp *http;
+	struct map_registry *reg;
+	struct lookup_engine *engine;
+	struct cache *cache;
+	struct cql_session *cql;
+	const struct config *cfg;
+	int64_t started_ms;
+};
+
+/* head - HELP and TYPE lines */
+static void head(struct buf *o, const char *name, const char *type, const char *help)
+{
+	buf_printf(o, "# HELP " METRICS_PREFIX "%s %s\n# TYPE " METRICS_PREFIX "%s %s\n",
+		   name, help, name, type);
+}
+
+/* metrics_render - the whole exposition */
+void metrics_render(struct metrics *m, struct buf *o)
+{
+	static const char *results[] = { "ok", "notfound", "temp", "perm" };
+	const struct lookup_stats *st = lookup_engine_stats(m->engine);
+	uint16_t cl = m->cfg->cql.consistency;
+	double unit = (cl == CQL_CONSISTENCY_ONE || cl == CQL_CONSISTENCY_LOCAL_ONE) ? 0.5 : 1.0;
+	size_t i;
+	int k;
+
+	head(o, "build_info", "gauge", "Version of the daemon.");
+	buf_printf(o, METRICS_PREFIX "build_info{version=\"%s\"} 1\n", PAC_VERSION);
+	head(o, "uptime_seconds", "gauge", "Seconds since start.");
+	buf_printf(o, METRICS_PREFIX "uptime_seconds %.3f\n",
+		   (double)(clock_now_ms() - m->started_ms) / 1000.0);
+
+	head(o, "lookups_total", "counter", "Socketmap lookups answered, by map and result.");
+	for (i = 0; i < m->reg->n && i < LOOKUP_STAT_MAPS; i++)
+		for (k = 0; k < 4; k++)
+			buf_printf(o, METRICS_PREFIX "lookups_total{map=\"%s\",result=\"%s\"} %llu\n",
+				   m->reg->maps[i].name, results[k],
+				   (unsigned long long)st->by_map[i][k]);
+	head(o, "requests_total", "counter", "Socketmap requests received, any map.");
+	buf_printf(o, METRICS_PREFIX "requests_total %llu\n", (unsigned long long)st->requests);
+
+	if (m->cache) {
+		struct cache_stats *cs = cache_stats(m->cache);
+
+		head(o, "cache_hits_total", "counter", "Candidate keys answered from fresh cache entries.");
+		buf_printf(o, METRICS_PREFIX "cache_hits_total %llu\n", (unsigned long long)cs->hits);
+		head(o, "cache_misses_total", "counter", "Candidate keys not fresh in the cache.");
+		buf_printf(o, METRICS_PREFIX "cache_misses_total %llu\n", (unsigned long long)cs->misses);
+		head(o, "cache_stale_answers_total", "counter",
+		     "Failed reads answered from expired entries inside the stale window.");
+		buf_printf(o, METRICS_PREFIX "cache_stale_answers_total %llu\n",
+			   (unsigned long long)cs->stale_hits);
+		head(o, "cache_evictions_total", "counter", "Entries evicted to stay under CACHE_MAX_ENTRIES.");
+		buf_printf(o, METRICS_PREFIX "cache_evictions_total %llu\n",
+			   (unsigned long long)cs->evictions);
+		head(o, "cache_entries", "gauge", "Entries in the cache.");
+		buf_printf(o, METRICS_PREFIX "cache_entries %zu\n", cs->entries);
+	}
+
+	head(o, "cql_reads_total", "counter", "CQL reads sent.");
+	buf_printf(o, METRICS_PREFIX "cql_reads_total %llu\n", (unsigned long long)st->queries);
+	head(o, "cql_coalesced_total", "counter", "Reads shared with an identical read in flight.");
+	buf_printf(o, METRICS_PREFIX "cql_coalesced_total %llu\n", (unsigned long long)st->coalesced);
+	head(o, "cql_refreshes_total", "counter", "Background refresh-ahead reads.");
+	buf_printf(o, METRICS_PREFIX "cql_refreshes_total %llu\n", (unsigned long long)st->refreshes);
+	head(o, "cql_errors_total", "counter", "Failed reads, by kind.");
+	for (k = 0; lookup_error_name(k); k++)
+		buf_printf(o, METRICS_PREFIX "cql_errors_total{kind=\"%s\"} %llu\n",
+			   lookup_error_name(k), (unsigned long long)st->errors[k]);
+	head(o, "cql_read_duration_seconds", "histogram", "Latency of CQL reads.");
+	for (k = 0; k < LOOKUP_LATENCY_BUCKETS; k++)
+		buf_printf(o, METRICS_PREFIX "cql_read_duration_seconds_bucket{le=\"%g\"} %llu\n",
+			   lookup_latency_bound(k), (unsigned long long)st->latency_le[k]);
+	buf_printf(o, METRICS_PREFIX "cql_read_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
+		   (unsigned long long)st->latency_count);
+	buf_printf(o, METRICS_PREFIX "cql_read_duration_seconds_sum %.6f\n", st->latency_sum_s);
+	buf_printf(o, METRICS_PREFIX "cql_read_duration_seconds_count %llu\n",
+		   (unsigned long long)st->latency_count);
+	head(o, "cql_connected", "gauge", "1 when a CQL connection is ready.");
+	buf_printf(o, METRICS_PREFIX "cql_connected %d\n", cql_session_is_ready(m->cql) ? 1 : 0);
+	head(o, "keyspaces_read_units_total", "counter",
+	     "Estimated Amazon Keyspaces read request units (LOCAL_ONE 0.5, LOCAL_QUORUM 1 per 4 KB read).");
+	buf_printf(o, METRICS_PREFIX "keyspaces_read_units_total %.1f\n",
+		   (double)st->queries * unit);
+}
+
+/* serve - GET /metrics */
+static void serve(struct evhttp_request *req, void *arg)
+{
+	struct metrics *m = arg;
+	struct evbuffer *out;
+	struct buf text;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_send_error(req, 405, "Method Not Allowed");
+		return;
+	}
+	if ((out = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, "Internal Server Error");
+		return;
+	}
+	buf_init(&text);
+	metrics_render(m, &text);
+	evbuffer_add(out, text.data, text.len);
+	buf_free(&text);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", out);
+	evbuffer_free(out);
+}
+
+/* not_found - any other path */
+static void not_found(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	evhttp_send_error(req, 404, "Not Found");
+}
+
+/* metrics_start - bind and serve */
+struct metrics *metrics_start(struct event_base *base, const char *listen,
+			      struct map_registry *reg, struct lookup_engine *engine,
+			      struct cache *cache, struct cql_session *cql,
+			      const struct config *cfg, char *err, size_t errlen)
+{
+	struct listen_spec spec;
+	char item[160], host[INET6_ADDRSTRLEN];
+	struct metrics *m;
+	const struct sockaddr *sa;
+	unsigned port;
+
+	snprintf(item, sizeof(item), "inet:%s", listen);
+	if (listen_spec_parse(item, cfg->allow_remote, &spec, err, errlen) != 0)
+		return NULL;
+	if (spec.n != 1) {
+		snprintf(err, errlen, "expected one ADDRESS:PORT");
+		return NULL;
+	}
+	sa = (const struct sockaddr *)&spec.ep[0].ss;
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
+		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, host, sizeof(host));
+		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL || (m->http = evhttp_new(base)) == NULL) {
+		free(m);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->reg = reg;
+	m->engine = engine;
+	m->cache = cache;
+	m->cql = cql;
+	m->cfg = cfg;
+	m->started_ms = clock_now_ms();
+	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_timeout(m->http, 10);
+	evhttp_set_max_body_size(m->http, 0);
+	evhttp_set_cb(m->http, "/metrics", serve, m);
+	evhttp_set_gencb(m->http, not_found, m);
+	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port) != 0) {
+		snprintf(err, errlen, "cannot listen on %s port %u", host, port);
+		evhttp_free(m->http);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* metrics_free - stop serving */
+void metrics_free(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	evhttp_free(m->http);
+	free(m);
+}
