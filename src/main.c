@@ -449,7 +449,12 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	/* MODE_CHECK: prepare, then one probe read per map, then report. */
 	if (probes_left == 0 && probes[0].d == NULL) {
-		if (!((cql_session_is_ready(d->cql) && statements_settled(&d->reg)) || now >= d->deadline)) {
+		/* Every host failed once: no point waiting out the deadline. */
+		int hopeless = !cql_session_is_ready(d->cql) &&
+			       cql_session_failures(d->cql) >= cql_session_nhosts(d->cql);
+
+		if (!((cql_session_is_ready(d->cql) && statements_settled(&d->reg)) ||
+		      now >= d->deadline || hopeless)) {
 			arm(d->poll_timer, POLL_MS);
 			return;
 		}
@@ -500,7 +505,9 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (sm_server_in_flight(d->srv) == 0 || clock_now_ms() >= d->drain_deadline) {
+	/* Answered and written: closing a socket drops what was not sent. */
+	if ((sm_server_in_flight(d->srv) == 0 && sm_server_unsent(d->srv) == 0) ||
+	    clock_now_ms() >= d->drain_deadline) {
 		if (sm_server_in_flight(d->srv))
 			msg_warn("exiting with %u lookups unanswered", sm_server_in_flight(d->srv));
 		event_base_loopexit(d->base, NULL);

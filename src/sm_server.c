@@ -423,6 +423,17 @@ unsigned sm_server_in_flight(const struct sm_server *srv)
 	return srv->in_flight;
 }
 
+/* sm_server_unsent - bytes of replies not yet written to clients */
+size_t sm_server_unsent(const struct sm_server *srv)
+{
+	const struct client *cl;
+	size_t n = 0;
+
+	for (cl = srv->clients; cl; cl = cl->next)
+		n += evbuffer_get_length(bufferevent_get_output(cl->bev));
+	return n;
+}
+
 /* sm_server_clients - open client connections */
 unsigned sm_server_clients(const struct sm_server *srv)
 {

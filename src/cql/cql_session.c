@@ -70,6 +70,7 @@ struct cql_session {
 	int backoff_ms;
 	struct log_limit connect_log;
 	char state_text[640];
+	unsigned failures;		/* connection attempts that failed */
 	int stopping;
 };
 
@@ -356,6 +357,7 @@ static void conn_closed(struct cql_conn *conn, enum cql_close_reason why,
 		session_connect(s);
 		return;
 	}
+	s->failures++;
 	if (s->ready)
 		msg_warn("cql: lost connection to %s: %s", label, detail);
 	else
@@ -419,6 +421,7 @@ static void resolved(int result, struct evutil_addrinfo *res, void *arg)
 			    "cql: cannot resolve %s: %s", h->host,
 			    evutil_gai_strerror(result));
 		set_state(s, "cannot resolve %s: %s", h->host, evutil_gai_strerror(result));
+		s->failures++;
 		next_target(s);
 		session_schedule(s);
 		return;
@@ -676,4 +679,16 @@ int cql_session_is_ready(const struct cql_session *s)
 const char *cql_session_state(const struct cql_session *s)
 {
 	return s->state_text;
+}
+
+/* cql_session_failures - failed connection attempts (and lost connections) */
+unsigned cql_session_failures(const struct cql_session *s)
+{
+	return s->failures;
+}
+
+/* cql_session_nhosts - hosts configured */
+size_t cql_session_nhosts(const struct cql_session *s)
+{
+	return s->cfg.nhosts;
 }

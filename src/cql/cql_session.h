@@ -97,6 +97,8 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 			cql_result_fn cb, void *arg, enum cql_status *why);
 
 int cql_session_is_ready(const struct cql_session *s);
+unsigned cql_session_failures(const struct cql_session *s);
+size_t cql_session_nhosts(const struct cql_session *s);
 /* cql_session_state - one line describing the backend, for status/logs */
 const char *cql_session_state(const struct cql_session *s);
 
