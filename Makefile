@@ -45,7 +45,13 @@ DAEMON    := $(BUILD)/postfix-aws-cassandra
 CQLD      := $(BUILD)/cqld
 PYTHON    ?= /usr/bin/python3
 
-.PHONY: all test unit e2e demo clean deps
+.PHONY: all test unit e2e demo clean deps install rpm deb dist
+
+PREFIX    ?= /usr
+ENVDIR    ?= /etc/sysconfig
+UNITDIR   ?= /usr/lib/systemd/system
+DOCDIR    ?= $(PREFIX)/share/doc/postfix-aws-cassandra
+DIST      := postfix-aws-cassandra-$(VERSION)
 
 all: $(DAEMON) $(CQLD)
 
@@ -77,6 +83,41 @@ test: unit e2e
 
 demo: all
 	@scripts/demo.sh --no-build
+
+# Files of the installed daemon (used by the RPM and the .deb).
+install: $(DAEMON)
+	install -D -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/postfix-aws-cassandra
+	install -D -m 0644 packaging/systemd/postfix-aws-cassandra.service $(DESTDIR)$(UNITDIR)/postfix-aws-cassandra.service
+	install -D -m 0644 man/postfix-aws-cassandra.8 $(DESTDIR)$(PREFIX)/share/man/man8/postfix-aws-cassandra.8
+	gzip -9nf $(DESTDIR)$(PREFIX)/share/man/man8/postfix-aws-cassandra.8
+	install -D -m 0640 packaging/etc/postfix-aws-cassandra.env $(DESTDIR)$(ENVDIR)/postfix-aws-cassandra
+	install -D -m 0644 packaging/etc/postfix-aws-cassandra.conf $(DESTDIR)/etc/postfix-aws-cassandra/postfix-aws-cassandra.conf
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 packaging/schema/keyspaces.cql $(DESTDIR)$(DOCDIR)/schema-keyspaces.cql
+	install -D -m 0644 packaging/schema/cassandra.cql $(DESTDIR)$(DOCDIR)/schema-cassandra.cql
+	install -D -m 0644 packaging/postfix/main.cf.snippet $(DESTDIR)$(DOCDIR)/postfix-main.cf.snippet
+
+# The source tarball is what git has committed (HEAD), nothing else.
+dist:
+	@mkdir -p $(BUILD)/rpm/SOURCES
+	git archive --format=tar.gz --prefix=$(DIST)/ -o $(BUILD)/rpm/SOURCES/$(DIST).tar.gz HEAD
+
+# On Debian the BuildRequires are Debian packages rpm cannot see: --nodeps.
+RPMBUILD_FLAGS := $(if $(wildcard /etc/debian_version),--nodeps,)
+rpm: dist
+	rpmbuild -bb $(RPMBUILD_FLAGS) --define "_topdir $(CURDIR)/$(BUILD)/rpm" \
+		--define "pac_version $(VERSION)" packaging/rpm/postfix-aws-cassandra.spec
+	@find $(BUILD)/rpm/RPMS -name '*.rpm' -print
+
+DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB_ROOT  := $(BUILD)/deb/root
+deb: $(DAEMON)
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_ROOT)/DEBIAN
+	$(MAKE) -s install DESTDIR=$(CURDIR)/$(DEB_ROOT) ENVDIR=/etc/default
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' packaging/deb/control.in > $(DEB_ROOT)/DEBIAN/control
+	printf '/etc/default/postfix-aws-cassandra\n/etc/postfix-aws-cassandra/postfix-aws-cassandra.conf\n' > $(DEB_ROOT)/DEBIAN/conffiles
+	install -m 0755 packaging/deb/postinst packaging/deb/prerm $(DEB_ROOT)/DEBIAN/
+	dpkg-deb --root-owner-group --build $(DEB_ROOT) $(BUILD)/deb/postfix-aws-cassandra_$(VERSION)-1_$(DEB_ARCH).deb
 
 clean:
 	rm -rf build build-san

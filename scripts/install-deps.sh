@@ -13,7 +13,7 @@ DEB_PKGS=(
   build-essential pkg-config
   libevent-dev libssl-dev libjansson-dev libsystemd-dev libcmocka-dev
   python3 python3-pytest python3-cassandra
-  postfix
+  postfix rpm groff-base man-db systemd
 )
 DNF_PKGS=(gcc make pkgconf-pkg-config libevent-devel openssl-devel jansson-devel
   systemd-devel libcmocka-devel rpm-build)
