@@ -105,7 +105,7 @@ dist:
 # On Debian the BuildRequires are Debian packages rpm cannot see: --nodeps.
 RPMBUILD_FLAGS := $(if $(wildcard /etc/debian_version),--nodeps,)
 rpm: dist
-	rpmbuild -bb $(RPMBUILD_FLAGS) --define "_topdir $(CURDIR)/$(BUILD)/rpm" \
+	rpmbuild -bb $(RPMBUILD_FLAGS) --define "_topdir $(abspath $(BUILD))/rpm" \
 		--define "pac_version $(VERSION)" packaging/rpm/postfix-aws-cassandra.spec
 	@find $(BUILD)/rpm/RPMS -name '*.rpm' -print
 
@@ -113,7 +113,7 @@ DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 DEB_ROOT  := $(BUILD)/deb/root
 deb: $(DAEMON)
 	rm -rf $(BUILD)/deb && mkdir -p $(DEB_ROOT)/DEBIAN
-	$(MAKE) -s install DESTDIR=$(CURDIR)/$(DEB_ROOT) ENVDIR=/etc/default
+	$(MAKE) -s install DESTDIR=$(abspath $(DEB_ROOT)) ENVDIR=/etc/default
 	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' packaging/deb/control.in > $(DEB_ROOT)/DEBIAN/control
 	printf '/etc/default/postfix-aws-cassandra\n/etc/postfix-aws-cassandra/postfix-aws-cassandra.conf\n' > $(DEB_ROOT)/DEBIAN/conffiles
 	install -m 0755 packaging/deb/postinst packaging/deb/prerm $(DEB_ROOT)/DEBIAN/

@@ -28,7 +28,7 @@ struct listen_endpoint {
 	int is_unix;
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char text[128];		/* as given, for logs */
+	char text[256];		/* as given, for logs */
 };
 
 struct listen_spec {
