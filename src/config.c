@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <stddef.h>
 #include <arpa/inet.h>
 
 #include "config.h"
@@ -135,35 +137,110 @@ int config_from_env(struct config *c, char *err, size_t errlen)
 	if (region == NULL || *region == 0)
 		region = getenv("AWS_DEFAULT_REGION");
 	v = getenv("CASSANDRA_TLS");
-	if (v && *v) {
-		if (env_bool("CASSANDRA_TLS", 0, &tls, err, errlen))
-			return -1;
-	}
+	tls = -1;			/* not said: decided by the port */
+	if (v && *v && env_bool("CASSANDRA_TLS", 0, &tls, err, errlen))
+		return -1;
 	v = getenv("CASSANDRA_HOSTS");
 	if (v && *v) {
-		if (cql_parse_hosts(v, CQL_DEFAULT_PORT, &c->cql, herr, sizeof(herr))) {
+		if (cql_parse_hosts(v, tls == 1 ? CQL_DEFAULT_TLS_PORT : CQL_DEFAULT_PORT, &c->cql,
+				    herr, sizeof(herr))) {
 			snprintf(err, errlen, "CASSANDRA_HOSTS='%s': %s", v, herr);
 			return -1;
 		}
 	} else if (region && *region) {
 		snprintf(err, errlen,
 			 "AWS_REGION=%s without CASSANDRA_HOSTS means Amazon Keyspaces "
-			 "(TLS and SigV4), which this build does not support yet; "
-			 "set CASSANDRA_HOSTS to a plain CQL endpoint", region);
+			 "(TLS and SigV4), and SigV4 is not supported by this build yet; "
+			 "set CASSANDRA_HOSTS (and CASSANDRA_AUTH=password for Keyspaces "
+			 "service-specific credentials)", region);
 		return -1;
 	} else {
-		(void)cql_parse_hosts("127.0.0.1", CQL_DEFAULT_PORT, &c->cql, herr, sizeof(herr));
+		(void)cql_parse_hosts("127.0.0.1", tls == 1 ? CQL_DEFAULT_TLS_PORT : CQL_DEFAULT_PORT,
+				      &c->cql, herr, sizeof(herr));
 	}
-	if (tls) {
-		snprintf(err, errlen, "CASSANDRA_TLS=on: TLS is not supported by this build yet");
+	if (tls == -1) {		/* 9142 is the TLS port (Keyspaces, DataStax) */
+		size_t i;
+
+		tls = 0;
+		for (i = 0; i < c->cql.nhosts; i++)
+			if (c->cql.hosts[i].port == CQL_DEFAULT_TLS_PORT)
+				tls = 1;
+	}
+	c->cql.tls.enabled = tls;
+	if (env_bool("CASSANDRA_TLS_VERIFY", 1, &c->cql.tls.verify, err, errlen))
 		return -1;
+	{
+		static const struct {
+			const char *name;
+			size_t off;
+		} files[] = {
+			{"CASSANDRA_TLS_CA_FILE", offsetof(struct cql_tls_config, ca_file)},
+			{"CASSANDRA_TLS_CERT_FILE", offsetof(struct cql_tls_config, cert_file)},
+			{"CASSANDRA_TLS_KEY_FILE", offsetof(struct cql_tls_config, key_file)},
+		};
+		size_t i;
+
+		for (i = 0; i < 3; i++) {
+			char *dst = (char *)&c->cql.tls + files[i].off;
+
+			v = getenv(files[i].name);
+			if (v && *v) {
+				if (strlen(v) >= sizeof(c->cql.tls.ca_file)) {
+					snprintf(err, errlen, "%s: path too long", files[i].name);
+					return -1;
+				}
+				strcpy(dst, v);
+			}
+		}
 	}
+
 	v = getenv("CASSANDRA_AUTH");
-	if (v && *v && strcasecmp(v, "none") != 0) {
-		if (strcasecmp(v, "password") == 0 || strcasecmp(v, "sigv4") == 0)
-			snprintf(err, errlen, "CASSANDRA_AUTH=%s is not supported by this build yet", v);
-		else
-			snprintf(err, errlen, "CASSANDRA_AUTH='%s': expected none, password or sigv4", v);
+	if (v == NULL || *v == 0)
+		v = getenv("CASSANDRA_USERNAME") && *getenv("CASSANDRA_USERNAME") ? "password" : "none";
+	if (strcasecmp(v, "password") == 0) {
+		const char *u = getenv("CASSANDRA_USERNAME");
+		const char *pw = getenv("CASSANDRA_PASSWORD");
+		const char *pf = getenv("CASSANDRA_PASSWORD_FILE");
+
+		if (u == NULL || *u == 0 || strlen(u) >= sizeof(c->username)) {
+			snprintf(err, errlen, "CASSANDRA_AUTH=password needs CASSANDRA_USERNAME (1 to %zu bytes)",
+				 sizeof(c->username) - 1);
+			return -1;
+		}
+		snprintf(c->username, sizeof(c->username), "%s", u);
+		if (pf && *pf) {
+			FILE *fp = fopen(pf, "r");
+			size_t len;
+
+			if (fp == NULL) {
+				snprintf(err, errlen, "CASSANDRA_PASSWORD_FILE=%s: %s", pf, strerror(errno));
+				return -1;
+			}
+			len = fread(c->password, 1, sizeof(c->password) - 1, fp);
+			fclose(fp);
+			c->password[len] = 0;
+			while (len > 0 && (c->password[len - 1] == '\n' || c->password[len - 1] == '\r'))
+				c->password[--len] = 0;
+			if (len == 0) {
+				snprintf(err, errlen, "CASSANDRA_PASSWORD_FILE=%s is empty", pf);
+				return -1;
+			}
+		} else if (pw && *pw) {
+			if (strlen(pw) >= sizeof(c->password)) {
+				snprintf(err, errlen, "CASSANDRA_PASSWORD is too long");
+				return -1;
+			}
+			snprintf(c->password, sizeof(c->password), "%s", pw);
+		} else {
+			snprintf(err, errlen, "CASSANDRA_AUTH=password needs CASSANDRA_PASSWORD or CASSANDRA_PASSWORD_FILE");
+			return -1;
+		}
+		c->auth_password = 1;
+	} else if (strcasecmp(v, "sigv4") == 0) {
+		snprintf(err, errlen, "CASSANDRA_AUTH=sigv4 is not supported by this build yet");
+		return -1;
+	} else if (strcasecmp(v, "none") != 0) {
+		snprintf(err, errlen, "CASSANDRA_AUTH='%s': expected none, password or sigv4", v);
 		return -1;
 	}
 

@@ -35,6 +35,9 @@ struct config {
 	struct cql_session_config cql;	/* CASSANDRA_*, CONSISTENCY */
 	int idle_timeout_ms;		/* CLIENT_IDLE_TIMEOUT (s): 60 */
 	unsigned max_clients;		/* MAX_CLIENTS: 1000 */
+	int auth_password;		/* CASSANDRA_AUTH=password */
+	char username[1024];		/* CASSANDRA_USERNAME */
+	char password[1024];		/* CASSANDRA_PASSWORD[_FILE]: never logged */
 	struct map_defaults maps;	/* RECIPIENT_DELIMITER, CACHE_*_TTL */
 	size_t cache_max_entries;	/* CACHE_MAX_ENTRIES: 100000; CACHE=off: 0 */
 	int log_level;			/* LOG_LEVEL: info */

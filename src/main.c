@@ -49,6 +49,7 @@
 #include "clock.h"
 #include "config.h"
 #include "config_file.h"
+#include "cql/cql_auth.h"
 #include "cql/cql_session.h"
 #include "log.h"
 #include "lookup_engine.h"
@@ -594,6 +595,8 @@ int main(int argc, char **argv)
 	struct event *sigs[5];
 	static const int signums[5] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
 	const char *port_file = NULL;
+	SSL_CTX *tls_ctx = NULL;
+	struct cql_auth *auth = NULL;
 	char err[CONFIG_ERR_MAX];
 	int a, i, rc;
 
@@ -653,6 +656,23 @@ int main(int argc, char **argv)
 		msg_error("cannot create the DNS resolver");
 		return 1;
 	}
+	if (d.cfg.cql.tls.enabled) {
+		if ((tls_ctx = cql_tls_ctx_new(&d.cfg.cql.tls, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "%s: configuration error: %s\n", PROGNAME, err);
+			return 2;
+		}
+		d.cfg.cql.tls_ctx = tls_ctx;
+		if (!d.cfg.cql.tls.verify)
+			msg_warn("CASSANDRA_TLS_VERIFY=off: the database's certificate and name are NOT "
+				 "verified; anyone on the network path can impersonate it");
+	}
+	if (d.cfg.auth_password) {
+		if ((auth = cql_auth_password_new(d.cfg.username, d.cfg.password)) == NULL) {
+			msg_error("out of memory");
+			return 1;
+		}
+		d.cfg.cql.auth = auth;
+	}
 	if ((d.cql = cql_session_new(d.base, dns, &d.cfg.cql)) == NULL ||
 	    register_statements(d.cql, &d.reg) != 0) {
 		msg_error("out of memory");
@@ -704,11 +724,13 @@ int main(int argc, char **argv)
 			tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 			evtimer_add(d.status_timer, &tv);
 		}
-		msg_info("version %s; keyspace %s; cassandra %s:%u%s; %zu maps; cache %s",
+		msg_info("version %s; keyspace %s; cassandra %s:%u%s (%s, auth %s); %zu maps; cache %s",
 			 PAC_VERSION, d.cfg.keyspace, d.cfg.cql.hosts[0].host,
 			 (unsigned)d.cfg.cql.hosts[0].port,
-			 d.cfg.cql.nhosts > 1 ? " (and others)" : "", d.reg.n,
-			 d.cache ? "on" : "off");
+			 d.cfg.cql.nhosts > 1 ? " and others" : "",
+			 !d.cfg.cql.tls.enabled ? "plain TCP" :
+			 d.cfg.cql.tls.verify ? "TLS" : "TLS WITHOUT verification",
+			 auth ? "password" : "none", d.reg.n, d.cache ? "on" : "off");
 		/* Listeners are bound: Postfix can connect (lookups say TEMP until Cassandra answers). */
 		service_notify("READY=1");
 		service_status("cassandra: connecting");
@@ -741,5 +763,8 @@ int main(int argc, char **argv)
 		event_free(sigs[i]);
 	evdns_base_free(dns, 0);
 	event_base_free(d.base);
+	cql_auth_free(auth);
+	if (tls_ctx)
+		SSL_CTX_free(tls_ctx);
 	return rc;
 }

@@ -16,11 +16,17 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "../clock.h"
 #include "../log.h"
+#include "cql_auth.h"
 #include "cql_conn.h"
+#include "cql_tls.h"
 
 #define CQL_CONN_INITIAL_SLOTS	64	/* slot table size at start */
 #define CQL_LABEL_MAX		128	/* "host:port" text */
@@ -36,11 +42,12 @@ struct slot {
 	int32_t prev, next;		/* FIFO of BUSY slots, -1 ends */
 };
 
-enum conn_state { CONN_CONNECTING, CONN_STARTUP, CONN_READY, CONN_CLOSED };
+enum conn_state { CONN_CONNECTING, CONN_STARTUP, CONN_AUTH, CONN_READY, CONN_CLOSED };
 
 struct cql_conn {
 	struct event_base *base;
 	struct bufferevent *bev;
+	SSL *ssl;			/* owned by bev when TLS */
 	struct event *timer;
 	enum conn_state state;
 	struct cql_conn_options opts;
@@ -214,7 +221,19 @@ struct cql_conn *cql_conn_new(struct event_base *base,
 	if (slots_grow(c) != 0)
 		goto fail;
 	c->timer = evtimer_new(base, conn_timer_cb, c);
-	c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (opts->tls) {
+		c->ssl = cql_tls_new_ssl(opts->tls, opts->host ? opts->host : "", opts->tls_verify);
+		if (c->ssl == NULL)
+			goto fail;
+		c->bev = bufferevent_openssl_socket_new(base, -1, c->ssl, BUFFEREVENT_SSL_CONNECTING,
+							BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL) {
+			SSL_free(c->ssl);
+			c->ssl = NULL;
+		}
+	} else {
+		c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	}
 	if (c->timer == NULL || c->bev == NULL)
 		goto fail;
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
@@ -394,6 +413,71 @@ static void handshake_send(struct cql_conn *c)
 	c->state = CONN_STARTUP;
 }
 
+/* auth_step - answer AUTHENTICATE or AUTH_CHALLENGE with the next token */
+static void auth_step(struct cql_conn *c, const struct cql_header *h,
+		      const uint8_t *body)
+{
+	struct cql_rd rd;
+	struct buf token, frame;
+	char err[256], authenticator[128];
+	const char *s;
+	const uint8_t *tok;
+	size_t n;
+	int32_t tlen;
+	int rc;
+
+	cql_rd_init(&rd, body, h->length);
+	if (h->opcode == CQL_OP_AUTHENTICATE) {
+		s = cql_rd_string(&rd, &n);
+		snprintf(authenticator, sizeof(authenticator), "%.*s", (int)n, s ? s : "");
+		if (rd.err) {
+			cql_conn_close(c, CQL_CLOSE_PROTOCOL, "malformed AUTHENTICATE");
+			return;
+		}
+		if (c->opts.auth == NULL) {
+			snprintf(err, sizeof(err), "server requires authentication (%s) and CASSANDRA_AUTH is none",
+				 authenticator);
+			cql_conn_close(c, CQL_CLOSE_AUTH, err);
+			return;
+		}
+	} else if (c->state != CONN_AUTH) {
+		cql_conn_close(c, CQL_CLOSE_PROTOCOL, "AUTH_CHALLENGE without authentication");
+		return;
+	}
+	buf_init(&token);
+	err[0] = 0;
+	if (h->opcode == CQL_OP_AUTHENTICATE) {
+		rc = c->opts.auth->initial(c->opts.auth, authenticator, &token, err, sizeof(err));
+	} else {
+		tok = cql_rd_bytes(&rd, &tlen);
+		rc = rd.err ? -1 : c->opts.auth->challenge(c->opts.auth, tok, tlen > 0 ? (size_t)tlen : 0,
+							    &token, err, sizeof(err));
+		if (rd.err)
+			snprintf(err, sizeof(err), "malformed AUTH_CHALLENGE");
+	}
+	if (rc != 0 || token.oom || token.len > INT32_MAX) {
+		buf_free(&token);
+		cql_conn_close(c, CQL_CLOSE_AUTH, err[0] ? err : "cannot build the authentication token");
+		return;
+	}
+	buf_init(&frame);
+	cql_encode_auth_response(&frame, c->opts.version, CQL_HANDSHAKE_STREAM, token.data,
+				 (int32_t)token.len);
+	/* The token may hold a password: wipe it. */
+	if (token.data)
+		OPENSSL_cleanse(token.data, token.cap);
+	buf_free(&token);
+	rc = frame.oom ? -1 : bufferevent_write(c->bev, frame.data, frame.len);
+	if (frame.data)
+		OPENSSL_cleanse(frame.data, frame.cap);
+	buf_free(&frame);
+	if (rc != 0) {
+		cql_conn_close(c, CQL_CLOSE_IO, "cannot queue AUTH_RESPONSE");
+		return;
+	}
+	c->state = CONN_AUTH;
+}
+
 /* handshake_answer - handle the answer to STARTUP */
 static void handshake_answer(struct cql_conn *c, const struct cql_header *h,
 			     const uint8_t *body)
@@ -410,8 +494,18 @@ static void handshake_answer(struct cql_conn *c, const struct cql_header *h,
 			c->cbs.ready(c, c->arg);
 		return;
 	case CQL_OP_AUTHENTICATE:
-		cql_conn_close(c, CQL_CLOSE_AUTH,
-			       "server requires authentication and none is configured");
+	case CQL_OP_AUTH_CHALLENGE:
+		auth_step(c, h, body);
+		return;
+	case CQL_OP_AUTH_SUCCESS:
+		if (c->state != CONN_AUTH) {
+			cql_conn_close(c, CQL_CLOSE_PROTOCOL, "AUTH_SUCCESS without authentication");
+			return;
+		}
+		c->state = CONN_READY;
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+		if (c->cbs.ready)
+			c->cbs.ready(c, c->arg);
 		return;
 	case CQL_OP_ERROR:
 		if (cql_error_decode(body, h->length, &err) != 0) {
@@ -424,7 +518,9 @@ static void handshake_answer(struct cql_conn *c, const struct cql_header *h,
 		 * A server that does not speak our version answers a protocol
 		 * error, in a frame of a version it does speak.
 		 */
-		if (err.code == CQL_ERR_PROTOCOL &&
+		if (c->state == CONN_AUTH || err.code == CQL_ERR_BAD_CREDENTIALS)
+			cql_conn_close(c, CQL_CLOSE_AUTH, detail);
+		else if (err.code == CQL_ERR_PROTOCOL &&
 		    (h->version < c->opts.version ||
 		     strstr(err.message, "version") != NULL))
 			cql_conn_close(c, CQL_CLOSE_VERSION, detail);
@@ -450,7 +546,7 @@ static void dispatch(struct cql_conn *c, const struct cql_header *h,
 	void *arg;
 	int32_t id = h->stream;
 
-	if (c->state == CONN_STARTUP) {
+	if (c->state == CONN_STARTUP || c->state == CONN_AUTH) {
 		if (h->stream != CQL_HANDSHAKE_STREAM) {
 			cql_conn_close(c, CQL_CLOSE_PROTOCOL, "answer on an unknown stream during STARTUP");
 			return;
@@ -508,7 +604,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	uint8_t *frame;
 
 	c->depth++;
-	while (c->state == CONN_STARTUP || c->state == CONN_READY) {
+	while (c->state == CONN_STARTUP || c->state == CONN_AUTH || c->state == CONN_READY) {
 		size_t avail = evbuffer_get_length(in);
 
 		if (avail < CQL_HEADER_LEN)
@@ -581,7 +677,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct cql_conn *c = arg;
-	char detail[160];
+	char detail[300];
 
 	(void)bev;
 	c->depth++;
@@ -599,9 +695,14 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			       "connection closed by server");
 	} else if (what & BEV_EVENT_ERROR) {
 		int e = EVUTIL_SOCKET_ERROR();
+		unsigned long oe = c->ssl ? bufferevent_get_openssl_error(c->bev) : 0;
 
-		snprintf(detail, sizeof(detail), "%s",
-			 evutil_socket_error_to_string(e));
+		if (c->ssl && (oe != 0 || SSL_get_verify_result(c->ssl) != X509_V_OK))
+			cql_tls_error(c->ssl, oe, detail, sizeof(detail));
+		else
+			snprintf(detail, sizeof(detail), "%s",
+				 evutil_socket_error_to_string(e));
+		ERR_clear_error();
 		cql_conn_close(c, c->state == CONN_CONNECTING ?
 			       CQL_CLOSE_CONNECT_FAILED : CQL_CLOSE_IO, detail);
 	}

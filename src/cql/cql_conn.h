@@ -79,8 +79,15 @@ struct cql_conn_callbacks {
 		       const char *detail, void *arg);
 };
 
+struct cql_auth;
+struct ssl_ctx_st;
+
 struct cql_conn_options {
 	uint8_t version;		/* protocol version to start with */
+	const char *host;		/* name connected to: TLS SNI and verification */
+	struct ssl_ctx_st *tls;		/* NULL: plain TCP */
+	int tls_verify;
+	const struct cql_auth *auth;	/* NULL: no credentials to offer */
 	int connect_timeout_ms;		/* TCP connect + STARTUP */
 	int request_timeout_ms;		/* each request */
 	uint32_t max_body;		/* largest answer accepted */

@@ -47,6 +47,7 @@ struct addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char label[CQL_HOST_MAX + 64];
+	char host[CQL_HOST_MAX];	/* the name it came from: TLS identity */
 };
 
 struct cql_session {
@@ -69,6 +70,7 @@ struct cql_session {
 	struct event *reprepare_timer;
 	int backoff_ms;
 	struct log_limit connect_log;
+	struct log_limit auth_log;
 	char state_text[640];
 	unsigned failures;		/* connection attempts that failed */
 	int stopping;
@@ -358,7 +360,10 @@ static void conn_closed(struct cql_conn *conn, enum cql_close_reason why,
 		return;
 	}
 	s->failures++;
-	if (s->ready)
+	if (why == CQL_CLOSE_AUTH)
+		msg_limited(&s->auth_log, CQL_LOG_INTERVAL_MS * 6, LOG_LEVEL_ERROR,
+			    "cql: %s: authentication failed: %s", label, detail);
+	else if (s->ready)
 		msg_warn("cql: lost connection to %s: %s", label, detail);
 	else
 		msg_limited(&s->connect_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
@@ -392,6 +397,10 @@ static void connect_addr(struct cql_session *s)
 	struct addr *a = &s->addrs[s->addr_idx];
 
 	o.version = s->version;
+	o.host = a->host;
+	o.tls = s->cfg.tls_ctx;
+	o.tls_verify = s->cfg.tls.verify;
+	o.auth = s->cfg.auth;
 	o.connect_timeout_ms = s->cfg.connect_timeout_ms;
 	o.request_timeout_ms = s->cfg.request_timeout_ms;
 	o.max_body = CQL_CONN_MAX_BODY;
@@ -445,6 +454,7 @@ static void resolved(int result, struct evutil_addrinfo *res, void *arg)
 		snprintf(a->label, sizeof(a->label),
 			 ai->ai_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
 			 (unsigned)h->port);
+		memcpy(a->host, h->host, sizeof(a->host));	/* same size, terminated */
 		s->naddrs++;
 	}
 	evutil_freeaddrinfo(res);

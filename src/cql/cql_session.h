@@ -23,6 +23,7 @@
 
 #include "cql_conn.h"
 #include "cql_proto.h"
+#include "cql_tls.h"
 
 struct event_base;
 struct evdns_base;
@@ -32,6 +33,7 @@ struct cql_stmt;
 #define CQL_MAX_HOSTS		32	/* entries in CASSANDRA_HOSTS */
 #define CQL_HOST_MAX		256	/* bytes in a host name */
 #define CQL_DEFAULT_PORT	9042
+#define CQL_DEFAULT_TLS_PORT	9142
 
 struct cql_host_spec {
 	char host[CQL_HOST_MAX];
@@ -47,6 +49,9 @@ struct cql_session_config {
 	int request_timeout_ms;
 	int reconnect_min_ms;
 	int reconnect_max_ms;
+	struct cql_tls_config tls;	/* settings, read from the environment */
+	SSL_CTX *tls_ctx;		/* built from tls when enabled (not owned) */
+	const struct cql_auth *auth;	/* NULL: none (not owned) */
 };
 
 /*

@@ -1,0 +1,38 @@
+/*
+ * cql_tls - the TLS client context for CQL connections
+ *
+ * DESCRIPTION
+ *	TLS 1.2 or later through OpenSSL. Certificates are verified against
+ *	the system CA bundle or CASSANDRA_TLS_CA_FILE, and the host name (or
+ *	IP address) the connection was made to must match the certificate;
+ *	SNI carries the name. Verification can be turned off only
+ *	explicitly, and the daemon then says so loudly.
+ */
+#ifndef PAC_CQL_TLS_H
+#define PAC_CQL_TLS_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+struct cql_tls_config {
+	int enabled;
+	int verify;			/* certificate and host name */
+	char ca_file[1024];		/* empty: system bundle */
+	char cert_file[1024];		/* client certificate, optional */
+	char key_file[1024];
+};
+
+/* cql_tls_ctx_new - a client context; NULL with err */
+SSL_CTX *cql_tls_ctx_new(const struct cql_tls_config *cfg, char *err, size_t errlen);
+
+/*
+ * cql_tls_new_ssl - one connection's SSL object for host (a name or an
+ * address literal): SNI for names, and the name or address to verify.
+ */
+SSL *cql_tls_new_ssl(SSL_CTX *ctx, const char *host, int verify);
+
+/* cql_tls_error - describe why a TLS connection failed */
+void cql_tls_error(SSL *ssl, unsigned long ossl_err, char *out, size_t len);
+
+#endif
