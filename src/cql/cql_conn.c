@@ -2,12 +2,10 @@
  * cql_conn - one asynchronous CQL connection on the event loop
  *
  * DESCRIPTION
- *	See cql_conn.h. In-flight requests live in a slot table indexed by
- *	stream id that grows on demand (most connections never need more
- *	than a few dozen slots; the protocol allows 32768). Free ids are kept
- *	on a stack. Requests are also on a FIFO list in send order; since
- *	every request of a connection has the same timeout, the head of the
- *	list is always the next to expire, so one timer serves them all.
+ *	See cql_conn.h. Requests in flight are kept by cql_streams (stream
+ *	ids, FIFO of deadlines): one timer, armed for the FIFO head, serves
+ *	every request timeout of the connection. A silent connection sends
+ *	OPTIONS every heartbeat interval; an unanswered heartbeat closes it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,19 +26,8 @@
 #include "cql_conn.h"
 #include "cql_tls.h"
 
-#define CQL_CONN_INITIAL_SLOTS	64	/* slot table size at start */
 #define CQL_LABEL_MAX		128	/* "host:port" text */
 #define CQL_HANDSHAKE_STREAM	0	/* stream used before READY */
-
-enum slot_state { SLOT_FREE, SLOT_BUSY, SLOT_ORPHAN };
-
-struct slot {
-	uint8_t state;
-	cql_response_fn cb;
-	void *arg;
-	int64_t deadline_ms;
-	int32_t prev, next;		/* FIFO of BUSY slots, -1 ends */
-};
 
 enum conn_state { CONN_CONNECTING, CONN_STARTUP, CONN_AUTH, CONN_READY, CONN_CLOSED };
 
@@ -49,18 +36,16 @@ struct cql_conn {
 	struct bufferevent *bev;
 	SSL *ssl;			/* owned by bev when TLS */
 	struct event *timer;
+	struct event *hb_timer;		/* heartbeat */
+	int64_t last_read_ms;
+	int hb_outstanding;
 	enum conn_state state;
 	struct cql_conn_options opts;
 	struct cql_conn_callbacks cbs;
 	void *arg;
 	char label[CQL_LABEL_MAX];
 
-	struct slot *slots;
-	int32_t nslots;
-	int32_t *free_ids;		/* stack of free stream ids */
-	int32_t nfree;
-	int32_t fifo_head, fifo_tail;
-	unsigned busy, orphans;
+	struct cql_streams streams;	/* requests in flight */
 
 	int depth;			/* nesting of our own callbacks */
 	int free_pending;		/* cql_conn_free() called inside one */
@@ -69,6 +54,8 @@ struct cql_conn {
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void hb_timer_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_became_ready(struct cql_conn *c);
 static void conn_release(struct cql_conn *c);
 
 /* cql_status_name - printable request status */
@@ -87,82 +74,17 @@ const char *cql_status_name(enum cql_status st)
 	return "unknown";
 }
 
-/* slots_grow - double the slot table, up to CQL_MAX_STREAMS */
-static int slots_grow(struct cql_conn *c)
-{
-	int32_t n = c->nslots ? c->nslots * 2 : CQL_CONN_INITIAL_SLOTS;
-	struct slot *s;
-	int32_t *f, i;
-
-	if (n > CQL_MAX_STREAMS)
-		n = CQL_MAX_STREAMS;
-	if (n <= c->nslots)
-		return -1;
-	if ((s = realloc(c->slots, (size_t)n * sizeof(*s))) == NULL)
-		return -1;
-	c->slots = s;
-	if ((f = realloc(c->free_ids, (size_t)n * sizeof(*f))) == NULL)
-		return -1;
-	c->free_ids = f;
-	/* Push new ids so that the lowest is popped first. */
-	for (i = n - 1; i >= c->nslots; i--) {
-		memset(&s[i], 0, sizeof(s[i]));
-		s[i].state = SLOT_FREE;
-		f[c->nfree++] = i;
-	}
-	c->nslots = n;
-	return 0;
-}
-
-/* fifo_unlink - take a BUSY slot off the FIFO */
-static void fifo_unlink(struct cql_conn *c, int32_t id)
-{
-	struct slot *s = &c->slots[id];
-
-	if (s->prev >= 0)
-		c->slots[s->prev].next = s->next;
-	else
-		c->fifo_head = s->next;
-	if (s->next >= 0)
-		c->slots[s->next].prev = s->prev;
-	else
-		c->fifo_tail = s->prev;
-	s->prev = s->next = -1;
-}
-
-/* fifo_push - append a slot to the FIFO */
-static void fifo_push(struct cql_conn *c, int32_t id)
-{
-	struct slot *s = &c->slots[id];
-
-	s->next = -1;
-	s->prev = c->fifo_tail;
-	if (c->fifo_tail >= 0)
-		c->slots[c->fifo_tail].next = id;
-	else
-		c->fifo_head = id;
-	c->fifo_tail = id;
-}
-
-/* slot_release - return a stream id to the free stack */
-static void slot_release(struct cql_conn *c, int32_t id)
-{
-	c->slots[id].state = SLOT_FREE;
-	c->slots[id].cb = NULL;
-	c->free_ids[c->nfree++] = id;
-}
-
 /* timer_arm - schedule the timer for the FIFO head */
 static void timer_arm(struct cql_conn *c)
 {
-	int64_t ms;
+	int64_t ms, deadline = cql_streams_next_deadline(&c->streams);
 	struct timeval tv;
 
-	if (c->fifo_head < 0) {
+	if (deadline < 0) {
 		evtimer_del(c->timer);
 		return;
 	}
-	ms = c->slots[c->fifo_head].deadline_ms - clock_now_ms();
+	ms = deadline - clock_now_ms();
 	if (ms < 1)
 		ms = 1;
 	tv.tv_sec = (time_t)(ms / 1000);
@@ -183,18 +105,11 @@ static void deliver(struct cql_conn *c, cql_response_fn cb, void *arg,
 static void fail_all(struct cql_conn *c)
 {
 	struct cql_response r = { .status = CQL_STATUS_CONN_LOST };
-	int32_t id;
+	cql_response_fn cb;
+	void *arg;
 
-	while ((id = c->fifo_head) >= 0) {
-		struct slot *s = &c->slots[id];
-		cql_response_fn cb = s->cb;
-		void *arg = s->arg;
-
-		fifo_unlink(c, id);
-		slot_release(c, id);
-		c->busy--;
+	while (cql_streams_take_any(&c->streams, &cb, &arg))
 		deliver(c, cb, arg, &r);
-	}
 }
 
 /* cql_conn_new - start connecting to one address */
@@ -215,12 +130,12 @@ struct cql_conn *cql_conn_new(struct event_base *base,
 		c->opts.max_body = CQL_CONN_MAX_BODY;
 	c->cbs = *cbs;
 	c->arg = arg;
-	c->fifo_head = c->fifo_tail = -1;
 	snprintf(c->label, sizeof(c->label), "%s", label);
 	c->state = CONN_CONNECTING;
-	if (slots_grow(c) != 0)
+	if (cql_streams_init(&c->streams, CQL_MAX_STREAMS) != 0)
 		goto fail;
 	c->timer = evtimer_new(base, conn_timer_cb, c);
+	c->hb_timer = event_new(base, -1, EV_PERSIST, hb_timer_cb, c);
 	if (opts->tls) {
 		c->ssl = cql_tls_new_ssl(opts->tls, opts->host ? opts->host : "", opts->tls_verify);
 		if (c->ssl == NULL)
@@ -234,7 +149,7 @@ struct cql_conn *cql_conn_new(struct event_base *base,
 	} else {
 		c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
 	}
-	if (c->timer == NULL || c->bev == NULL)
+	if (c->timer == NULL || c->hb_timer == NULL || c->bev == NULL)
 		goto fail;
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
 	/* The connect timeout covers TCP connect and the handshake. */
@@ -256,8 +171,9 @@ static void conn_release(struct cql_conn *c)
 		bufferevent_free(c->bev);
 	if (c->timer)
 		event_free(c->timer);
-	free(c->slots);
-	free(c->free_ids);
+	if (c->hb_timer)
+		event_free(c->hb_timer);
+	cql_streams_free(&c->streams);
 	free(c);
 }
 
@@ -306,6 +222,7 @@ void cql_conn_close(struct cql_conn *c, enum cql_close_reason why,
 		c->bev = NULL;
 	}
 	evtimer_del(c->timer);
+	event_del(c->hb_timer);
 	c->depth++;
 	fail_all(c);
 	if (c->cbs.closed)
@@ -329,30 +246,24 @@ int cql_conn_send(struct cql_conn *c, struct buf *frame,
 		  cql_response_fn cb, void *arg, enum cql_status *st)
 {
 	int32_t id;
-	struct slot *s;
+	int first;
 
 	if (c->state != CONN_READY) {
 		*st = CQL_STATUS_NOT_CONNECTED;
 		return -1;
 	}
-	if (c->nfree == 0 && slots_grow(c) != 0) {
+	first = cql_streams_next_deadline(&c->streams) < 0;
+	id = cql_streams_alloc(&c->streams, cb, arg, clock_now_ms() + c->opts.request_timeout_ms);
+	if (id < 0) {
 		*st = CQL_STATUS_BUSY;
 		return -1;
 	}
-	id = c->free_ids[--c->nfree];
 	if (write_frame(c, frame, (int16_t)id) != 0) {
-		c->free_ids[c->nfree++] = id;
+		cql_streams_unalloc(&c->streams, id);
 		*st = CQL_STATUS_PROTOCOL;
 		return -1;
 	}
-	s = &c->slots[id];
-	s->state = SLOT_BUSY;
-	s->cb = cb;
-	s->arg = arg;
-	s->deadline_ms = clock_now_ms() + c->opts.request_timeout_ms;
-	fifo_push(c, id);
-	c->busy++;
-	if (c->fifo_head == id)
+	if (first)
 		timer_arm(c);
 	*st = CQL_STATUS_OK;
 	return 0;
@@ -364,30 +275,20 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct cql_conn *c = arg;
 	struct cql_response r = { .status = CQL_STATUS_TIMEOUT };
 	int64_t now = clock_now_ms();
-	int32_t id;
+	cql_response_fn cb;
+	void *cbarg;
 
 	(void)fd;
 	(void)what;
 	c->depth++;
-	while (c->state == CONN_READY && (id = c->fifo_head) >= 0 &&
-	       c->slots[id].deadline_ms <= now) {
-		struct slot *s = &c->slots[id];
-		cql_response_fn cb = s->cb;
-		void *cbarg = s->arg;
-
-		fifo_unlink(c, id);
-		s->state = SLOT_ORPHAN;	/* reserved until the late answer */
-		s->cb = NULL;
-		c->busy--;
-		c->orphans++;
+	while (c->state == CONN_READY && cql_streams_expire(&c->streams, now, &cb, &cbarg))
 		deliver(c, cb, cbarg, &r);
-	}
 	if (c->state == CONN_READY) {
 		/*
 		 * A connection whose ids are mostly held by unanswered
 		 * requests is not coming back: replace it.
 		 */
-		if (c->orphans > (unsigned)CQL_MAX_STREAMS / 2)
+		if (c->streams.orphans > (unsigned)CQL_MAX_STREAMS / 2)
 			cql_conn_close(c, CQL_CLOSE_PROTOCOL,
 				       "too many unanswered requests");
 		else
@@ -411,6 +312,57 @@ static void handshake_send(struct cql_conn *c)
 	}
 	buf_free(&b);
 	c->state = CONN_STARTUP;
+}
+
+/* hb_answer - the heartbeat's OPTIONS was answered, or not */
+static void hb_answer(const struct cql_response *r, void *arg)
+{
+	struct cql_conn *c = arg;
+
+	c->hb_outstanding = 0;
+	if (r->status == CQL_STATUS_TIMEOUT && c->state == CONN_READY)
+		cql_conn_close(c, CQL_CLOSE_PROTOCOL, "heartbeat not answered");
+	else if (r->status == CQL_STATUS_OK && r->opcode != CQL_OP_SUPPORTED)
+		cql_conn_close(c, CQL_CLOSE_PROTOCOL, "heartbeat answered with the wrong opcode");
+}
+
+/* hb_timer_cb - a silent connection sends OPTIONS to prove it is alive */
+static void hb_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cql_conn *c = arg;
+	enum cql_status st;
+	struct buf b;
+
+	(void)fd;
+	(void)what;
+	if (c->state != CONN_READY || c->hb_outstanding ||
+	    clock_now_ms() - c->last_read_ms < c->opts.heartbeat_ms)
+		return;
+	buf_init(&b);
+	cql_encode_options(&b, c->opts.version, 0);
+	c->depth++;
+	if (cql_conn_send(c, &b, hb_answer, c, &st) == 0)
+		c->hb_outstanding = 1;
+	c->depth--;
+	buf_free(&b);
+	conn_leave(c);
+}
+
+/* conn_became_ready - handshake done: serve, and start the heartbeat */
+static void conn_became_ready(struct cql_conn *c)
+{
+	c->state = CONN_READY;
+	c->last_read_ms = clock_now_ms();
+	/* From now on only request timeouts apply, not idle ones. */
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	if (c->opts.heartbeat_ms > 0) {
+		struct timeval tv = { c->opts.heartbeat_ms / 1000,
+				      (c->opts.heartbeat_ms % 1000) * 1000 };
+
+		event_add(c->hb_timer, &tv);
+	}
+	if (c->cbs.ready)
+		c->cbs.ready(c, c->arg);
 }
 
 /* auth_step - answer AUTHENTICATE or AUTH_CHALLENGE with the next token */
@@ -487,11 +439,7 @@ static void handshake_answer(struct cql_conn *c, const struct cql_header *h,
 
 	switch (h->opcode) {
 	case CQL_OP_READY:
-		c->state = CONN_READY;
-		/* From now on only request timeouts apply, not idle ones. */
-		bufferevent_set_timeouts(c->bev, NULL, NULL);
-		if (c->cbs.ready)
-			c->cbs.ready(c, c->arg);
+		conn_became_ready(c);
 		return;
 	case CQL_OP_AUTHENTICATE:
 	case CQL_OP_AUTH_CHALLENGE:
@@ -502,10 +450,7 @@ static void handshake_answer(struct cql_conn *c, const struct cql_header *h,
 			cql_conn_close(c, CQL_CLOSE_PROTOCOL, "AUTH_SUCCESS without authentication");
 			return;
 		}
-		c->state = CONN_READY;
-		bufferevent_set_timeouts(c->bev, NULL, NULL);
-		if (c->cbs.ready)
-			c->cbs.ready(c, c->arg);
+		conn_became_ready(c);
 		return;
 	case CQL_OP_ERROR:
 		if (cql_error_decode(body, h->length, &err) != 0) {
@@ -541,7 +486,6 @@ static void dispatch(struct cql_conn *c, const struct cql_header *h,
 {
 	struct cql_response r;
 	struct cql_error err;
-	struct slot *s;
 	cql_response_fn cb;
 	void *arg;
 	int32_t id = h->stream;
@@ -554,24 +498,17 @@ static void dispatch(struct cql_conn *c, const struct cql_header *h,
 		handshake_answer(c, h, body);
 		return;
 	}
-	if (id < 0) {			/* server-pushed EVENT: not registered for */
+	if (id < 0)			/* server-pushed EVENT: not registered for */
 		return;
-	}
-	if (id >= c->nslots || c->slots[id].state == SLOT_FREE) {
+	switch (cql_streams_complete(&c->streams, id, &cb, &arg)) {
+	case CQL_STREAM_UNKNOWN:
 		cql_conn_close(c, CQL_CLOSE_PROTOCOL, "answer for a stream not in use");
 		return;
-	}
-	s = &c->slots[id];
-	if (s->state == SLOT_ORPHAN) {	/* late answer to a timed-out request */
-		c->orphans--;
-		slot_release(c, id);
+	case CQL_STREAM_LATE:		/* late answer to a timed-out request */
 		return;
+	case CQL_STREAM_ANSWER:
+		break;
 	}
-	cb = s->cb;
-	arg = s->arg;
-	fifo_unlink(c, id);
-	slot_release(c, id);
-	c->busy--;
 	memset(&r, 0, sizeof(r));
 	r.version = h->version;
 	r.opcode = h->opcode;
@@ -604,6 +541,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 	uint8_t *frame;
 
 	c->depth++;
+	c->last_read_ms = clock_now_ms();
 	while (c->state == CONN_STARTUP || c->state == CONN_AUTH || c->state == CONN_READY) {
 		size_t avail = evbuffer_get_length(in);
 
@@ -725,7 +663,7 @@ uint8_t cql_conn_version(const struct cql_conn *c)
 /* cql_conn_in_flight - requests awaiting an answer */
 unsigned cql_conn_in_flight(const struct cql_conn *c)
 {
-	return c->busy;
+	return c->streams.busy;
 }
 
 /* cql_conn_label - "host:port" for log lines */

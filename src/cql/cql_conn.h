@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 
 #include "cql_proto.h"
+#include "cql_streams.h"
 
 struct event_base;
 struct cql_conn;
@@ -59,7 +60,6 @@ struct cql_response {
 	const struct cql_error *err;	/* SERVER_ERROR and NOT_PREPARED */
 };
 
-typedef void (*cql_response_fn)(const struct cql_response *resp, void *arg);
 
 /* Why a connection closed; VERSION means "retry with a lower version". */
 enum cql_close_reason {
@@ -90,6 +90,7 @@ struct cql_conn_options {
 	const struct cql_auth *auth;	/* NULL: no credentials to offer */
 	int connect_timeout_ms;		/* TCP connect + STARTUP */
 	int request_timeout_ms;		/* each request */
+	int heartbeat_ms;		/* OPTIONS after this much silence; 0: off */
 	uint32_t max_body;		/* largest answer accepted */
 };
 
