@@ -19,6 +19,9 @@
 #define CONFIG_IDLE_TIMEOUT_S		60	/* Postfix drops idle ones after 10 s */
 #define CONFIG_MAX_CLIENTS		1000
 #define CONFIG_CACHE_MAX_ENTRIES	100000
+#define CONFIG_LOOKUP_TIMEOUT_MS	3000
+#define CONFIG_HEARTBEAT_MS		30000
+#define CONFIG_CONNECTIONS_PER_HOST	2
 
 /* env_int - an integer variable within [lo, hi], or its default */
 static int env_int(const char *name, long def, long lo, long hi, long *out,
@@ -270,6 +273,25 @@ int config_from_env(struct config *c, char *err, size_t errlen)
 		return -1;
 	c->cql.reconnect_max_ms = (int)n;
 	c->cql.reconnect_min_ms = CONFIG_RECONNECT_MIN_MS;
+	if (env_int("CASSANDRA_LOOKUP_TIMEOUT_MS", CONFIG_LOOKUP_TIMEOUT_MS, 10, 600000, &n, err, errlen))
+		return -1;
+	c->cql.lookup_timeout_ms = (int)n;
+	if (env_int("CASSANDRA_HEARTBEAT_MS", CONFIG_HEARTBEAT_MS, 0, 3600000, &n, err, errlen))
+		return -1;
+	c->cql.heartbeat_ms = (int)n;
+	if (env_int("CASSANDRA_CONNECTIONS_PER_HOST", CONFIG_CONNECTIONS_PER_HOST, 1, 16, &n, err, errlen))
+		return -1;
+	c->cql.connections_per_host = (int)n;
+	if (env_bool("CASSANDRA_DISCOVERY", 1, &c->cql.discovery, err, errlen))
+		return -1;
+	v = getenv("CASSANDRA_LOCAL_DC");
+	if (v && *v) {
+		if (strlen(v) >= sizeof(c->cql.local_dc)) {
+			snprintf(err, errlen, "CASSANDRA_LOCAL_DC='%s': too long", v);
+			return -1;
+		}
+		snprintf(c->cql.local_dc, sizeof(c->cql.local_dc), "%s", v);
+	}
 
 	if (env_int("CLIENT_IDLE_TIMEOUT", CONFIG_IDLE_TIMEOUT_S, 1, 86400, &n, err, errlen))
 		return -1;

@@ -451,8 +451,7 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
 	/* MODE_CHECK: prepare, then one probe read per map, then report. */
 	if (probes_left == 0 && probes[0].d == NULL) {
 		/* Every host failed once: no point waiting out the deadline. */
-		int hopeless = !cql_session_is_ready(d->cql) &&
-			       cql_session_failures(d->cql) >= cql_session_nhosts(d->cql);
+		int hopeless = cql_session_all_failed(d->cql);
 
 		if (!((cql_session_is_ready(d->cql) && statements_settled(&d->reg)) ||
 		      now >= d->deadline || hopeless)) {

@@ -2,9 +2,10 @@
  * cql_session - the CQL client the rest of the daemon talks to
  *
  * DESCRIPTION
- *	See cql_session.h. This version keeps one connection at a time and
- *	walks the configured hosts (every address of each) when it fails; a
- *	pool of connections per host plugs in at session_pick_conn().
+ *	See cql_session.h. Nodes ("hosts") are only ever added, never freed
+ *	before the session, so connections and requests may keep pointers
+ *	to them. Each host has a fixed pool of connection slots; a slot whose
+ *	connection fails is reconnected after the host's backoff.
  *
  *	Statements carry one prepared id: Cassandra derives it from the query
  *	text and keyspace, so it is the same on every node. A node that does
@@ -26,10 +27,14 @@
 #include "cql_session.h"
 
 #define CQL_MAX_ADDRS		64	/* addresses kept per resolution */
+#define CQL_MAX_NODES		64	/* nodes known to a session */
+#define CQL_MAX_POOL		16	/* connections per node */
 #define CQL_PREPARED_ID_MAX	64	/* bytes in a prepared id */
 #define CQL_RETRY_FAILED_MS	30000	/* re-prepare refused statements */
+#define CQL_RERESOLVE_MS	60000	/* look the configured names up again */
 #define CQL_LOG_INTERVAL_MS	10000	/* repeated connect errors */
 #define CQL_EXEC_MAX_VALUES	8	/* bound values in one EXECUTE */
+#define CQL_LABEL_MAX		(CQL_HOST_MAX + 64)
 
 struct cql_stmt {
 	struct cql_stmt *next;
@@ -38,16 +43,39 @@ struct cql_stmt {
 	enum cql_stmt_state state;
 	uint8_t id[CQL_PREPARED_ID_MAX];
 	size_t idlen;
-	unsigned gen;			/* connection generation it was prepared on */
-	int preparing;
+	int preparing;			/* a retry of a refused statement runs */
 	struct cql_error err;
 };
 
-struct addr {
+struct host;
+
+/* One slot of a node's pool. */
+struct pconn {
+	struct cql_session *s;
+	struct host *h;
+	struct cql_conn *c;		/* NULL while waiting to reconnect */
+	int usable;			/* ready, statements prepared */
+	int prepares;			/* PREPAREs outstanding before usable */
+	struct event *retry;
+};
+
+struct host {
+	char name[CQL_HOST_MAX];	/* TLS identity: the configured name */
+	char label[CQL_LABEL_MAX];	/* address:port for logs */
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char label[CQL_HOST_MAX + 64];
-	char host[CQL_HOST_MAX];	/* the name it came from: TLS identity */
+	char dc[64];
+	int from_peers;
+	int failed;			/* failed since it was last up */
+	int backoff_ms;
+	struct log_limit log;
+	struct pconn pool[CQL_MAX_POOL];
+};
+
+struct resolve {
+	struct cql_session *s;
+	size_t spec;			/* index in cfg.hosts */
+	struct evdns_getaddrinfo_request *req;
 };
 
 struct cql_session {
@@ -57,20 +85,17 @@ struct cql_session {
 	uint8_t version;
 
 	struct cql_stmt *stmts;
-	struct cql_conn *conn;		/* current connection, maybe not ready */
-	unsigned gen;			/* bumps on every ready connection */
-	int ready;
+	struct host *hosts[CQL_MAX_NODES];
+	size_t nhosts;
+	size_t rr;			/* rotates the starting node */
+	struct resolve resolves[CQL_MAX_HOSTS];
+	int discovering, discovered;
 
-	size_t host_idx;		/* host being tried */
-	struct addr addrs[CQL_MAX_ADDRS];
-	size_t naddrs, addr_idx;
-	struct evdns_getaddrinfo_request *dns_req;
-
-	struct event *retry_timer;	/* reconnect backoff */
+	struct event *reresolve_timer;
 	struct event *reprepare_timer;
-	int backoff_ms;
 	struct log_limit connect_log;
 	struct log_limit auth_log;
+	struct log_limit full_log;
 	char state_text[640];
 	unsigned failures;		/* connection attempts that failed */
 	int stopping;
@@ -82,14 +107,28 @@ struct exec {
 	struct cql_stmt *st;
 	cql_result_fn cb;
 	void *arg;
+	struct pconn *pc;		/* where it was last sent */
+	struct host *tried;		/* the node of the first attempt */
+	int attempts;
 	int reprepared;
+	int64_t deadline_ms;
 	size_t nvals;
 	struct cql_value vals[CQL_EXEC_MAX_VALUES];
 	/* copies of the bound values follow */
 };
 
-static void session_connect(struct cql_session *s);
-static void session_schedule(struct cql_session *s);
+struct prep {
+	struct cql_session *s;
+	struct cql_stmt *st;
+	struct pconn *pc;
+	struct cql_conn *c;		/* the connection it was sent on */
+	struct exec *then;		/* execute after preparing (Unprepared) */
+};
+
+static void pconn_connect(struct pconn *pc);
+static int exec_send(struct exec *x, enum cql_status *why);
+static void exec_finish(struct exec *x, const struct cql_result *res);
+static void discover(struct cql_session *s, struct pconn *pc);
 
 /* cql_parse_hosts - split a host list */
 int cql_parse_hosts(const char *list, uint16_t default_port,
@@ -161,90 +200,132 @@ int cql_parse_hosts(const char *list, uint16_t default_port,
 	return 0;
 }
 
-/* retry_cb - the backoff ran out: connect again */
-static void retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	session_connect(arg);
-}
-
-/* cql_session_new - a session that has not started connecting */
-struct cql_session *cql_session_new(struct event_base *base,
-				    struct evdns_base *dns,
-				    const struct cql_session_config *cfg)
-{
-	struct cql_session *s = calloc(1, sizeof(*s));
-
-	if (s == NULL)
-		return NULL;
-	s->base = base;
-	s->dns = dns;
-	s->cfg = *cfg;
-	s->version = cfg->max_version ? cfg->max_version : 4;
-	s->backoff_ms = cfg->reconnect_min_ms;
-	s->retry_timer = evtimer_new(base, retry_cb, s);
-	s->reprepare_timer = NULL;
-	snprintf(s->state_text, sizeof(s->state_text), "not connected yet");
-	return s;
-}
-
 /* set_state - remember a one-line description of the backend */
-static void set_state(struct cql_session *s, const char *fmt, const char *a,
-		      const char *b)
+static void set_state(struct cql_session *s)
 {
-	snprintf(s->state_text, sizeof(s->state_text), fmt, a, b);
+	size_t i, up = 0, n = 0;
+	int k, len;
+
+	for (i = 0; i < s->nhosts; i++) {
+		for (k = 0; k < s->cfg.connections_per_host; k++)
+			if (s->hosts[i]->pool[k].usable) {
+				up++;
+				break;
+			}
+	}
+	len = snprintf(s->state_text, sizeof(s->state_text), "%zu of %zu nodes up", up, s->nhosts);
+	for (i = 0; i < s->nhosts && len > 0 && (size_t)len < sizeof(s->state_text) - 80 && n < 4; i++) {
+		for (k = 0; k < s->cfg.connections_per_host; k++)
+			if (s->hosts[i]->pool[k].usable)
+				break;
+		if (k < s->cfg.connections_per_host) {
+			len += snprintf(s->state_text + len, sizeof(s->state_text) - (size_t)len,
+					"%s%s", n++ ? ", " : " (", s->hosts[i]->label);
+		}
+	}
+	if (n && (size_t)len < sizeof(s->state_text) - 2)
+		snprintf(s->state_text + len, sizeof(s->state_text) - (size_t)len, ")");
 }
 
-/* stmt_prepared - a PREPARE answer arrived */
+/* note_failure - why the backend is not answering, for logs and TEMP */
+static void note_failure(struct cql_session *s, const char *label, const char *detail)
+{
+	size_t up = 0, known = 0;
+
+	cql_session_hosts_up(s, &up, &known);
+	if (up == 0)
+		snprintf(s->state_text, sizeof(s->state_text), "no node up; %.200s: %.300s",
+			 label, detail);
+	else
+		set_state(s);
+}
+
+/* host_up - the node has a usable connection */
+static int host_up(const struct host *h, int per_host)
+{
+	int k;
+
+	for (k = 0; k < per_host; k++)
+		if (h->pool[k].usable)
+			return 1;
+	return 0;
+}
+
+/* jitter_ms - full jitter over the upper half of a backoff */
+static int jitter_ms(int backoff)
+{
+	return backoff / 2 + (int)((unsigned)rand() % (unsigned)(backoff / 2 + 1));
+}
+
+/* pconn_schedule - reconnect this slot after the node's backoff */
+static void pconn_schedule(struct pconn *pc)
+{
+	struct host *h = pc->h;
+	int ms = jitter_ms(h->backoff_ms);
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	h->backoff_ms = h->backoff_ms * 2 > pc->s->cfg.reconnect_max_ms ?
+			pc->s->cfg.reconnect_max_ms : h->backoff_ms * 2;
+	evtimer_add(pc->retry, &tv);
+}
+
+/* ---- statements --------------------------------------------------- */
+
 static void stmt_prepared(const struct cql_response *r, void *arg);
 
-struct prep {
-	struct cql_session *s;
-	struct cql_stmt *st;
-	unsigned gen;
-	struct exec *then;		/* execute after preparing (Unprepared) */
-};
-
-static int exec_send(struct exec *x, enum cql_status *why);
-static void exec_finish(struct exec *x, const struct cql_result *res);
-
-/* stmt_prepare - send PREPARE for one statement on the current connection */
-static int stmt_prepare(struct cql_session *s, struct cql_stmt *st,
-			struct exec *then)
+/* stmt_prepare - send PREPARE on one connection */
+static int stmt_prepare(struct pconn *pc, struct cql_stmt *st, struct exec *then)
 {
 	struct prep *p;
 	struct buf b;
 	enum cql_status why;
 
-	if (s->conn == NULL || !cql_conn_is_ready(s->conn))
+	if (pc->c == NULL || !cql_conn_is_ready(pc->c))
 		return -1;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
-	p->s = s;
+	p->s = pc->s;
 	p->st = st;
-	p->gen = s->gen;
+	p->pc = pc;
+	p->c = pc->c;
 	p->then = then;
 	buf_init(&b);
-	cql_encode_prepare(&b, s->version, 0, st->cql, st->len);
-	if (cql_conn_send(s->conn, &b, stmt_prepared, p, &why) != 0) {
+	cql_encode_prepare(&b, pc->s->version, 0, st->cql, st->len);
+	if (cql_conn_send(pc->c, &b, stmt_prepared, p, &why) != 0) {
 		buf_free(&b);
 		free(p);
 		return -1;
 	}
 	buf_free(&b);
-	if (then == NULL)
-		st->preparing = 1;
 	return 0;
+}
+
+/* pconn_prepared_one - one of a new connection's PREPAREs is back */
+static void pconn_prepared_one(struct pconn *pc)
+{
+	struct cql_session *s = pc->s;
+
+	if (pc->prepares > 0 && --pc->prepares == 0 && pc->c && cql_conn_is_ready(pc->c)) {
+		int was_up = host_up(pc->h, s->cfg.connections_per_host);
+
+		pc->usable = 1;
+		pc->h->failed = 0;
+		if (!was_up)
+			msg_info("cql: %s is up (protocol v%u)", pc->h->label, (unsigned)s->version);
+		set_state(s);
+		if (s->cfg.discovery && !s->discovered && !s->discovering)
+			discover(s, pc);
+	}
 }
 
 /* stmt_prepared - record the id, or why the server refused */
 static void stmt_prepared(const struct cql_response *r, void *arg)
 {
 	struct prep *p = arg;
-	struct cql_session *s = p->s;
 	struct cql_stmt *st = p->st;
 	struct exec *then = p->then;
+	struct pconn *pc = p->pc;
+	int current = pc->c == p->c;	/* not a reply for a replaced connection */
 	struct cql_prepared pr;
 	struct cql_rd rd;
 	struct cql_result res;
@@ -262,8 +343,9 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 			memcpy(st->id, pr.id, pr.idlen);
 			st->idlen = pr.idlen;
 			st->state = CQL_STMT_READY;
-			st->gen = s->gen;
 			msg_debug("cql: prepared: %s", st->cql);
+			if (then == NULL && current)
+				pconn_prepared_one(pc);
 			if (then && exec_send(then, &why) != 0) {
 				res.status = why;
 				exec_finish(then, &res);
@@ -288,235 +370,457 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 	} else {
 		res.status = r->status == CQL_STATUS_OK ? CQL_STATUS_PROTOCOL : r->status;
 	}
+	if (then == NULL && current)
+		pconn_prepared_one(pc);
 	if (then)
 		exec_finish(then, &res);
 }
 
-/* prepare_all - (re)prepare every statement on a new connection */
-static void prepare_all(struct cql_session *s)
+/* first_usable - any usable connection */
+static struct pconn *first_usable(struct cql_session *s)
 {
-	struct cql_stmt *st;
+	size_t i;
+	int k;
 
-	for (st = s->stmts; st; st = st->next)
-		if (st->gen != s->gen || st->state != CQL_STMT_READY)
-			(void)stmt_prepare(s, st, NULL);
+	for (i = 0; i < s->nhosts; i++)
+		for (k = 0; k < s->cfg.connections_per_host; k++)
+			if (s->hosts[i]->pool[k].usable)
+				return &s->hosts[i]->pool[k];
+	return NULL;
 }
 
 /* reprepare_cb - retry statements the server refused, now and then */
 static void reprepare_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct cql_session *s = arg;
+	struct pconn *pc = first_usable(s);
 	struct cql_stmt *st;
 
 	(void)fd;
 	(void)what;
+	if (pc == NULL)
+		return;
 	for (st = s->stmts; st; st = st->next)
-		if (st->state == CQL_STMT_FAILED && !st->preparing)
-			(void)stmt_prepare(s, st, NULL);
+		if (st->state == CQL_STMT_FAILED && !st->preparing && stmt_prepare(pc, st, NULL) == 0)
+			st->preparing = 1;
 }
 
-/* conn_ready - handshake done: prepare and serve */
+/* ---- connections --------------------------------------------------- */
+
+/* conn_ready - handshake done: prepare everything, then serve */
 static void conn_ready(struct cql_conn *conn, void *arg)
 {
-	struct cql_session *s = arg;
+	struct pconn *pc = arg;
+	struct cql_session *s = pc->s;
+	struct cql_stmt *st;
 
-	s->ready = 1;
-	s->gen++;
-	s->backoff_ms = s->cfg.reconnect_min_ms;
-	s->connect_log.last_ms = 0;
-	msg_info("cql: connected to %s (protocol v%u)", cql_conn_label(conn),
-		 (unsigned)cql_conn_version(conn));
-	set_state(s, "connected to %s%s", cql_conn_label(conn), "");
-	prepare_all(s);
-}
-
-/* next_target - advance to the next address, or the next host */
-static void next_target(struct cql_session *s)
-{
-	if (++s->addr_idx < s->naddrs)
-		return;
-	s->naddrs = s->addr_idx = 0;
-	s->host_idx = (s->host_idx + 1) % s->cfg.nhosts;
+	(void)conn;
+	pc->h->backoff_ms = s->cfg.reconnect_min_ms;
+	pc->h->log.last_ms = 0;
+	/* +1 holds the count until every PREPARE is sent. */
+	pc->prepares = 1;
+	for (st = s->stmts; st; st = st->next)
+		if (stmt_prepare(pc, st, NULL) == 0)
+			pc->prepares++;
+	pconn_prepared_one(pc);
 }
 
 /* conn_closed - the connection went: fall back, back off, reconnect */
 static void conn_closed(struct cql_conn *conn, enum cql_close_reason why,
 			const char *detail, void *arg)
 {
-	struct cql_session *s = arg;
-	char label[CQL_HOST_MAX + 64];
+	struct pconn *pc = arg;
+	struct cql_session *s = pc->s;
+	struct host *h = pc->h;
+	int was_usable = pc->usable;
 
-	snprintf(label, sizeof(label), "%s", cql_conn_label(conn));
 	cql_conn_free(conn);
-	s->conn = NULL;
+	pc->c = NULL;
+	pc->usable = 0;
+	pc->prepares = 0;
 	if (s->stopping)
 		return;
 	if (why == CQL_CLOSE_VERSION && s->version > 3) {
-		msg_warn("cql: %s does not speak protocol v%u (%s); retrying with v%u",
-			 label, (unsigned)s->version, detail, (unsigned)(s->version - 1));
+		msg_warn("cql: %s does not speak protocol v%u (%s); using v%u from now on",
+			 h->label, (unsigned)s->version, detail, (unsigned)(s->version - 1));
 		s->version--;
-		s->ready = 0;
-		session_connect(s);
+		pconn_connect(pc);
 		return;
 	}
 	s->failures++;
+	h->failed = 1;
 	if (why == CQL_CLOSE_AUTH)
-		msg_limited(&s->auth_log, CQL_LOG_INTERVAL_MS * 6, LOG_LEVEL_ERROR,
-			    "cql: %s: authentication failed: %s", label, detail);
-	else if (s->ready)
-		msg_warn("cql: lost connection to %s: %s", label, detail);
+		msg_limited(&h->log, CQL_LOG_INTERVAL_MS * 6, LOG_LEVEL_ERROR,
+			    "cql: %s: authentication failed: %s", h->label, detail);
+	else if (was_usable)
+		msg_warn("cql: lost connection to %s: %s", h->label, detail);
 	else
-		msg_limited(&s->connect_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
-			    "cql: cannot connect to %s: %s", label, detail);
-	set_state(s, "disconnected from %s: %s", label, detail);
-	s->ready = 0;
-	next_target(s);
-	session_schedule(s);
+		msg_limited(&h->log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+			    "cql: cannot connect to %s: %s", h->label, detail);
+	if (was_usable && !host_up(h, s->cfg.connections_per_host))
+		msg_warn("cql: %s is down", h->label);
+	note_failure(s, h->label, detail);
+	pconn_schedule(pc);
 }
 
-/* session_schedule - reconnect after the backoff, with jitter */
-static void session_schedule(struct cql_session *s)
-{
-	struct timeval tv;
-	int ms = s->backoff_ms;
-
-	/* Full jitter on the upper half: spread the retries of many daemons. */
-	ms = s->backoff_ms / 2 + (int)((unsigned)rand() % (unsigned)(s->backoff_ms / 2 + 1));
-	s->backoff_ms = s->backoff_ms * 2 > s->cfg.reconnect_max_ms ?
-			s->cfg.reconnect_max_ms : s->backoff_ms * 2;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(s->retry_timer, &tv);
-}
-
-/* connect_addr - open a connection to the current address */
-static void connect_addr(struct cql_session *s)
+/* pconn_connect - open this slot's connection */
+static void pconn_connect(struct pconn *pc)
 {
 	static const struct cql_conn_callbacks cbs = { conn_ready, conn_closed };
+	struct cql_session *s = pc->s;
 	struct cql_conn_options o;
-	struct addr *a = &s->addrs[s->addr_idx];
 
+	if (s->stopping || pc->c)
+		return;
+	memset(&o, 0, sizeof(o));
 	o.version = s->version;
-	o.host = a->host;
+	o.host = pc->h->name;
 	o.tls = s->cfg.tls_ctx;
 	o.tls_verify = s->cfg.tls.verify;
 	o.auth = s->cfg.auth;
 	o.connect_timeout_ms = s->cfg.connect_timeout_ms;
 	o.request_timeout_ms = s->cfg.request_timeout_ms;
+	o.heartbeat_ms = s->cfg.heartbeat_ms;
 	o.max_body = CQL_CONN_MAX_BODY;
-	s->conn = cql_conn_new(s->base, (struct sockaddr *)&a->ss, a->len,
-			       a->label, &o, &cbs, s);
-	if (s->conn == NULL) {
-		msg_limited(&s->connect_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
-			    "cql: cannot create a connection to %s", a->label);
-		next_target(s);
-		session_schedule(s);
+	pc->c = cql_conn_new(s->base, (struct sockaddr *)&pc->h->ss, pc->h->len,
+			     pc->h->label, &o, &cbs, pc);
+	if (pc->c == NULL) {
+		msg_limited(&pc->h->log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+			    "cql: cannot create a connection to %s", pc->h->label);
+		s->failures++;
+		pc->h->failed = 1;
+		pconn_schedule(pc);
 	}
 }
 
-/* resolved - evdns answered for the current host */
+/* retry_cb - a slot's backoff ran out */
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pconn_connect(arg);
+}
+
+/* sockaddr_same - same address and port */
+static int sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return 0;
+}
+
+/* host_add - a node to keep connections to (ignored if known or full) */
+static struct host *host_add(struct cql_session *s, const struct sockaddr *sa,
+			     socklen_t len, const char *name, int from_peers)
+{
+	struct sockaddr_storage ss;
+	struct host *h;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	size_t i;
+	int k;
+
+	if (len > sizeof(ss) || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+		return NULL;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, sa, len);
+	for (i = 0; i < s->nhosts; i++)
+		if (sockaddr_same(&s->hosts[i]->ss, &ss))
+			return NULL;
+	if (s->nhosts == CQL_MAX_NODES) {
+		msg_limited(&s->full_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+			    "cql: more than %d nodes; ignoring the others", CQL_MAX_NODES);
+		return NULL;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return NULL;
+	h->ss = ss;
+	h->len = len;
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	if (sa->sa_family == AF_INET) {
+		evutil_inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
+		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+		snprintf(h->label, sizeof(h->label), "%s:%u", ip, port);
+	} else {
+		evutil_inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
+		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+		snprintf(h->label, sizeof(h->label), "[%s]:%u", ip, port);
+	}
+	h->from_peers = from_peers;
+	h->backoff_ms = s->cfg.reconnect_min_ms;
+	for (k = 0; k < s->cfg.connections_per_host; k++) {
+		h->pool[k].s = s;
+		h->pool[k].h = h;
+		h->pool[k].retry = evtimer_new(s->base, retry_cb, &h->pool[k]);
+		if (h->pool[k].retry == NULL) {
+			while (k-- > 0)
+				event_free(h->pool[k].retry);
+			free(h);
+			return NULL;
+		}
+	}
+	s->hosts[s->nhosts++] = h;
+	if (from_peers)
+		msg_info("cql: discovered node %s", h->label);
+	for (k = 0; k < s->cfg.connections_per_host; k++)
+		pconn_connect(&h->pool[k]);
+	return h;
+}
+
+/* ---- names and discovery -------------------------------------------- */
+
+/* resolved - evdns answered for one configured name */
 static void resolved(int result, struct evutil_addrinfo *res, void *arg)
 {
-	struct cql_session *s = arg;
-	struct cql_host_spec *h = &s->cfg.hosts[s->host_idx];
+	struct resolve *rv = arg;
+	struct cql_session *s = rv->s;
+	struct cql_host_spec *spec = &s->cfg.hosts[rv->spec];
 	struct evutil_addrinfo *ai;
-	char ip[INET6_ADDRSTRLEN];
+	size_t n = 0;
 
-	s->dns_req = NULL;
+	rv->req = NULL;
 	if (result == EVUTIL_EAI_CANCEL)
 		return;
 	if (result != 0) {
-		msg_limited(&s->connect_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
-			    "cql: cannot resolve %s: %s", h->host,
-			    evutil_gai_strerror(result));
-		set_state(s, "cannot resolve %s: %s", h->host, evutil_gai_strerror(result));
-		s->failures++;
-		next_target(s);
-		session_schedule(s);
-		return;
-	}
-	s->naddrs = s->addr_idx = 0;
-	for (ai = res; ai && s->naddrs < CQL_MAX_ADDRS; ai = ai->ai_next) {
-		struct addr *a = &s->addrs[s->naddrs];
-		const void *inaddr;
+		char detail[300];
 
-		if (ai->ai_addrlen > sizeof(a->ss))
-			continue;
-		memcpy(&a->ss, ai->ai_addr, ai->ai_addrlen);
-		a->len = (socklen_t)ai->ai_addrlen;
-		if (ai->ai_family == AF_INET)
-			inaddr = &((struct sockaddr_in *)ai->ai_addr)->sin_addr;
-		else if (ai->ai_family == AF_INET6)
-			inaddr = &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-		else
-			continue;
-		evutil_inet_ntop(ai->ai_family, inaddr, ip, sizeof(ip));
-		snprintf(a->label, sizeof(a->label),
-			 ai->ai_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip,
-			 (unsigned)h->port);
-		memcpy(a->host, h->host, sizeof(a->host));	/* same size, terminated */
-		s->naddrs++;
-	}
-	evutil_freeaddrinfo(res);
-	if (s->naddrs == 0) {
-		next_target(s);
-		session_schedule(s);
+		snprintf(detail, sizeof(detail), "cannot resolve %s: %s", spec->host,
+			 evutil_gai_strerror(result));
+		msg_limited(&s->connect_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN, "cql: %s", detail);
+		s->failures++;
+		note_failure(s, spec->host, detail);
 		return;
 	}
-	connect_addr(s);
+	for (ai = res; ai && n < CQL_MAX_ADDRS; ai = ai->ai_next, n++)
+		(void)host_add(s, ai->ai_addr, (socklen_t)ai->ai_addrlen, spec->host, 0);
+	evutil_freeaddrinfo(res);
 }
 
-/* session_connect - connect to the current target, resolving it first */
-static void session_connect(struct cql_session *s)
+/* resolve_all - look every configured name up (again) */
+static void resolve_all(struct cql_session *s)
 {
 	struct evutil_addrinfo hints;
-	struct cql_host_spec *h;
 	char port[8];
+	size_t i;
 
-	if (s->stopping || s->conn != NULL || s->dns_req != NULL)
-		return;
-	if (s->addr_idx < s->naddrs) {
-		connect_addr(s);
-		return;
-	}
-	h = &s->cfg.hosts[s->host_idx];
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
-	snprintf(port, sizeof(port), "%u", (unsigned)h->port);
-	/* May call resolved() at once (numeric address, /etc/hosts). */
-	s->dns_req = evdns_getaddrinfo(s->dns, h->host, port, &hints, resolved, s);
+	for (i = 0; i < s->cfg.nhosts; i++) {
+		struct resolve *rv = &s->resolves[i];
+
+		if (rv->req)
+			continue;
+		rv->s = s;
+		rv->spec = i;
+		snprintf(port, sizeof(port), "%u", (unsigned)s->cfg.hosts[i].port);
+		/* May call resolved() at once (numeric address, /etc/hosts). */
+		rv->req = evdns_getaddrinfo(s->dns, s->cfg.hosts[i].host, port, &hints, resolved, rv);
+	}
+}
+
+/* reresolve_cb - names like Keyspaces' endpoint change their addresses */
+static void reresolve_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	resolve_all(arg);
+}
+
+struct discovery {
+	struct cql_session *s;
+	struct pconn *pc;
+	struct cql_conn *c;
+};
+
+/* peers_answer - add the nodes system.peers lists */
+static void peers_answer(const struct cql_response *r, void *arg)
+{
+	struct discovery *dv = arg;
+	struct cql_session *s = dv->s;
+	struct host *contact = dv->pc->h;
+	struct cql_cell cells[CQL_MAX_COLUMNS];
+	struct cql_rows rows;
+	struct cql_rd rd;
+	int32_t i, addr_col = -1, peer_col = -1, dc_col = -1;
+	unsigned port;
+
+	free(dv);
+	s->discovering = 0;
+	if (r->status != CQL_STATUS_OK || r->opcode != CQL_OP_RESULT) {
+		msg_warn("cql: cannot read system.peers from %s: %s%s%s", contact->label,
+			 cql_status_name(r->status), r->err ? ": " : "", r->err ? r->err->message : "");
+		return;
+	}
+	cql_rd_init(&rd, r->body, r->len);
+	if (cql_rd_int(&rd) != CQL_RESULT_ROWS || cql_decode_rows(&rd, NULL, &rows) != 0) {
+		msg_warn("cql: cannot decode system.peers from %s", contact->label);
+		return;
+	}
+	s->discovered = 1;
+	for (i = 0; i < rows.meta.ncols; i++) {
+		if (!strcmp(rows.meta.cols[i].name, "rpc_address"))
+			addr_col = i;
+		else if (!strcmp(rows.meta.cols[i].name, "peer"))
+			peer_col = i;
+		else if (!strcmp(rows.meta.cols[i].name, "data_center"))
+			dc_col = i;
+	}
+	port = contact->ss.ss_family == AF_INET ?
+	       ntohs(((struct sockaddr_in *)&contact->ss)->sin_port) :
+	       ntohs(((struct sockaddr_in6 *)&contact->ss)->sin6_port);
+	while (cql_rows_next(&rows, cells) == 1) {
+		const struct cql_cell *a = addr_col >= 0 && cells[addr_col].kind != CQL_CELL_NULL ?
+					   &cells[addr_col] : peer_col >= 0 ? &cells[peer_col] : NULL;
+		struct sockaddr_storage ss;
+		socklen_t len;
+		struct host *h;
+
+		if (a == NULL || a->kind == CQL_CELL_NULL)
+			continue;
+		memset(&ss, 0, sizeof(ss));
+		if (a->len == 4) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			s4->sin_family = AF_INET;
+			memcpy(&s4->sin_addr, a->p, 4);
+			s4->sin_port = htons((uint16_t)port);
+			if (s4->sin_addr.s_addr == 0)
+				continue;	/* rpc_address 0.0.0.0: use peer next time */
+			len = sizeof(*s4);
+		} else if (a->len == 16) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			s6->sin6_family = AF_INET6;
+			memcpy(&s6->sin6_addr, a->p, 16);
+			s6->sin6_port = htons((uint16_t)port);
+			len = sizeof(*s6);
+		} else {
+			continue;
+		}
+		/*
+		 * Peers are reached under the contact's name for TLS: Amazon
+		 * Keyspaces lists the endpoint's addresses, whose certificate
+		 * names the endpoint, not the address.
+		 */
+		h = host_add(s, (struct sockaddr *)&ss, len, contact->name, 1);
+		if (h && dc_col >= 0 && cells[dc_col].kind == CQL_CELL_TEXT)
+			snprintf(h->dc, sizeof(h->dc), "%.*s", (int)cells[dc_col].len,
+				 (const char *)cells[dc_col].p);
+	}
+	set_state(s);
+}
+
+/* discover - read system.peers once, on the first usable connection */
+static void discover(struct cql_session *s, struct pconn *pc)
+{
+	static const char q[] = "SELECT peer, data_center, rpc_address FROM system.peers";
+	struct discovery *dv = calloc(1, sizeof(*dv));
+	enum cql_status why;
+	struct buf b;
+
+	if (dv == NULL)
+		return;
+	dv->s = s;
+	dv->pc = pc;
+	dv->c = pc->c;
+	buf_init(&b);
+	cql_encode_query(&b, s->version, 0, q, sizeof(q) - 1, CQL_CONSISTENCY_ONE, NULL, 0);
+	if (cql_conn_send(pc->c, &b, peers_answer, dv, &why) == 0)
+		s->discovering = 1;
+	else
+		free(dv);
+	buf_free(&b);
+}
+
+/* ---- the session ---------------------------------------------------- */
+
+/* cql_session_new - a session that has not started connecting */
+struct cql_session *cql_session_new(struct event_base *base,
+				    struct evdns_base *dns,
+				    const struct cql_session_config *cfg)
+{
+	struct cql_session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->base = base;
+	s->dns = dns;
+	s->cfg = *cfg;
+	if (s->cfg.connections_per_host < 1)
+		s->cfg.connections_per_host = 1;
+	if (s->cfg.connections_per_host > CQL_MAX_POOL)
+		s->cfg.connections_per_host = CQL_MAX_POOL;
+	if (s->cfg.reconnect_min_ms < 1)
+		s->cfg.reconnect_min_ms = 100;
+	if (s->cfg.lookup_timeout_ms <= 0)
+		s->cfg.lookup_timeout_ms = 3 * s->cfg.request_timeout_ms;
+	s->version = cfg->max_version ? cfg->max_version : 4;
+	snprintf(s->state_text, sizeof(s->state_text), "not connected yet");
+	return s;
 }
 
 /* cql_session_start - begin connecting; lookups answer TEMP until ready */
 void cql_session_start(struct cql_session *s)
 {
 	struct timeval tv = { CQL_RETRY_FAILED_MS / 1000, 0 };
+	struct timeval rtv = { CQL_RERESOLVE_MS / 1000, 0 };
 
 	s->reprepare_timer = event_new(s->base, -1, EV_PERSIST, reprepare_cb, s);
 	if (s->reprepare_timer)
 		evtimer_add(s->reprepare_timer, &tv);
-	session_connect(s);
+	s->reresolve_timer = event_new(s->base, -1, EV_PERSIST, reresolve_cb, s);
+	if (s->reresolve_timer)
+		evtimer_add(s->reresolve_timer, &rtv);
+	resolve_all(s);
 }
 
 /* cql_session_free - close everything */
 void cql_session_free(struct cql_session *s)
 {
 	struct cql_stmt *st, *next;
+	size_t i;
+	int k;
 
 	if (s == NULL)
 		return;
 	s->stopping = 1;
-	if (s->dns_req)
-		evdns_getaddrinfo_cancel(s->dns_req);
-	if (s->conn)
-		cql_conn_free(s->conn);
-	if (s->retry_timer)
-		event_free(s->retry_timer);
+	for (i = 0; i < s->cfg.nhosts; i++)
+		if (s->resolves[i].req)
+			evdns_getaddrinfo_cancel(s->resolves[i].req);
+	for (i = 0; i < s->nhosts; i++) {
+		struct host *h = s->hosts[i];
+
+		for (k = 0; k < s->cfg.connections_per_host; k++) {
+			if (h->pool[k].c) {
+				struct cql_conn *c = h->pool[k].c;
+
+				h->pool[k].c = NULL;
+				h->pool[k].usable = 0;
+				cql_conn_free(c);	/* pending requests get CONN_LOST */
+			}
+			event_free(h->pool[k].retry);
+		}
+	}
+	for (i = 0; i < s->nhosts; i++)
+		free(s->hosts[i]);
 	if (s->reprepare_timer)
 		event_free(s->reprepare_timer);
+	if (s->reresolve_timer)
+		event_free(s->reresolve_timer);
 	for (st = s->stmts; st; st = next) {
 		next = st->next;
 		free(st->cql);
@@ -525,12 +829,17 @@ void cql_session_free(struct cql_session *s)
 	free(s);
 }
 
-/* cql_session_add - register a statement */
+/*
+ * cql_session_add - register a statement (or find the one with the same
+ * text); it is prepared on every usable connection at once, and on every
+ * new one before it is used.
+ */
 struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql)
 {
 	struct cql_stmt *st;
+	size_t i;
+	int k;
 
-	/* One statement per query text: maps (and reloads) may share it. */
 	for (st = s->stmts; st; st = st->next)
 		if (strcmp(st->cql, cql) == 0)
 			return st;
@@ -543,8 +852,10 @@ struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql)
 	st->state = CQL_STMT_NEW;
 	st->next = s->stmts;
 	s->stmts = st;
-	if (s->ready)
-		(void)stmt_prepare(s, st, NULL);
+	for (i = 0; i < s->nhosts; i++)
+		for (k = 0; k < s->cfg.connections_per_host; k++)
+			if (s->hosts[i]->pool[k].usable)
+				(void)stmt_prepare(&s->hosts[i]->pool[k], st, NULL);
 	return st;
 }
 
@@ -557,11 +868,66 @@ enum cql_stmt_state cql_stmt_state(const struct cql_stmt *st,
 	return st->state;
 }
 
+/*
+ * pick - the least loaded usable connection, local datacenter first,
+ * avoiding one node (the one a retry must not go back to). The starting
+ * node rotates so that idle nodes share the load.
+ */
+static struct pconn *pick(struct cql_session *s, const struct host *avoid)
+{
+	struct pconn *best = NULL;
+	unsigned best_load = 0;
+	size_t i, n = s->nhosts, start = n ? s->rr++ % n : 0;
+	int k, pass;
+
+	for (pass = 0; pass < 2 && best == NULL; pass++) {
+		for (i = 0; i < n; i++) {
+			struct host *h = s->hosts[(start + i) % n];
+
+			if (h == avoid)
+				continue;
+			/* Pass 0: the local datacenter only (or every node without one). */
+			if (pass == 0 && s->cfg.local_dc[0] && h->dc[0] &&
+			    strcmp(h->dc, s->cfg.local_dc) != 0)
+				continue;
+			for (k = 0; k < s->cfg.connections_per_host; k++) {
+				struct pconn *pc = &h->pool[k];
+				unsigned load;
+
+				if (!pc->usable || pc->c == NULL)
+					continue;
+				load = cql_conn_in_flight(pc->c);
+				if (best == NULL || load < best_load) {
+					best = pc;
+					best_load = load;
+				}
+			}
+		}
+		if (!s->cfg.local_dc[0])
+			break;
+	}
+	return best;
+}
+
 /* exec_finish - deliver a result and free the execution */
 static void exec_finish(struct exec *x, const struct cql_result *res)
 {
 	x->cb(res, x->arg);
 	free(x);
+}
+
+/* exec_retryable - a failure another node may not have */
+static int exec_retryable(const struct cql_response *r)
+{
+	switch (r->status) {
+	case CQL_STATUS_TIMEOUT:
+	case CQL_STATUS_CONN_LOST:
+		return 1;
+	case CQL_STATUS_SERVER_ERROR:
+		return cql_error_retryable(r->err->code);
+	default:
+		return 0;
+	}
 }
 
 /* exec_answer - an EXECUTE answer arrived */
@@ -571,21 +937,29 @@ static void exec_answer(const struct cql_response *r, void *arg)
 	struct cql_session *s = x->s;
 	struct cql_result res;
 	struct cql_rd rd;
+	enum cql_status why;
 	int32_t kind;
 
 	memset(&res, 0, sizeof(res));
 	res.status = r->status;
 	res.err = r->err;
-	res.host = s->conn ? cql_conn_label(s->conn) : "?";
+	res.host = x->pc->h->label;
 	if (r->status == CQL_STATUS_SERVER_ERROR &&
 	    r->err->code == CQL_ERR_UNPREPARED && !x->reprepared) {
 		/* This node lost (or never had) the statement: prepare, retry. */
 		x->reprepared = 1;
 		msg_debug("cql: %s: statement unprepared, preparing again", res.host);
-		if (stmt_prepare(s, x->st, x) == 0)
+		if (stmt_prepare(x->pc, x->st, x) == 0)
 			return;
 		res.status = CQL_STATUS_NOT_CONNECTED;
 		res.err = NULL;
+	}
+	if (exec_retryable(r) && x->attempts < 2 && !s->stopping &&
+	    x->deadline_ms - clock_now_ms() >= s->cfg.request_timeout_ms / 2) {
+		msg_debug("cql: %s: %s; retrying on another node", res.host,
+			  r->err ? cql_error_name(r->err->code) : cql_status_name(r->status));
+		if (exec_send(x, &why) == 0)
+			return;
 	}
 	if (r->status == CQL_STATUS_OK) {
 		if (r->opcode != CQL_OP_RESULT) {
@@ -606,22 +980,31 @@ static void exec_answer(const struct cql_response *r, void *arg)
 	exec_finish(x, &res);
 }
 
-/* exec_send - encode and send EXECUTE on the current connection */
+/* exec_send - encode and send EXECUTE on the best connection */
 static int exec_send(struct exec *x, enum cql_status *why)
 {
 	struct cql_session *s = x->s;
+	struct pconn *pc = pick(s, x->attempts ? x->tried : NULL);
 	struct buf b;
 	int rc;
 
-	if (s->conn == NULL || !cql_conn_is_ready(s->conn)) {
+	if (pc == NULL) {
 		*why = CQL_STATUS_NOT_CONNECTED;
 		return -1;
 	}
 	buf_init(&b);
 	cql_encode_execute(&b, s->version, 0, x->st->id, x->st->idlen,
 			   s->cfg.consistency, x->vals, x->nvals, 0);
-	rc = cql_conn_send(s->conn, &b, exec_answer, x, why);
+	rc = cql_conn_send(pc->c, &b, exec_answer, x, why);
 	buf_free(&b);
+	if (rc == 0) {
+		if (x->attempts++ == 0)
+			x->tried = pc->h;
+		x->pc = pc;
+	} else if (*why == CQL_STATUS_BUSY) {
+		msg_limited(&s->full_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+			    "cql: every stream id of %s is in use", pc->h->label);
+	}
 	return rc;
 }
 
@@ -634,16 +1017,11 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 	size_t i, total = 0;
 	uint8_t *p;
 
-	if (!s->ready || s->conn == NULL || !cql_conn_is_ready(s->conn)) {
-		*why = CQL_STATUS_NOT_CONNECTED;
-		return -1;
-	}
 	if (st->state == CQL_STMT_FAILED) {
 		*why = CQL_STATUS_NOT_PREPARED;
 		return -1;
 	}
-	if (st->state != CQL_STMT_READY) {
-		/* Still preparing on this connection: the answer is near. */
+	if (st->state != CQL_STMT_READY || first_usable(s) == NULL) {
 		*why = CQL_STATUS_NOT_CONNECTED;
 		return -1;
 	}
@@ -663,6 +1041,7 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 	x->cb = cb;
 	x->arg = arg;
 	x->nvals = nvals;
+	x->deadline_ms = clock_now_ms() + s->cfg.lookup_timeout_ms;
 	p = (uint8_t *)(x + 1);
 	for (i = 0; i < nvals; i++) {
 		x->vals[i].len = vals[i].len;
@@ -679,10 +1058,39 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 	return 0;
 }
 
-/* cql_session_is_ready - a connection is up */
+/* cql_session_is_ready - a usable connection exists */
 int cql_session_is_ready(const struct cql_session *s)
 {
-	return s->ready;
+	return first_usable((struct cql_session *)s) != NULL;
+}
+
+/* cql_session_hosts_up - nodes with a usable connection, and all nodes */
+void cql_session_hosts_up(const struct cql_session *s, size_t *up, size_t *known)
+{
+	size_t i;
+
+	*up = 0;
+	for (i = 0; i < s->nhosts; i++)
+		if (host_up(s->hosts[i], s->cfg.connections_per_host))
+			(*up)++;
+	*known = s->nhosts;
+}
+
+/* cql_session_host_info - for metrics */
+int cql_session_host_info(const struct cql_session *s, size_t i, const char **label,
+			  int *up, int *conns)
+{
+	int k;
+
+	if (i >= s->nhosts)
+		return -1;
+	*label = s->hosts[i]->label;
+	*up = host_up(s->hosts[i], s->cfg.connections_per_host);
+	*conns = 0;
+	for (k = 0; k < s->cfg.connections_per_host; k++)
+		if (s->hosts[i]->pool[k].usable)
+			(*conns)++;
+	return 0;
 }
 
 /* cql_session_state - one line for logs and status */
@@ -697,8 +1105,22 @@ unsigned cql_session_failures(const struct cql_session *s)
 	return s->failures;
 }
 
-/* cql_session_nhosts - hosts configured */
-size_t cql_session_nhosts(const struct cql_session *s)
+/*
+ * cql_session_all_failed - every name resolved (or failed to), and every
+ * node known has failed with none up: waiting longer will not help a
+ * one-shot command.
+ */
+int cql_session_all_failed(const struct cql_session *s)
 {
-	return s->cfg.nhosts;
+	size_t i;
+
+	for (i = 0; i < s->cfg.nhosts; i++)
+		if (s->resolves[i].req)
+			return 0;
+	if (s->nhosts == 0)
+		return s->failures > 0;
+	for (i = 0; i < s->nhosts; i++)
+		if (!s->hosts[i]->failed || host_up(s->hosts[i], s->cfg.connections_per_host))
+			return 0;
+	return 1;
 }

@@ -5,12 +5,18 @@
  *	#include "cql/cql_session.h"
  *
  * DESCRIPTION
- *	A session owns the connection(s) to the cluster, keeps them up
- *	(reconnecting with exponential backoff and jitter, falling back from
- *	protocol v4 to v3 when the server asks), and prepares every
- *	registered statement on each new connection. Callers register
- *	statements once and execute them with bound values; the answer comes
- *	back as a struct cql_result whose status keeps the error typed.
+ *	A session owns a pool of connections to every node of the cluster:
+ *	the configured hosts (every address of each name, re-resolved now and
+ *	then) and, unless discovery is off, the nodes system.peers lists. It
+ *	keeps them up (a node that fails is retried with exponential backoff
+ *	and jitter and gets no traffic meanwhile), falls back from protocol
+ *	v4 to v3 when a server asks, and prepares every registered statement
+ *	on each new connection before using it. A read goes to the least
+ *	loaded usable connection (local datacenter first); a read that times
+ *	out, loses its connection or gets a retryable error (Overloaded,
+ *	Unavailable, ReadTimeout, ...) is retried once on another node, within
+ *	the lookup deadline. The answer comes back as a struct cql_result
+ *	whose status keeps the error typed.
  *
  *	It knows nothing of Postfix. Names are resolved with evdns, never with
  *	a blocking resolver call on the loop.
@@ -49,6 +55,11 @@ struct cql_session_config {
 	int request_timeout_ms;
 	int reconnect_min_ms;
 	int reconnect_max_ms;
+	int lookup_timeout_ms;		/* a read and its retry end by then */
+	int heartbeat_ms;		/* OPTIONS on silent connections */
+	int connections_per_host;
+	int discovery;			/* learn nodes from system.peers */
+	char local_dc[64];		/* prefer this datacenter ("": any) */
 	struct cql_tls_config tls;	/* settings, read from the environment */
 	SSL_CTX *tls_ctx;		/* built from tls when enabled (not owned) */
 	const struct cql_auth *auth;	/* NULL: none (not owned) */
@@ -102,8 +113,14 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 			cql_result_fn cb, void *arg, enum cql_status *why);
 
 int cql_session_is_ready(const struct cql_session *s);
+/* cql_session_hosts_up - nodes with a usable connection, and known nodes */
+void cql_session_hosts_up(const struct cql_session *s, size_t *up, size_t *known);
+/* cql_session_host_info - label and state of node i; -1 past the last */
+int cql_session_host_info(const struct cql_session *s, size_t i, const char **label,
+			  int *up, int *conns);
 unsigned cql_session_failures(const struct cql_session *s);
-size_t cql_session_nhosts(const struct cql_session *s);
+/* cql_session_all_failed - every known node failed, none is up */
+int cql_session_all_failed(const struct cql_session *s);
 /* cql_session_state - one line describing the backend, for status/logs */
 const char *cql_session_state(const struct cql_session *s);
 

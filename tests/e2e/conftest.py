@@ -153,7 +153,9 @@ def start_daemon(tmp_path, procs):
     """start_daemon(cql_port, **env) -> Proc with .port (the socketmap port)."""
     counter = [0]
 
-    def start(cql_port, **env):
+    def start(cql_port, wait_ready=None, **env):
+        """wait_ready: wait until a node is up (default: when cql_port is
+        given a server, i.e. always except for the outage tests)."""
         counter[0] += 1
         name = f"daemon{counter[0]}"
         pf = tmp_path / f"{name}.port"
@@ -170,7 +172,14 @@ def start_daemon(tmp_path, procs):
         p = Proc(name, [str(DAEMON), "--foreground", "--port-file", str(pf)],
                  tmp_path, env=e, port_file=pf)
         procs.append(p)
-        return p.start()
+        p.start()
+        if wait_ready is None or wait_ready:
+            try:
+                wait_for(lambda: " is up" in p.log_text(), timeout=10, what="a CQL node up")
+            except AssertionError:
+                if wait_ready:
+                    raise
+        return p
     return start
 
 

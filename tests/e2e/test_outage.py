@@ -43,7 +43,7 @@ def test_daemon_starts_without_the_database_and_recovers(tmp_path, start_cqld, s
     cql_port = probe.port
     probe.stop()
 
-    daemon = start_daemon(cql_port, CACHE="off")
+    daemon = start_daemon(cql_port, wait_ready=False, CACHE="off")
     all_temp(postmap, daemon.port)
     assert daemon.proc.poll() is None, "the daemon must not exit when the database is down"
 
