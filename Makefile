@@ -11,7 +11,7 @@
 
 VERSION   := $(shell cat VERSION)
 CC        ?= cc
-PKGS      := libevent libevent_openssl openssl libsystemd
+PKGS      := libevent libevent_openssl openssl libsystemd jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS)) -levent_extra
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -33,7 +33,7 @@ CFLAGS    += -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fstack-protector-strong -fPI
              -DPAC_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS)
 LDFLAGS   += -pie -Wl,-z,relro,-z,now $(HARDEN_LD)
 
-LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c src/cql/*.c))
+LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c src/cql/*.c src/aws/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CQLD_SRC  := $(wildcard tests/cqld/*.c)
 CQLD_OBJ  := $(CQLD_SRC:%.c=$(BUILD)/obj/%.o)
@@ -120,6 +120,9 @@ deb: $(DAEMON)
 	dpkg-deb --root-owner-group --build $(DEB_ROOT) $(BUILD)/deb/postfix-aws-cassandra_$(VERSION)-1_$(DEB_ARCH).deb
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
+
+# Further targets (fuzz, bench, soak, ...) live in their own fragments.
+include $(sort $(wildcard mk/*.mk))
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -13,12 +13,28 @@ DEB_PKGS=(
   build-essential pkg-config
   libevent-dev libssl-dev libjansson-dev libsystemd-dev libcmocka-dev
   python3 python3-pytest python3-cassandra
-  postfix rpm groff-base man-db systemd
+  postfix postfix-lmdb rpm groff-base man-db systemd
+  golang-go golang-github-gocql-gocql-dev
+  clang libclang-rt-14-dev llvm valgrind hyperfine
 )
 DNF_PKGS=(gcc make pkgconf-pkg-config libevent-devel openssl-devel jansson-devel
   systemd-devel libcmocka-devel rpm-build)
 
+# Node.js drivers for the real-driver tests (npm registry, pinned by the lock
+# file in tests/drivers/node). Debian's nodejs/npm only when no node exists.
+node_deps() {
+  local dir; dir="$(cd "$(dirname "$0")/.." && pwd)/tests/drivers/node"
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  [ -d "$dir/node_modules/cassandra-driver" ] &&
+    [ -d "$dir/node_modules/aws-sigv4-auth-cassandra-plugin" ] && return 0
+  echo "install-deps: npm ci in tests/drivers/node" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
 missing=()
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${DEB_PKGS[@]}"; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -28,8 +44,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
     [ ${#missing[@]} -eq 0 ] && exit 0
     echo "missing: ${missing[*]}" >&2; exit 1
   fi
-  [ ${#missing[@]} -eq 0 ] && exit 0
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  [ ${#missing[@]} -eq 0 ] && { node_deps; exit 0; }
   echo "install-deps: installing ${missing[*]}" >&2
   # Postfix must not configure itself: tests use private config directories.
   echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
@@ -38,10 +53,10 @@ if command -v dpkg-query >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The postfix package may start a daemon on a real machine; we never need it.
   command -v systemctl >/dev/null 2>&1 && $SUDO systemctl disable --now postfix >/dev/null 2>&1 || true
+  node_deps
   exit 0
 elif command -v dnf >/dev/null 2>&1; then
   [ "${1:-}" = "--check" ] && { rpm -q "${DNF_PKGS[@]}" >/dev/null; exit $?; }
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO dnf install -y "${DNF_PKGS[@]}"
 else
   echo "install-deps: neither apt-get nor dnf found; install: ${DEB_PKGS[*]}" >&2
