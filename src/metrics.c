@@ -47,6 +47,19 @@ static void head(struct buf *o, const char *name, const char *type, const char *
 		   name, help, name, type);
 }
 
+/* label_value - a label value escaped as the text format wants */
+static void label_value(struct buf *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_printf(o, "\\%c", *v);
+		else if (*v == '\n')
+			buf_append_str(o, "\\n");
+		else
+			buf_printf(o, "%c", *v);
+	}
+}
+
 /* metrics_render - the whole exposition */
 void metrics_render(struct metrics *m, struct buf *o)
 {
@@ -54,8 +67,9 @@ void metrics_render(struct metrics *m, struct buf *o)
 	const struct lookup_stats *st = lookup_engine_stats(m->engine);
 	uint16_t cl = m->cfg->cql.consistency;
 	double unit = (cl == CQL_CONSISTENCY_ONE || cl == CQL_CONSISTENCY_LOCAL_ONE) ? 0.5 : 1.0;
+	const char *label;
 	size_t i;
-	int k;
+	int k, up, conns;
 
 	head(o, "build_info", "gauge", "Version of the daemon.");
 	buf_printf(o, METRICS_PREFIX "build_info{version=\"%s\"} 1\n", PAC_VERSION);
@@ -111,6 +125,18 @@ void metrics_render(struct metrics *m, struct buf *o)
 		   (unsigned long long)st->latency_count);
 	head(o, "cql_connected", "gauge", "1 when a CQL connection is ready.");
 	buf_printf(o, METRICS_PREFIX "cql_connected %d\n", cql_session_is_ready(m->cql) ? 1 : 0);
+	head(o, "cql_host_up", "gauge", "1 when the node has a ready connection, 0 while it is down or connecting.");
+	for (i = 0; cql_session_host_info(m->cql, i, &label, &up, &conns) == 0; i++) {
+		buf_printf(o, METRICS_PREFIX "cql_host_up{host=\"");
+		label_value(o, label);
+		buf_printf(o, "\"} %d\n", up ? 1 : 0);
+	}
+	head(o, "cql_host_connections", "gauge", "Ready CQL connections per node.");
+	for (i = 0; cql_session_host_info(m->cql, i, &label, &up, &conns) == 0; i++) {
+		buf_printf(o, METRICS_PREFIX "cql_host_connections{host=\"");
+		label_value(o, label);
+		buf_printf(o, "\"} %d\n", conns);
+	}
 	head(o, "keyspaces_read_units_total", "counter",
 	     "Estimated Amazon Keyspaces read request units (LOCAL_ONE 0.5, LOCAL_QUORUM 1 per 4 KB read).");
 	buf_printf(o, METRICS_PREFIX "keyspaces_read_units_total %.1f\n",

@@ -231,5 +231,8 @@ def test_metrics_are_valid_prometheus_and_move(start_cqld, start_daemon, postmap
     assert after[p + "keyspaces_read_units_total"] == after[p + "cql_reads_total"] * 0.5
     assert after[p + 'cql_read_duration_seconds_bucket{le="+Inf"}'] == after[p + "cql_read_duration_seconds_count"]
     assert after[p + "cql_connected"] == 1
+    host = f'{{host="127.0.0.1:{cqld.port}"}}'
+    assert after[p + "cql_host_up" + host] == 1
+    assert after[p + "cql_host_connections" + host] == 2   # CASSANDRA_CONNECTIONS_PER_HOST
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f"http://127.0.0.1:{mport}/other", timeout=5)
