@@ -3,6 +3,7 @@
 # postfix-aws-cassandra on 127.0.0.1:${PORT:-9999}, in the foreground. Ctrl-C stops both.
 #
 # Usage: scripts/demo.sh [--no-build]
+# PORT and CQL_PORT (default 19042) may be 0: any free port, printed below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,12 +23,14 @@ trap cleanup EXIT INT TERM
 cqld_pid=$!
 for _ in $(seq 100); do [ -s "$tmp/cqld.port" ] && break; sleep 0.05; done
 [ -s "$tmp/cqld.port" ] || { echo "demo: cqld did not start" >&2; exit 1; }
+CQL_PORT=$(cat "$tmp/cqld.port")
 
 export KEYSPACE_NAME=mailion CASSANDRA_HOSTS="127.0.0.1:$CQL_PORT" PORT
 "$BUILD/postfix-aws-cassandra" --foreground --port-file "$tmp/daemon.port" &
 daemon_pid=$!
 for _ in $(seq 100); do [ -s "$tmp/daemon.port" ] && break; sleep 0.05; done
 [ -s "$tmp/daemon.port" ] || { echo "demo: the daemon did not start" >&2; exit 1; }
+PORT=$(cat "$tmp/daemon.port")
 
 cat <<EOT
 
