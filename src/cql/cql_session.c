@@ -640,77 +640,132 @@ static void reresolve_cb(evutil_socket_t fd, short what, void *arg)
 	resolve_all(arg);
 }
 
+/*
+ * Discovery reads system.peers_v2 first (Cassandra 4: it carries each
+ * node's native_port, so nodes on one address but different ports can be
+ * told apart) and, when the server refuses that table (Cassandra 3,
+ * Keyspaces, Scylla), system.peers, whose nodes listen on the contact's
+ * port. This is what the DataStax drivers do.
+ */
+static const char peers_v2_query[] =
+	"SELECT peer, peer_port, native_address, native_port, data_center FROM system.peers_v2";
+static const char peers_query[] = "SELECT peer, data_center, rpc_address FROM system.peers";
+
 struct discovery {
 	struct cql_session *s;
 	struct pconn *pc;
 	struct cql_conn *c;
+	int v2;				/* asked system.peers_v2 */
 };
 
-/* peers_answer - add the nodes system.peers lists */
+static int discover_send(struct discovery *dv);
+
+/* column_index - position of a column in a Rows result, -1 if absent */
+static int32_t column_index(const struct cql_rows *rows, const char *name)
+{
+	int32_t i;
+
+	for (i = 0; i < rows->meta.ncols; i++)
+		if (!strcmp(rows->meta.cols[i].name, name))
+			return i;
+	return -1;
+}
+
+/* peer_sockaddr - an inet cell and a port as a socket address; 0 if usable */
+static int peer_sockaddr(const struct cql_cell *a, unsigned port,
+			 struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a == NULL || a->kind == CQL_CELL_NULL || port < 1 || port > 65535)
+		return -1;
+	if (a->len == 4) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, a->p, 4);
+		s4->sin_port = htons((uint16_t)port);
+		if (s4->sin_addr.s_addr == 0)
+			return -1;	/* 0.0.0.0: listening everywhere, says nothing */
+		*len = sizeof(*s4);
+		return 0;
+	}
+	if (a->len == 16) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		static const uint8_t any[16];
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, a->p, 16);
+		s6->sin6_port = htons((uint16_t)port);
+		if (memcmp(a->p, any, 16) == 0)
+			return -1;
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -1;
+}
+
+/* peers_answer - add the nodes system.peers_v2 or system.peers lists */
 static void peers_answer(const struct cql_response *r, void *arg)
 {
 	struct discovery *dv = arg;
 	struct cql_session *s = dv->s;
 	struct host *contact = dv->pc->h;
+	const char *table = dv->v2 ? "system.peers_v2" : "system.peers";
 	struct cql_cell cells[CQL_MAX_COLUMNS];
 	struct cql_rows rows;
 	struct cql_rd rd;
-	int32_t i, addr_col = -1, peer_col = -1, dc_col = -1;
-	unsigned port;
+	int32_t addr_col, peer_col, port_col, dc_col;
+	unsigned contact_port;
+	int v2;
 
-	free(dv);
 	s->discovering = 0;
+	if (dv->v2 && r->status == CQL_STATUS_SERVER_ERROR && !s->stopping &&
+	    dv->pc->c == dv->c && dv->c && cql_conn_is_ready(dv->c)) {
+		/* No peers_v2 here (before Cassandra 4): ask the older table. */
+		msg_debug("cql: %s: no system.peers_v2 (%s); reading system.peers",
+			  contact->label, r->err->message);
+		dv->v2 = 0;
+		if (discover_send(dv) == 0)
+			return;
+	}
+	v2 = dv->v2;
+	free(dv);
 	if (r->status != CQL_STATUS_OK || r->opcode != CQL_OP_RESULT) {
-		msg_warn("cql: cannot read system.peers from %s: %s%s%s", contact->label,
+		msg_warn("cql: cannot read %s from %s: %s%s%s", table, contact->label,
 			 cql_status_name(r->status), r->err ? ": " : "", r->err ? r->err->message : "");
 		return;
 	}
 	cql_rd_init(&rd, r->body, r->len);
 	if (cql_rd_int(&rd) != CQL_RESULT_ROWS || cql_decode_rows(&rd, NULL, &rows) != 0) {
-		msg_warn("cql: cannot decode system.peers from %s", contact->label);
+		msg_warn("cql: cannot decode %s from %s", table, contact->label);
 		return;
 	}
 	s->discovered = 1;
-	for (i = 0; i < rows.meta.ncols; i++) {
-		if (!strcmp(rows.meta.cols[i].name, "rpc_address"))
-			addr_col = i;
-		else if (!strcmp(rows.meta.cols[i].name, "peer"))
-			peer_col = i;
-		else if (!strcmp(rows.meta.cols[i].name, "data_center"))
-			dc_col = i;
-	}
-	port = contact->ss.ss_family == AF_INET ?
-	       ntohs(((struct sockaddr_in *)&contact->ss)->sin_port) :
-	       ntohs(((struct sockaddr_in6 *)&contact->ss)->sin6_port);
+	addr_col = column_index(&rows, v2 ? "native_address" : "rpc_address");
+	port_col = v2 ? column_index(&rows, "native_port") : -1;
+	peer_col = column_index(&rows, "peer");
+	dc_col = column_index(&rows, "data_center");
+	contact_port = contact->ss.ss_family == AF_INET ?
+		       ntohs(((struct sockaddr_in *)&contact->ss)->sin_port) :
+		       ntohs(((struct sockaddr_in6 *)&contact->ss)->sin6_port);
 	while (cql_rows_next(&rows, cells) == 1) {
-		const struct cql_cell *a = addr_col >= 0 && cells[addr_col].kind != CQL_CELL_NULL ?
-					   &cells[addr_col] : peer_col >= 0 ? &cells[peer_col] : NULL;
+		const struct cql_cell *a = NULL;
+		unsigned port = contact_port;
 		struct sockaddr_storage ss;
 		socklen_t len;
 		struct host *h;
 
-		if (a == NULL || a->kind == CQL_CELL_NULL)
-			continue;
-		memset(&ss, 0, sizeof(ss));
-		if (a->len == 4) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			s4->sin_family = AF_INET;
-			memcpy(&s4->sin_addr, a->p, 4);
-			s4->sin_port = htons((uint16_t)port);
-			if (s4->sin_addr.s_addr == 0)
-				continue;	/* rpc_address 0.0.0.0: use peer next time */
-			len = sizeof(*s4);
-		} else if (a->len == 16) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			s6->sin6_family = AF_INET6;
-			memcpy(&s6->sin6_addr, a->p, 16);
-			s6->sin6_port = htons((uint16_t)port);
-			len = sizeof(*s6);
-		} else {
-			continue;
+		if (addr_col >= 0 && cells[addr_col].kind != CQL_CELL_NULL) {
+			a = &cells[addr_col];
+			/* native_port goes with native_address; peer_port is internode. */
+			if (port_col >= 0 && cells[port_col].kind == CQL_CELL_INT)
+				port = cells[port_col].i > 0 && cells[port_col].i <= 65535 ?
+				       (unsigned)cells[port_col].i : 0;
+		} else if (peer_col >= 0) {
+			a = &cells[peer_col];
 		}
+		if (peer_sockaddr(a, port, &ss, &len) != 0)
+			continue;
 		/*
 		 * Peers are reached under the contact's name for TLS: Amazon
 		 * Keyspaces lists the endpoint's addresses, whose certificate
@@ -724,26 +779,37 @@ static void peers_answer(const struct cql_response *r, void *arg)
 	set_state(s);
 }
 
-/* discover - read system.peers once, on the first usable connection */
-static void discover(struct cql_session *s, struct pconn *pc)
+/* discover_send - ask the contact connection for its peers */
+static int discover_send(struct discovery *dv)
 {
-	static const char q[] = "SELECT peer, data_center, rpc_address FROM system.peers";
-	struct discovery *dv = calloc(1, sizeof(*dv));
+	struct cql_session *s = dv->s;
+	const char *q = dv->v2 ? peers_v2_query : peers_query;
 	enum cql_status why;
 	struct buf b;
+	int rc;
+
+	buf_init(&b);
+	cql_encode_query(&b, s->version, 0, q, strlen(q), CQL_CONSISTENCY_ONE, NULL, 0);
+	rc = cql_conn_send(dv->c, &b, peers_answer, dv, &why);
+	buf_free(&b);
+	if (rc == 0)
+		s->discovering = 1;
+	return rc;
+}
+
+/* discover - learn the cluster's nodes once, on the first usable connection */
+static void discover(struct cql_session *s, struct pconn *pc)
+{
+	struct discovery *dv = calloc(1, sizeof(*dv));
 
 	if (dv == NULL)
 		return;
 	dv->s = s;
 	dv->pc = pc;
 	dv->c = pc->c;
-	buf_init(&b);
-	cql_encode_query(&b, s->version, 0, q, sizeof(q) - 1, CQL_CONSISTENCY_ONE, NULL, 0);
-	if (cql_conn_send(pc->c, &b, peers_answer, dv, &why) == 0)
-		s->discovering = 1;
-	else
+	dv->v2 = 1;
+	if (discover_send(dv) != 0)
 		free(dv);
-	buf_free(&b);
 }
 
 /* ---- the session ---------------------------------------------------- */

@@ -1,0 +1,253 @@
+"""Faults injected into Cassandra nodes: the answer is right, or TEMP, in time.
+
+Two cqld nodes hold the same data. Through cqld's control socket one node (or
+both) is made slow, made to answer errors, made to stop answering, or has its
+connections cut. A read that fails on one node for a reason another node may
+not share is retried once on the other node, so Postfix still gets the right
+answer; when every node fails, Postfix gets TEMP with a short reason, within
+the lookup deadline, and never NOTFOUND. Errors that are about the query
+itself (syntax, invalid, unauthorized) are not retried.
+
+Every test runs with CACHE=off so that every lookup reaches a node.
+"""
+import os
+import time
+
+import pytest
+
+from conftest import cqld_counts, netstring, raw_connect, read_netstring, wait_for
+
+REQUEST_TIMEOUT_MS = 300
+LOOKUP_TIMEOUT_MS = 1000
+# A lookup that fails everywhere answers by then (deadline plus the time
+# postmap and the loop need on a busy two-core machine).
+LATE_S = LOOKUP_TIMEOUT_MS / 1000 + 1.0
+
+KEYS = [
+    ("domains", "example.com", "example.com"),
+    ("users", "alice@example.com", "example.com/alice/"),
+    ("virtual_aliases", "info@example.com", "alice@example.com"),
+    ("transport_maps", "example.net", "smtp:[relay.example.net]:587"),
+]
+
+RETRYABLE = {
+    "overloaded": "overloaded",
+    "unavailable": "unavailable",
+    "read_timeout": "read timeout",
+    "is_bootstrapping": "is bootstrapping",
+    "server_error": "server error",
+}
+
+
+def up_hosts(daemon):
+    return {line.split("cql: ", 1)[1].split(" is up")[0]
+            for line in daemon.log_text().splitlines() if " is up" in line}
+
+
+@pytest.fixture
+def cluster(start_cqld, start_daemon):
+    """Two nodes and a daemon connected to both; returns (daemon, a, b)."""
+    a, b = start_cqld(), start_cqld()
+    daemon = start_daemon(a.port, wait_ready=True, CACHE="off",
+                          CASSANDRA_HOSTS=f"127.0.0.1:{a.port},127.0.0.1:{b.port}",
+                          CASSANDRA_DISCOVERY="off",
+                          CASSANDRA_REQUEST_TIMEOUT_MS=REQUEST_TIMEOUT_MS,
+                          CASSANDRA_LOOKUP_TIMEOUT_MS=LOOKUP_TIMEOUT_MS,
+                          CASSANDRA_RECONNECT_MAX_MS=300)
+    wait_for(lambda: len(up_hosts(daemon)) == 2, what="both nodes up")
+    return daemon, a, b
+
+
+def ask(port, name, key, timeout=10.0):
+    """One socketmap lookup over a fresh connection: (reply bytes, seconds)."""
+    t0 = time.monotonic()
+    s = raw_connect(port)
+    try:
+        s.sendall(netstring(f"{name} {key}".encode()))
+        reply = read_netstring(s, timeout=timeout)
+    finally:
+        s.close()
+    return reply.decode(), time.monotonic() - t0
+
+
+def total(*nodes):
+    return sum(sum(cqld_counts(n).values()) for n in nodes)
+
+
+def reads_per_round(postmap, daemon, a, b):
+    """Reads (per table) that one healthy round of KEYS costs: a lookup
+    reads every candidate of its map's search order."""
+    a.control("reset-counts")
+    b.control("reset-counts")
+    assert_all_correct(postmap, daemon)
+    ca, cb = cqld_counts(a), cqld_counts(b)
+    return {t: ca.get(t, 0) + cb.get(t, 0) for t in set(ca) | set(cb)}
+
+
+def assert_all_correct(postmap, daemon):
+    for name, key, value in KEYS:
+        assert postmap.query(daemon.port, name, key) == ("OK", value), (name, key)
+
+
+def assert_all_temp_in_time(daemon, reason):
+    for name, key, _ in KEYS:
+        reply, took = ask(daemon.port, name, key)
+        assert reply == f"TEMP cassandra: {reason}", (name, key, reply)
+        assert took < LATE_S, (name, key, took)
+
+
+def test_latency_over_the_request_timeout_is_retried_on_the_other_node(cluster, postmap):
+    daemon, a, b = cluster
+    a.control(f"delay {REQUEST_TIMEOUT_MS * 3}")
+    for _ in range(2):
+        for name, key, value in KEYS:
+            reply, took = ask(daemon.port, name, key)
+            assert reply == f"OK {value}", (name, key, reply)
+            assert took < LATE_S, (name, key, took)
+    assert_all_correct(postmap, daemon)
+    # Both slow: TEMP, after the request timeout of each attempt.
+    b.control(f"delay {REQUEST_TIMEOUT_MS * 3}")
+    assert_all_temp_in_time(daemon, "request timeout")
+    a.control("delay 0")
+    b.control("delay 0")
+    wait_for(lambda: ask(daemon.port, "domains", "example.com")[0] == "OK example.com",
+             timeout=5, what="answers once the nodes are fast again")
+
+
+@pytest.mark.parametrize("code", sorted(RETRYABLE))
+def test_retryable_error_is_retried_on_the_other_node(cluster, postmap, code):
+    daemon, a, b = cluster
+    reads = reads_per_round(postmap, daemon, a, b)
+    a.control(f"fail {code}")
+    a.control("reset-counts")
+    b.control("reset-counts")
+    assert_all_correct(postmap, daemon)
+    # Every read was answered by b; the ones sent to a first were retried.
+    assert cqld_counts(b) == reads
+    assert total(a) > 0
+    b.control(f"fail {code}")
+    a.control("reset-counts")
+    b.control("reset-counts")
+    assert_all_temp_in_time(daemon, RETRYABLE[code])
+    # Exactly one retry each: every read went once to each node.
+    assert cqld_counts(a) == reads and cqld_counts(b) == reads
+    assert f"TEMP cassandra: {RETRYABLE[code]}" in daemon.log_text()
+
+
+@pytest.mark.parametrize("code,status", [("syntax", "PERM"), ("invalid", "PERM"),
+                                         ("unauthorized", "TEMP")])
+def test_error_about_the_query_is_not_retried(cluster, code, status):
+    daemon, a, b = cluster
+    healthy = {}
+    for name, key, _ in KEYS:
+        a.control("reset-counts")
+        b.control("reset-counts")
+        ask(daemon.port, name, key)
+        healthy[key] = total(a, b)      # one read per search-order candidate
+    for node in (a, b):
+        node.control(f"fail {code}")
+    for name, key, _ in KEYS:
+        a.control("reset-counts")
+        b.control("reset-counts")
+        reply, took = ask(daemon.port, name, key)
+        assert reply.split(" ")[0] == status, (name, key, reply)
+        # No read was sent twice.
+        assert total(a, b) == healthy[key], (name, key, cqld_counts(a), cqld_counts(b))
+    if status == "TEMP":
+        assert reply == "TEMP cassandra: unauthorized"
+    for node in (a, b):
+        node.control("fail off")
+    assert ask(daemon.port, "domains", "example.com")[0] == "OK example.com"
+
+
+def test_a_node_that_stops_answering_costs_one_request_timeout_at_most(cluster, postmap):
+    daemon, a, b = cluster
+    a.control("stall on")
+    for name, key, value in KEYS * 2:
+        reply, took = ask(daemon.port, name, key)
+        assert reply == f"OK {value}", (name, key, reply)
+        assert took < LATE_S, (name, key, took)
+    assert_all_correct(postmap, daemon)
+
+
+def test_every_node_silent_gives_temp_within_the_deadline_then_recovers(cluster, postmap):
+    daemon, a, b = cluster
+    a.control("stall on")
+    b.control("stall on")
+    assert_all_temp_in_time(daemon, "request timeout")
+    # Also over Postfix's own client, and never NOTFOUND for a missing key.
+    assert postmap.query(daemon.port, "users", "nobody@example.com")[0] == "TEMP"
+    a.control("stall off")
+    b.control("stall off")
+    wait_for(lambda: ask(daemon.port, "domains", "example.com")[0] == "OK example.com",
+             timeout=10, what="answers after the stall")
+    assert_all_correct(postmap, daemon)
+
+
+def test_cut_connections_are_replaced(cluster, postmap):
+    daemon, a, b = cluster
+    for _ in range(3):
+        a.control("drop")
+        b.control("drop")
+        # Right after the cut a lookup may find no connection yet: TEMP,
+        # never NOTFOUND; shortly after, the right answer.
+        for name, key, value in KEYS:
+            reply, _ = ask(daemon.port, name, key)
+            assert reply in (f"OK {value}", "TEMP cassandra: not connected",
+                             "TEMP cassandra: connection lost"), reply
+        wait_for(lambda: len(up_hosts(daemon)) >= 2 and
+                 ask(daemon.port, "domains", "example.com")[0] == "OK example.com",
+                 timeout=5, what="reconnection")
+    # One node cut while the other stays: no lookup notices.
+    a.control("drop")
+    assert_all_correct(postmap, daemon)
+
+
+def test_a_refusing_node_is_left_alone_while_the_other_serves(cluster, postmap):
+    daemon, a, b = cluster
+    a.control("refuse on")
+    a.control("drop")
+    time.sleep(0.3)
+    a.control("reset-counts")
+    for _ in range(3):
+        assert_all_correct(postmap, daemon)
+    assert total(a) == 0
+    a.control("refuse off")
+    wait_for(lambda: (assert_all_correct(postmap, daemon), total(a) > 0)[1],
+             timeout=10, what="the node back in use")
+
+
+def proc_usage(pid):
+    """(RSS in kB, open fds) of a process."""
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_memory_and_connections_stay_bounded_under_faults(cluster):
+    daemon, a, b = cluster
+    faults = ["delay 600", "fail overloaded", "stall on", "drop", "fail read_timeout 3",
+              "fail syntax 2", "fail server_error"]
+    clears = ["delay 0", "fail off", "stall off"]
+
+    def round_of_faults():
+        for fault in faults:
+            a.control(fault)
+            for name, key, value in KEYS:
+                reply, took = ask(daemon.port, name, key)
+                # b is healthy: syntax is the only failure not retried.
+                assert reply == f"OK {value}" or reply.startswith("PERM map "), reply
+                assert took < LATE_S
+            for clear in clears:
+                a.control(clear)
+
+    round_of_faults()                    # warm up: buffers, allocator arenas
+    wait_for(lambda: len(up_hosts(daemon)) >= 2, what="nodes up")
+    before = proc_usage(daemon.proc.pid)
+    for _ in range(3):
+        round_of_faults()
+    time.sleep(0.5)                      # replaced connections settle
+    after = proc_usage(daemon.proc.pid)
+    assert after[0] <= before[0] + 1024, (before, after)
+    # Two nodes, two connections each, listener, loop internals: no growth.
+    assert after[1] <= before[1] + 2, (before, after)
