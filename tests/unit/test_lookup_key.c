@@ -1,0 +1,111 @@
+/*
+ * test_lookup_key - which keys can exist, and ASCII case folding
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "lookup_key.h"
+
+/* valid - lookup_key_valid on n bytes, checking that a refusal says why */
+static int valid(const char *k, size_t n)
+{
+	const char *why = "unset";
+	int ok = lookup_key_valid(k, n, &why);
+
+	if (ok)
+		assert_null(why);
+	else
+		assert_non_null(why);
+	return ok;
+}
+
+#define V(s)	valid(s, sizeof(s) - 1)
+
+static void test_plain_keys(void **state)
+{
+	static char big[LOOKUP_KEY_MAX + 1];
+
+	(void)state;
+	assert_true(V("alice@example.com"));
+	assert_true(V("example.com"));
+	assert_true(V("@example.com"));
+	assert_true(V("a b"));			/* spaces are data */
+	assert_true(V("~!#$%^&*()_+{}|:\"<>?`-=[]\\;',./"));
+	assert_false(valid("", 0));
+	memset(big, 'a', sizeof(big));
+	assert_true(valid(big, LOOKUP_KEY_MAX));
+	assert_false(valid(big, LOOKUP_KEY_MAX + 1));
+}
+
+static void test_control_characters(void **state)
+{
+	unsigned c;
+	char k[3] = { 'a', 0, 'b' };
+
+	(void)state;
+	for (c = 0; c < 0x20; c++) {
+		k[1] = (char)c;
+		assert_false(valid(k, 3));
+	}
+	k[1] = 0x7f;
+	assert_false(valid(k, 3));
+	assert_false(V("a\r\n"));
+}
+
+static void test_utf8(void **state)
+{
+	(void)state;
+	assert_true(V("j\xc3\xbcrgen@b\xc3\xbc" "cher.example"));	/* U+00FC */
+	assert_true(V("\xe2\x82\xac"));			/* U+20AC, 3 bytes */
+	assert_true(V("\xf0\x9f\x93\xa7@x"));		/* U+1F4E7, 4 bytes */
+	assert_true(V("\xef\xbf\xbf"));			/* U+FFFF */
+	assert_true(V("\xf4\x8f\xbf\xbf"));		/* U+10FFFF, the last */
+	assert_false(V("\xf4\x90\x80\x80"));		/* past U+10FFFF */
+	assert_false(V("\xc0\xaf"));			/* overlong '/' */
+	assert_false(V("\xc1\xbf"));
+	assert_false(V("\xe0\x80\xaf"));		/* overlong, 3 bytes */
+	assert_false(V("\xf0\x80\x80\xaf"));		/* overlong, 4 bytes */
+	assert_false(V("\xed\xa0\x80"));		/* surrogate U+D800 */
+	assert_false(V("\xed\xbf\xbf"));		/* surrogate U+DFFF */
+	assert_false(V("\x80"));			/* lone continuation */
+	assert_false(V("a\xc3"));			/* truncated at the end */
+	assert_false(V("\xe2\x82"));
+	assert_false(V("\xc3\x28"));			/* bad continuation */
+	assert_false(V("\xf5\x80\x80\x80"));
+	assert_false(V("\xff"));
+	assert_false(V("\xfe"));
+}
+
+static void test_fold(void **state)
+{
+	char out[64];
+
+	(void)state;
+	lookup_key_fold("INFO@Example.COM", 16, out);
+	assert_string_equal(out, "info@example.com");
+	/* ASCII only: UTF-8 bytes and punctuation pass unchanged. */
+	lookup_key_fold("J\xc3\x9cRGEN@[]^_`{", 14, out);
+	assert_string_equal(out, "j\xc3\x9crgen@[]^_`{");
+	/* Exactly len bytes, then a terminator. */
+	memset(out, 'z', sizeof(out));
+	lookup_key_fold("ABC", 2, out);
+	assert_string_equal(out, "ab");
+	lookup_key_fold("", 0, out);
+	assert_string_equal(out, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_keys),
+		cmocka_unit_test(test_control_characters),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_fold),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
