@@ -5,6 +5,9 @@
  *	cqld --listen 127.0.0.1:PORT [--load FILE.cql]... [--port-file PATH]
  *	     [--max-protocol 3|4] [--control 127.0.0.1:PORT]
  *	     [--control-port-file PATH] [--delay-ms N] [--verbose]
+ *	     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+ *	     [--auth password:USER:PASS] [--dc NAME]
+ *	     [--peers HOST:PORT[@DC],...] [--release-version VERSION]
  *
  * DESCRIPTION
  *	Stands in for Cassandra in tests: real drivers connect, prepare,
@@ -17,6 +20,33 @@
  *	Requests on one connection are answered independently, each with its
  *	own stream id, so pipelining works. With a delay set, every response
  *	is held back by a timer, never by sleeping.
+ *
+ *	With --tls-cert and --tls-key the listening socket speaks TLS (1.2
+ *	or later; OpenSSL through libevent's bufferevent_openssl, server
+ *	side); the files are PEM, the certificate file may hold the chain.
+ *	--tls-client-ca also requires a client certificate signed by a CA
+ *	of that file. A file that cannot be loaded stops cqld at startup.
+ *
+ *	With --auth MODE:ARG, STARTUP is answered AUTHENTICATE and the
+ *	connection serves nothing but OPTIONS and AUTH_RESPONSE until the
+ *	exchange succeeds (auth.h has the modes; password:USER:PASS is
+ *	Cassandra's PasswordAuthenticator). Other requests meanwhile get
+ *	Cassandra's Protocol error "Unexpected message QUERY, expecting
+ *	SASL_RESPONSE"; wrong credentials get Bad credentials (0x0100) and
+ *	the client may try again on the same connection.
+ *
+ *	--peers and --dc emulate a cluster: several cqld processes, each
+ *	listing the others, loaded from the same files (writes are not
+ *	replicated). system.local reports --dc (default datacenter1) and
+ *	rack1; system.peers and system.peers_v2 list each peer with its data
+ *	center (@DC, default --dc), rack1, and the host_id and token that
+ *	peer reports for itself (both derive from address and port). Only
+ *	system.peers_v2 (Cassandra 4) has the native_port, and only it can
+ *	hold several peers on one address, as in tests where every node is
+ *	on 127.0.0.1: drivers must read peers_v2 to find the others. The
+ *	Python driver tries peers_v2 first whatever the version; gocql only
+ *	when release_version (--release-version, default 3.11.16) is 4.0 or
+ *	later. Every peer reports this node's schema version.
  *
  *	Frames of versions other than 3 and 4 (or above --max-protocol) get
  *	Cassandra's "Invalid or unsupported protocol version (N); supported
@@ -67,10 +97,14 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "cql/cql_proto.h"
 #include "cql_lang.h"
@@ -87,13 +121,17 @@
 #define CQLD_MIN_PROTOCOL	3
 #define CQLD_MAX_PROTOCOL	4
 #define CQLD_CQL_VERSION	"3.4.4"
+#define CQLD_MAX_PEERS		64	/* --peers entries */
+#define CQLD_VERSION_MAX	32	/* --release-version, bytes */
 
 /* A request connection */
 struct conn {
 	struct bufferevent *bev;
 	struct conn *prev, *next;
 	uint8_t version;		/* 0 until the first frame */
-	uint8_t ready;			/* STARTUP done */
+	uint8_t started;		/* STARTUP accepted */
+	uint8_t ready;			/* STARTUP (and authentication) done */
+	void *auth;			/* authentication exchange, or NULL */
 	uint8_t closing;		/* close when output is flushed */
 	char keyspace[CL_NAME_MAX];	/* USE */
 	struct pending *pending;	/* delayed responses */
@@ -143,6 +181,8 @@ static struct {
 	size_t nprepared;
 	struct counted *counts;
 	size_t ncounts;
+	SSL_CTX *tls;			/* NULL: plain TCP */
+	struct auth *auth;		/* NULL: no authentication */
 } srv;
 
 static void conn_free(struct conn *c);
@@ -985,16 +1025,85 @@ static void handle_startup(struct conn *c, int16_t stream, struct cql_rd *rd)
 			   "CQL_VERSION in STARTUP message");
 		return;
 	}
-	/*
-	 * An authenticator would answer AUTHENTICATE here and set ready only
-	 * after AUTH_RESPONSE / AUTH_SUCCESS; cqld has none yet.
-	 */
-	c->ready = 1;
+	c->started = 1;
 	buf_init(&out);
-	off = cql_frame_begin(&out, c->version, 1, 0, stream, CQL_OP_READY);
+	if (srv.auth) {
+		/* AUTHENTICATE <string class>; ready after AUTH_SUCCESS */
+		if ((c->auth = auth_begin(srv.auth)) == NULL) {
+			buf_free(&out);
+			send_error_close(c, stream, CQL_ERR_SERVER,
+					 "out of memory");
+			return;
+		}
+		off = cql_frame_begin(&out, c->version, 1, 0, stream,
+				      CQL_OP_AUTHENTICATE);
+		cql_wr_cstring(&out, auth_class(srv.auth));
+	} else {
+		c->ready = 1;
+		off = cql_frame_begin(&out, c->version, 1, 0, stream,
+				      CQL_OP_READY);
+	}
 	cql_frame_end(&out, off);
 	send_frame(c, &out, 0);
 	buf_free(&out);
+}
+
+/*
+ * handle_auth_response - AUTH_RESPONSE <bytes token>: AUTH_CHALLENGE,
+ * AUTH_SUCCESS, or Bad credentials (then a new exchange may begin).
+ */
+static void handle_auth_response(struct conn *c, int16_t stream,
+				 struct cql_rd *rd)
+{
+	struct auth_result res;
+	const uint8_t *token;
+	struct buf out;
+	int32_t len;
+	size_t off;
+
+	token = cql_rd_bytes(rd, &len);
+	if (rd->err) {
+		send_error(c, stream, CQL_ERR_PROTOCOL,
+			   "Invalid AUTH_RESPONSE message");
+		return;
+	}
+	buf_init(&res.token);
+	auth_evaluate(srv.auth, c->auth, token, len, &res);
+	buf_init(&out);
+	switch (res.step) {
+	case AUTH_SUCCESS:
+		logmsg("authenticated");
+		auth_end(srv.auth, c->auth);
+		c->auth = NULL;
+		c->ready = 1;
+		off = cql_frame_begin(&out, c->version, 1, 0, stream,
+				      CQL_OP_AUTH_SUCCESS);
+		cql_wr_bytes(&out, res.token.data, res.null_token ? -1 :
+			     (int32_t)res.token.len);
+		cql_frame_end(&out, off);
+		send_frame(c, &out, 0);
+		break;
+	case AUTH_CHALLENGE:
+		off = cql_frame_begin(&out, c->version, 1, 0, stream,
+				      CQL_OP_AUTH_CHALLENGE);
+		cql_wr_bytes(&out, res.token.data, (int32_t)res.token.len);
+		cql_frame_end(&out, off);
+		send_frame(c, &out, 0);
+		break;
+	case AUTH_FAILED:
+		logmsg("authentication failed: %s", res.message);
+		auth_end(srv.auth, c->auth);
+		if ((c->auth = auth_begin(srv.auth)) == NULL) {
+			send_error_close(c, stream, CQL_ERR_SERVER,
+					 "out of memory");
+			break;
+		}
+		send_error(c, stream, CQL_ERR_BAD_CREDENTIALS, "%s",
+			   res.message);
+		break;
+	}
+	buf_free(&out);
+	buf_free(&res.token);
 }
 
 /* handle_options - OPTIONS: SUPPORTED <string multimap> */
@@ -1046,10 +1155,18 @@ static void handle_frame(struct conn *c, const struct cql_header *h,
 			return;
 		}
 	}
-	if (!c->ready && h->opcode != CQL_OP_STARTUP &&
+	if (!c->started && h->opcode != CQL_OP_STARTUP &&
 	    h->opcode != CQL_OP_OPTIONS) {
 		send_error(c, h->stream, CQL_ERR_PROTOCOL, "Unexpected message "
 			   "%s, expecting STARTUP or OPTIONS",
+			   cql_opcode_name(h->opcode));
+		return;
+	}
+	if (c->started && !c->ready && h->opcode != CQL_OP_AUTH_RESPONSE &&
+	    h->opcode != CQL_OP_OPTIONS) {
+		/* Cassandra's words while authenticating (SASL since v2) */
+		send_error(c, h->stream, CQL_ERR_PROTOCOL, "Unexpected message "
+			   "%s, expecting SASL_RESPONSE",
 			   cql_opcode_name(h->opcode));
 		return;
 	}
@@ -1058,7 +1175,7 @@ static void handle_frame(struct conn *c, const struct cql_header *h,
 		handle_options(c, h->stream);
 		break;
 	case CQL_OP_STARTUP:
-		if (c->ready) {
+		if (c->started) {
 			send_error(c, h->stream, CQL_ERR_PROTOCOL, "Unexpected "
 				   "message STARTUP, the connection is already "
 				   "initialized");
@@ -1093,8 +1210,13 @@ static void handle_frame(struct conn *c, const struct cql_header *h,
 		handle_batch(c, h->stream, &rd);
 		break;
 	case CQL_OP_AUTH_RESPONSE:
-		send_error(c, h->stream, CQL_ERR_PROTOCOL, "Unexpected message "
-			   "AUTH_RESPONSE: no authentication in progress");
+		if (c->ready) {
+			send_error(c, h->stream, CQL_ERR_PROTOCOL, "Unexpected "
+				   "message AUTH_RESPONSE: no authentication "
+				   "in progress");
+			break;
+		}
+		handle_auth_response(c, h->stream, &rd);
 		break;
 	default:
 		send_error(c, h->stream, CQL_ERR_PROTOCOL, "Unknown or "
@@ -1188,10 +1310,17 @@ static void conn_write(struct bufferevent *bev, void *arg)
 		conn_free(c);
 }
 
-/* conn_event - EOF or error on a connection */
+/* conn_event - EOF or error (a failed TLS handshake too) on a connection */
 static void conn_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
+	unsigned long e;
+	char msg[256];
+
+	if (srv.tls && (what & BEV_EVENT_ERROR))
+		while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+			ERR_error_string_n(e, msg, sizeof(msg));
+			logmsg("tls: %s", msg);
+		}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
 		conn_free(arg);
 }
@@ -1201,6 +1330,8 @@ static void conn_free(struct conn *c)
 {
 	while (c->pending)
 		pending_free(c->pending);
+	if (srv.auth)
+		auth_end(srv.auth, c->auth);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -1230,8 +1361,23 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
-	c->bev = bufferevent_socket_new(srv.base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	if (srv.tls) {
+		SSL *ssl = SSL_new(srv.tls);
+
+		/* on failure libevent frees ssl itself (CLOSE_ON_FREE) */
+		c->bev = ssl == NULL ? NULL :
+			bufferevent_openssl_socket_new(srv.base, fd, ssl,
+						BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL) {
+			evutil_closesocket(fd);
+			free(c);
+			return;
+		}
+		/* clients may close without close_notify */
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	} else if ((c->bev = bufferevent_socket_new(srv.base, fd,
+					BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		evutil_closesocket(fd);
 		free(c);
 		return;
@@ -1498,8 +1644,129 @@ static void usage(void)
 		"[--port-file PATH]\n"
 		"            [--max-protocol 3|4] [--control ADDR:PORT] "
 		"[--control-port-file PATH]\n"
-		"            [--delay-ms N] [--verbose]\n");
+		"            [--delay-ms N] [--verbose]\n"
+		"            [--tls-cert FILE --tls-key FILE "
+		"[--tls-client-ca FILE]]\n"
+		"            [--auth password:USER:PASS] [--dc NAME] "
+		"[--peers HOST:PORT[@DC],...]\n"
+		"            [--release-version VERSION]\n");
 	exit(2);
+}
+
+/* tls_fail - report a TLS setup error with OpenSSL's reason; exit 2 */
+static void tls_fail(const char *what, const char *path)
+	__attribute__((noreturn));
+
+static void tls_fail(const char *what, const char *path)
+{
+	unsigned long e = ERR_get_error();
+	char msg[256] = "";
+
+	if (e)
+		ERR_error_string_n(e, msg, sizeof(msg));
+	fprintf(stderr, "cqld: cannot load TLS %s from %s%s%s\n", what, path,
+		e ? ": " : "", msg);
+	exit(2);
+}
+
+/*
+ * tls_setup - the server context: TLS 1.2 or later, certificate chain
+ * and key (PEM), and when client_ca is set a required, verified client
+ * certificate. Exits 2 with the file and OpenSSL's reason on failure.
+ */
+static SSL_CTX *tls_setup(const char *cert, const char *key,
+			  const char *client_ca)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL ||
+	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+		fprintf(stderr, "cqld: cannot create the TLS context\n");
+		exit(2);
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		tls_fail("certificate", cert);
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		tls_fail("private key", key);
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		tls_fail("private key (it does not match the certificate)",
+			 key);
+	if (client_ca) {
+		if (SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1)
+			tls_fail("client CA", client_ca);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+				   SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
+	return ctx;
+}
+
+/* check_word - a --dc or --release-version value: [A-Za-z0-9._-], short */
+static int check_word(const char *s, size_t max)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+			  "vwxyz0123456789._-");
+
+	return n > 0 && n < max && s[n] == 0;
+}
+
+static int parse_addr(const char *spec, struct sockaddr_storage *ss);
+
+/*
+ * parse_peers - HOST:PORT[@DC],... (numeric HOST, [v6]:PORT too) into
+ * peers; dc is the default data center. Exits 2 through usage().
+ */
+static size_t parse_peers(const char *spec, const char *dc,
+			  struct ex_peer *peers)
+{
+	char item[INET6_ADDRSTRLEN + 16 + EX_DC_MAX];
+	struct sockaddr_storage ss;
+	const char *p = spec, *end, *at;
+	size_t n = 0, len;
+
+	while (*p) {
+		end = p + strcspn(p, ",");
+		len = (size_t)(end - p);
+		if (n == CQLD_MAX_PEERS || len == 0 || len >= sizeof(item)) {
+			fprintf(stderr, "cqld: bad --peers '%s' (at most %d "
+				"HOST:PORT[@DC] separated by commas)\n", spec,
+				CQLD_MAX_PEERS);
+			usage();
+		}
+		memcpy(item, p, len);
+		item[len] = 0;
+		snprintf(peers[n].dc, sizeof(peers[n].dc), "%s", dc);
+		if ((at = strchr(item, '@')) != NULL) {
+			if (!check_word(at + 1, EX_DC_MAX)) {
+				fprintf(stderr, "cqld: bad data center in "
+					"--peers '%s'\n", item);
+				usage();
+			}
+			snprintf(peers[n].dc, sizeof(peers[n].dc), "%s",
+				 at + 1);
+			item[at - item] = 0;
+		}
+		(void)parse_addr(item, &ss);
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+			memcpy(peers[n].addr, &a->sin6_addr, 16);
+			peers[n].addrlen = 16;
+			peers[n].port = ntohs(a->sin6_port);
+		} else {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+			memcpy(peers[n].addr, &a->sin_addr, 4);
+			peers[n].addrlen = 4;
+			peers[n].port = ntohs(a->sin_port);
+		}
+		if (peers[n].port == 0) {
+			fprintf(stderr, "cqld: --peers '%s': port 0\n", item);
+			usage();
+		}
+		n++;
+		p = *end ? end + 1 : end;
+	}
+	return n;
 }
 
 /* load_file - run the statements of a CQL file; exit 2 on error */
@@ -1683,12 +1950,24 @@ int main(int argc, char **argv)
 		{"control-port-file", required_argument, NULL, 'P'},
 		{"delay-ms", required_argument, NULL, 'd'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"tls-cert", required_argument, NULL, 'C'},
+		{"tls-key", required_argument, NULL, 'K'},
+		{"tls-client-ca", required_argument, NULL, 'A'},
+		{"auth", required_argument, NULL, 'a'},
+		{"peers", required_argument, NULL, 'e'},
+		{"dc", required_argument, NULL, 'D'},
+		{"release-version", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *listen_spec = "127.0.0.1:9042", *control_spec = NULL;
 	const char *port_file = NULL, *control_port_file = NULL;
 	const char **loads = NULL;
+	const char *tls_cert = NULL, *tls_key = NULL, *tls_client_ca = NULL;
+	const char *auth_spec = NULL, *peers_spec = NULL;
+	const char *dc = EX_DEFAULT_DC, *release = EX_DEFAULT_RELEASE;
+	static struct ex_peer peers[CQLD_MAX_PEERS];
+	char err[AUTH_MSG_MAX];
 	struct evconnlistener *lst, *ctl = NULL;
 	struct event *sigterm, *sigint;
 	struct sockaddr_storage ss, css;
@@ -1732,38 +2011,88 @@ int main(int argc, char **argv)
 		case 'v':
 			srv.verbose = 1;
 			break;
+		case 'C':
+			tls_cert = optarg;
+			break;
+		case 'K':
+			tls_key = optarg;
+			break;
+		case 'A':
+			tls_client_ca = optarg;
+			break;
+		case 'a':
+			auth_spec = optarg;
+			break;
+		case 'e':
+			peers_spec = optarg;
+			break;
+		case 'D':
+			if (!check_word(optarg, EX_DC_MAX)) {
+				fprintf(stderr, "cqld: bad --dc '%s'\n", optarg);
+				usage();
+			}
+			dc = optarg;
+			break;
+		case 'R':
+			if (!check_word(optarg, CQLD_VERSION_MAX)) {
+				fprintf(stderr, "cqld: bad --release-version "
+					"'%s'\n", optarg);
+				usage();
+			}
+			release = optarg;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc || (control_port_file && !control_spec))
 		usage();
+	if (!tls_cert != !tls_key || (tls_client_ca && !tls_cert)) {
+		fprintf(stderr, "cqld: --tls-cert and --tls-key go together "
+			"(--tls-client-ca needs both)\n");
+		usage();
+	}
+	if (tls_cert)
+		srv.tls = tls_setup(tls_cert, tls_key, tls_client_ca);
+	if (auth_spec && (srv.auth = auth_open(auth_spec, err,
+					       sizeof(err))) == NULL) {
+		fprintf(stderr, "cqld: --auth: %s\n", err);
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if ((srv.base = event_base_new()) == NULL) {
 		fprintf(stderr, "cqld: event_base_new failed\n");
 		return 2;
 	}
 
-	/* the address system.local reports: the listen address */
-	(void)parse_addr(listen_spec, &ss);
-	if (control_spec)
-		(void)parse_addr(control_spec, &css);
+	/* listen first: system.local reports the port it got */
+	lst = listen_on(listen_spec, on_accept, &ss);
+	if ((port = bound_port(lst)) < 0) {
+		fprintf(stderr, "cqld: getsockname: %s\n", strerror(errno));
+		return 2;
+	}
 	memset(&node, 0, sizeof(node));
 	node.max_protocol = srv.max_protocol;
+	node.port = port;
+	node.dc = dc;
+	node.release_version = release;
+	node.peers = peers;
+	if (peers_spec)
+		node.npeers = parse_peers(peers_spec, dc, peers);
 	if (ss.ss_family == AF_INET6) {
-		struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		struct in6_addr a = ((struct sockaddr_in6 *)&ss)->sin6_addr;
 
 		node.addrlen = 16;
-		if (IN6_IS_ADDR_UNSPECIFIED(a))
-			*a = in6addr_loopback;
-		memcpy(node.addr, a, 16);
+		if (IN6_IS_ADDR_UNSPECIFIED(&a))
+			a = in6addr_loopback;
+		memcpy(node.addr, &a, 16);
 	} else {
-		struct in_addr *a = &((struct sockaddr_in *)&ss)->sin_addr;
+		struct in_addr a = ((struct sockaddr_in *)&ss)->sin_addr;
 
 		node.addrlen = 4;
-		if (a->s_addr == htonl(INADDR_ANY))
-			a->s_addr = htonl(INADDR_LOOPBACK);
-		memcpy(node.addr, a, 4);
+		if (a.s_addr == htonl(INADDR_ANY))
+			a.s_addr = htonl(INADDR_LOOPBACK);
+		memcpy(node.addr, &a, 4);
 	}
 	st_init(&srv.store);
 	if (ex_init(&srv.store, &node) < 0) {
@@ -1774,11 +2103,6 @@ int main(int argc, char **argv)
 		load_file(loads[i]);
 	free(loads);
 
-	lst = listen_on(listen_spec, on_accept, &ss);
-	if ((port = bound_port(lst)) < 0) {
-		fprintf(stderr, "cqld: getsockname: %s\n", strerror(errno));
-		return 2;
-	}
 	if (control_spec) {
 		int cport;
 
@@ -1803,7 +2127,10 @@ int main(int argc, char **argv)
 		else
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
 				  host, sizeof(host));
-		fprintf(stderr, "cqld: listening on %s:%d\n", host, port);
+		fprintf(stderr, "cqld: listening on %s:%d%s%s (%s, %zu peers)\n",
+			host, port, srv.tls ? " with TLS" : "",
+			srv.auth ? " with authentication" : "", dc,
+			node.npeers);
 	}
 
 	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, NULL);
@@ -1829,5 +2156,8 @@ int main(int argc, char **argv)
 	prepared_clear();
 	free(srv.counts);
 	st_free(&srv.store);
+	auth_close(srv.auth);
+	if (srv.tls)
+		SSL_CTX_free(srv.tls);
 	return 0;
 }

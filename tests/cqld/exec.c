@@ -19,7 +19,7 @@
 #define EX_PAGING_MAGIC		"cqld"	/* first bytes of our paging state */
 #define EX_PAGING_LEN		12	/* magic + 8-byte row offset */
 #define EX_NSLOTS		(CL_MAX_COLUMNS + CL_MAX_WHERE + 4)
-#define EX_RELEASE_VERSION	"3.11.16"
+#define EX_RACK			"rack1"	/* every node's rack */
 #define EX_CQL_VERSION		"3.4.4"
 
 static const char ex_filtering_msg[] =
@@ -28,6 +28,7 @@ static const char ex_filtering_msg[] =
 	"this query despite the performance unpredictability, use ALLOW "
 	"FILTERING";
 
+static const struct ex_node *ex_self;	/* this node and its peers */
 static int ex_internal;		/* writes to system tables allowed */
 static int ex_booting;		/* ex_init is creating the system tables */
 
@@ -1440,6 +1441,11 @@ static const char *const ex_system_schema[] = {
 	"CREATE TABLE system.peers (peer inet PRIMARY KEY, data_center text, "
 	"host_id uuid, preferred_ip inet, rack text, release_version text, "
 	"rpc_address inet, schema_version uuid, tokens set<text>)",
+	"CREATE TABLE system.peers_v2 (peer inet, peer_port int, "
+	"data_center text, host_id uuid, native_address inet, native_port int, "
+	"preferred_ip inet, preferred_port int, rack text, "
+	"release_version text, schema_version uuid, tokens set<text>, "
+	"PRIMARY KEY ((peer), peer_port))",
 	"CREATE KEYSPACE system_schema WITH replication = "
 	"{'class': 'org.apache.cassandra.locator.LocalStrategy'}",
 	"CREATE TABLE system_schema.keyspaces (keyspace_name text PRIMARY KEY, "
@@ -1555,6 +1561,110 @@ static void schema_uuid(const struct store *s, uint8_t u[16])
 	memcpy(u, base, 16);
 	for (i = 0; i < 4; i++)
 		u[12 + i] = (uint8_t)(s->generation >> (24 - 8 * i));
+}
+
+/* node_hash - FNV-1a 64 of an address and port, with a seed */
+static uint64_t node_hash(const uint8_t *addr, size_t addrlen, int port,
+			  uint64_t seed)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+	size_t i;
+
+	for (i = 0; i < addrlen; i++)
+		h = (h ^ addr[i]) * 0x100000001b3ULL;
+	h = (h ^ (uint8_t)(port >> 8)) * 0x100000001b3ULL;
+	h = (h ^ (uint8_t)port) * 0x100000001b3ULL;
+	return h;
+}
+
+/* node_host_id - a node's host_id: a version 4 UUID from address, port */
+static void node_host_id(const uint8_t *addr, size_t addrlen, int port,
+			 uint8_t u[16])
+{
+	uint64_t h[2];
+	int i;
+
+	h[0] = node_hash(addr, addrlen, port, 0x686f73745f6964ULL);
+	h[1] = node_hash(addr, addrlen, port, 0x686f73745f697e2ULL);
+	for (i = 0; i < 8; i++) {
+		u[i] = (uint8_t)(h[0] >> (56 - 8 * i));
+		u[8 + i] = (uint8_t)(h[1] >> (56 - 8 * i));
+	}
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+}
+
+/* node_token - a node's one Murmur3 token, never the reserved minimum */
+static void node_token(struct buf *b, const uint8_t *addr, size_t addrlen,
+		       int port)
+{
+	int64_t t = (int64_t)node_hash(addr, addrlen, port,
+				       0x746f6b656eULL);
+
+	if (t == INT64_MIN)
+		t++;
+	buf_printf(b, "{'%lld'}", (long long)t);
+}
+
+/*
+ * peers_write - (re)write the rows of system.peers and system.peers_v2.
+ * Every peer reports this node's schema version: writes are not
+ * replicated, but drivers that wait for schema agreement must get it.
+ * system.peers is keyed by address alone, so of several peers on one
+ * address it keeps the last; only peers_v2 (keyed by address and port)
+ * lists them all, with their ports. cqld has no storage port: peer_port
+ * (the gossip port in Cassandra, which would tell peers on one address
+ * apart) is the native port too.
+ */
+static void peers_write(struct store *s, const uint8_t schema[16])
+{
+	char addr[INET6_ADDRSTRLEN];
+	struct buf b;
+	uint8_t u[16];
+	size_t i;
+	int v2;
+
+	if (ex_self == NULL)
+		return;
+	buf_init(&b);
+	for (i = 0; i < ex_self->npeers; i++) {
+		const struct ex_peer *p = &ex_self->peers[i];
+
+		if (inet_ntop(p->addrlen == 16 ? AF_INET6 : AF_INET, p->addr,
+			      addr, sizeof(addr)) == NULL)
+			continue;
+		node_host_id(p->addr, p->addrlen, p->port, u);
+		for (v2 = 0; v2 < 2; v2++) {
+			buf_reset(&b);
+			buf_printf(&b, "INSERT INTO system.%s (peer, %s "
+				   "data_center, host_id, rack, "
+				   "release_version, schema_version, tokens) "
+				   "VALUES (", v2 ? "peers_v2" : "peers",
+				   v2 ? "peer_port, native_address, "
+				   "native_port," : "rpc_address,");
+			lit(&b, addr);
+			if (v2)
+				buf_printf(&b, ", %d, '%s', %d", p->port,
+					   addr, p->port);
+			else
+				buf_printf(&b, ", '%s'", addr);
+			buf_append_str(&b, ", ");
+			lit(&b, p->dc);
+			buf_append_str(&b, ", ");
+			uuid_text(&b, u);
+			buf_append_str(&b, ", '" EX_RACK "', ");
+			lit(&b, ex_self->release_version ?
+			    ex_self->release_version : EX_DEFAULT_RELEASE);
+			buf_append_str(&b, ", ");
+			uuid_text(&b, schema);
+			buf_append_str(&b, ", ");
+			node_token(&b, p->addr, p->addrlen, p->port);
+			buf_append_str(&b, ")");
+			if (!b.oom)
+				(void)run_internal(s, (const char *)b.data);
+		}
+	}
+	buf_free(&b);
 }
 
 /* schema_refresh - rebuild system_schema rows and the schema version */
@@ -1692,21 +1802,19 @@ static void schema_refresh(struct store *s)
 	if (!b.oom && st_keyspace_find(s, "system"))
 		(void)run_internal(s, (const char *)b.data);
 	buf_free(&b);
+	peers_write(s, u);
 }
 
 /* ex_init - set up the system keyspaces and this node's system.local */
 int ex_init(struct store *s, const struct ex_node *node)
 {
-	static const uint8_t host_id[16] = {
-		0x2f, 0x6a, 0x1c, 0x7e, 0x03, 0x5d, 0x4b, 0x21,
-		0x8c, 0x4e, 0x6d, 0x71, 0x63, 0x71, 0x64, 0x01,
-	};
 	char addr[INET6_ADDRSTRLEN];
 	uint8_t u[16];
 	struct buf b;
 	size_t i;
 	int rc;
 
+	ex_self = node;
 	ex_booting = 1;
 	for (i = 0; i < sizeof(ex_system_schema) / sizeof(ex_system_schema[0]);
 	     i++)
@@ -1720,7 +1828,6 @@ int ex_init(struct store *s, const struct ex_node *node)
 	if (inet_ntop(node->addrlen == 16 ? AF_INET6 : AF_INET, node->addr,
 		      addr, sizeof(addr)) == NULL)
 		snprintf(addr, sizeof(addr), "127.0.0.1");
-	schema_uuid(s, u);
 	buf_init(&b);
 	buf_append_str(&b, "INSERT INTO system.local (key, bootstrapped, "
 		       "broadcast_address, cluster_name, cql_version, "
@@ -1729,17 +1836,25 @@ int ex_init(struct store *s, const struct ex_node *node)
 		       "rack, release_version, rpc_address, schema_version, "
 		       "thrift_version, tokens) VALUES ('local', 'COMPLETED', ");
 	lit(&b, addr);
-	buf_append_str(&b, ", 'cqld', '" EX_CQL_VERSION "', 'datacenter1', "
-		       "1700000000, ");
-	uuid_text(&b, host_id);
+	buf_append_str(&b, ", 'cqld', '" EX_CQL_VERSION "', ");
+	lit(&b, node->dc ? node->dc : EX_DEFAULT_DC);
+	buf_append_str(&b, ", 1700000000, ");
+	node_host_id(node->addr, node->addrlen, node->port, u);
+	uuid_text(&b, u);
 	buf_append_str(&b, ", ");
 	lit(&b, addr);
 	buf_printf(&b, ", '%d', 'org.apache.cassandra.dht.Murmur3Partitioner', "
-		   "'rack1', '" EX_RELEASE_VERSION "', ", node->max_protocol);
+		   "'" EX_RACK "', ", node->max_protocol);
+	lit(&b, node->release_version ? node->release_version :
+	    EX_DEFAULT_RELEASE);
+	buf_append_str(&b, ", ");
 	lit(&b, addr);
 	buf_append_str(&b, ", ");
+	schema_uuid(s, u);
 	uuid_text(&b, u);
-	buf_append_str(&b, ", '20.1.0', {'0'})");
+	buf_append_str(&b, ", '20.1.0', ");
+	node_token(&b, node->addr, node->addrlen, node->port);
+	buf_append_str(&b, ")");
 	rc = b.oom ? -1 : run_internal(s, (const char *)b.data);
 	buf_free(&b);
 	if (rc == 0)

@@ -13,7 +13,9 @@
  *	network: cqld.c frames what they produce.
  *
  *	The store also holds the system tables drivers read on connect
- *	(system.local, system.peers, system_schema.*); system_schema
+ *	(system.local, system.peers, system.peers_v2, system_schema.*):
+ *	system.local describes this node, the peers tables the other nodes
+ *	of an emulated cluster (struct ex_node); system_schema
  *	keyspaces, tables and columns describe the user schema and are
  *	rebuilt after each schema change.
  */
@@ -53,14 +55,38 @@ struct ex_params {
 	int skip_metadata;
 };
 
-/* Facts about this server that system.local reports */
+#define EX_DC_MAX	64	/* data center name, bytes with the NUL */
+#define EX_DEFAULT_DC	"datacenter1"	/* Cassandra's default */
+#define EX_DEFAULT_RELEASE "3.11.16"	/* release_version by default */
+
+/* Another node of an emulated cluster, as system.peers lists it */
+struct ex_peer {
+	uint8_t addr[16];		/* its native (rpc) address */
+	size_t addrlen;			/* 4 or 16 */
+	int port;			/* its native port */
+	char dc[EX_DC_MAX];		/* its data center */
+};
+
+/*
+ * Facts about this server that system.local reports. host_id and tokens
+ * derive from address and port, so that every cqld of a cluster
+ * computes the same ones for a node.
+ */
 struct ex_node {
 	uint8_t addr[16];		/* rpc/listen address */
 	size_t addrlen;			/* 4 or 16 */
+	int port;			/* native port */
 	int max_protocol;		/* 3 or 4 */
+	const char *dc;			/* data center (NULL: default) */
+	const char *release_version;	/* claimed version (NULL: default) */
+	const struct ex_peer *peers;	/* system.peers, system.peers_v2 */
+	size_t npeers;
 };
 
-/* ex_init - set up the store with the system keyspaces; -1 on failure */
+/*
+ * ex_init - set up the store with the system keyspaces; -1 on failure.
+ * node (and its peers array) must outlive the store.
+ */
 int ex_init(struct store *s, const struct ex_node *node);
 
 /*

@@ -5,7 +5,10 @@ Python driver (python3-cassandra) must connect, negotiate, prepare, execute
 and read rows from it exactly as from Cassandra.  A second group speaks the
 native protocol by hand to check framing corner cases (bad versions,
 pipelining, partial frames, malformed bodies), and a third drives the
-control socket (exec, counts, fail, delay, stall, drop, refuse).
+control socket (exec, counts, fail, delay, stall, drop, refuse).  The
+password exchange and the peers tables are checked at the frame level here;
+tests/e2e/test_cqld_drivers.py runs three real drivers over TLS and
+authentication.
 
 Run:  /usr/bin/python3 -m pytest -q tests/e2e/test_cqld_python_driver.py
 
@@ -51,7 +54,8 @@ START_TIMEOUT = 30 if WRAPPER else 10     # seconds to wait for the port file
 # native protocol opcodes and codes used by the raw tests
 OP_ERROR, OP_STARTUP, OP_READY, OP_OPTIONS, OP_SUPPORTED = 0, 1, 2, 5, 6
 OP_QUERY, OP_RESULT, OP_PREPARE, OP_EXECUTE, OP_REGISTER = 7, 8, 9, 10, 11
-OP_BATCH = 13
+OP_BATCH, OP_AUTHENTICATE, OP_AUTH_RESPONSE, OP_AUTH_SUCCESS = 13, 3, 15, 16
+ERR_BAD_CREDENTIALS = 0x0100
 ERR_PROTOCOL, ERR_INVALID, ERR_SYNTAX, ERR_UNPREPARED = (0x000A, 0x2200,
                                                          0x2000, 0x2500)
 
@@ -750,6 +754,130 @@ def test_control_stall_and_refuse(server):
         assert read_frame(s)[3] == OP_SUPPORTED
 
 
+def bytes_value(b):
+    return struct.pack(">i", len(b)) + b
+
+
+def test_raw_password_auth(tmp_path):
+    """The exchange as Cassandra's PasswordAuthenticator runs it."""
+    srv = Cqld(tmp_path, args=["--auth", "password:cassandra:s3:cret"])
+    try:
+        with raw_conn(srv, startup=False) as s:
+            s.sendall(frame(OP_STARTUP, startup_body(), stream=1))
+            _, _, stream, op, body = read_frame(s)
+            assert (stream, op) == (1, OP_AUTHENTICATE)
+            assert body == string("org.apache.cassandra.auth."
+                                  "PasswordAuthenticator")
+            # nothing but OPTIONS and AUTH_RESPONSE until authenticated
+            s.sendall(frame(OP_QUERY, query_body("SELECT * FROM "
+                                                 "system.local"), stream=2))
+            _, _, stream, op, body = read_frame(s)
+            assert (stream, op) == (2, OP_ERROR)
+            assert error_of(body) == (ERR_PROTOCOL, "Unexpected message "
+                                      "QUERY, expecting SASL_RESPONSE")
+            s.sendall(frame(OP_OPTIONS, stream=3))
+            assert read_frame(s)[3] == OP_SUPPORTED
+            # wrong password, then malformed tokens: Bad credentials, and
+            # the connection stays for another try
+            for token, msg in (
+                    (b"\0cassandra\0s3", "Provided username cassandra "
+                     "and/or password are incorrect"),
+                    (b"\0nobody\0s3:cret", "Provided username nobody "
+                     "and/or password are incorrect"),
+                    (b"no separator", "Password must not be null"),
+                    (b"\0\0s3:cret", "Authentication ID must not be null")):
+                s.sendall(frame(OP_AUTH_RESPONSE, bytes_value(token),
+                                stream=4))
+                _, _, stream, op, body = read_frame(s)
+                assert (stream, op) == (4, OP_ERROR)
+                assert error_of(body) == (ERR_BAD_CREDENTIALS, msg)
+            # SASL PLAIN with an authorization id, and a ':' in the password
+            s.sendall(frame(OP_AUTH_RESPONSE,
+                            bytes_value(b"authz\0cassandra\0s3:cret"),
+                            stream=5))
+            _, _, stream, op, body = read_frame(s)
+            assert (stream, op, body) == (5, OP_AUTH_SUCCESS,
+                                          struct.pack(">i", -1))
+            s.sendall(frame(OP_QUERY, query_body("SELECT key FROM "
+                                                 "system.local"), stream=6))
+            assert read_frame(s)[3] == OP_RESULT
+            s.sendall(frame(OP_AUTH_RESPONSE, bytes_value(b"\0a\0b"),
+                            stream=7))
+            _, _, stream, op, body = read_frame(s)
+            assert op == OP_ERROR and error_of(body)[0] == ERR_PROTOCOL
+        # "user\0pass" without the leading NUL is PLAIN too
+        with raw_conn(srv, startup=False) as s:
+            s.sendall(frame(OP_STARTUP, startup_body()))
+            assert read_frame(s)[3] == OP_AUTHENTICATE
+            s.sendall(frame(OP_AUTH_RESPONSE,
+                            bytes_value(b"cassandra\0s3:cret")))
+            assert read_frame(s)[3] == OP_AUTH_SUCCESS
+    finally:
+        assert srv.stop() == 0
+
+
+def test_driver_password_auth(tmp_path):
+    from cassandra.auth import PlainTextAuthProvider
+    srv = Cqld(tmp_path, args=["--auth", "password:cassandra:s3cret"])
+    try:
+        c = cluster_for(srv, protocol_version=4, auth_provider=
+                        PlainTextAuthProvider("cassandra", "s3cret"))
+        try:
+            row = c.connect().execute("SELECT active FROM mailion.domains "
+                                      "WHERE domain = 'example.com'").one()
+            assert row.active is True
+        finally:
+            c.shutdown()
+        c = cluster_for(srv, protocol_version=4, auth_provider=
+                        PlainTextAuthProvider("cassandra", "wrong"))
+        try:
+            with pytest.raises(NoHostAvailable, match="Provided username "
+                               "cassandra and/or password are incorrect"):
+                c.connect()
+        finally:
+            c.shutdown()
+    finally:
+        assert srv.stop() == 0
+
+
+def test_peers_tables(tmp_path):
+    """system.local and both peers tables agree on who is who."""
+    srv = Cqld(tmp_path, args=["--dc", "dc-a", "--peers",
+                               "127.0.0.1:9101,127.0.0.1:9102@dc-b,"
+                               "[::1]:9103"])
+    try:
+        c = cluster_for(srv, protocol_version=4)
+        try:
+            s = c.connect()
+            local = s.execute("SELECT * FROM system.local").one()
+            assert (local.data_center, local.rack) == ("dc-a", "rack1")
+            assert local.release_version == "3.11.16"
+            v2 = {(str(r.peer), r.peer_port): r for r in
+                  s.execute("SELECT * FROM system.peers_v2")}
+            assert set(v2) == {("127.0.0.1", 9101), ("127.0.0.1", 9102),
+                               ("::1", 9103)}
+            assert v2["127.0.0.1", 9102].data_center == "dc-b"
+            assert v2["::1", 9103].data_center == "dc-a"
+            for (addr, port), r in v2.items():
+                assert (r.native_address, r.native_port) == (addr, port)
+                assert r.rack == "rack1" and len(r.tokens) == 1
+                assert r.schema_version == local.schema_version
+            ids = {r.host_id for r in v2.values()} | {local.host_id}
+            assert len(ids) == 4
+            # system.peers is keyed by address: one row per address
+            v1 = {str(r.peer): r for r in s.execute("SELECT * FROM "
+                                                     "system.peers")}
+            assert set(v1) == {"127.0.0.1", "::1"}
+            assert v1["127.0.0.1"].host_id == v2["127.0.0.1", 9102].host_id
+            # the driver read peers_v2 and knows every node by its port
+            ports = {h.endpoint.port for h in c.metadata.all_hosts()}
+            assert ports == {srv.port, 9101, 9102, 9103}
+        finally:
+            c.shutdown()
+    finally:
+        assert srv.stop() == 0
+
+
 # ---- process behaviour ------------------------------------------------------
 
 def run_cqld(*args, timeout=10):
@@ -777,9 +905,36 @@ def test_load_errors_name_file_and_line(tmp_path):
 
 def test_bad_options():
     for args in (["--bogus"], ["--max-protocol", "5"], ["--listen", "nope"],
-                 ["--delay-ms", "x"], ["extra"]):
+                 ["--delay-ms", "x"], ["extra"], ["--tls-cert", "x.pem"],
+                 ["--peers", "localhost:9042"], ["--peers", "127.0.0.1:0"],
+                 ["--peers", "127.0.0.1:1@bad dc"], ["--dc", "a'b"],
+                 ["--release-version", ""]):
         r = run_cqld(*args)
         assert r.returncode == 2 and "usage: cqld" in r.stderr, args
+
+
+def test_auth_and_tls_startup_errors(tmp_path):
+    for spec, msg in (
+            ("sigv4:AKID:SECRET", "cqld: --auth: authentication mode "
+             "'sigv4' is not supported by this build"),
+            ("kerberos:x", "cqld: --auth: unknown authentication mode "
+             "'kerberos'"),
+            ("password:nopass", "cqld: --auth: bad --auth password:"
+             "USER:PASS")):
+        r = run_cqld("--listen", "127.0.0.1:0", "--auth", spec)
+        assert r.returncode == 2 and r.stderr.startswith(msg), r.stderr
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    r = run_cqld("--listen", "127.0.0.1:0", "--tls-cert",
+                 str(tmp_path / "missing.pem"), "--tls-key", str(junk))
+    assert r.returncode == 2
+    assert r.stderr.startswith("cqld: cannot load TLS certificate from %s: "
+                               % (tmp_path / "missing.pem")), r.stderr
+    r = run_cqld("--listen", "127.0.0.1:0", "--tls-cert", str(junk),
+                 "--tls-key", str(junk))
+    assert r.returncode == 2
+    assert r.stderr.startswith("cqld: cannot load TLS certificate from "
+                               "%s" % junk), r.stderr
 
 
 def test_delay_ms_option_and_wrong_direction(tmp_path):

@@ -1,0 +1,189 @@
+// Command gocql-check drives cqld (or any Cassandra) with gocql, the Go
+// driver, the way an application would, and prints what it saw as one JSON
+// object on stdout. tests/e2e/test_cqld_drivers.py builds it (mk/drivers.mk,
+// GOPATH mode against Debian's golang-github-gocql-gocql-dev, offline) and
+// asserts on the JSON.
+//
+// Usage:
+//
+//	gocql-check -host 127.0.0.1 -port PORT [-user U -password P] [-ca FILE]
+//	            [-tag NAME] [-expect-hosts N] [-dc NAME]
+//
+// Steps, each recorded in the JSON: connect (TLS when -ca is given, with
+// host verification; password authentication when -user is given),
+// prepare and execute with bound values an INSERT into mailion.domains
+// (text, boolean) and mailion.mailboxes (text, set<text>, bigint, int),
+// read those rows back and fixture rows of tests/e2e/data/driver.cql, run
+// a query on a table that does not exist (its error code and message), and
+// with -expect-hosts wait until connections to that many distinct
+// host:port pairs were made (peers found through system.peers_v2).
+//
+// A failure to connect is reported as {"connected": false, "error": ...}
+// with exit status 1; everything else exits 0 and the test decides.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gocql/gocql"
+)
+
+const (
+	requestTimeout = 10 * time.Second // per request
+	hostsWait      = 10 * time.Second // for -expect-hosts
+)
+
+// connObserver records the host:port pairs gocql connected to.
+type connObserver struct {
+	mu    sync.Mutex
+	hosts map[string]bool
+}
+
+// ObserveConnect - one dial finished
+func (o *connObserver) ObserveConnect(c gocql.ObservedConnect) {
+	if c.Err != nil || c.Host == nil {
+		return
+	}
+	o.mu.Lock()
+	o.hosts[net.JoinHostPort(c.Host.ConnectAddress().String(),
+		strconv.Itoa(c.Host.Port()))] = true
+	o.mu.Unlock()
+}
+
+// list - the hosts seen so far, sorted
+func (o *connObserver) list() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := []string{}
+	for h := range o.hosts {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// errInfo - the CQL error code and message of err, or its text
+func errInfo(err error) map[string]interface{} {
+	if err == nil {
+		return nil
+	}
+	if re, ok := err.(gocql.RequestError); ok {
+		return map[string]interface{}{"code": re.Code(),
+			"message": re.Message()}
+	}
+	return map[string]interface{}{"code": nil, "message": err.Error()}
+}
+
+func emit(res map[string]interface{}, status int) {
+	out, _ := json.Marshal(res)
+	fmt.Println(string(out))
+	os.Exit(status)
+}
+
+func main() {
+	host := flag.String("host", "127.0.0.1", "contact point")
+	port := flag.Int("port", 9042, "native port")
+	user := flag.String("user", "", "user (password authentication)")
+	pass := flag.String("password", "", "password")
+	ca := flag.String("ca", "", "CA file: speak TLS, verify the server")
+	tag := flag.String("tag", "gocql", "key prefix of the rows written")
+	expect := flag.Int("expect-hosts", 0, "wait for this many hosts")
+	dc := flag.String("dc", "", "local data center (DC-aware routing)")
+	flag.Parse()
+
+	res := map[string]interface{}{"driver": "gocql", "connected": false}
+	obs := &connObserver{hosts: map[string]bool{}}
+
+	cluster := gocql.NewCluster(*host)
+	cluster.Port = *port
+	cluster.ProtoVersion = 4
+	cluster.Consistency = gocql.LocalOne
+	cluster.Timeout = requestTimeout
+	cluster.ConnectTimeout = requestTimeout
+	cluster.NumConns = 1
+	cluster.ConnectObserver = obs
+	if *dc != "" {
+		cluster.PoolConfig.HostSelectionPolicy =
+			gocql.DCAwareRoundRobinPolicy(*dc)
+	}
+	if *user != "" {
+		cluster.Authenticator = gocql.PasswordAuthenticator{
+			Username: *user, Password: *pass}
+	}
+	if *ca != "" {
+		cluster.SslOpts = &gocql.SslOptions{CaPath: *ca,
+			EnableHostVerification: true}
+	}
+	session, err := cluster.CreateSession()
+	if err != nil {
+		res["error"] = err.Error()
+		emit(res, 1)
+	}
+	defer session.Close()
+	res["connected"] = true
+
+	// prepared (gocql prepares every DML statement) with bound values
+	domain := *tag + ".example"
+	err = session.Query("INSERT INTO mailion.domains (domain, active) "+
+		"VALUES (?, ?)", domain, true).Exec()
+	res["insert_domain_error"] = errInfo(err)
+	err = session.Query("INSERT INTO mailion.mailboxes (domain, "+
+		"localpart, aliases, quota, msgs) VALUES (?, ?, ?, ?, ?)",
+		domain, "dave", []string{"d2", "d1"}, int64(1)<<40,
+		int32(-1)<<31).Exec()
+	res["insert_mailbox_error"] = errInfo(err)
+
+	var d string
+	var active bool
+	err = session.Query("SELECT domain, active FROM mailion.domains "+
+		"WHERE domain = ?", domain).Scan(&d, &active)
+	res["domain"] = map[string]interface{}{"domain": d, "active": active,
+		"error": errInfo(err)}
+	err = session.Query("SELECT active FROM mailion.domains WHERE "+
+		"domain = ?", "inactive.example").Scan(&active)
+	res["inactive"] = map[string]interface{}{"active": active,
+		"error": errInfo(err)}
+
+	mailbox := func(dom, local string) map[string]interface{} {
+		var aliases []string
+		var quota int64
+		var msgs int32
+		err := session.Query("SELECT aliases, quota, msgs FROM "+
+			"mailion.mailboxes WHERE domain = ? AND localpart = ?",
+			dom, local).Scan(&aliases, &quota, &msgs)
+		if aliases == nil {
+			aliases = []string{}
+		}
+		return map[string]interface{}{"aliases": aliases,
+			"quota": quota, "msgs": msgs, "error": errInfo(err)}
+	}
+	res["mailbox_written"] = mailbox(domain, "dave")
+	res["mailbox_fixture"] = mailbox("example.com", "alice")
+
+	var missing string
+	err = session.Query("SELECT domain FROM mailion.domains WHERE "+
+		"domain = ?", "missing.example").Scan(&missing)
+	res["missing_is_not_found"] = err == gocql.ErrNotFound
+
+	err = session.Query("SELECT * FROM mailion.nope WHERE k = ?",
+		"x").Exec()
+	res["bad_query_error"] = errInfo(err)
+
+	if *expect > 0 {
+		deadline := time.Now().Add(hostsWait)
+		for len(obs.list()) < *expect && time.Now().Before(deadline) {
+			_ = session.Query("SELECT key FROM system.local").Exec()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	res["hosts"] = obs.list()
+	emit(res, 0)
+}
