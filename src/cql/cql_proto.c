@@ -1011,6 +1011,15 @@ int cql_decode_rows(struct cql_rd *rd, const struct cql_rows_meta *meta_hint,
 	r->nrows = cql_rd_int(rd);
 	if (rd->err || r->nrows < 0)
 		return -1;
+	/*
+	 * Every cell takes at least its 4-byte length, so a row count the
+	 * body cannot hold is refused now; and rows of no columns never come
+	 * from a SELECT: 2^31 of them would cost nothing on the wire and hold
+	 * the loop for seconds (found by fuzz_cql_frame).
+	 */
+	if (r->nrows > 0 && (r->meta.ncols == 0 ||
+	    (uint64_t)r->nrows * (uint64_t)r->meta.ncols * 4 > cql_rd_left(rd)))
+		return -1;
 	r->rd = *rd;
 	return 0;
 }

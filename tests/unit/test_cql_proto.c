@@ -778,6 +778,49 @@ static void test_results_garbage(void **state)
 	assert_true(c.i == INT64_MIN);
 }
 
+/*
+ * Regression (fuzz_cql_frame): a Rows result of 0 columns and 2^31 - 1
+ * rows is 16 bytes on the wire, and reading it row by row held the event
+ * loop for seconds. A row count the body cannot hold is refused at once.
+ */
+static void test_rows_count_must_fit_the_body(void **state)
+{
+	static const uint8_t zero_cols[] = {
+		0, 0, 0, 2,		/* Rows */
+		0, 0, 0, 4,		/* flags: no metadata */
+		0, 0, 0, 0,		/* 0 columns */
+		0x7f, 0xff, 0xff, 0xff,	/* rows */
+	};
+	struct cql_rows r;
+	struct cql_rd rd;
+	struct buf b;
+
+	(void)state;
+	cql_rd_init(&rd, zero_cols + 4, sizeof(zero_cols) - 4);
+	assert_int_equal(cql_decode_rows(&rd, NULL, &r), -1);
+	/* No rows of no columns is a fine (empty) result. */
+	buf_init(&b);
+	buf_append(&b, zero_cols + 4, 8);
+	cql_wr_int(&b, 0);
+	cql_rd_init(&rd, b.data, b.len);
+	assert_int_equal(cql_decode_rows(&rd, NULL, &r), 0);
+	assert_int_equal(r.nrows, 0);
+	/* Two columns, 3 rows: needs at least 24 bytes of cells. */
+	buf_reset(&b);
+	cql_wr_int(&b, CQL_META_NO_METADATA);
+	cql_wr_int(&b, 2);
+	cql_wr_int(&b, 3);
+	buf_append(&b, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"
+		       "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 23);
+	cql_rd_init(&rd, b.data, b.len);
+	assert_int_equal(cql_decode_rows(&rd, NULL, &r), -1);
+	buf_append_byte(&b, 0xff);		/* six null cells: exactly enough */
+	cql_rd_init(&rd, b.data, b.len);
+	assert_int_equal(cql_decode_rows(&rd, NULL, &r), 0);
+	assert_int_equal(r.nrows, 3);
+	buf_free(&b);
+}
+
 static void test_primitives(void **state)
 {
 	struct cql_rd rd;
@@ -844,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_driver_other_results),
 		cmocka_unit_test(test_results_truncated),
 		cmocka_unit_test(test_results_garbage),
+		cmocka_unit_test(test_rows_count_must_fit_the_body),
 		cmocka_unit_test(test_primitives),
 	};
 

@@ -1,0 +1,75 @@
+/*
+ * fuzz_search_order - libFuzzer target for search-order expansion
+ *
+ * Input: <kind byte> <parent_domains byte> <delimiters> NUL <key>. Keys
+ * are run through the engine's own gate first (lookup_key_valid and
+ * folding), as the engine does; invalid keys are still expanded to check
+ * memory safety. For valid keys: the full key comes first, candidates are
+ * non-empty, NUL-terminated, within the key buffer, unique, never longer
+ * than the key plus one byte ("." of a transport parent, "@" of user@),
+ * and each one is made of bytes of the key.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search_order.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct search_candidates c;
+	static char folded[LOOKUP_KEY_MAX + 1];
+	struct search_settings s;
+	const uint8_t *nul;
+	const char *key, *why;
+	size_t dlen, klen, i, j;
+	int valid;
+
+	if (size < 2)
+		return 0;
+	memset(&s, 0, sizeof(s));
+	s.kind = (enum search_kind)(data[0] % 5);
+	s.parent_domains = data[1] & 1;
+	data += 2;
+	size -= 2;
+	if ((nul = memchr(data, 0, size)) == NULL)
+		return 0;
+	dlen = (size_t)(nul - data);
+	if (dlen > SEARCH_DELIM_MAX)
+		return 0;
+	memcpy(s.delimiters, data, dlen);
+	s.delimiters[dlen] = 0;
+	key = (const char *)nul + 1;
+	klen = size - dlen - 1;
+	if (klen > LOOKUP_KEY_MAX + 8)
+		return 0;
+	valid = lookup_key_valid(key, klen, &why);
+	if (valid) {
+		lookup_key_fold(key, klen, folded);
+		key = folded;
+	}
+	search_order_expand(&s, key, klen, &c);
+	if (c.n > SEARCH_MAX_CANDIDATES)
+		abort();
+	if (!valid)
+		return 0;
+	if (c.n < 1 || c.len[0] != klen || memcmp(c.key[0], key, klen) != 0)
+		abort();
+	for (i = 0; i < c.n; i++) {
+		if (c.len[i] == 0 || c.len[i] > klen + 1 || c.len[i] > LOOKUP_KEY_MAX + 1 ||
+		    c.key[i][c.len[i]] != 0 || strlen(c.key[i]) != c.len[i])
+			abort();
+		for (j = 0; j < c.len[i]; j++)
+			if (memchr(key, c.key[i][j], klen) == NULL &&
+			    c.key[i][j] != '.' && c.key[i][j] != '*' && c.key[i][j] != '@')
+				abort();
+		for (j = 0; j < i; j++)
+			if (c.len[j] == c.len[i] && memcmp(c.key[j], c.key[i], c.len[i]) == 0)
+				abort();
+	}
+	if (s.kind == SEARCH_EXACT && c.n != 1)
+		abort();
+	return 0;
+}

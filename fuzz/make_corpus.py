@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""make_corpus - write the seed corpora under fuzz/corpus/<target>/.
+
+Small hand-made inputs for each target; the CQL frame seeds are the
+driver's frames from tests/unit/driver_frames.h (see gen_driver_frames.py)
+plus a few combinations the session produces (a Prepared result followed by
+Rows without metadata; a frame with warnings). Run from the repository root:
+    /usr/bin/python3 fuzz/make_corpus.py
+"""
+import hashlib
+import os
+import re
+import struct
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(ROOT, "fuzz", "corpus")
+
+
+def write(target, seeds):
+    """Replace the generated seeds; inputs named regress-* (saved from
+    fuzzer findings, each with a regression unit test) are kept."""
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    for name in os.listdir(d):
+        if not name.startswith("regress-"):
+            os.unlink(os.path.join(d, name))
+    for s in seeds:
+        if isinstance(s, str):
+            s = s.encode("utf-8")
+        name = hashlib.sha1(s).hexdigest()[:16]
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(s)
+
+
+def netstrings():
+    write("netstring", [
+        "0:,", "5:hello,", "13:users a@b.org,", "3:abc,0:,11:domains x.y,2:z",
+        "01:a,", "00:,", "100000:", "100001:", "3:abc;", "5:he", ":,", "x",
+        "4:a\0:,,", "9:NOTFOUND ,6:OK a@b,",
+    ])
+
+
+def socketmap():
+    write("socketmap", [
+        "users alice@example.com", "domains example.com", "access_maps a b  c ",
+        "virtual_aliases ", " key", "nospace", "us\0ers k", "users a\0b",
+        "n" * 64 + " k", "n" * 65 + " k", "transport_maps INFO@Example.COM",
+        "relay_domains \xe9xample.org",
+    ])
+
+
+def result_format():
+    write("result_format", [
+        "%s\0alice@example.com", "%d/%u/\0alice@example.com", "%d\0postmaster",
+        "100%%\0x", "%x\0y", "a%\0v", "smtp:[%s]:25\0mx.example",
+        "%u|%d\0\"a@b\"@example.com", "[%u][%d]\0@example.com", "%s\0",
+    ])
+
+
+def search_order():
+    keys = ["alice+news@mail.example.com", "example.com", "@example.com",
+            "+tag@x.y", "a@b@c.d", "postmaster", "sub.deep.example.co.uk",
+            "User-List+x@Example.COM", "user@", "a.", ".a"]
+    seeds = []
+    for kind in range(5):
+        for i, k in enumerate(keys):
+            delims = ["+", "+-", "", "-"][i % 4]
+            seeds.append(bytes([kind, i & 1]) + delims.encode() + b"\0" + k.encode())
+    write("search_order", seeds)
+
+
+def config_file():
+    seeds = [
+        "# comment\n[users]\n  result_format = %u@%d\ncache_ttl = 60\r\n\n"
+        "; another\n[sender_login_maps]\n"
+        "query = SELECT owner FROM mailion.logins WHERE address = ?\n"
+        "search = virtual\nparent_domains = no\nfold_case = yes\n"
+        "negative_ttl = 0\nstale_ttl = 604800\n",
+        "[domains]\nsearch = domain\nparent_domains = yes\n",
+        "[x]\nquery = SELECT a FROM t WHERE k = ?; DROP\n",
+        "[x]\nquery = SELECT a FROM t WHERE k = '?' AND j = ?\n",
+        "query = SELECT a FROM t WHERE k = ?\n",
+        "[bad name]\n", "[users\n", "[users]\nresult_format = %x\n",
+        "[users]\ncache_ttl = -1\n", "[users]\nsearch = nearby\n",
+        "[users]\nfoo = bar\n", "[users]\nno equals sign\n", "[new]\n",
+        "[users]\nquery = \n", "[a]\n[b]\n[c]\n",
+    ]
+    conf = os.path.join(ROOT, "packaging", "etc", "postfix-aws-cassandra.conf")
+    if os.path.exists(conf):
+        seeds.append(open(conf, "rb").read())
+    write("config_file", seeds)
+
+
+def driver_frames():
+    text = open(os.path.join(ROOT, "tests", "unit", "driver_frames.h")).read()
+    arrays = {}
+    for m in re.finditer(r"static const uint8_t (\w+)\[\] = \{(.*?)\};", text, re.S):
+        arrays[m.group(1)] = bytes(int(x, 16) for x in re.findall(r"0x([0-9a-f]{2})", m.group(2)))
+    return arrays
+
+
+def frame(opcode, body, flags=0, stream=1, version=4):
+    return struct.pack(">BBhBI", 0x80 | version, flags, stream, opcode, len(body)) + body
+
+
+def cql_frame():
+    a = driver_frames()
+    seeds = [v for k, v in a.items() if k != "drv_prep_id"]
+    # Prepared then Rows without metadata: the hint path.
+    seeds.append(a["drv_res_prepared_v4"] + a["drv_res_rows_nometa"])
+    seeds.append(a["drv_res_prepared_v3"][:0] + a["drv_res_rows"] + a["drv_err_0"])
+    # Warnings, tracing id and custom payload before the body.
+    rows_body = a["drv_res_void"][9:]
+    warn = struct.pack(">H", 1) + struct.pack(">H", 4) + b"warn"
+    seeds.append(frame(0x08, warn + rows_body, flags=0x08))
+    seeds.append(frame(0x08, b"\x11" * 16 + rows_body, flags=0x02))
+    seeds.append(frame(0x08, struct.pack(">H", 1) + struct.pack(">H", 1) + b"k" +
+                       struct.pack(">i", 2) + b"vv" + rows_body, flags=0x04))
+    # SUPPORTED, AUTHENTICATE, AUTH_CHALLENGE, EVENT.
+    seeds.append(frame(0x06, struct.pack(">H", 1) + struct.pack(">H", 11) + b"CQL_VERSION" +
+                       struct.pack(">H", 1) + struct.pack(">H", 5) + b"3.0.0"))
+    cls = b"org.apache.cassandra.auth.PasswordAuthenticator"
+    seeds.append(frame(0x03, struct.pack(">H", len(cls)) + cls, stream=0))
+    seeds.append(frame(0x0E, struct.pack(">i", 38) + b"nonce=" + b"a" * 32, stream=0))
+    seeds.append(frame(0x0C, struct.pack(">H", 13) + b"STATUS_CHANGE", stream=-1))
+    # A v3 frame and a header only.
+    seeds.append(frame(0x08, rows_body, version=3))
+    seeds.append(a["drv_ready"][:5])
+    write("cql_frame", seeds)
+
+
+if __name__ == "__main__":
+    netstrings()
+    socketmap()
+    result_format()
+    search_order()
+    config_file()
+    cql_frame()
