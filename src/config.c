@@ -139,6 +139,20 @@ int config_from_env(struct config *c, char *err, size_t errlen)
 	region = getenv("AWS_REGION");
 	if (region == NULL || *region == 0)
 		region = getenv("AWS_DEFAULT_REGION");
+	if (region && *region) {
+		size_t i, rlen = strlen(region);
+
+		for (i = 0; i < rlen; i++)
+			if (!((region[i] >= 'a' && region[i] <= 'z') ||
+			      (region[i] >= '0' && region[i] <= '9') || region[i] == '-'))
+				break;
+		if (i < rlen || rlen >= sizeof(c->aws_region)) {
+			snprintf(err, errlen, "AWS_REGION='%s': expected a region name such as us-east-1",
+				 region);
+			return -1;
+		}
+		snprintf(c->aws_region, sizeof(c->aws_region), "%s", region);
+	}
 	v = getenv("CASSANDRA_TLS");
 	tls = -1;			/* not said: decided by the port */
 	if (v && *v && env_bool("CASSANDRA_TLS", 0, &tls, err, errlen))
@@ -151,12 +165,16 @@ int config_from_env(struct config *c, char *err, size_t errlen)
 			return -1;
 		}
 	} else if (region && *region) {
-		snprintf(err, errlen,
-			 "AWS_REGION=%s without CASSANDRA_HOSTS means Amazon Keyspaces "
-			 "(TLS and SigV4), and SigV4 is not supported by this build yet; "
-			 "set CASSANDRA_HOSTS (and CASSANDRA_AUTH=password for Keyspaces "
-			 "service-specific credentials)", region);
-		return -1;
+		/* Amazon Keyspaces in that region: TLS on 9142 (chosen by the port below). */
+		char ep[CQL_HOST_MAX];
+
+		snprintf(ep, sizeof(ep), "cassandra.%s.amazonaws.com%s:%d", region,
+			 strncmp(region, "cn-", 3) == 0 ? ".cn" : "", CQL_DEFAULT_TLS_PORT);
+		if (cql_parse_hosts(ep, CQL_DEFAULT_TLS_PORT, &c->cql, herr, sizeof(herr))) {
+			snprintf(err, errlen, "AWS_REGION='%s': %s", region, herr);
+			return -1;
+		}
+		c->keyspaces_endpoint = 1;
 	} else {
 		(void)cql_parse_hosts("127.0.0.1", tls == 1 ? CQL_DEFAULT_TLS_PORT : CQL_DEFAULT_PORT,
 				      &c->cql, herr, sizeof(herr));
@@ -197,9 +215,15 @@ int config_from_env(struct config *c, char *err, size_t errlen)
 		}
 	}
 
+	/*
+	 * Default: password when a user name is given, else SigV4 when a
+	 * region is (Keyspaces, also through CASSANDRA_HOSTS: VPC or FIPS
+	 * endpoints, tests), else none.
+	 */
 	v = getenv("CASSANDRA_AUTH");
 	if (v == NULL || *v == 0)
-		v = getenv("CASSANDRA_USERNAME") && *getenv("CASSANDRA_USERNAME") ? "password" : "none";
+		v = getenv("CASSANDRA_USERNAME") && *getenv("CASSANDRA_USERNAME") ? "password" :
+		    c->aws_region[0] ? "sigv4" : "none";
 	if (strcasecmp(v, "password") == 0) {
 		const char *u = getenv("CASSANDRA_USERNAME");
 		const char *pw = getenv("CASSANDRA_PASSWORD");
@@ -240,8 +264,12 @@ int config_from_env(struct config *c, char *err, size_t errlen)
 		}
 		c->auth_password = 1;
 	} else if (strcasecmp(v, "sigv4") == 0) {
-		snprintf(err, errlen, "CASSANDRA_AUTH=sigv4 is not supported by this build yet");
-		return -1;
+		if (c->aws_region[0] == 0) {
+			snprintf(err, errlen, "CASSANDRA_AUTH=sigv4 needs AWS_REGION (the region signed for, "
+				 "e.g. AWS_REGION=us-east-1)");
+			return -1;
+		}
+		c->auth_sigv4 = 1;
 	} else if (strcasecmp(v, "none") != 0) {
 		snprintf(err, errlen, "CASSANDRA_AUTH='%s': expected none, password or sigv4", v);
 		return -1;

@@ -36,6 +36,9 @@ struct config {
 	int idle_timeout_ms;		/* CLIENT_IDLE_TIMEOUT (s): 60 */
 	unsigned max_clients;		/* MAX_CLIENTS: 1000 */
 	int auth_password;		/* CASSANDRA_AUTH=password */
+	int auth_sigv4;			/* CASSANDRA_AUTH=sigv4 (default with a region) */
+	char aws_region[33];		/* AWS_REGION, else AWS_DEFAULT_REGION */
+	int keyspaces_endpoint;		/* host derived from the region */
 	char username[1024];		/* CASSANDRA_USERNAME */
 	char password[1024];		/* CASSANDRA_PASSWORD[_FILE]: never logged */
 	struct map_defaults maps;	/* RECIPIENT_DELIMITER, CACHE_*_TTL */

@@ -49,7 +49,9 @@
 #include "clock.h"
 #include "config.h"
 #include "config_file.h"
+#include "aws/aws_creds.h"
 #include "cql/cql_auth.h"
+#include "cql/cql_auth_sigv4.h"
 #include "cql/cql_session.h"
 #include "log.h"
 #include "lookup_engine.h"
@@ -481,6 +483,27 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+/* ---- Amazon Keyspaces: SigV4 credentials -------------------------- */
+
+/* sigv4_creds - the chain's current credentials for the authenticator */
+static int sigv4_creds(void *arg, struct sigv4_creds *out)
+{
+	const struct aws_credentials *c = aws_creds_current(arg);
+
+	if (c == NULL)
+		return -1;
+	out->access_key_id = c->access_key_id;
+	out->secret_access_key = c->secret_access_key;
+	out->session_token = c->session_token;
+	return 0;
+}
+
+/* creds_settled - the first credential walk ended: connect */
+static void creds_settled(void *arg)
+{
+	cql_session_start(arg);
+}
+
 /* ---- signals and status ------------------------------------------ */
 
 /* status_cb - keep systemd's STATUS= line current */
@@ -596,6 +619,7 @@ int main(int argc, char **argv)
 	const char *port_file = NULL;
 	SSL_CTX *tls_ctx = NULL;
 	struct cql_auth *auth = NULL;
+	struct aws_creds *creds = NULL;
 	char err[CONFIG_ERR_MAX];
 	int a, i, rc;
 
@@ -672,6 +696,14 @@ int main(int argc, char **argv)
 		}
 		d.cfg.cql.auth = auth;
 	}
+	if (d.cfg.auth_sigv4) {
+		if ((creds = aws_creds_new(d.base, dns)) == NULL ||
+		    (auth = cql_auth_sigv4_new(d.cfg.aws_region, sigv4_creds, creds)) == NULL) {
+			msg_error("out of memory");
+			return 1;
+		}
+		d.cfg.cql.auth = auth;
+	}
 	if ((d.cql = cql_session_new(d.base, dns, &d.cfg.cql)) == NULL ||
 	    register_statements(d.cql, &d.reg) != 0) {
 		msg_error("out of memory");
@@ -729,7 +761,13 @@ int main(int argc, char **argv)
 			 d.cfg.cql.nhosts > 1 ? " and others" : "",
 			 !d.cfg.cql.tls.enabled ? "plain TCP" :
 			 d.cfg.cql.tls.verify ? "TLS" : "TLS WITHOUT verification",
-			 auth ? "password" : "none", d.reg.n, d.cache ? "on" : "off");
+			 auth ? auth->name : "none", d.reg.n, d.cache ? "on" : "off");
+		if (creds)
+			msg_info("amazon keyspaces: region %s, endpoint %s:%u%s; SigV4 with AWS "
+				 "credentials from the SDK chain (env, shared files, container, IMDSv2)",
+				 d.cfg.aws_region, d.cfg.cql.hosts[0].host,
+				 (unsigned)d.cfg.cql.hosts[0].port,
+				 d.cfg.keyspaces_endpoint ? "" : " (CASSANDRA_HOSTS)");
 		/* Listeners are bound: Postfix can connect (lookups say TEMP until Cassandra answers). */
 		service_notify("READY=1");
 		service_status("cassandra: connecting");
@@ -739,7 +777,13 @@ int main(int argc, char **argv)
 			     2 * d.cfg.cql.request_timeout_ms;
 		arm(d.poll_timer, 0);
 	}
-	cql_session_start(d.cql);
+	if (creds) {
+		/* Connect once the chain has answered: no handshake without credentials. */
+		aws_creds_on_settled(creds, creds_settled, d.cql);
+		aws_creds_start(creds);
+	} else {
+		cql_session_start(d.cql);
+	}
 
 	event_base_dispatch(d.base);
 
@@ -763,6 +807,7 @@ int main(int argc, char **argv)
 	evdns_base_free(dns, 0);
 	event_base_free(d.base);
 	cql_auth_free(auth);
+	aws_creds_free(creds);
 	if (tls_ctx)
 		SSL_CTX_free(tls_ctx);
 	return rc;

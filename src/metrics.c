@@ -26,6 +26,7 @@
 #include "lookup_engine.h"
 #include "map_registry.h"
 #include "metrics.h"
+#include "aws/aws_creds.h"
 #include "socketmap.h"
 
 #define METRICS_PREFIX	"postfix_aws_cassandra_"
@@ -141,6 +142,19 @@ void metrics_render(struct metrics *m, struct buf *o)
 	     "Estimated Amazon Keyspaces read request units (LOCAL_ONE 0.5, LOCAL_QUORUM 1 per 4 KB read).");
 	buf_printf(o, METRICS_PREFIX "keyspaces_read_units_total %.1f\n",
 		   (double)st->queries * unit);
+	{
+		const char *src;
+		double left;
+
+		if (aws_creds_status(&src, &left)) {	/* SigV4 only */
+			head(o, "aws_credentials_source", "gauge",
+			     "1 for the source of the AWS credentials in use (env, profile, container, imds, none).");
+			buf_printf(o, METRICS_PREFIX "aws_credentials_source{source=\"%s\"} 1\n", src);
+			head(o, "aws_credentials_expiry_seconds", "gauge",
+			     "Seconds until the AWS credentials expire; -1 when they do not or there are none.");
+			buf_printf(o, METRICS_PREFIX "aws_credentials_expiry_seconds %.0f\n", left);
+		}
+	}
 }
 
 /* serve - GET /metrics */

@@ -42,6 +42,14 @@ static int password_challenge(const struct cql_auth *a, const uint8_t *token,
 	return -1;
 }
 
+/* password_identity - the user name, for logs */
+static void password_identity(const struct cql_auth *a, char *out, size_t outlen)
+{
+	const struct password_ctx *p = a->ctx;
+
+	snprintf(out, outlen, "user %s", p->user);
+}
+
 /* password_destroy - wipe and free the secret */
 static void password_destroy(struct cql_auth *a)
 {
@@ -76,6 +84,7 @@ struct cql_auth *cql_auth_password_new(const char *user, const char *password)
 	a->name = "password";
 	a->initial = password_initial;
 	a->challenge = password_challenge;
+	a->identity = password_identity;
 	a->destroy = password_destroy;
 	a->ctx = p;
 	return a;

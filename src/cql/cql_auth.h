@@ -32,6 +32,8 @@ struct cql_auth {
 	int (*challenge)(const struct cql_auth *a, const uint8_t *token,
 			 size_t len, struct buf *out, char *err, size_t errlen);
 	void (*destroy)(struct cql_auth *a);
+	/* identity - who we authenticate as, for logs (never a secret); may be NULL */
+	void (*identity)(const struct cql_auth *a, char *out, size_t outlen);
 	void *ctx;
 };
 

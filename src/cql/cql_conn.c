@@ -463,9 +463,16 @@ static void handshake_answer(struct cql_conn *c, const struct cql_header *h,
 		 * A server that does not speak our version answers a protocol
 		 * error, in a frame of a version it does speak.
 		 */
-		if (c->state == CONN_AUTH || err.code == CQL_ERR_BAD_CREDENTIALS)
-			cql_conn_close(c, CQL_CLOSE_AUTH, detail);
-		else if (err.code == CQL_ERR_PROTOCOL &&
+		if (c->state == CONN_AUTH || err.code == CQL_ERR_BAD_CREDENTIALS) {
+			char who[192] = "", line[sizeof(detail) + sizeof(who) + 16];
+
+			/* Say as whom (user, access key id: never a secret). */
+			if (c->opts.auth && c->opts.auth->identity)
+				c->opts.auth->identity(c->opts.auth, who, sizeof(who));
+			snprintf(line, sizeof(line), "%s%s%s%s", detail, who[0] ? " (as " : "", who,
+				 who[0] ? ")" : "");
+			cql_conn_close(c, CQL_CLOSE_AUTH, line);
+		} else if (err.code == CQL_ERR_PROTOCOL &&
 		    (h->version < c->opts.version ||
 		     strstr(err.message, "version") != NULL))
 			cql_conn_close(c, CQL_CLOSE_VERSION, detail);

@@ -1,0 +1,419 @@
+/*
+ * aws_creds - AWS credentials from the SDK's default provider chain
+ * (see aws_creds.h)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "../clock.h"
+#include "../log.h"
+#include "aws_creds.h"
+#include "cred_provider.h"
+#include "sigv4.h"
+
+#define AWS_PROVIDERS		4
+#define AWS_MARGIN_MIN_S	300	/* refresh at least 5 min before Expiration */
+#define AWS_MARGIN_JITTER_S	600	/* ... and up to 10 min earlier still */
+#define AWS_MARGIN_MAX_S	86400	/* AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS */
+#define AWS_REFRESH_MIN_MS	1000	/* never ask a source more often */
+#define AWS_REFRESH_SLOW_MS	30000	/* when a source keeps handing out old credentials */
+#define AWS_RETRY_MIN_MS	1000	/* backoff after a failure ... */
+#define AWS_RETRY_MAX_MS	60000	/* ... doubling up to this */
+#define AWS_LOG_INTERVAL_MS	60000	/* repeated failures are logged this often */
+
+struct aws_creds {
+	struct event_base *base;
+	struct cred_provider *p[AWS_PROVIDERS];
+	size_t np;
+	int chosen;			/* source of cur; -1: none yet */
+	int asking;			/* source asked now; -1: idle */
+	int walking;			/* asking in a walk of the whole chain */
+	int have;
+	struct aws_credentials cur;
+	char reasons[AWS_PROVIDERS][CRED_REASON_MAX];
+	struct event *timer;
+	int64_t retry_ms;
+	long margin_s;			/* fixed margin; 0: 5-15 min with jitter */
+	int failed_once;
+	struct log_limit fail_log;
+	void (*settled)(void *arg);	/* once, after the first walk */
+	void *settled_arg;
+};
+
+static struct aws_creds *the_chain;	/* for metrics: one chain per process */
+
+static void walk(struct aws_creds *ac, int i);
+
+/* settle - the first walk ended: tell the one who waits */
+static void settle(struct aws_creds *ac)
+{
+	void (*fn)(void *) = ac->settled;
+
+	ac->settled = NULL;
+	if (fn)
+		fn(ac->settled_arg);
+}
+
+/* aws_creds_on_settled - call fn after the first walk */
+void aws_creds_on_settled(struct aws_creds *ac, void (*fn)(void *arg), void *arg)
+{
+	ac->settled = fn;
+	ac->settled_arg = arg;
+}
+
+/* aws_credentials_wipe - erase secrets */
+void aws_credentials_wipe(struct aws_credentials *c)
+{
+	OPENSSL_cleanse(c, sizeof(*c));
+}
+
+/* aws_now_ms - wall clock in epoch milliseconds */
+int64_t aws_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* num - n digits at *s, advancing; -1 if not digits */
+static int num(const char **s, int n)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (**s < '0' || **s > '9')
+			return -1;
+		v = v * 10 + (*(*s)++ - '0');
+	}
+	return v;
+}
+
+/* aws_parse_time - ISO 8601 as the endpoints write it */
+int aws_parse_time(const char *s, int64_t *epoch_ms)
+{
+	struct tm tm;
+	int ms = 0, scale = 100, sign, oh, om;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((tm.tm_year = num(&s, 4)) < 0 || *s++ != '-' || (tm.tm_mon = num(&s, 2)) < 1 ||
+	    *s++ != '-' || (tm.tm_mday = num(&s, 2)) < 1 || (*s != 'T' && *s != 't' && *s != ' '))
+		return -1;
+	s++;
+	if ((tm.tm_hour = num(&s, 2)) < 0 || *s++ != ':' || (tm.tm_min = num(&s, 2)) < 0 ||
+	    *s++ != ':' || (tm.tm_sec = num(&s, 2)) < 0)
+		return -1;
+	if (tm.tm_mon > 12 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return -1;
+	if (*s == '.') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (; *s >= '0' && *s <= '9'; s++, scale /= 10)
+			ms += (*s - '0') * scale;
+	}
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s++ == '+' ? 1 : -1;
+		if ((oh = num(&s, 2)) < 0 || oh > 23)
+			return -1;
+		if (*s == ':')
+			s++;
+		if ((om = num(&s, 2)) < 0 || om > 59)
+			return -1;
+		t -= sign * (oh * 3600 + om * 60);
+	} else {
+		return -1;
+	}
+	if (*s != 0)
+		return -1;
+	*epoch_ms = (int64_t)t * 1000 + ms;
+	return 0;
+}
+
+/* expired - are the current credentials past their Expiration? */
+static int expired(const struct aws_creds *ac, int64_t now)
+{
+	return ac->cur.expiration_ms != 0 && now >= ac->cur.expiration_ms;
+}
+
+/* when_text - an expiration time for logs */
+static void when_text(int64_t ms, char *out)
+{
+	if (ms == 0 || sigv4_amzdate(ms, out) != 0)
+		snprintf(out, SIGV4_AMZDATE_LEN + 1, "never");
+}
+
+/* arm_ms - (re)start the chain's timer */
+static void arm_ms(struct aws_creds *ac, int64_t ms)
+{
+	struct timeval tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(ac->timer, &tv);
+}
+
+/* schedule_refresh - before Expiration, minus the margin */
+static void schedule_refresh(struct aws_creds *ac)
+{
+	int64_t now = aws_now_ms(), left, margin_ms, delay;
+
+	if (ac->cur.expiration_ms == 0) {
+		evtimer_del(ac->timer);		/* long-term credentials */
+		return;
+	}
+	left = ac->cur.expiration_ms - now;
+	margin_ms = ac->margin_s > 0 ? ac->margin_s * 1000LL :
+		    (AWS_MARGIN_MIN_S + (int64_t)(rand() % (AWS_MARGIN_JITTER_S + 1))) * 1000LL;
+	delay = left - margin_ms;
+	if (delay < AWS_REFRESH_MIN_MS) {
+		/*
+		 * Inside the margin already (short-lived credentials, or a
+		 * source still handing out the old ones): ask again soon, but
+		 * not in a loop.
+		 */
+		delay = left / 3;
+		if (delay > AWS_REFRESH_SLOW_MS)
+			delay = AWS_REFRESH_SLOW_MS;
+		if (delay < AWS_REFRESH_MIN_MS)
+			delay = AWS_REFRESH_MIN_MS;
+	}
+	msg_debug("aws: credentials expire in %lld s; next refresh in %lld ms",
+		  (long long)(left / 1000), (long long)delay);
+	arm_ms(ac, delay);
+}
+
+/* install - take new credentials from source i */
+static void install(struct aws_creds *ac, int i, const struct aws_credentials *c)
+{
+	char when[SIGV4_AMZDATE_LEN + 1];
+	int changed_source = ac->chosen != i, changed_key;
+
+	changed_key = !ac->have || strcmp(ac->cur.access_key_id, c->access_key_id) != 0;
+	aws_credentials_wipe(&ac->cur);
+	ac->cur = *c;
+	ac->have = 1;
+	ac->chosen = i;
+	ac->retry_ms = AWS_RETRY_MIN_MS;
+	when_text(c->expiration_ms, when);
+	if (changed_source || ac->failed_once)
+		msg_info("aws: credentials from %s: access key id %s%s, expire %s",
+			 ac->p[i]->where, c->access_key_id,
+			 c->session_token[0] ? " (temporary, with session token)" : "", when);
+	else if (changed_key)
+		msg_info("aws: credentials refreshed from %s: access key id %s, expire %s",
+			 ac->p[i]->where, c->access_key_id, when);
+	else
+		msg_debug("aws: credentials refreshed from %s: same key, expire %s",
+			  ac->p[i]->where, when);
+	ac->failed_once = 0;
+	schedule_refresh(ac);
+}
+
+/* backoff - the next retry delay, doubling */
+static int64_t backoff(struct aws_creds *ac)
+{
+	int64_t d = ac->retry_ms;
+
+	ac->retry_ms = ac->retry_ms * 2 > AWS_RETRY_MAX_MS ? AWS_RETRY_MAX_MS : ac->retry_ms * 2;
+	/* Jitter: 75% to 100% of the delay. */
+	return d - (d / 4) * (rand() % 101) / 100;
+}
+
+/* all_failed - no source gave credentials: say what was tried, retry */
+static void all_failed(struct aws_creds *ac)
+{
+	char msg[AWS_PROVIDERS * (CRED_REASON_MAX + 16)];
+	size_t i, off = 0;
+	int64_t delay = backoff(ac);
+
+	for (i = 0; i < ac->np && off < sizeof(msg); i++)
+		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%zu. %s: %s",
+					i ? "; " : "", i + 1, ac->p[i]->name, ac->reasons[i]);
+	if (!ac->failed_once) {
+		msg_error("aws: no AWS credentials found (lookups answer TEMP until some are; "
+			  "retrying in %lld ms); tried in order: %s", (long long)delay, msg);
+		ac->fail_log.last_ms = clock_now_ms();	/* repeats: once a minute */
+	} else
+		msg_limited(&ac->fail_log, AWS_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
+			    "aws: still no AWS credentials; tried in order: %s", msg);
+	ac->failed_once = 1;
+	arm_ms(ac, delay);
+	settle(ac);
+}
+
+/* walk_done - one source of a chain walk answered */
+static void walk_done(void *arg, const struct aws_credentials *c, const char *reason)
+{
+	struct aws_creds *ac = arg;
+	int i = ac->asking;
+
+	ac->asking = -1;
+	ac->walking = 0;
+	if (c) {
+		install(ac, i, c);
+		settle(ac);
+		return;
+	}
+	snprintf(ac->reasons[i], sizeof(ac->reasons[i]), "%s", reason ? reason : "failed");
+	msg_debug("aws: credential source %s: %s", ac->p[i]->name, ac->reasons[i]);
+	if ((size_t)i + 1 < ac->np)
+		walk(ac, i + 1);
+	else
+		all_failed(ac);
+}
+
+/* walk - ask source i (and, through walk_done, the ones after it) */
+static void walk(struct aws_creds *ac, int i)
+{
+	ac->asking = i;
+	ac->walking = 1;
+	ac->p[i]->fetch(ac->p[i], walk_done, ac);
+}
+
+/* refresh_done - the chosen source answered a refresh */
+static void refresh_done(void *arg, const struct aws_credentials *c, const char *reason)
+{
+	struct aws_creds *ac = arg;
+	char when[SIGV4_AMZDATE_LEN + 1];
+	int64_t now = aws_now_ms(), delay;
+
+	ac->asking = -1;
+	if (c) {
+		install(ac, ac->chosen, c);
+		return;
+	}
+	if (ac->have && !expired(ac, now)) {
+		delay = backoff(ac);
+		if (delay > ac->cur.expiration_ms - now)
+			delay = ac->cur.expiration_ms - now;
+		when_text(ac->cur.expiration_ms, when);
+		msg_limited(&ac->fail_log, AWS_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+			    "aws: cannot refresh credentials: %s; keeping access key id %s until it "
+			    "expires at %s, retrying in %lld ms", reason ? reason : "failed",
+			    ac->cur.access_key_id, when, (long long)delay);
+		arm_ms(ac, delay);
+		return;
+	}
+	msg_error("aws: credentials (access key id %s) expired and %s could not refresh them: %s; "
+		  "trying every source again", ac->cur.access_key_id, ac->p[ac->chosen]->where,
+		  reason ? reason : "failed");
+	walk(ac, 0);
+}
+
+/* timer_cb - time to refresh, or to retry */
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct aws_creds *ac = arg;
+
+	(void)fd;
+	(void)what;
+	if (ac->asking >= 0)
+		return;
+	if (ac->have && ac->chosen >= 0 && !expired(ac, aws_now_ms())) {
+		ac->asking = ac->chosen;
+		ac->walking = 0;
+		ac->p[ac->chosen]->fetch(ac->p[ac->chosen], refresh_done, ac);
+		return;
+	}
+	if (ac->have && expired(ac, aws_now_ms()))
+		msg_error("aws: credentials (access key id %s) expired; looking for new ones",
+			  ac->cur.access_key_id);
+	walk(ac, 0);
+}
+
+/* aws_creds_new - the chain in SDK order */
+struct aws_creds *aws_creds_new(struct event_base *base, struct evdns_base *dns)
+{
+	struct aws_creds *ac = calloc(1, sizeof(*ac));
+	size_t i;
+
+	if (ac == NULL)
+		return NULL;
+	ac->base = base;
+	ac->chosen = -1;
+	ac->asking = -1;
+	ac->retry_ms = AWS_RETRY_MIN_MS;
+	ac->margin_s = cred_env_number("AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS", 0, AWS_MARGIN_MAX_S);
+	ac->p[0] = cred_env_new();
+	ac->p[1] = cred_file_new();
+	ac->p[2] = cred_container_new(base, dns);
+	ac->p[3] = cred_imds_new(base, dns);
+	ac->np = AWS_PROVIDERS;
+	ac->timer = evtimer_new(base, timer_cb, ac);
+	for (i = 0; i < ac->np; i++)
+		if (ac->p[i] == NULL)
+			ac->timer = NULL;
+	if (ac->timer == NULL) {
+		aws_creds_free(ac);
+		return NULL;
+	}
+	the_chain = ac;
+	return ac;
+}
+
+/* aws_creds_start - the first walk */
+void aws_creds_start(struct aws_creds *ac)
+{
+	if (ac->asking < 0 && !ac->have)
+		walk(ac, 0);
+}
+
+/* aws_creds_free - cancel what is in flight, wipe, release */
+void aws_creds_free(struct aws_creds *ac)
+{
+	size_t i;
+
+	if (ac == NULL)
+		return;
+	if (the_chain == ac)
+		the_chain = NULL;
+	for (i = 0; i < AWS_PROVIDERS; i++)
+		if (ac->p[i])
+			ac->p[i]->destroy(ac->p[i]);
+	if (ac->timer)
+		event_free(ac->timer);
+	aws_credentials_wipe(&ac->cur);
+	free(ac);
+}
+
+/* aws_creds_current - credentials valid now, or NULL */
+const struct aws_credentials *aws_creds_current(const struct aws_creds *ac)
+{
+	if (ac == NULL || !ac->have || expired(ac, aws_now_ms()))
+		return NULL;
+	return &ac->cur;
+}
+
+/* aws_creds_describe - where the credentials come from */
+const char *aws_creds_describe(const struct aws_creds *ac)
+{
+	return ac && ac->chosen >= 0 ? ac->p[ac->chosen]->where : "none";
+}
+
+/* aws_creds_status - source and seconds to expiry, for metrics */
+int aws_creds_status(const char **source, double *expires_in_s)
+{
+	const struct aws_creds *ac = the_chain;
+
+	if (ac == NULL)
+		return 0;
+	*source = ac->have && ac->chosen >= 0 ? ac->p[ac->chosen]->name : "none";
+	*expires_in_s = ac->have && ac->cur.expiration_ms ?
+			(double)(ac->cur.expiration_ms - aws_now_ms()) / 1000.0 : -1;
+	return 1;
+}

@@ -1,0 +1,95 @@
+/*
+ * aws_creds - AWS credentials from the SDK's default provider chain
+ *
+ * SYNOPSIS
+ *	#include "aws/aws_creds.h"
+ *
+ * DESCRIPTION
+ *	Finds credentials the way the AWS SDKs do, in this order:
+ *
+ *	1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+ *	   optionally AWS_SESSION_TOKEN (cred_env.c);
+ *	2. shared files: AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials)
+ *	   then AWS_CONFIG_FILE (~/.aws/config, "[profile NAME]" sections),
+ *	   profile AWS_PROFILE or "default" (cred_file.c);
+ *	3. container endpoint (ECS, EKS Pod Identity):
+ *	   AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on 169.254.170.2, or
+ *	   AWS_CONTAINER_CREDENTIALS_FULL_URI with
+ *	   AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] (cred_container.c);
+ *	4. EC2 instance metadata, IMDSv2 only (cred_imds.c).
+ *
+ *	The first source that gives credentials is kept. Credentials with an
+ *	Expiration are fetched again from it before they expire (5 to 15
+ *	minutes ahead, with jitter; AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS
+ *	sets a fixed margin, for tests). A failed refresh keeps the old
+ *	credentials until they really expire and retries with backoff; once
+ *	they have expired the whole chain is walked again. When no source
+ *	works the log names every source tried and why it failed, and the
+ *	chain is retried with backoff until one does.
+ *
+ *	Everything runs on the event loop: HTTP through evhttp, never a
+ *	blocking call. Secrets and session tokens are never logged; the
+ *	access key id is (it identifies, it does not authorise).
+ */
+#ifndef PAC_AWS_CREDS_H
+#define PAC_AWS_CREDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct evdns_base;
+struct aws_creds;
+
+#define AWS_KEY_ID_MAX		128	/* bytes in an access key id */
+#define AWS_SECRET_MAX		256	/* bytes in a secret access key */
+#define AWS_TOKEN_MAX		8192	/* bytes in a session token */
+#define AWS_REGION_MAX		32	/* bytes in a region name */
+
+struct aws_credentials {
+	char access_key_id[AWS_KEY_ID_MAX + 1];
+	char secret_access_key[AWS_SECRET_MAX + 1];
+	char session_token[AWS_TOKEN_MAX + 1];	/* "": long-term credentials */
+	int64_t expiration_ms;		/* epoch ms; 0: does not expire */
+};
+
+/* aws_credentials_wipe - erase secrets */
+void aws_credentials_wipe(struct aws_credentials *c);
+
+/* aws_creds_new - the chain, configured from the environment */
+struct aws_creds *aws_creds_new(struct event_base *base, struct evdns_base *dns);
+/* aws_creds_start - resolve now (env and files answer at once) */
+void aws_creds_start(struct aws_creds *ac);
+void aws_creds_free(struct aws_creds *ac);
+
+/*
+ * aws_creds_on_settled - call fn once, when the first walk of the chain
+ * has ended (credentials found, or every source failed), so that the
+ * first connections do not sign without credentials.
+ */
+void aws_creds_on_settled(struct aws_creds *ac, void (*fn)(void *arg), void *arg);
+
+/*
+ * aws_creds_current - the credentials to sign with now, or NULL when
+ * there are none (not found yet, or expired). Valid until the loop runs.
+ */
+const struct aws_credentials *aws_creds_current(const struct aws_creds *ac);
+
+/* aws_creds_describe - "environment", "IMDSv2 http://...", ...; "none" */
+const char *aws_creds_describe(const struct aws_creds *ac);
+
+/*
+ * aws_creds_status - for metrics: the source's short name ("env",
+ * "profile", "container", "imds", "none") and seconds until the
+ * credentials expire (-1: they do not, or there are none). Returns 0
+ * when no chain exists in this process.
+ */
+int aws_creds_status(const char **source, double *expires_in_s);
+
+/* aws_now_ms - wall clock, epoch milliseconds */
+int64_t aws_now_ms(void);
+
+/* aws_parse_time - ISO 8601 "YYYY-MM-DDTHH:MM:SS[.fff]Z|±HH:MM" to epoch ms */
+int aws_parse_time(const char *s, int64_t *epoch_ms);
+
+#endif

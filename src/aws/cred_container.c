@@ -1,0 +1,266 @@
+/*
+ * cred_container - credentials from the ECS / EKS container endpoint
+ *
+ * DESCRIPTION
+ *	AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (ECS task roles) is a path on
+ *	http://169.254.170.2; otherwise AWS_CONTAINER_CREDENTIALS_FULL_URI
+ *	(EKS Pod Identity, local emulators) is a whole URL, sent with an
+ *	Authorization header read from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+ *	(re-read at each fetch: EKS rotates it) or
+ *	AWS_CONTAINER_AUTHORIZATION_TOKEN. As in the SDKs, a full URI over
+ *	plain http must point at loopback or the ECS/EKS link-local
+ *	addresses; https endpoints are not supported by this build. The
+ *	answer is the usual credential document (cred_json.c). Requests
+ *	time out after AWS_METADATA_SERVICE_TIMEOUT seconds (1) and are
+ *	attempted AWS_METADATA_SERVICE_NUM_ATTEMPTS times (3).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/event.h>
+
+#include "cred_http.h"
+#include "cred_json.h"
+#include "cred_provider.h"
+
+#define CONTAINER_HOST		"http://169.254.170.2"
+#define CONTAINER_TIMEOUT_S	1
+#define CONTAINER_ATTEMPTS	3
+#define CONTAINER_RETRY_MS	200
+#define CONTAINER_AUTH_MAX	16384	/* bytes in an authorization token */
+
+struct container {
+	struct event_base *base;
+	struct evdns_base *dns;
+	char url[CRED_HTTP_URL_MAX];	/* "": not configured */
+	char bad[CRED_REASON_MAX];	/* why the configuration is unusable */
+	int timeout_ms;
+	int attempts;
+	int attempt;
+	struct cred_http *http;
+	struct event *retry;
+	cred_done_fn done;
+	void *arg;
+};
+
+static void container_send(struct container *k);
+
+/* container_finish - report to the chain */
+static void container_finish(struct container *k, const struct aws_credentials *c,
+			     const char *reason)
+{
+	cred_done_fn done = k->done;
+
+	k->done = NULL;
+	if (done)
+		done(k->arg, c, reason);
+}
+
+/* container_fail - retry, or give up with the reason */
+static void container_fail(struct container *k, const char *why)
+{
+	struct timeval tv = { 0, CONTAINER_RETRY_MS * 1000 };
+	char reason[CRED_REASON_MAX];
+
+	if (++k->attempt < k->attempts) {
+		evtimer_add(k->retry, &tv);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "container endpoint %.300s: %.150s (%d attempt%s)",
+		 k->url, why, k->attempts, k->attempts > 1 ? "s" : "");
+	container_finish(k, NULL, reason);
+}
+
+/* container_answer - the credential document, or a failure */
+static void container_answer(void *arg, int status, const char *body, size_t len,
+			     const char *err)
+{
+	struct container *k = arg;
+	struct aws_credentials c;
+	char why[CRED_REASON_MAX / 2];
+
+	k->http = NULL;
+	if (status != 200) {
+		if (status)
+			snprintf(why, sizeof(why), "HTTP %d", status);
+		else
+			snprintf(why, sizeof(why), "%s", err ? err : "failed");
+		container_fail(k, why);
+		return;
+	}
+	if (cred_json_parse(body, len, &c, why, sizeof(why)) != 0) {
+		container_fail(k, why);
+		return;
+	}
+	container_finish(k, &c, NULL);
+	aws_credentials_wipe(&c);
+}
+
+/* read_token - the authorization token, from its file or variable */
+static int read_token(char *tok, size_t size, char *err, size_t errlen)
+{
+	const char *file = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	const char *v = getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+	size_t n = 0;
+	FILE *fp;
+
+	tok[0] = 0;
+	if (file && *file) {
+		if ((fp = fopen(file, "r")) == NULL) {
+			snprintf(err, errlen, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=%.150s: %s", file,
+				 strerror(errno));
+			return -1;
+		}
+		n = fread(tok, 1, size - 1, fp);
+		fclose(fp);
+		tok[n] = 0;
+	} else if (v && *v) {
+		if ((n = strlen(v)) >= size) {
+			snprintf(err, errlen, "AWS_CONTAINER_AUTHORIZATION_TOKEN is too long");
+			return -1;
+		}
+		memcpy(tok, v, n + 1);
+	}
+	while (n > 0 && (tok[n - 1] == '\n' || tok[n - 1] == '\r' || tok[n - 1] == ' '))
+		tok[--n] = 0;
+	if (strpbrk(tok, "\r\n")) {
+		snprintf(err, errlen, "the container authorization token holds a line break");
+		return -1;
+	}
+	return 0;
+}
+
+/* container_send - one GET of the endpoint */
+static void container_send(struct container *k)
+{
+	static char tok[CONTAINER_AUTH_MAX];
+	const char *hdr[3] = { NULL, NULL, NULL };
+	char err[CRED_REASON_MAX / 2];
+
+	if (read_token(tok, sizeof(tok), err, sizeof(err)) != 0) {
+		k->attempt = k->attempts;
+		container_fail(k, err);
+		return;
+	}
+	if (tok[0]) {
+		hdr[0] = "Authorization";
+		hdr[1] = tok;
+	}
+	k->http = cred_http_start(k->base, k->dns, CRED_HTTP_GET, k->url, hdr, k->timeout_ms,
+				  container_answer, k, err, sizeof(err));
+	memset(tok, 0, sizeof(tok));
+	if (k->http == NULL) {
+		k->attempt = k->attempts;
+		container_fail(k, err);
+	}
+}
+
+/* container_retry_cb - the next attempt */
+static void container_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	container_send(arg);
+}
+
+/* container_fetch - ask the endpoint */
+static void container_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
+{
+	struct container *k = p->ctx;
+
+	if (k->bad[0]) {
+		done(arg, NULL, k->bad);
+		return;
+	}
+	k->done = done;
+	k->arg = arg;
+	k->attempt = 0;
+	container_send(k);
+}
+
+/* container_cancel - stop a fetch in flight */
+static void container_cancel(struct cred_provider *p)
+{
+	struct container *k = p->ctx;
+
+	cred_http_cancel(k->http);
+	k->http = NULL;
+	evtimer_del(k->retry);
+	k->done = NULL;
+}
+
+/* container_destroy - release everything */
+static void container_destroy(struct cred_provider *p)
+{
+	struct container *k = p->ctx;
+
+	container_cancel(p);
+	event_free(k->retry);
+	free(k);
+	free(p);
+}
+
+/* full_uri_allowed - plain http only to loopback or the ECS/EKS addresses */
+static int full_uri_allowed(const char *host)
+{
+	static const char *const ok[] = {
+		"localhost", "::1", "169.254.170.2", "169.254.170.23", "fd00:ec2::23", NULL,
+	};
+	size_t i;
+
+	if (strncmp(host, "127.", 4) == 0)
+		return 1;
+	for (i = 0; ok[i]; i++)
+		if (strcasecmp(host, ok[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* cred_container_new - the container endpoint provider, from the environment */
+struct cred_provider *cred_container_new(struct event_base *base, struct evdns_base *dns)
+{
+	struct cred_provider *p = calloc(1, sizeof(*p));
+	struct container *k = calloc(1, sizeof(*k));
+	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	char host[256], path[CRED_HTTP_URL_MAX];
+	int port;
+
+	if (p == NULL || k == NULL ||
+	    (k->retry = evtimer_new(base, container_retry_cb, k)) == NULL) {
+		free(p);
+		free(k);
+		return NULL;
+	}
+	k->base = base;
+	k->dns = dns;
+	k->timeout_ms = (int)cred_env_number("AWS_METADATA_SERVICE_TIMEOUT", CONTAINER_TIMEOUT_S, 60) * 1000;
+	k->attempts = (int)cred_env_number("AWS_METADATA_SERVICE_NUM_ATTEMPTS", CONTAINER_ATTEMPTS, 10);
+	if (rel && *rel) {
+		snprintf(k->url, sizeof(k->url), CONTAINER_HOST "%s%.900s", rel[0] == '/' ? "" : "/", rel);
+	} else if (full && *full) {
+		snprintf(k->url, sizeof(k->url), "%.1000s", full);
+		if (strncasecmp(full, "https:", 6) == 0)
+			snprintf(k->bad, sizeof(k->bad), "AWS_CONTAINER_CREDENTIALS_FULL_URI=%.300s: https "
+				 "endpoints are not supported by this build", full);
+		else if (cred_http_url_split(full, host, sizeof(host), &port, path, sizeof(path)) != 0)
+			snprintf(k->bad, sizeof(k->bad), "AWS_CONTAINER_CREDENTIALS_FULL_URI=%.300s: "
+				 "not an http://host[:port]/path URL", full);
+		else if (!full_uri_allowed(host))
+			snprintf(k->bad, sizeof(k->bad), "AWS_CONTAINER_CREDENTIALS_FULL_URI=%.300s: plain "
+				 "http is allowed only to loopback, 169.254.170.2 or 169.254.170.23", full);
+	} else {
+		snprintf(k->bad, sizeof(k->bad), "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
+			 "AWS_CONTAINER_CREDENTIALS_FULL_URI are not set");
+	}
+	p->name = "container";
+	snprintf(p->where, sizeof(p->where), "container endpoint %.400s", k->url[0] ? k->url : "(none)");
+	p->fetch = container_fetch;
+	p->cancel = container_cancel;
+	p->destroy = container_destroy;
+	p->ctx = k;
+	return p;
+}

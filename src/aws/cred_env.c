@@ -1,0 +1,92 @@
+/*
+ * cred_env - credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+ * AWS_SESSION_TOKEN (the first source of the SDK chain)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cred_provider.h"
+
+/* cred_env_flag - "true" (any case) or "1" */
+int cred_env_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* cred_env_number - a positive integer variable, or def when unset/bad */
+long cred_env_number(const char *name, long def, long max)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (v == NULL || *v == 0)
+		return def;
+	n = strtol(v, &end, 10);
+	if (*end != 0 || n <= 0 || n > max)
+		return def;
+	return n;
+}
+
+/* env_fetch - read the three variables now */
+static void env_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
+{
+	static struct aws_credentials c;
+	const char *id = getenv("AWS_ACCESS_KEY_ID");
+	const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
+	const char *token = getenv("AWS_SESSION_TOKEN");
+
+	(void)p;
+	if ((id == NULL || *id == 0) && (secret == NULL || *secret == 0)) {
+		done(arg, NULL, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
+		return;
+	}
+	if (id == NULL || *id == 0 || secret == NULL || *secret == 0) {
+		done(arg, NULL, id && *id ? "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not"
+		     : "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not");
+		return;
+	}
+	if (strlen(id) > AWS_KEY_ID_MAX || strlen(secret) > AWS_SECRET_MAX ||
+	    (token && strlen(token) > AWS_TOKEN_MAX)) {
+		done(arg, NULL, "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or AWS_SESSION_TOKEN is too long");
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	strcpy(c.access_key_id, id);
+	strcpy(c.secret_access_key, secret);
+	if (token)
+		strcpy(c.session_token, token);
+	done(arg, &c, NULL);
+	aws_credentials_wipe(&c);
+}
+
+/* env_destroy - nothing held */
+static void env_destroy(struct cred_provider *p)
+{
+	free(p);
+}
+
+/* env_cancel - nothing in flight */
+static void env_cancel(struct cred_provider *p)
+{
+	(void)p;
+}
+
+/* cred_env_new - the environment provider */
+struct cred_provider *cred_env_new(void)
+{
+	struct cred_provider *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->name = "env";
+	snprintf(p->where, sizeof(p->where), "environment (AWS_ACCESS_KEY_ID)");
+	p->fetch = env_fetch;
+	p->cancel = env_cancel;
+	p->destroy = env_destroy;
+	return p;
+}

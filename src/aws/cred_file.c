@@ -1,0 +1,294 @@
+/*
+ * cred_file - the shared credentials and config files (see cred_file.h)
+ *
+ * The provider reads AWS_SHARED_CREDENTIALS_FILE (default
+ * ~/.aws/credentials) and then AWS_CONFIG_FILE (default ~/.aws/config),
+ * profile AWS_PROFILE or "default", as the SDKs do: the credentials file
+ * wins. "~" is $HOME, else the home directory of the user the daemon runs
+ * as. Local files are read directly: they are small and never block on
+ * the network.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../buf.h"
+#include "cred_file.h"
+#include "cred_provider.h"
+
+#define CRED_PATH_MAX		4096	/* bytes in a file path */
+
+/* trim - strip blanks at both ends of [*s, *e) */
+static void trim(const char **s, const char **e)
+{
+	while (*s < *e && (**s == ' ' || **s == '\t' || **s == '\r'))
+		(*s)++;
+	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+		(*e)--;
+}
+
+/* section_matches - is [name] the wanted profile in this kind of file? */
+static int section_matches(const char *s, size_t n, enum cred_file_kind kind,
+			   const char *profile)
+{
+	size_t plen = strlen(profile);
+
+	if (kind == CRED_FILE_CONFIG) {
+		if (n == 7 && memcmp(s, "default", 7) == 0 && strcmp(profile, "default") == 0)
+			return 1;
+		if (n <= 8 || memcmp(s, "profile", 7) != 0 || (s[7] != ' ' && s[7] != '\t'))
+			return 0;
+		s += 8;
+		n -= 8;
+		while (n > 0 && (*s == ' ' || *s == '\t'))
+			s++, n--;
+	}
+	return n == plen && memcmp(s, profile, n) == 0;
+}
+
+/* set_value - copy a value into a credential field */
+static int set_value(char *dst, size_t size, const char *v, size_t n, const char *key,
+		     unsigned line, char *err, size_t errlen)
+{
+	if (n >= size) {
+		snprintf(err, errlen, "line %u: %s is too long", line, key);
+		return -1;
+	}
+	memcpy(dst, v, n);
+	dst[n] = 0;
+	return 0;
+}
+
+/* cred_file_parse - a profile's static keys from INI text */
+int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
+		    const char *profile, struct aws_credentials *out,
+		    char *err, size_t errlen)
+{
+	static const char *const other_ways[] = {
+		"role_arn", "credential_process", "sso_start_url", "sso_session",
+		"web_identity_token_file", NULL,
+	};
+	const char *p = text, *end = text + len, *nl, *s, *e, *eq, *ks, *ke, *vs, *ve;
+	const char *other = NULL;
+	int in_section = 0, found = 0, rc;
+	unsigned line = 0;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	err[0] = 0;
+	for (; p < end; p = nl + 1) {
+		line++;
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		s = p;
+		e = nl;
+		if (s < e && (*s == ' ' || *s == '\t')) {
+			/* Nested setting (s3 =\n  max_concurrent_requests = 20). */
+			continue;
+		}
+		trim(&s, &e);
+		if (s == e || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			if (e[-1] != ']') {
+				snprintf(err, errlen, "line %u: section header without ']'", line);
+				rc = -1;
+				goto fail;
+			}
+			s++;
+			e--;
+			trim(&s, &e);
+			in_section = section_matches(s, (size_t)(e - s), kind, profile);
+			found |= in_section;
+			continue;
+		}
+		if (!in_section)
+			continue;
+		if ((eq = memchr(s, '=', (size_t)(e - s))) == NULL) {
+			snprintf(err, errlen, "line %u: expected 'name = value'", line);
+			rc = -1;
+			goto fail;
+		}
+		ks = s;
+		ke = eq;
+		vs = eq + 1;
+		ve = e;
+		trim(&ks, &ke);
+		trim(&vs, &ve);
+#define KEY_IS(k) ((size_t)(ke - ks) == strlen(k) && strncasecmp(ks, k, strlen(k)) == 0)
+		if (KEY_IS("aws_access_key_id"))
+			rc = set_value(out->access_key_id, sizeof(out->access_key_id), vs,
+				       (size_t)(ve - vs), "aws_access_key_id", line, err, errlen);
+		else if (KEY_IS("aws_secret_access_key"))
+			rc = set_value(out->secret_access_key, sizeof(out->secret_access_key), vs,
+				       (size_t)(ve - vs), "aws_secret_access_key", line, err, errlen);
+		else if (KEY_IS("aws_session_token") || KEY_IS("aws_security_token"))
+			rc = set_value(out->session_token, sizeof(out->session_token), vs,
+				       (size_t)(ve - vs), "aws_session_token", line, err, errlen);
+		else {
+			rc = 0;
+			for (i = 0; other_ways[i]; i++)
+				if (KEY_IS(other_ways[i]))
+					other = other_ways[i];
+		}
+#undef KEY_IS
+		if (rc != 0)
+			goto fail;
+	}
+	if (!found) {
+		if (kind == CRED_FILE_CONFIG && strcmp(profile, "default") != 0)
+			snprintf(err, errlen, "no [profile %.*s]", CRED_PROFILE_MAX, profile);
+		else
+			snprintf(err, errlen, "no [%.*s]", CRED_PROFILE_MAX, profile);
+		return 0;
+	}
+	if (out->access_key_id[0] == 0 && out->secret_access_key[0] == 0) {
+		if (other)
+			snprintf(err, errlen, "profile %.*s uses %s, which this daemon does not support "
+				 "(give it aws_access_key_id and aws_secret_access_key, or use an instance role)",
+				 CRED_PROFILE_MAX, profile, other);
+		else
+			snprintf(err, errlen, "profile %.*s has no aws_access_key_id", CRED_PROFILE_MAX, profile);
+		aws_credentials_wipe(out);
+		return 0;
+	}
+	if (out->access_key_id[0] == 0 || out->secret_access_key[0] == 0) {
+		snprintf(err, errlen, "profile %.*s has %s without %s", CRED_PROFILE_MAX, profile,
+			 out->access_key_id[0] ? "aws_access_key_id" : "aws_secret_access_key",
+			 out->access_key_id[0] ? "aws_secret_access_key" : "aws_access_key_id");
+		rc = -1;
+		goto fail;
+	}
+	return 1;
+fail:
+	aws_credentials_wipe(out);
+	return rc;
+}
+
+/* home_path - $HOME/rel, else the passwd entry's home */
+static void home_path(const char *rel, char *out, size_t size)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if ((home == NULL || *home == 0) && (pw = getpwuid(getuid())) != NULL)
+		home = pw->pw_dir;
+	snprintf(out, size, "%s/%s", home ? home : "", rel);
+}
+
+/* read_file - the whole file into b; -1 with err */
+static int read_file(const char *path, struct buf *b, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "r");
+	char chunk[4096];
+	size_t n;
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && b->len <= CRED_FILE_MAX)
+		buf_append(b, chunk, n);
+	fclose(fp);
+	if (b->oom || b->len > CRED_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CRED_FILE_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* wipe_buf - erase and free a buffer that held a secret file */
+static void wipe_buf(struct buf *b)
+{
+	if (b->data)
+		memset(b->data, 0, b->cap);
+	buf_free(b);
+}
+
+/* file_fetch - credentials file, then config file */
+static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
+{
+	static struct aws_credentials c;
+	char paths[2][CRED_PATH_MAX], why[2][CRED_REASON_MAX], perr[CRED_REASON_MAX / 2];
+	char reason[3 * CRED_REASON_MAX];
+	const char *profile = getenv("AWS_PROFILE");
+	const char *v;
+	struct buf b;
+	int i, rc;
+
+	(void)p;
+	if (profile == NULL || *profile == 0)
+		profile = "default";
+	if (strlen(profile) > CRED_PROFILE_MAX) {
+		done(arg, NULL, "AWS_PROFILE is too long");
+		return;
+	}
+	v = getenv("AWS_SHARED_CREDENTIALS_FILE");
+	if (v && *v)
+		snprintf(paths[0], sizeof(paths[0]), "%s", v);
+	else
+		home_path(".aws/credentials", paths[0], sizeof(paths[0]));
+	v = getenv("AWS_CONFIG_FILE");
+	if (v && *v)
+		snprintf(paths[1], sizeof(paths[1]), "%s", v);
+	else
+		home_path(".aws/config", paths[1], sizeof(paths[1]));
+	for (i = 0; i < 2; i++) {
+		buf_init(&b);
+		if (read_file(paths[i], &b, perr, sizeof(perr)) != 0) {
+			snprintf(why[i], sizeof(why[i]), "%s", perr);
+			wipe_buf(&b);
+			continue;
+		}
+		rc = cred_file_parse((const char *)b.data, b.len,
+				     i == 0 ? CRED_FILE_CREDENTIALS : CRED_FILE_CONFIG,
+				     profile, &c, perr, sizeof(perr));
+		wipe_buf(&b);
+		if (rc == 1) {
+			done(arg, &c, NULL);
+			aws_credentials_wipe(&c);
+			return;
+		}
+		snprintf(why[i], sizeof(why[i]), "%.200s: %s", paths[i], perr);
+		if (rc < 0) {
+			/* A broken profile is reported as it is, not hidden by the next file. */
+			done(arg, NULL, why[i]);
+			return;
+		}
+	}
+	snprintf(reason, sizeof(reason), "profile %.128s: %s; %s", profile, why[0], why[1]);
+	done(arg, NULL, reason);
+}
+
+/* file_cancel - nothing in flight */
+static void file_cancel(struct cred_provider *p)
+{
+	(void)p;
+}
+
+/* file_destroy - nothing held */
+static void file_destroy(struct cred_provider *p)
+{
+	free(p);
+}
+
+/* cred_file_new - the shared files provider */
+struct cred_provider *cred_file_new(void)
+{
+	struct cred_provider *p = calloc(1, sizeof(*p));
+	const char *profile = getenv("AWS_PROFILE");
+
+	if (p == NULL)
+		return NULL;
+	p->name = "profile";
+	snprintf(p->where, sizeof(p->where), "shared files, profile %.128s",
+		 profile && *profile ? profile : "default");
+	p->fetch = file_fetch;
+	p->cancel = file_cancel;
+	p->destroy = file_destroy;
+	return p;
+}

@@ -1,0 +1,270 @@
+/*
+ * cred_imds - credentials of the EC2 instance's IAM role, IMDSv2 only
+ *
+ * DESCRIPTION
+ *	1. PUT /latest/api/token with X-aws-ec2-metadata-token-ttl-seconds
+ *	   gives a session token (kept until shortly before its TTL ends);
+ *	2. GET /latest/meta-data/iam/security-credentials/ with
+ *	   X-aws-ec2-metadata-token gives the role name (first line);
+ *	3. GET /latest/meta-data/iam/security-credentials/ROLE gives the
+ *	   credential document (cred_json.c).
+ *
+ *	There is no IMDSv1 fallback: an instance that requires tokens is the
+ *	safe configuration and a request without one would be refused
+ *	anyway. A 401 means the session token expired: a new one is asked
+ *	for. Each request has a short timeout (AWS_METADATA_SERVICE_TIMEOUT,
+ *	seconds, default 1) and the whole sequence is attempted
+ *	AWS_METADATA_SERVICE_NUM_ATTEMPTS times (default 3), as in the SDKs.
+ *	AWS_EC2_METADATA_SERVICE_ENDPOINT overrides http://169.254.169.254
+ *	and AWS_EC2_METADATA_DISABLED=true switches the source off.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "../clock.h"
+#include "cred_http.h"
+#include "cred_json.h"
+#include "cred_provider.h"
+
+#define IMDS_DEFAULT_ENDPOINT	"http://169.254.169.254"
+#define IMDS_TOKEN_TTL_S	21600	/* the SDKs' session token lifetime */
+#define IMDS_TOKEN_RENEW_S	60	/* renew the token this long before its end */
+#define IMDS_TOKEN_MAX		1024	/* bytes in a session token */
+#define IMDS_ROLE_MAX		256	/* bytes in a role name */
+#define IMDS_TIMEOUT_S		1	/* per request */
+#define IMDS_ATTEMPTS		3
+#define IMDS_RETRY_DELAY_MS	200	/* between attempts */
+#define IMDS_CREDS_PATH		"/latest/meta-data/iam/security-credentials/"
+
+enum imds_step { IMDS_TOKEN, IMDS_ROLE, IMDS_CREDS };
+
+struct imds {
+	struct event_base *base;
+	struct evdns_base *dns;
+	char endpoint[CRED_HTTP_URL_MAX];	/* without a trailing '/' */
+	int disabled;
+	int timeout_ms;
+	int attempts;
+	char token[IMDS_TOKEN_MAX + 1];
+	int64_t token_until;			/* monotonic ms */
+	char role[IMDS_ROLE_MAX + 1];
+	enum imds_step step;
+	int attempt;
+	struct cred_http *http;
+	struct event *retry;
+	cred_done_fn done;
+	void *arg;
+	char last_err[CRED_REASON_MAX];
+};
+
+static void imds_send(struct imds *m);
+
+/* imds_finish - report to the chain */
+static void imds_finish(struct imds *m, const struct aws_credentials *c, const char *reason)
+{
+	cred_done_fn done = m->done;
+
+	m->done = NULL;
+	if (done)
+		done(m->arg, c, reason);
+}
+
+/* imds_fail - this attempt failed: retry, or give up */
+static void imds_fail(struct imds *m, const char *what, int status, const char *err)
+{
+	struct timeval tv = { 0, IMDS_RETRY_DELAY_MS * 1000 };
+	char reason[CRED_REASON_MAX];
+
+	if (status)
+		snprintf(m->last_err, sizeof(m->last_err), "%s: HTTP %d", what, status);
+	else
+		snprintf(m->last_err, sizeof(m->last_err), "%s: %s", what, err ? err : "failed");
+	if (++m->attempt < m->attempts) {
+		m->step = m->token[0] && clock_now_ms() < m->token_until ? IMDS_ROLE : IMDS_TOKEN;
+		evtimer_add(m->retry, &tv);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "IMDSv2 at %.300s: %.150s (%d attempt%s)", m->endpoint,
+		 m->last_err, m->attempts, m->attempts > 1 ? "s" : "");
+	imds_finish(m, NULL, reason);
+}
+
+/* imds_answer - one step's HTTP answer */
+static void imds_answer(void *arg, int status, const char *body, size_t len, const char *err)
+{
+	struct imds *m = arg;
+	struct aws_credentials c;
+	char jerr[CRED_REASON_MAX / 2];
+	size_t n;
+
+	m->http = NULL;
+	switch (m->step) {
+	case IMDS_TOKEN:
+		if (status != 200 || len == 0 || len > IMDS_TOKEN_MAX) {
+			imds_fail(m, "PUT /latest/api/token", status == 200 ? 502 : status, err);
+			return;
+		}
+		memcpy(m->token, body, len);
+		m->token[len] = 0;
+		m->token_until = clock_now_ms() + (IMDS_TOKEN_TTL_S - IMDS_TOKEN_RENEW_S) * 1000LL;
+		m->step = IMDS_ROLE;
+		imds_send(m);
+		return;
+	case IMDS_ROLE:
+		if (status == 401) {
+			m->token[0] = 0;	/* expired session token */
+			imds_fail(m, "GET " IMDS_CREDS_PATH, status, err);
+			return;
+		}
+		if (status == 404) {
+			char reason[CRED_REASON_MAX];
+
+			snprintf(reason, sizeof(reason), "IMDSv2 at %.300s: no IAM role attached to this "
+				 "instance (GET " IMDS_CREDS_PATH ": HTTP 404)", m->endpoint);
+			imds_finish(m, NULL, reason);
+			return;
+		}
+		for (n = 0; n < len && body[n] != '\n' && body[n] != '\r'; n++)
+			;
+		if (status != 200 || n == 0 || n > IMDS_ROLE_MAX || memchr(body, '/', n)) {
+			imds_fail(m, "GET " IMDS_CREDS_PATH, status == 200 ? 502 : status, err);
+			return;
+		}
+		memcpy(m->role, body, n);
+		m->role[n] = 0;
+		m->step = IMDS_CREDS;
+		imds_send(m);
+		return;
+	case IMDS_CREDS:
+		if (status == 401)
+			m->token[0] = 0;
+		if (status != 200) {
+			imds_fail(m, "GET " IMDS_CREDS_PATH "ROLE", status, err);
+			return;
+		}
+		if (cred_json_parse(body, len, &c, jerr, sizeof(jerr)) != 0) {
+			imds_fail(m, "role credentials", 0, jerr);
+			return;
+		}
+		imds_finish(m, &c, NULL);
+		aws_credentials_wipe(&c);
+		return;
+	}
+}
+
+/* imds_send - the request of the current step */
+static void imds_send(struct imds *m)
+{
+	char url[CRED_HTTP_URL_MAX + IMDS_ROLE_MAX + 64], err[256], ttl[16];
+	const char *hdr[3] = { NULL, NULL, NULL };
+	enum cred_http_method method = CRED_HTTP_GET;
+
+	if (m->step != IMDS_TOKEN && (m->token[0] == 0 || clock_now_ms() >= m->token_until))
+		m->step = IMDS_TOKEN;
+	switch (m->step) {
+	case IMDS_TOKEN:
+		snprintf(url, sizeof(url), "%s/latest/api/token", m->endpoint);
+		snprintf(ttl, sizeof(ttl), "%d", IMDS_TOKEN_TTL_S);
+		hdr[0] = "X-aws-ec2-metadata-token-ttl-seconds";
+		hdr[1] = ttl;
+		method = CRED_HTTP_PUT;
+		break;
+	case IMDS_ROLE:
+		snprintf(url, sizeof(url), "%s" IMDS_CREDS_PATH, m->endpoint);
+		hdr[0] = "X-aws-ec2-metadata-token";
+		hdr[1] = m->token;
+		break;
+	case IMDS_CREDS:
+		snprintf(url, sizeof(url), "%s" IMDS_CREDS_PATH "%s", m->endpoint, m->role);
+		hdr[0] = "X-aws-ec2-metadata-token";
+		hdr[1] = m->token;
+		break;
+	}
+	m->http = cred_http_start(m->base, m->dns, method, url, hdr, m->timeout_ms,
+				  imds_answer, m, err, sizeof(err));
+	if (m->http == NULL) {
+		m->attempt = m->attempts;
+		imds_fail(m, url, 0, err);
+	}
+}
+
+/* imds_retry_cb - the next attempt */
+static void imds_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	imds_send(arg);
+}
+
+/* imds_fetch - start the sequence (token reused while valid) */
+static void imds_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
+{
+	struct imds *m = p->ctx;
+
+	if (m->disabled) {
+		done(arg, NULL, "AWS_EC2_METADATA_DISABLED is true");
+		return;
+	}
+	m->done = done;
+	m->arg = arg;
+	m->attempt = 0;
+	m->step = IMDS_ROLE;
+	imds_send(m);
+}
+
+/* imds_cancel - stop a sequence in flight */
+static void imds_cancel(struct cred_provider *p)
+{
+	struct imds *m = p->ctx;
+
+	cred_http_cancel(m->http);
+	m->http = NULL;
+	evtimer_del(m->retry);
+	m->done = NULL;
+}
+
+/* imds_destroy - release everything */
+static void imds_destroy(struct cred_provider *p)
+{
+	struct imds *m = p->ctx;
+
+	imds_cancel(p);
+	event_free(m->retry);
+	memset(m->token, 0, sizeof(m->token));
+	free(m);
+	free(p);
+}
+
+/* cred_imds_new - the IMDSv2 provider, from the environment */
+struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *dns)
+{
+	struct cred_provider *p = calloc(1, sizeof(*p));
+	struct imds *m = calloc(1, sizeof(*m));
+	const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	size_t n;
+
+	if (p == NULL || m == NULL || (m->retry = evtimer_new(base, imds_retry_cb, m)) == NULL) {
+		free(p);
+		free(m);
+		return NULL;
+	}
+	m->base = base;
+	m->dns = dns;
+	snprintf(m->endpoint, sizeof(m->endpoint), "%s", ep && *ep ? ep : IMDS_DEFAULT_ENDPOINT);
+	n = strlen(m->endpoint);
+	while (n > 0 && m->endpoint[n - 1] == '/')
+		m->endpoint[--n] = 0;
+	m->disabled = cred_env_flag("AWS_EC2_METADATA_DISABLED");
+	m->timeout_ms = (int)cred_env_number("AWS_METADATA_SERVICE_TIMEOUT", IMDS_TIMEOUT_S, 60) * 1000;
+	m->attempts = (int)cred_env_number("AWS_METADATA_SERVICE_NUM_ATTEMPTS", IMDS_ATTEMPTS, 10);
+	p->name = "imds";
+	snprintf(p->where, sizeof(p->where), "instance metadata (IMDSv2) at %.400s", m->endpoint);
+	p->fetch = imds_fetch;
+	p->cancel = imds_cancel;
+	p->destroy = imds_destroy;
+	p->ctx = m;
+	return p;
+}

@@ -1,0 +1,47 @@
+/*
+ * cred_provider - one source of AWS credentials (internal to src/aws)
+ *
+ * DESCRIPTION
+ *	A provider is a small struct of function pointers, as OpenSMTPD's
+ *	table backends are: the chain (aws_creds.c) asks each in order.
+ *	fetch() calls done exactly once, maybe before it returns (env,
+ *	files) or later from the event loop (HTTP endpoints), with the
+ *	credentials or with a reason they could not be had. cancel() stops a
+ *	fetch in flight without calling done.
+ */
+#ifndef PAC_AWS_CRED_PROVIDER_H
+#define PAC_AWS_CRED_PROVIDER_H
+
+#include <stddef.h>
+
+#include "aws_creds.h"
+
+struct event_base;
+struct evdns_base;
+
+#define CRED_WHERE_MAX		512	/* bytes describing a source, for logs */
+#define CRED_REASON_MAX		512	/* bytes of a failure reason */
+
+typedef void (*cred_done_fn)(void *arg, const struct aws_credentials *creds,
+			     const char *reason);
+
+struct cred_provider {
+	const char *name;		/* short: env, profile, container, imds */
+	char where[CRED_WHERE_MAX];	/* e.g. "IMDSv2 at http://169.254.169.254" */
+	void (*fetch)(struct cred_provider *p, cred_done_fn done, void *arg);
+	void (*cancel)(struct cred_provider *p);
+	void (*destroy)(struct cred_provider *p);
+	void *ctx;
+};
+
+struct cred_provider *cred_env_new(void);
+struct cred_provider *cred_file_new(void);
+struct cred_provider *cred_container_new(struct event_base *base, struct evdns_base *dns);
+struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *dns);
+
+/* cred_env_flag - AWS-style boolean variable ("true"/"false", any case) */
+int cred_env_flag(const char *name);
+/* cred_env_number - a positive integer variable, or def */
+long cred_env_number(const char *name, long def, long max);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * test_cred_parse - the pure parsers of the AWS credential providers:
+ * shared profile files, the credential JSON document, ISO 8601 times
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "aws/aws_creds.h"
+#include "aws/cred_file.h"
+#include "aws/cred_json.h"
+
+/* parse - cred_file_parse over a C string */
+static int parse(const char *text, enum cred_file_kind kind, const char *profile,
+		 struct aws_credentials *c, char *err)
+{
+	return cred_file_parse(text, strlen(text), kind, profile, c, err, 256);
+}
+
+static void test_credentials_file_profiles(void **state)
+{
+	static const char text[] =
+		"# comment\n"
+		"[default]\n"
+		"aws_access_key_id = AKIDDEFAULT\n"
+		"aws_secret_access_key=secretdefault\n"
+		"\n"
+		"[work]\r\n"
+		"  ; indented comment\r\n"
+		"AWS_ACCESS_KEY_ID =  AKIDWORK  \r\n"
+		"aws_secret_access_key = s/e+c=\r\n"
+		"aws_session_token = tok==\r\n"
+		"s3 =\n"
+		"  max_concurrent_requests = 20\n"
+		"[profile work]\n"
+		"aws_access_key_id = NOT_IN_CREDENTIALS_FILE_SYNTAX\n";
+	struct aws_credentials c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(text, CRED_FILE_CREDENTIALS, "default", &c, err), 1);
+	assert_string_equal(c.access_key_id, "AKIDDEFAULT");
+	assert_string_equal(c.secret_access_key, "secretdefault");
+	assert_string_equal(c.session_token, "");
+	assert_true(c.expiration_ms == 0);
+	assert_int_equal(parse(text, CRED_FILE_CREDENTIALS, "work", &c, err), 1);
+	assert_string_equal(c.access_key_id, "AKIDWORK");
+	assert_string_equal(c.secret_access_key, "s/e+c=");
+	assert_string_equal(c.session_token, "tok==");
+	assert_int_equal(parse(text, CRED_FILE_CREDENTIALS, "nope", &c, err), 0);
+	assert_string_equal(err, "no [nope]");
+	assert_string_equal(c.access_key_id, "");
+}
+
+static void test_config_file_profiles(void **state)
+{
+	static const char text[] =
+		"[default]\n"
+		"region = us-east-1\n"
+		"aws_access_key_id = AKIDCFGDEFAULT\n"
+		"aws_secret_access_key = x\n"
+		"[profile  mail]\n"
+		"aws_access_key_id = AKIDMAIL\n"
+		"aws_secret_access_key = y\n"
+		"aws_security_token = legacy\n"
+		"[mail]\n"
+		"aws_access_key_id = WRONG_SECTION_SYNTAX\n"
+		"[profile assumed]\n"
+		"role_arn = arn:aws:iam::123:role/x\n"
+		"source_profile = default\n";
+	struct aws_credentials c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(text, CRED_FILE_CONFIG, "default", &c, err), 1);
+	assert_string_equal(c.access_key_id, "AKIDCFGDEFAULT");
+	assert_int_equal(parse(text, CRED_FILE_CONFIG, "mail", &c, err), 1);
+	assert_string_equal(c.access_key_id, "AKIDMAIL");
+	assert_string_equal(c.session_token, "legacy");
+	/* A profile that assumes a role is reported, not half-used. */
+	assert_int_equal(parse(text, CRED_FILE_CONFIG, "assumed", &c, err), 0);
+	assert_non_null(strstr(err, "role_arn"));
+	assert_int_equal(parse(text, CRED_FILE_CONFIG, "other", &c, err), 0);
+	assert_string_equal(err, "no [profile other]");
+}
+
+static void test_profile_errors(void **state)
+{
+	struct aws_credentials c;
+	char err[256];
+	char big[600];
+
+	(void)state;
+	assert_int_equal(parse("[default]\naws_access_key_id = A\n", CRED_FILE_CREDENTIALS,
+			       "default", &c, err), -1);
+	assert_non_null(strstr(err, "without aws_secret_access_key"));
+	assert_int_equal(parse("[default]\naws_secret_access_key = TOPSECRET\n",
+			       CRED_FILE_CREDENTIALS, "default", &c, err), -1);
+	assert_null(strstr(err, "TOPSECRET"));
+	assert_int_equal(parse("[default\naws_access_key_id = A\n", CRED_FILE_CREDENTIALS,
+			       "default", &c, err), -1);
+	assert_string_equal(err, "line 1: section header without ']'");
+	assert_int_equal(parse("[default]\nthis is not ini\n", CRED_FILE_CREDENTIALS,
+			       "default", &c, err), -1);
+	assert_string_equal(err, "line 2: expected 'name = value'");
+	/* Junk outside the wanted profile does not matter. */
+	assert_int_equal(parse("[other]\njunk\n[default]\naws_access_key_id=A\naws_secret_access_key=B",
+			       CRED_FILE_CREDENTIALS, "default", &c, err), 1);
+	snprintf(big, sizeof(big), "[default]\naws_access_key_id = %0300d\naws_secret_access_key = B\n", 1);
+	assert_int_equal(parse(big, CRED_FILE_CREDENTIALS, "default", &c, err), -1);
+	assert_non_null(strstr(err, "too long"));
+	assert_int_equal(parse("", CRED_FILE_CREDENTIALS, "default", &c, err), 0);
+	assert_int_equal(parse("[default]\nregion = x\n", CRED_FILE_CREDENTIALS, "default", &c, err), 0);
+	assert_non_null(strstr(err, "no aws_access_key_id"));
+}
+
+/* jparse - cred_json_parse over a C string */
+static int jparse(const char *text, struct aws_credentials *c, char *err)
+{
+	return cred_json_parse(text, strlen(text), c, err, 256);
+}
+
+static void test_credential_json(void **state)
+{
+	struct aws_credentials c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(jparse("{\"Code\":\"Success\",\"LastUpdated\":\"2026-11-25T18:00:00Z\","
+				"\"Type\":\"AWS-HMAC\",\"AccessKeyId\":\"ASIAEXAMPLE\","
+				"\"SecretAccessKey\":\"sec\",\"Token\":\"tok\","
+				"\"Expiration\":\"2020-06-09T22:41:51Z\"}", &c, err), 0);
+	assert_string_equal(c.access_key_id, "ASIAEXAMPLE");
+	assert_string_equal(c.secret_access_key, "sec");
+	assert_string_equal(c.session_token, "tok");
+	assert_true(c.expiration_ms == 1591742511000LL);
+	/* Container endpoint: no Code; Expiration may be absent. */
+	assert_int_equal(jparse("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\"}", &c, err), 0);
+	assert_true(c.expiration_ms == 0);
+	assert_string_equal(c.session_token, "");
+
+	assert_int_equal(jparse("not json", &c, err), -1);
+	assert_int_equal(jparse("[1,2]", &c, err), -1);
+	assert_int_equal(jparse("{\"AccessKeyId\":\"A\"}", &c, err), -1);
+	assert_string_equal(err, "no SecretAccessKey in the credential document");
+	assert_int_equal(jparse("{\"AccessKeyId\":\"\",\"SecretAccessKey\":\"S\"}", &c, err), -1);
+	assert_int_equal(jparse("{\"AccessKeyId\":5,\"SecretAccessKey\":\"S\"}", &c, err), -1);
+	assert_int_equal(jparse("{\"Code\":\"AssumeRoleUnauthorizedAccess\",\"Message\":\"no\","
+				"\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\"}", &c, err), -1);
+	assert_non_null(strstr(err, "AssumeRoleUnauthorizedAccess"));
+	assert_string_equal(c.access_key_id, "");
+	assert_int_equal(jparse("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"TOPSECRET\","
+				"\"Expiration\":\"tomorrow\"}", &c, err), -1);
+	assert_null(strstr(err, "TOPSECRET"));
+	assert_int_equal(jparse("{\"AccessKeyId\":\"A\",\"AccessKeyId\":\"B\",\"SecretAccessKey\":\"S\"}",
+				&c, err), -1);
+	assert_int_equal(jparse("{\"AccessKeyId\":\"A\\u0000B\",\"SecretAccessKey\":\"S\"}", &c, err), -1);
+}
+
+static void test_iso8601_times(void **state)
+{
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(aws_parse_time("2020-06-09T22:41:51Z", &ms), 0);
+	assert_true(ms == 1591742511000LL);
+	assert_int_equal(aws_parse_time("2020-06-09T22:41:51.25Z", &ms), 0);
+	assert_true(ms == 1591742511250LL);
+	assert_int_equal(aws_parse_time("2020-06-09T22:41:51.123456Z", &ms), 0);
+	assert_true(ms == 1591742511123LL);
+	assert_int_equal(aws_parse_time("2020-06-10T00:41:51+02:00", &ms), 0);
+	assert_true(ms == 1591742511000LL);
+	assert_int_equal(aws_parse_time("2020-06-09T21:41:51-0100", &ms), 0);
+	assert_true(ms == 1591742511000LL);
+	assert_int_equal(aws_parse_time("2020-06-09T22:41:51", &ms), -1);
+	assert_int_equal(aws_parse_time("2020-06-09T22:41:51Zjunk", &ms), -1);
+	assert_int_equal(aws_parse_time("2020-13-09T22:41:51Z", &ms), -1);
+	assert_int_equal(aws_parse_time("2020-06-09T22:41:51.Z", &ms), -1);
+	assert_int_equal(aws_parse_time("", &ms), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_credentials_file_profiles),
+		cmocka_unit_test(test_config_file_profiles),
+		cmocka_unit_test(test_profile_errors),
+		cmocka_unit_test(test_credential_json),
+		cmocka_unit_test(test_iso8601_times),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
