@@ -493,6 +493,7 @@ static void dispatch(struct cql_conn *c, const struct cql_header *h,
 {
 	struct cql_response r;
 	struct cql_error err;
+	char detail[96];
 	cql_response_fn cb;
 	void *arg;
 	int32_t id = h->stream;
@@ -507,6 +508,23 @@ static void dispatch(struct cql_conn *c, const struct cql_header *h,
 	}
 	if (id < 0)			/* server-pushed EVENT: not registered for */
 		return;
+	/*
+	 * A server answers our requests with RESULT, ERROR or (to OPTIONS)
+	 * SUPPORTED, and the body of an ERROR always decodes: anything else
+	 * means it is broken, and nothing it sends later can be trusted.
+	 * Closing fails the request with CONN_LOST, which is retried.
+	 */
+	if (h->opcode != CQL_OP_RESULT && h->opcode != CQL_OP_ERROR &&
+	    h->opcode != CQL_OP_SUPPORTED) {
+		snprintf(detail, sizeof(detail), "unexpected %s (0x%02x) on stream %d",
+			 cql_opcode_name(h->opcode), (unsigned)h->opcode, (int)id);
+		cql_conn_close(c, CQL_CLOSE_PROTOCOL, detail);
+		return;
+	}
+	if (h->opcode == CQL_OP_ERROR && cql_error_decode(body, h->length, &err) != 0) {
+		cql_conn_close(c, CQL_CLOSE_PROTOCOL, "malformed ERROR body");
+		return;
+	}
 	switch (cql_streams_complete(&c->streams, id, &cb, &arg)) {
 	case CQL_STREAM_UNKNOWN:
 		cql_conn_close(c, CQL_CLOSE_PROTOCOL, "answer for a stream not in use");
@@ -522,12 +540,8 @@ static void dispatch(struct cql_conn *c, const struct cql_header *h,
 	r.body = body;
 	r.len = h->length;
 	if (h->opcode == CQL_OP_ERROR) {
-		if (cql_error_decode(body, h->length, &err) != 0) {
-			r.status = CQL_STATUS_PROTOCOL;
-		} else {
-			r.status = CQL_STATUS_SERVER_ERROR;
-			r.err = &err;
-		}
+		r.status = CQL_STATUS_SERVER_ERROR;
+		r.err = &err;
 	} else {
 		r.status = CQL_STATUS_OK;
 	}

@@ -641,21 +641,30 @@ static void reresolve_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Discovery reads system.peers_v2 first (Cassandra 4: it carries each
- * node's native_port, so nodes on one address but different ports can be
- * told apart) and, when the server refuses that table (Cassandra 3,
- * Keyspaces, Scylla), system.peers, whose nodes listen on the contact's
- * port. This is what the DataStax drivers do.
+ * Discovery asks the first usable connection three things in turn: its
+ * own data center (system.local), then the other nodes from
+ * system.peers_v2 (Cassandra 4: it carries each node's native_port, so
+ * nodes on one address but different ports can be told apart) or, when
+ * the server refuses that table (Cassandra 3, Keyspaces, Scylla), from
+ * system.peers, whose nodes listen on the contact's port. This is what
+ * the DataStax drivers do.
  */
-static const char peers_v2_query[] =
-	"SELECT peer, peer_port, native_address, native_port, data_center FROM system.peers_v2";
-static const char peers_query[] = "SELECT peer, data_center, rpc_address FROM system.peers";
+enum discovery_step { DISCOVER_LOCAL, DISCOVER_PEERS_V2, DISCOVER_PEERS };
+
+static const char *const discovery_query[] = {
+	"SELECT data_center FROM system.local",
+	"SELECT peer, peer_port, native_address, native_port, data_center FROM system.peers_v2",
+	"SELECT peer, data_center, rpc_address FROM system.peers",
+};
+static const char *const discovery_table[] = {
+	"system.local", "system.peers_v2", "system.peers",
+};
 
 struct discovery {
 	struct cql_session *s;
 	struct pconn *pc;
 	struct cql_conn *c;
-	int v2;				/* asked system.peers_v2 */
+	enum discovery_step step;
 };
 
 static int discover_send(struct discovery *dv);
@@ -704,51 +713,39 @@ static int peer_sockaddr(const struct cql_cell *a, unsigned port,
 	return -1;
 }
 
-/* peers_answer - add the nodes system.peers_v2 or system.peers lists */
-static void peers_answer(const struct cql_response *r, void *arg)
+/* host_set_dc - record a node's data center from a text cell */
+static void host_set_dc(struct host *h, const struct cql_cell *dc)
 {
-	struct discovery *dv = arg;
-	struct cql_session *s = dv->s;
-	struct host *contact = dv->pc->h;
-	const char *table = dv->v2 ? "system.peers_v2" : "system.peers";
+	if (dc->kind == CQL_CELL_TEXT)
+		snprintf(h->dc, sizeof(h->dc), "%.*s", (int)dc->len, (const char *)dc->p);
+}
+
+/* host_find - the known node at this address and port */
+static struct host *host_find(struct cql_session *s, const struct sockaddr_storage *ss)
+{
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++)
+		if (sockaddr_same(&s->hosts[i]->ss, ss))
+			return s->hosts[i];
+	return NULL;
+}
+
+/* add_peers - the nodes of a system.peers(_v2) result */
+static void add_peers(struct cql_session *s, struct host *contact, struct cql_rows *rows, int v2)
+{
 	struct cql_cell cells[CQL_MAX_COLUMNS];
-	struct cql_rows rows;
-	struct cql_rd rd;
 	int32_t addr_col, peer_col, port_col, dc_col;
 	unsigned contact_port;
-	int v2;
 
-	s->discovering = 0;
-	if (dv->v2 && r->status == CQL_STATUS_SERVER_ERROR && !s->stopping &&
-	    dv->pc->c == dv->c && dv->c && cql_conn_is_ready(dv->c)) {
-		/* No peers_v2 here (before Cassandra 4): ask the older table. */
-		msg_debug("cql: %s: no system.peers_v2 (%s); reading system.peers",
-			  contact->label, r->err->message);
-		dv->v2 = 0;
-		if (discover_send(dv) == 0)
-			return;
-	}
-	v2 = dv->v2;
-	free(dv);
-	if (r->status != CQL_STATUS_OK || r->opcode != CQL_OP_RESULT) {
-		msg_warn("cql: cannot read %s from %s: %s%s%s", table, contact->label,
-			 cql_status_name(r->status), r->err ? ": " : "", r->err ? r->err->message : "");
-		return;
-	}
-	cql_rd_init(&rd, r->body, r->len);
-	if (cql_rd_int(&rd) != CQL_RESULT_ROWS || cql_decode_rows(&rd, NULL, &rows) != 0) {
-		msg_warn("cql: cannot decode %s from %s", table, contact->label);
-		return;
-	}
-	s->discovered = 1;
-	addr_col = column_index(&rows, v2 ? "native_address" : "rpc_address");
-	port_col = v2 ? column_index(&rows, "native_port") : -1;
-	peer_col = column_index(&rows, "peer");
-	dc_col = column_index(&rows, "data_center");
+	addr_col = column_index(rows, v2 ? "native_address" : "rpc_address");
+	port_col = v2 ? column_index(rows, "native_port") : -1;
+	peer_col = column_index(rows, "peer");
+	dc_col = column_index(rows, "data_center");
 	contact_port = contact->ss.ss_family == AF_INET ?
 		       ntohs(((struct sockaddr_in *)&contact->ss)->sin_port) :
 		       ntohs(((struct sockaddr_in6 *)&contact->ss)->sin6_port);
-	while (cql_rows_next(&rows, cells) == 1) {
+	while (cql_rows_next(rows, cells) == 1) {
 		const struct cql_cell *a = NULL;
 		unsigned port = contact_port;
 		struct sockaddr_storage ss;
@@ -769,28 +766,78 @@ static void peers_answer(const struct cql_response *r, void *arg)
 		/*
 		 * Peers are reached under the contact's name for TLS: Amazon
 		 * Keyspaces lists the endpoint's addresses, whose certificate
-		 * names the endpoint, not the address.
+		 * names the endpoint, not the address. A configured node
+		 * listed again only learns its data center.
 		 */
-		h = host_add(s, (struct sockaddr *)&ss, len, contact->name, 1);
-		if (h && dc_col >= 0 && cells[dc_col].kind == CQL_CELL_TEXT)
-			snprintf(h->dc, sizeof(h->dc), "%.*s", (int)cells[dc_col].len,
-				 (const char *)cells[dc_col].p);
+		if ((h = host_find(s, &ss)) == NULL)
+			h = host_add(s, (struct sockaddr *)&ss, len, contact->name, 1);
+		if (h && dc_col >= 0)
+			host_set_dc(h, &cells[dc_col]);
 	}
+}
+
+/* discovery_answer - one step of discovery answered: use it, go on */
+static void discovery_answer(const struct cql_response *r, void *arg)
+{
+	struct discovery *dv = arg;
+	struct cql_session *s = dv->s;
+	struct host *contact = dv->pc->h;
+	const char *table = discovery_table[dv->step];
+	int alive = !s->stopping && dv->pc->c == dv->c && cql_conn_is_ready(dv->c);
+	struct cql_cell cells[CQL_MAX_COLUMNS];
+	struct cql_rows rows;
+	struct cql_rd rd;
+	int32_t col;
+
+	s->discovering = 0;
+	if (dv->step == DISCOVER_PEERS_V2 && r->status == CQL_STATUS_SERVER_ERROR && alive) {
+		/* No peers_v2 here (before Cassandra 4): ask the older table. */
+		msg_debug("cql: %s: no system.peers_v2 (%s); reading system.peers",
+			  contact->label, r->err->message);
+		dv->step = DISCOVER_PEERS;
+		if (discover_send(dv) == 0)
+			return;
+	}
+	if (r->status != CQL_STATUS_OK || r->opcode != CQL_OP_RESULT) {
+		msg_warn("cql: cannot read %s from %s: %s%s%s", table, contact->label,
+			 cql_status_name(r->status), r->err ? ": " : "", r->err ? r->err->message : "");
+		free(dv);
+		return;
+	}
+	cql_rd_init(&rd, r->body, r->len);
+	if (cql_rd_int(&rd) != CQL_RESULT_ROWS || cql_decode_rows(&rd, NULL, &rows) != 0) {
+		msg_warn("cql: cannot decode %s from %s", table, contact->label);
+		free(dv);
+		return;
+	}
+	if (dv->step == DISCOVER_LOCAL) {
+		if ((col = column_index(&rows, "data_center")) >= 0 &&
+		    cql_rows_next(&rows, cells) == 1)
+			host_set_dc(contact, &cells[col]);
+		dv->step = DISCOVER_PEERS_V2;
+		if (alive && discover_send(dv) == 0)
+			return;
+		free(dv);
+		return;
+	}
+	s->discovered = 1;
+	add_peers(s, contact, &rows, dv->step == DISCOVER_PEERS_V2);
+	free(dv);
 	set_state(s);
 }
 
-/* discover_send - ask the contact connection for its peers */
+/* discover_send - the current step's query on the contact connection */
 static int discover_send(struct discovery *dv)
 {
 	struct cql_session *s = dv->s;
-	const char *q = dv->v2 ? peers_v2_query : peers_query;
+	const char *q = discovery_query[dv->step];
 	enum cql_status why;
 	struct buf b;
 	int rc;
 
 	buf_init(&b);
 	cql_encode_query(&b, s->version, 0, q, strlen(q), CQL_CONSISTENCY_ONE, NULL, 0);
-	rc = cql_conn_send(dv->c, &b, peers_answer, dv, &why);
+	rc = cql_conn_send(dv->c, &b, discovery_answer, dv, &why);
 	buf_free(&b);
 	if (rc == 0)
 		s->discovering = 1;
@@ -807,7 +854,7 @@ static void discover(struct cql_session *s, struct pconn *pc)
 	dv->s = s;
 	dv->pc = pc;
 	dv->c = pc->c;
-	dv->v2 = 1;
+	dv->step = DISCOVER_LOCAL;
 	if (discover_send(dv) != 0)
 		free(dv);
 }

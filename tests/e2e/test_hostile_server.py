@@ -1,0 +1,270 @@
+"""A Cassandra node that sends broken frames cannot hurt the daemon.
+
+The hostile node is a small raw-socket CQL server in Python: it answers the
+handshake (OPTIONS, STARTUP) and PREPARE properly by relaying them to a real
+cqld behind it, then, when told to, answers the next EXECUTE with something
+no Cassandra would send: a truncated frame and a close, a frame whose length
+runs past its body, an answer on a stream nobody asked on, a body length of
+2^31-1, an unknown opcode, or garbage bytes. The daemon closes that
+connection, says so in one log line, and answers TEMP (one node) or the
+right answer (from a second, healthy node); it does not crash, and its
+memory and descriptors stay bounded.
+"""
+import os
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+from conftest import netstring, raw_connect, read_netstring, wait_for
+
+OP_QUERY = 0x07
+OP_EXECUTE = 0x0A
+OP_ERROR = 0x00
+ERR_INVALID = 0x2200
+HEADER = struct.Struct(">BBhBI")
+
+
+def invalid_error(version, stream, message):
+    """An Invalid ERROR frame, as Cassandra answers a query on a missing table."""
+    msg = message.encode()
+    body = struct.pack(">iH", ERR_INVALID, len(msg)) + msg
+    return HEADER.pack(0x80 | version, 0, stream, OP_ERROR, len(body)) + body
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+def read_frame(sock):
+    header = recv_exact(sock, HEADER.size)
+    length = HEADER.unpack(header)[4]
+    return header, recv_exact(sock, length)
+
+
+class HostileNode:
+    """Listens on 127.0.0.1; relays frames to a real cqld until armed, then
+    answers the next EXECUTE in the armed way."""
+
+    def __init__(self, upstream_port, refuse_peers_v2=False):
+        self.upstream_port = upstream_port
+        self.refuse_peers_v2 = refuse_peers_v2   # answer as Cassandra 3 does
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.mode = None
+        self.fired = 0
+        self.socks = []
+        self.closing = False
+        threading.Thread(target=self.accept_loop, daemon=True).start()
+
+    def arm(self, mode):
+        with self.lock:
+            self.mode = mode
+
+    def take_mode(self):
+        with self.lock:
+            mode, self.mode = self.mode, None
+            if mode:
+                self.fired += 1
+            return mode
+
+    def accept_loop(self):
+        while not self.closing:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            with self.lock:
+                self.socks += [client, upstream]
+            executes = set()         # streams of EXECUTEs in flight
+            out = threading.Lock()   # both threads write to the client
+            threading.Thread(target=self.to_server, args=(client, upstream, executes, out),
+                             daemon=True).start()
+            threading.Thread(target=self.to_client, args=(client, upstream, executes, out),
+                             daemon=True).start()
+
+    def to_server(self, client, upstream, executes, out):
+        try:
+            while True:
+                header, body = read_frame(client)
+                version, _, stream, opcode, _ = HEADER.unpack(header)
+                if opcode == OP_EXECUTE:
+                    executes.add(stream)
+                if opcode == OP_QUERY and self.refuse_peers_v2 and b"system.peers_v2" in body:
+                    with out:
+                        client.sendall(invalid_error(version, stream,
+                                                     "unconfigured table peers_v2"))
+                    continue
+                upstream.sendall(header + body)
+        except (OSError, EOFError):
+            self.close_pair(client, upstream)
+
+    def to_client(self, client, upstream, executes, out):
+        try:
+            while True:
+                header, body = read_frame(upstream)
+                with out:
+                    if self.relay(client, upstream, executes, header, body):
+                        return
+        except (OSError, EOFError):
+            self.close_pair(client, upstream)
+
+    def relay(self, client, upstream, executes, header, body):
+        """Send one answer on, perhaps spoilt; True once the pair is closed."""
+        version, flags, stream, opcode, length = HEADER.unpack(header)
+        mode = self.take_mode() if stream in executes else None
+        executes.discard(stream)
+        if mode is None:
+            client.sendall(header + body)
+        elif mode == "truncated":
+            client.sendall(header + body[:len(body) // 2])
+            time.sleep(0.05)
+            self.close_pair(client, upstream)
+            return True
+        elif mode == "length_past_body":
+            # Claims 64 bytes more than it sends; the next answers
+            # are swallowed into it and the framing is lost.
+            client.sendall(HEADER.pack(version, flags, stream, opcode,
+                                       length + 64) + body)
+        elif mode == "unknown_stream":
+            client.sendall(HEADER.pack(version, flags, 30000, opcode, length) + body)
+        elif mode == "huge_length":
+            client.sendall(HEADER.pack(version, flags, stream, opcode, 2**31 - 1) + body)
+        elif mode == "unknown_opcode":
+            client.sendall(HEADER.pack(version, flags, stream, 0x55, length) + body)
+        elif mode == "garbage":
+            client.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+                           + os.urandom(200))
+        return False
+
+    def close_pair(self, *socks):
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self.closing = True
+        self.listener.close()
+        with self.lock:
+            self.close_pair(*self.socks)
+
+
+MODES = {
+    # mode: what the daemon's log says about the connection it closed
+    "truncated": "connection closed by server",
+    "length_past_body": None,          # timeout, then garbage or heartbeat
+    "unknown_stream": "answer for a stream not in use",
+    "huge_length": "frame body too large",
+    "unknown_opcode": "unexpected",
+    "garbage": "bad protocol version byte",
+}
+
+REQUEST_TIMEOUT_MS = 300
+LOOKUP_TIMEOUT_MS = 1000
+
+
+@pytest.fixture
+def hostile(start_cqld):
+    nodes = []
+
+    def make():
+        node = HostileNode(start_cqld().port)
+        nodes.append(node)
+        return node
+    yield make
+    for n in nodes:
+        n.close()
+
+
+def ask(port, name="domains", key="example.com"):
+    t0 = time.monotonic()
+    s = raw_connect(port)
+    try:
+        s.sendall(netstring(f"{name} {key}".encode()))
+        return read_netstring(s, timeout=10).decode(), time.monotonic() - t0
+    finally:
+        s.close()
+
+
+def usage(pid):
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def daemon_env(hosts):
+    return dict(CACHE="off", CASSANDRA_HOSTS=hosts, CASSANDRA_DISCOVERY="off",
+                CASSANDRA_CONNECTIONS_PER_HOST=1, CASSANDRA_HEARTBEAT_MS=1000,
+                CASSANDRA_REQUEST_TIMEOUT_MS=REQUEST_TIMEOUT_MS,
+                CASSANDRA_LOOKUP_TIMEOUT_MS=LOOKUP_TIMEOUT_MS,
+                CASSANDRA_RECONNECT_MAX_MS=200)
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_one_hostile_node_gives_temp_and_one_log_line(hostile, start_daemon, mode):
+    node = hostile()
+    daemon = start_daemon(node.port, wait_ready=True, **daemon_env(f"127.0.0.1:{node.port}"))
+    assert ask(daemon.port)[0] == "OK example.com"
+    node.arm(mode)
+    reply, took = ask(daemon.port)
+    assert reply.startswith("TEMP cassandra: "), reply
+    assert took < LOOKUP_TIMEOUT_MS / 1000 + 1
+    assert node.fired == 1
+    # The connection is replaced and lookups are answered again.
+    wait_for(lambda: ask(daemon.port)[0] == "OK example.com", timeout=10,
+             what="answers from a new connection")
+    log = daemon.log_text()
+    lost = [line for line in log.splitlines() if "lost connection" in line]
+    assert len(lost) == 1, log
+    if MODES[mode]:
+        assert MODES[mode] in lost[0], log
+    assert daemon.proc.poll() is None
+
+
+def test_healthy_node_answers_while_the_other_misbehaves(hostile, start_cqld, start_daemon):
+    node = hostile()
+    good = start_cqld()
+    hosts = f"127.0.0.1:{node.port},127.0.0.1:{good.port}"
+    daemon = start_daemon(node.port, wait_ready=True, **daemon_env(hosts))
+    wait_for(lambda: daemon.log_text().count(" is up") == 2, what="both nodes up")
+    modes = sorted(MODES)
+
+    def rounds(n):
+        for _ in range(n):
+            for mode in modes:
+                node.arm(mode)
+                # Ask until the hostile node has had a request to spoil,
+                # then a few more: every answer is right, and in time.
+                deadline = time.monotonic() + 10
+                extra = 4
+                while extra > 0:
+                    reply, took = ask(daemon.port)
+                    assert reply == "OK example.com", (mode, reply)
+                    assert took < LOOKUP_TIMEOUT_MS / 1000 + 1, (mode, took)
+                    if node.mode is None:
+                        extra -= 1
+                    assert time.monotonic() < deadline, f"{mode} never fired"
+
+    rounds(1)
+    time.sleep(1)
+    before = usage(daemon.proc.pid)
+    rounds(3)
+    time.sleep(1)
+    after = usage(daemon.proc.pid)
+    assert after[0] <= before[0] + 1024, (before, after)
+    assert after[1] <= before[1] + 2, (before, after)
+    assert node.fired == 4 * len(modes)
+    assert daemon.proc.poll() is None
