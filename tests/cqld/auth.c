@@ -20,7 +20,7 @@ static const struct {
 	const struct auth_backend *backend;	/* NULL: not in this build */
 } auth_registry[] = {
 	{"password", &auth_password},
-	{"sigv4", NULL},		/* Amazon Keyspaces SigV4: to come */
+	{"sigv4", &auth_sigv4},
 };
 
 #define AUTH_NREGISTRY	(sizeof(auth_registry) / sizeof(auth_registry[0]))
@@ -98,6 +98,16 @@ void auth_end(struct auth *a, void *sess)
 {
 	if (sess)
 		a->be->end(a->cfg, sess);
+}
+
+/* auth_control - a run-time command for the backend */
+int auth_control(struct auth *a, const char *args, struct buf *reply)
+{
+	if (a == NULL || a->be->control == NULL) {
+		buf_append_str(reply, "error this authentication mode takes no commands");
+		return -1;
+	}
+	return a->be->control(a->cfg, args, reply);
 }
 
 /* auth_close - forget the authenticator (a may be NULL) */

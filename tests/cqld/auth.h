@@ -78,10 +78,13 @@ struct auth_backend {
 	void (*end)(void *cfg, void *sess);
 	/* close - forget the configuration */
 	void (*close)(void *cfg);
+	/* control - a run-time command (cqld's "auth ARGS"); may be NULL */
+	int (*control)(void *cfg, const char *args, struct buf *reply);
 };
 
 /* Backends (one file each) */
 extern const struct auth_backend auth_password;
+extern const struct auth_backend auth_sigv4;
 
 struct auth;
 
@@ -103,5 +106,8 @@ void auth_end(struct auth *a, void *sess);
 
 /* auth_close - forget the authenticator (a may be NULL) */
 void auth_close(struct auth *a);
+
+/* auth_control - a run-time command for the backend; "ok ..."/"error ..." in reply */
+int auth_control(struct auth *a, const char *args, struct buf *reply);
 
 #endif

@@ -79,6 +79,9 @@
  *	exec CQL	run a statement ("ok", "ok N rows" for SELECT, or
  *			"error message"); USE sticks to this control connection
  *	ping		"ok pong"
+ *	auth ARGS	a command for the --auth backend (sigv4: "key
+ *			KEYID:SECRET[:REGION]" changes the accepted key,
+ *			"stats" counts accepted and rejected answers)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1318,6 +1321,8 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 
 	if (srv.tls && (what & BEV_EVENT_ERROR))
 		while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+			if (ERR_GET_LIB(e) == 0)
+				continue;	/* libevent's errno marker */
 			ERR_error_string_n(e, msg, sizeof(msg));
 			logmsg("tls: %s", msg);
 		}
@@ -1445,9 +1450,12 @@ static void control_command(struct ccon *cc, char *line, struct buf *rep)
 		*arg++ = 0;
 	while (*arg == ' ' || *arg == '\t')
 		arg++;
-	logmsg("control: %s %s", cmd, arg);
+	/* "auth key ID:SECRET" holds a secret: not logged. */
+	logmsg("control: %s %s", cmd, strcmp(cmd, "auth") == 0 ? "..." : arg);
 	if (strcmp(cmd, "ping") == 0) {
 		buf_append_str(rep, "ok pong");
+	} else if (strcmp(cmd, "auth") == 0) {
+		(void)auth_control(srv.auth, arg, rep);
 	} else if (strcmp(cmd, "delay") == 0) {
 		if (parse_long(arg, 0, CQLD_MAX_DELAY_MS, &v) < 0) {
 			buf_printf(rep, "error usage: delay MS (0..%d)",
@@ -1684,6 +1692,10 @@ static SSL_CTX *tls_setup(const char *cert, const char *key,
 		fprintf(stderr, "cqld: cannot create the TLS context\n");
 		exit(2);
 	}
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+	/* a client closing without close_notify is an EOF, not an error */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
 		tls_fail("certificate", cert);
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
