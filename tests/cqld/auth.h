@@ -34,10 +34,12 @@
  *	password:USER:PASS	org.apache.cassandra.auth.PasswordAuthenticator;
  *				the one token is SASL PLAIN "[authzid]\0user\0pass"
  *	sigv4:KEYID:SECRET[:REGION]
- *				reserved for Amazon Keyspaces' SigV4 exchange
- *				(client "SigV4\0\0", server "nonce=...", client
- *				"signature=...,access_key=...,amzdate=..."); a
- *				build without the backend says so
+ *				Amazon Keyspaces' SigV4 exchange (auth_sigv4.c:
+ *				client "SigV4\0\0", server "nonce=...", client
+ *				"signature=...,access_key=...,amzdate=...")
+ *
+ *	A mode registered with a NULL backend is known but not built in:
+ *	auth_open() says "not supported by this build".
  */
 #ifndef CQLD_AUTH_H
 #define CQLD_AUTH_H

@@ -6,7 +6,8 @@
  *	     [--max-protocol 3|4] [--control 127.0.0.1:PORT]
  *	     [--control-port-file PATH] [--delay-ms N] [--verbose]
  *	     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
- *	     [--auth password:USER:PASS] [--dc NAME]
+ *	     [--auth password:USER:PASS | --auth sigv4:KEYID:SECRET[:REGION]]
+ *	     [--dc NAME]
  *	     [--peers HOST:PORT[@DC],...] [--release-version VERSION]
  *
  * DESCRIPTION
@@ -1655,7 +1656,8 @@ static void usage(void)
 		"            [--delay-ms N] [--verbose]\n"
 		"            [--tls-cert FILE --tls-key FILE "
 		"[--tls-client-ca FILE]]\n"
-		"            [--auth password:USER:PASS] [--dc NAME] "
+		"            [--auth password:USER:PASS|sigv4:ID:SECRET[:REGION]]\n"
+		"            [--dc NAME] "
 		"[--peers HOST:PORT[@DC],...]\n"
 		"            [--release-version VERSION]\n");
 	exit(2);

@@ -1574,7 +1574,10 @@ static uint64_t node_hash(const uint8_t *addr, size_t addrlen, int port,
 		h = (h ^ addr[i]) * 0x100000001b3ULL;
 	h = (h ^ (uint8_t)(port >> 8)) * 0x100000001b3ULL;
 	h = (h ^ (uint8_t)port) * 0x100000001b3ULL;
-	return h;
+	/* splitmix64's finalizer: nearby ports give unrelated ids and tokens */
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
 }
 
 /* node_host_id - a node's host_id: a version 4 UUID from address, port */

@@ -915,8 +915,6 @@ def test_bad_options():
 
 def test_auth_and_tls_startup_errors(tmp_path):
     for spec, msg in (
-            ("sigv4:AKID:SECRET", "cqld: --auth: authentication mode "
-             "'sigv4' is not supported by this build"),
             ("kerberos:x", "cqld: --auth: unknown authentication mode "
              "'kerberos'"),
             ("password:nopass", "cqld: --auth: bad --auth password:"

@@ -1,0 +1,400 @@
+"""Three real drivers use cqld as they would Cassandra.
+
+cqld's fidelity is earned by the drivers applications use: the DataStax
+Python driver (Debian's python3-cassandra), gocql (Debian's
+golang-github-gocql-gocql-dev, built offline by mk/drivers.mk) and the
+DataStax Node.js driver (cassandra-driver 4.10.0 from the npm lock file).
+Each one connects over TLS (verifying cqld's certificate against the test CA
+of tls_certs.py, host name 127.0.0.1 against the IP SAN), authenticates with
+PasswordAuthenticator, prepares and executes statements with bound values,
+reads text, boolean, int, bigint and set<text> columns, and gets a proper
+Invalid error (0x2200 "unconfigured table nope") for a bad query. Wrong
+passwords and untrusted certificates must fail the way they fail against
+Cassandra.
+
+Then three cqld processes emulate a cluster (--peers): every node listens
+on 127.0.0.1 with its own port, so the drivers can only find the others
+through system.peers_v2, which carries native_port.
+
+The Go and Node programs (tests/drivers/gocql/main.go,
+tests/drivers/node/driver_check.js) take host, port, credentials and CA as
+arguments and print one JSON object; the assertions are here. No driver
+needs an option to accept cqld, with two exceptions, each commented where
+it is used: gocql reads system.peers_v2 only from nodes claiming release 4.0
+or later (--release-version 4.0.11 for the cluster), and the Node.js driver
+4.10 never reads system.peers_v2 (it is left out of the cluster test).
+
+Missing go, gocql sources, node or node_modules make the tests FAIL (not
+skip), naming scripts/install-deps.sh.
+
+Run:  /usr/bin/python3 -m pytest -q tests/e2e/test_cqld_drivers.py
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+from pathlib import Path
+
+import pytest
+from cassandra import InvalidRequest
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import (Cluster, ExecutionProfile, NoHostAvailable,
+                               EXEC_PROFILE_DEFAULT)
+from cassandra.policies import RoundRobinPolicy
+
+from conftest import wait_for
+from test_cqld_python_driver import Cqld
+from tls_certs import session_pki
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / os.environ.get("PAC_BUILD", "build")
+GOCQL_SRC = Path("/usr/share/gocode/src/github.com/gocql/gocql")
+NODE_DIR = ROOT / "tests" / "drivers" / "node"
+NODE_CHECK = NODE_DIR / "driver_check.js"
+USER, PASSWORD = "cassandra", "s3cret"
+DRIVER_TIMEOUT = 120        # seconds for one driver program run
+CLUSTER_SIZE = 3
+INSTALL_HINT = "run scripts/install-deps.sh"
+
+
+# ---- fixtures ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return session_pki(tmp_path_factory)
+
+
+def tls_auth_args(pki):
+    return ["--tls-cert", pki.server_cert, "--tls-key", pki.server_key,
+            "--auth", "password:%s:%s" % (USER, PASSWORD)]
+
+
+@pytest.fixture(scope="module")
+def secure(pki, tmp_path_factory):
+    """One cqld with TLS and password authentication."""
+    srv = Cqld(tmp_path_factory.mktemp("secure"), args=tls_auth_args(pki))
+    try:
+        yield srv
+    finally:
+        assert srv.stop() == 0, srv.log()
+
+
+def free_ports(n):
+    """n distinct ports the kernel just handed out on 127.0.0.1."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+@pytest.fixture(scope="module")
+def cluster3(pki, tmp_path_factory):
+    """Three cqld nodes, each listing the other two in --peers.
+
+    Ports must be known before the nodes start (each names the others), so
+    they are taken from the kernel and released just before; a start that
+    loses that race is retried with new ports.
+    """
+    for attempt in range(3):
+        ports = free_ports(CLUSTER_SIZE)
+        nodes = []
+        try:
+            for i, port in enumerate(ports):
+                peers = ",".join("127.0.0.1:%d" % p for p in ports
+                                 if p != port)
+                # gocql reads system.peers_v2 only from a node whose
+                # release_version is 4.0 or later; from a 3.11 node it
+                # reads system.peers, which cannot give the ports
+                nodes.append(Cqld(
+                    tmp_path_factory.mktemp("node%d" % i),
+                    args=tls_auth_args(pki) + [
+                        "--listen", "127.0.0.1:%d" % port,
+                        "--peers", peers, "--release-version", "4.0.11"]))
+            break
+        except RuntimeError:
+            for n in nodes:
+                n.stop()
+            if attempt == 2:
+                raise
+    try:
+        yield nodes
+    finally:
+        for n in nodes:
+            assert n.stop() == 0, n.log()
+
+
+@pytest.fixture(scope="module")
+def gocql_check():
+    """build/gocql-check, built by mk/drivers.mk (offline, GOPATH mode)."""
+    if shutil.which("go") is None:
+        pytest.fail("go is not installed: " + INSTALL_HINT)
+    if not GOCQL_SRC.is_dir():
+        pytest.fail("gocql sources missing (%s): %s" % (GOCQL_SRC,
+                                                        INSTALL_HINT))
+    r = subprocess.run(["make", "-s", "BUILD=%s" % BUILD, "gocql-check"],
+                       cwd=ROOT, capture_output=True, text=True,
+                       timeout=600)
+    assert r.returncode == 0, "make gocql-check failed:\n" + r.stdout + \
+        r.stderr
+    return BUILD / "gocql-check"
+
+
+@pytest.fixture(scope="module")
+def node_check():
+    if shutil.which("node") is None:
+        pytest.fail("node is not installed: " + INSTALL_HINT)
+    if not (NODE_DIR / "node_modules" / "cassandra-driver").is_dir():
+        pytest.fail("tests/drivers/node/node_modules is missing: " +
+                    INSTALL_HINT)
+    return ["node", str(NODE_CHECK)]
+
+
+def run_driver(argv, port, ca=None, user=USER, password=PASSWORD,
+               extra=()):
+    """Run a driver program; return (exit status, its JSON)."""
+    argv = list(argv) + ["--port" if "node" in argv[0] else "-port",
+                         str(port)]
+    dash = "--" if "node" in argv[0] else "-"
+    if user is not None:
+        argv += [dash + "user", user, dash + "password", password]
+    if ca is not None:
+        argv += [dash + "ca", ca]
+    argv += list(extra)
+    r = subprocess.run(argv, cwd=ROOT, stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True,
+                       timeout=DRIVER_TIMEOUT)
+    lines = r.stdout.strip().splitlines()
+    assert lines, "no JSON from %s (exit %d):\n%s" % (argv, r.returncode,
+                                                      r.stderr)
+    return r.returncode, json.loads(lines[-1])
+
+
+def assert_round_trip(res, tag):
+    """What every driver must have seen on a healthy connection."""
+    assert res["connected"] is True, res
+    for step in ("insert_domain_error", "insert_mailbox_error"):
+        assert res.get(step) is None, res
+    assert res["domain"]["domain"] == tag + ".example"
+    assert res["domain"]["active"] is True
+    assert res["inactive"]["active"] is False
+    written, fixture = res["mailbox_written"], res["mailbox_fixture"]
+    # set<text> comes back sorted and deduplicated; bigint in full
+    assert written["aliases"] == ["d1", "d2"]
+    assert int(written["quota"]) == 2 ** 40
+    assert written["msgs"] == -2 ** 31
+    assert fixture["aliases"] == ["abuse", "al", "postmaster"]
+    assert int(fixture["quota"]) == 5368709120 and fixture["msgs"] == -3
+    assert res["bad_query_error"] == {"code": 0x2200,
+                                      "message": "unconfigured table nope"}
+
+
+# ---- DataStax Python driver -------------------------------------------------
+
+def python_cluster(port, pki, ca=None, user=USER, password=PASSWORD,
+                   contact=None, **kw):
+    ctx = None
+    if pki is not None:
+        ctx = ssl.create_default_context(cafile=ca or pki.ca_cert)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    auth = PlainTextAuthProvider(user, password) if user else None
+    profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy())
+    return Cluster(contact or ["127.0.0.1"], port=port, ssl_context=ctx,
+                   auth_provider=auth, protocol_version=4,
+                   connect_timeout=10,
+                   execution_profiles={EXEC_PROFILE_DEFAULT: profile}, **kw)
+
+
+def server_error(exc):
+    """Code and message of a server error the Python driver raised."""
+    m = re.match(r'Error from server: code=([0-9a-f]{4}) \[[^]]*\] '
+                 r'message="(.*)"$', str(exc))
+    assert m, str(exc)
+    return {"code": int(m.group(1), 16), "message": m.group(2)}
+
+
+def test_python_driver_tls_password(secure, pki):
+    c = python_cluster(secure.port, pki)
+    try:
+        s = c.connect()
+        tag = "python"
+        ins = s.prepare("INSERT INTO mailion.domains (domain, active) "
+                        "VALUES (?, ?)")
+        s.execute(ins, [tag + ".example", True])
+        ins = s.prepare("INSERT INTO mailion.mailboxes (domain, localpart, "
+                        "aliases, quota, msgs) VALUES (?, ?, ?, ?, ?)")
+        s.execute(ins, [tag + ".example", "dave", {"d2", "d1"}, 2 ** 40,
+                        -2 ** 31])
+        dom = s.prepare("SELECT domain, active FROM mailion.domains "
+                        "WHERE domain = ?")
+        mb = s.prepare("SELECT aliases, quota, msgs FROM mailion.mailboxes "
+                       "WHERE domain = ? AND localpart = ?")
+        row = s.execute(dom, [tag + ".example"]).one()
+        inactive = s.execute(dom, ["inactive.example"]).one()
+        written = s.execute(mb, [tag + ".example", "dave"]).one()
+        fixture = s.execute(mb, ["example.com", "alice"]).one()
+        assert s.execute(dom, ["missing.example"]).one() is None
+        with pytest.raises(InvalidRequest) as bad:
+            s.execute("SELECT * FROM mailion.nope WHERE k = 'x'")
+        res = {
+            "connected": True,
+            "domain": {"domain": row.domain, "active": row.active},
+            "inactive": {"active": inactive.active},
+            "mailbox_written": {"aliases": list(written.aliases),
+                                "quota": written.quota,
+                                "msgs": written.msgs},
+            "mailbox_fixture": {"aliases": list(fixture.aliases),
+                                "quota": fixture.quota,
+                                "msgs": fixture.msgs},
+            "bad_query_error": server_error(bad.value),
+        }
+        assert_round_trip(res, tag)
+        assert c.protocol_version == 4
+    finally:
+        c.shutdown()
+
+
+def test_python_driver_refusals(secure, pki):
+    cases = (
+        (dict(password="wrong"), "Provided username cassandra and/or "
+                                 "password are incorrect"),
+        (dict(user=None), "requires authentication"),
+        (dict(ca=pki.other_ca_cert), "CERTIFICATE_VERIFY_FAILED"),
+    )
+    for kw, msg in cases:
+        c = python_cluster(secure.port, pki, **kw)
+        try:
+            with pytest.raises(NoHostAvailable, match=msg):
+                c.connect()
+        finally:
+            c.shutdown()
+    # a client that does not speak TLS gets no CQL answer
+    c = python_cluster(secure.port, None)
+    try:
+        with pytest.raises(NoHostAvailable):
+            c.connect()
+    finally:
+        c.shutdown()
+
+
+def test_python_driver_client_certificate(pki, tmp_path):
+    """--tls-client-ca: a client certificate is required and verified."""
+    srv = Cqld(tmp_path, args=tls_auth_args(pki) + ["--tls-client-ca",
+                                                    pki.ca_cert])
+    try:
+        c = python_cluster(srv.port, pki)
+        try:
+            with pytest.raises(NoHostAvailable):
+                c.connect()
+        finally:
+            c.shutdown()
+        c = python_cluster(srv.port, pki)
+        c.ssl_context.load_cert_chain(pki.client_cert, pki.client_key)
+        try:
+            assert c.connect().execute("SELECT key FROM system.local") \
+                .one().key == "local"
+        finally:
+            c.shutdown()
+    finally:
+        assert srv.stop() == 0, srv.log()
+
+
+# ---- gocql -------------------------------------------------------------------
+
+def test_gocql_tls_password(secure, pki, gocql_check):
+    rc, res = run_driver([str(gocql_check)], secure.port, ca=pki.ca_cert,
+                         extra=["-tag", "gocql"])
+    assert rc == 0, res
+    assert_round_trip(res, "gocql")
+    assert res["missing_is_not_found"] is True
+    assert res["hosts"] == ["127.0.0.1:%d" % secure.port]
+
+
+def test_gocql_refusals(secure, pki, gocql_check):
+    rc, res = run_driver([str(gocql_check)], secure.port, ca=pki.ca_cert,
+                         password="wrong")
+    assert rc == 1 and res["connected"] is False
+    assert "Provided username cassandra and/or password are incorrect" \
+        in res["error"]
+    rc, res = run_driver([str(gocql_check)], secure.port,
+                         ca=pki.other_ca_cert)
+    assert rc == 1 and "certificate signed by unknown authority" \
+        in res["error"]
+
+
+# ---- DataStax Node.js driver -------------------------------------------------
+
+def test_node_tls_password(secure, pki, node_check):
+    rc, res = run_driver(node_check, secure.port, ca=pki.ca_cert,
+                         extra=["--tag", "node"])
+    assert rc == 0, res
+    assert_round_trip(res, "node")
+    assert res["missing_rows"] == 0
+    # the driver starts at DSE_V2 (0x42) and settles on v4 after cqld's
+    # "Invalid or unsupported protocol version" error, as with Cassandra
+    assert res["protocol_version"] == 4
+    assert res["hosts"] == ["127.0.0.1:%d" % secure.port]
+
+
+def test_node_refusals(secure, pki, node_check):
+    rc, res = run_driver(node_check, secure.port, ca=pki.ca_cert,
+                         password="wrong")
+    assert rc == 1 and res["connected"] is False
+    assert res["error_kinds"] == ["AuthenticationError: Provided username "
+                                  "cassandra and/or password are "
+                                  "incorrect"]
+    rc, res = run_driver(node_check, secure.port, ca=pki.other_ca_cert)
+    assert rc == 1 and res["connected"] is False
+    assert "unable to verify the first certificate" in res["error"]
+
+
+# ---- an emulated cluster -----------------------------------------------------
+
+def test_cluster_python_finds_peers_by_port(cluster3, pki):
+    """The Python driver reads system.peers_v2 and uses every node."""
+    ports = sorted(n.port for n in cluster3)
+    for n in cluster3:
+        n.control("reset-counts")
+    c = python_cluster(cluster3[0].port, pki)
+    try:
+        s = c.connect()
+        assert sorted(h.endpoint.port for h in c.metadata.all_hosts()) \
+            == ports
+        assert len({h.host_id for h in c.metadata.all_hosts()}) == 3
+        # connect() returns with the contact point's pool; the pools of
+        # the peers it found open in the background
+        wait_for(lambda: len(s.get_pool_state()) == CLUSTER_SIZE and all(
+            h.is_up for h in c.metadata.all_hosts()), what="3 pools")
+        ps = s.prepare("SELECT active FROM mailion.domains WHERE domain = ?")
+        for _ in range(3 * CLUSTER_SIZE):
+            assert s.execute(ps, ["example.com"]).one().active is True
+    finally:
+        c.shutdown()
+    # round robin over the three: every node served reads
+    for n in cluster3:
+        counts = n.control("counts")
+        assert "mailion.domains=" in counts, counts
+
+
+def test_cluster_gocql_finds_peers_by_port(cluster3, pki, gocql_check):
+    rc, res = run_driver([str(gocql_check)], cluster3[0].port,
+                         ca=pki.ca_cert,
+                         extra=["-tag", "gocql-cluster", "-expect-hosts",
+                                str(CLUSTER_SIZE)])
+    assert rc == 0, res
+    assert_round_trip(res, "gocql-cluster")
+    assert res["hosts"] == sorted("127.0.0.1:%d" % n.port
+                                  for n in cluster3)
+
+# The Node.js driver 4.10 reads system.peers only and takes every peer's port
+# from its own options, so it cannot reach nodes that share an address; it
+# is not run against the cluster.
