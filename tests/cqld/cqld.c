@@ -2071,6 +2071,7 @@ int main(int argc, char **argv)
 	if (auth_spec && (srv.auth = auth_open(auth_spec, err,
 					       sizeof(err))) == NULL) {
 		fprintf(stderr, "cqld: --auth: %s\n", err);
+		free(loads);
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
