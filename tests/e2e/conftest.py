@@ -153,9 +153,10 @@ def start_daemon(tmp_path, procs):
     """start_daemon(cql_port, **env) -> Proc with .port (the socketmap port)."""
     counter = [0]
 
-    def start(cql_port, wait_ready=None, **env):
+    def start(cql_port, wait_ready=None, prefix=(), start_timeout=10.0, **env):
         """wait_ready: wait until a node is up (default: when cql_port is
-        given a server, i.e. always except for the outage tests)."""
+        given a server, i.e. always except for the outage tests).
+        prefix: a command to run the daemon under (valgrind, prlimit)."""
         counter[0] += 1
         name = f"daemon{counter[0]}"
         pf = tmp_path / f"{name}.port"
@@ -169,10 +170,10 @@ def start_daemon(tmp_path, procs):
             if key in os.environ:
                 e[key] = os.environ[key]
         e.update({k: str(v) for k, v in env.items()})
-        p = Proc(name, [str(DAEMON), "--foreground", "--port-file", str(pf)],
+        p = Proc(name, [*prefix, str(DAEMON), "--foreground", "--port-file", str(pf)],
                  tmp_path, env=e, port_file=pf)
         procs.append(p)
-        p.start()
+        p.start(timeout=start_timeout)
         if wait_ready is None or wait_ready:
             try:
                 wait_for(lambda: " is up" in p.log_text(), timeout=10, what="a CQL node up")

@@ -138,3 +138,204 @@ def test_idle_client_is_closed(start_cqld, start_daemon):
 def test_term_exits_cleanly(demo):
     assert demo.stop() == 0
     assert "stopping" in demo.log_text()
+
+
+# ---- many clients, slow clients, the client limit --------------------------
+#
+# The bounds below are generous on purpose (loaded 2-core CI machines, ASan
+# builds): they catch a daemon that stalls, leaks a descriptor per client or
+# grows without bound, not one that is a little slow.
+
+import os
+import resource
+
+from conftest import DAEMON, wait_for
+
+MANY = 5000
+FD_LIMIT = 12000
+
+
+def sanitized():
+    try:
+        return b"__asan_init" in DAEMON.read_bytes()
+    except FileNotFoundError:
+        return False
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.fixture
+def many_fds():
+    """Raise this process's descriptor limit for the duration of a test."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = FD_LIMIT if hard == resource.RLIM_INFINITY else min(hard, FD_LIMIT)
+    if want < MANY + 200:
+        pytest.skip(f"hard descriptor limit {hard} is below {MANY + 200}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
+    yield want
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def timed_query(postmap, port, name, key):
+    t0 = time.monotonic()
+    result = postmap.query(port, name, key)
+    return result, time.monotonic() - t0
+
+
+def close_all(socks):
+    for s in socks:
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
+def test_5000_concurrent_clients(many_fds, start_cqld, start_daemon, postmap):
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port, prefix=["prlimit", f"--nofile={many_fds}:{many_fds}", "--"],
+                          MAX_CLIENTS=MANY + 500, CLIENT_IDLE_TIMEOUT=600)
+    pid = daemon.proc.pid
+    assert postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com")
+    fds0, rss0 = fd_count(pid), rss_kb(pid)
+
+    socks = []
+    try:
+        for i in range(MANY):
+            s = socket.create_connection(("127.0.0.1", daemon.port), timeout=30)
+            socks.append(s)
+            if i % 50 == 0:          # some of them ask something, pipelined
+                s.sendall(netstring(b"users alice@example.com") +
+                          netstring(b"domains example.com"))
+        wait_for(lambda: fd_count(pid) >= fds0 + MANY, timeout=60,
+                 what="the daemon to accept every connection")
+        # Every busy client gets its answers, in order.
+        for s in socks[::50]:
+            assert read_netstring(s, timeout=30) == b"OK example.com/alice/"
+            assert read_netstring(s, timeout=30) == b"OK example.com"
+        # Real Postfix lookups are still answered promptly.
+        for name, key, want in [("users", "bob@example.com", "example.com/bob/"),
+                                ("domains", "example.com", "example.com"),
+                                ("virtual_aliases", "info@example.com", "alice@example.com")]:
+            result, took = timed_query(postmap, daemon.port, name, key)
+            assert result == ("OK", want)
+            assert took < 10, f"postmap took {took:.1f}s with {MANY} clients connected"
+        # One descriptor per client, and a few kilobytes each.
+        fds, rss = fd_count(pid), rss_kb(pid)
+        assert fds <= fds0 + MANY + 50, (fds0, fds)
+        per_client_kb = (rss - rss0) / MANY
+        print(f"{MANY} clients: fds {fds0} -> {fds}, RSS {rss0} -> {rss} kB "
+              f"({per_client_kb:.1f} kB per client)")
+        assert per_client_kb < (64 if sanitized() else 16), \
+            f"RSS {rss0} -> {rss} kB: {per_client_kb:.1f} kB per client"
+    finally:
+        close_all(socks)
+    # Every descriptor comes back when the clients go.
+    wait_for(lambda: fd_count(pid) <= fds0 + 5, timeout=60,
+             what="the daemon to close the clients' descriptors")
+    assert postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com")
+    assert daemon.stop(timeout=30) == 0
+
+
+def test_slow_clients_do_not_delay_postmap(start_cqld, start_daemon, postmap):
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port, CLIENT_IDLE_TIMEOUT=3)
+    pid = daemon.proc.pid
+    # postmap's own first run in a fresh config directory is slow: not timed.
+    assert postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com")
+    fds0 = fd_count(pid)
+    silent = [raw_connect(daemon.port) for _ in range(300)]
+    trickle = [raw_connect(daemon.port) for _ in range(50)]
+    request = netstring(b"users alice@example.com")
+    stop = threading.Event()
+    errors = []
+    sent = [0]
+
+    def one_byte_a_second():
+        """Each trickling client sends its request one byte a second."""
+        while not stop.is_set() and sent[0] < len(request) - 1:
+            for s in trickle:
+                try:
+                    s.sendall(request[sent[0]:sent[0] + 1])
+                except OSError as e:
+                    errors.append(e)
+            sent[0] += 1
+            stop.wait(1.0)
+
+    t = threading.Thread(target=one_byte_a_second)
+    t.start()
+    try:
+        worst, times = 0.0, []
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            result, took = timed_query(postmap, daemon.port, "domains", "example.com")
+            assert result == ("OK", "example.com")
+            worst = max(worst, took)
+            times.append(round(took, 2))
+        times.sort()
+        print(f"{len(times)} postmap lookups beside 350 slow clients: "
+              f"median {times[len(times) // 2]:.2f}s, slowest {worst:.2f}s")
+        assert worst < 5, f"a postmap lookup took {worst:.1f}s beside slow clients"
+        # The silent clients hit the idle timeout and are closed; the
+        # trickling ones are not idle and keep their connections.
+        for s in silent:
+            s.settimeout(10)
+            try:
+                assert s.recv(1) == b""
+            except ConnectionResetError:
+                pass
+        assert fd_count(pid) <= fds0 + len(trickle) + 10
+        assert not errors, errors
+    finally:
+        stop.set()
+        t.join()
+        close_all(silent)
+    # A trickled request is answered when its last bytes arrive.
+    assert sent[0] >= 5
+    for s in trickle:
+        s.sendall(request[sent[0]:])
+    for s in trickle:
+        assert read_netstring(s, timeout=30) == b"OK example.com/alice/"
+    close_all(trickle)
+    assert daemon.proc.poll() is None
+
+
+def test_client_limit_is_enforced_gracefully(start_cqld, start_daemon, postmap):
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port, MAX_CLIENTS=50, CLIENT_IDLE_TIMEOUT=600)
+    pid = daemon.proc.pid
+    held = [raw_connect(daemon.port) for _ in range(50)]
+    # Make sure all 50 are accepted and served before going over the limit.
+    for s in held:
+        s.sendall(netstring(b"domains example.com"))
+    for s in held:
+        assert read_netstring(s, timeout=30) == b"OK example.com"
+    fds = fd_count(pid)
+    # Over the limit: accepted and closed at once, never left hanging.
+    extra = []
+    for _ in range(100):
+        s = raw_connect(daemon.port)
+        extra.append(s)
+    for s in extra:
+        assert_closed(s)
+    close_all(extra)
+    assert fd_count(pid) <= fds + 2
+    assert "client limit of 50 reached" in daemon.log_text()
+    # The clients already in are still served.
+    held[0].sendall(netstring(b"users bob@example.com"))
+    assert read_netstring(held[0], timeout=30) == b"OK example.com/bob/"
+    # Once some leave, Postfix gets in again.
+    close_all(held[:10])
+    wait_for(lambda: postmap.query(daemon.port, "domains", "example.com")
+             == ("OK", "example.com"), timeout=30, what="a free client slot")
+    close_all(held[10:])
+    assert daemon.stop(timeout=30) == 0
