@@ -1,0 +1,44 @@
+# bench.mk - `make bench`: the five benchmark scenarios of bench/README.md.
+#
+#   make bench              build the tools and run bench/run.py (under 10 minutes)
+#   make bench-tools        only build build/smload, build/sm-echo, build/cqlbench
+#   make bench BENCH_ARGS="--only 1,5 --quick"   a subset, shorter runs
+#
+# Never part of `make test`: the figures are reported, not asserted.
+
+SMLOAD      := $(BUILD)/smload
+SM_ECHO     := $(BUILD)/sm-echo
+CQLBENCH    := $(BUILD)/cqlbench
+BENCH_ARGS  ?=
+
+.PHONY: bench bench-tools
+
+bench-tools: $(SMLOAD) $(SM_ECHO) $(CQLBENCH)
+
+$(SMLOAD): bench/smload.c $(BUILD)/obj/src/netstring.o $(BUILD)/obj/src/buf.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+$(SM_ECHO): bench/echo_server.c $(BUILD)/obj/src/netstring.o $(BUILD)/obj/src/buf.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# cqlbench links the daemon's library objects, as the daemon does.
+$(CQLBENCH): bench/cqlbench.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench: all bench-tools
+	PAC_BUILD=$(BUILD) $(PYTHON) bench/run.py $(BENCH_ARGS)
+
+# gocql's side of scenario 3, built offline from Debian's golang-github-gocql-gocql-dev.
+# Optional: without Go the comparison is skipped and the results say so.
+GOCQLBENCH  := $(BUILD)/gocqlbench
+GOCQL_PATH  ?= /usr/share/gocode
+bench-tools: $(GOCQLBENCH)
+$(GOCQLBENCH): bench/gocql/main.go
+	@mkdir -p $(dir $@)
+	@gp=$$(mktemp -d) && \
+	GO111MODULE=off GOPATH=$$gp:$(GOCQL_PATH) GOPROXY=off GOFLAGS= GOCACHE=$$gp/cache \
+		go build -o $@ ./bench/gocql || echo "bench: gocql benchmark not built (Go or gocql missing)"; \
+	rm -rf $$gp
