@@ -198,6 +198,45 @@ def assert_round_trip(res, tag):
                                       "message": "unconfigured table nope"}
 
 
+# ---- the test PKI, served by cqld ----------------------------------------------
+
+OPTIONS_FRAME = bytes([4, 0, 0, 1, 5, 0, 0, 0, 0])    # v4 OPTIONS, stream 1
+
+
+@pytest.mark.parametrize("cert,trust,name,failure", [
+    ("server", "ca_cert", "127.0.0.1", None),
+    ("server", "ca_cert", "localhost", None),
+    ("server", "other_ca_cert", "127.0.0.1", "unable to get local issuer"),
+    ("expired", "ca_cert", "127.0.0.1", "certificate has expired"),
+    ("wrong_host", "ca_cert", "127.0.0.1", "IP address mismatch"),
+    ("wrong_host", "ca_cert", "localhost", "Hostname mismatch"),
+])
+def test_pki_served_by_cqld(pki, tmp_path, cert, trust, name, failure):
+    """Each certificate of tls_certs.py fails (or not) as its name says."""
+    srv = Cqld(tmp_path, args=["--tls-cert", getattr(pki, cert + "_cert"),
+                               "--tls-key", getattr(pki, cert + "_key")])
+    try:
+        ctx = ssl.create_default_context(cafile=getattr(pki, trust))
+        with socket.create_connection(("127.0.0.1", srv.port),
+                                      timeout=10) as raw:
+            if failure:
+                with pytest.raises(ssl.SSLCertVerificationError,
+                                   match=failure):
+                    ctx.wrap_socket(raw, server_hostname=name)
+                return
+            with ctx.wrap_socket(raw, server_hostname=name) as s:
+                assert s.version() in ("TLSv1.2", "TLSv1.3")
+                s.sendall(OPTIONS_FRAME)
+                head = b""
+                while len(head) < 9:
+                    chunk = s.recv(9 - len(head))
+                    assert chunk, "connection closed"
+                    head += chunk
+                assert head[0] == 0x84 and head[4] == 6     # SUPPORTED
+    finally:
+        assert srv.stop() == 0, srv.log()
+
+
 # ---- DataStax Python driver -------------------------------------------------
 
 def python_cluster(port, pki, ca=None, user=USER, password=PASSWORD,
