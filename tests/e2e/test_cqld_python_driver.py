@@ -18,7 +18,8 @@ Environment:
   CQLD_DATA     CQL file loaded at startup (default tests/e2e/data/driver.cql)
 
 No driver option is required: schema and token metadata stay enabled
-(cqld serves system.local, system.peers and system_schema.*).  Tests pass
+(cqld serves system.local, system.peers, system.peers_v2, which the driver
+reads first, and system_schema.*).  Tests pass
 a RoundRobinPolicy (in an execution profile) only to silence the driver's
 warning about contact points without a load balancing policy.
 """
