@@ -1,0 +1,487 @@
+"""Amazon Keyspaces with SigV4 and the AWS credential chain, as an operator meets it.
+
+cqld plays Keyspaces: TLS, `--auth sigv4:KEYID:SECRET:REGION`, verifying each
+answer with a fresh nonce and accepting one key at a time (its control line
+`auth key ...` rotates it). The test's own small HTTP servers play the EC2
+instance metadata service (IMDSv2 only: every GET without the session token
+from `PUT /latest/api/token` is refused with 401, so an IMDSv1 fallback would
+fail) and the ECS/EKS container endpoint (which wants its Authorization
+header). The daemon finds them through AWS_EC2_METADATA_SERVICE_ENDPOINT and
+AWS_CONTAINER_CREDENTIALS_FULL_URI, as the AWS SDKs do.
+
+The story: with an instance role the daemon answers real postmap lookups;
+temporary credentials are refreshed before they expire and two rotations pass
+under continuous lookups without a TEMP; each source works alone and the SDK
+order decides between them; with no source at all the log says what was
+tried, lookups answer TEMP, and the daemon recovers once IMDS appears; AWS's
+own Node plugin authenticates to the same cqld. No secret, session token or
+signature ever appears in the daemon's log.
+"""
+import datetime
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, wait_for
+from tls_certs import session_pki
+
+REGION = "us-west-2"
+ROLE = "mail-lookup-role"
+NODE_DIR = ROOT / "tests" / "drivers" / "node"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return session_pki(tmp_path_factory)
+
+
+def iso(ts):
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Creds:
+    """One set of credentials: what a fake endpoint hands out."""
+
+    def __init__(self, key_id, secret, token=None, lifetime=None):
+        self.key_id = key_id
+        self.secret = secret
+        self.token = token
+        self.expiration = time.time() + lifetime if lifetime else None
+
+    def document(self, imds=False):
+        d = {"AccessKeyId": self.key_id, "SecretAccessKey": self.secret}
+        if self.token:
+            d["Token"] = self.token
+        if self.expiration:
+            d["Expiration"] = iso(self.expiration)
+        if imds:
+            d.update(Code="Success", Type="AWS-HMAC", LastUpdated=iso(time.time()))
+        return json.dumps(d).encode()
+
+
+class FakeEndpoint:
+    """A small HTTP server on 127.0.0.1 in a thread: fake IMDSv2 or container endpoint."""
+
+    def __init__(self, kind, creds, port=0, auth_token=None):
+        self.kind = kind
+        self.creds = creds
+        self.auth_token = auth_token
+        self.tokens = set()
+        self.log = []              # (method, path, outcome)
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def reply(self, code, body=b""):
+                with outer.lock:
+                    outer.log.append((self.command, self.path, code))
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+
+            def do_PUT(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                if n:
+                    self.rfile.read(n)
+                if outer.kind != "imds" or self.path != "/latest/api/token":
+                    return self.reply(404)
+                ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+                if not ttl or not ttl.isdigit() or not 1 <= int(ttl) <= 21600:
+                    return self.reply(400)
+                tok = "imds-session-" + os.urandom(12).hex()
+                with outer.lock:
+                    outer.tokens.add(tok)
+                return self.reply(200, tok.encode())
+
+            def do_GET(self):
+                if outer.kind == "imds":
+                    # IMDSv2 only: no valid session token, no answer.
+                    if self.headers.get("X-aws-ec2-metadata-token") not in outer.tokens:
+                        return self.reply(401)
+                    base = "/latest/meta-data/iam/security-credentials/"
+                    if self.path == base:
+                        return self.reply(200, ROLE.encode())
+                    if self.path == base + ROLE:
+                        return self.reply(200, outer.current().document(imds=True))
+                    return self.reply(404)
+                if outer.auth_token and self.headers.get("Authorization") != outer.auth_token:
+                    return self.reply(403)
+                if self.path != "/creds":
+                    return self.reply(404)
+                return self.reply(200, outer.current().document())
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def current(self):
+        with self.lock:
+            return self.creds
+
+    def set(self, creds):
+        with self.lock:
+            self.creds = creds
+
+    def count(self, method, path_prefix, code=None):
+        with self.lock:
+            return sum(1 for m, p, c in self.log
+                       if m == method and p.startswith(path_prefix) and (code is None or c == code))
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoints():
+    started = []
+
+    def start(*a, **kw):
+        e = FakeEndpoint(*a, **kw)
+        started.append(e)
+        return e
+    yield start
+    for e in started:
+        e.stop()
+
+
+def sigv4_node(start_cqld, pki, creds):
+    return start_cqld(extra=["--tls-cert", pki.server_cert, "--tls-key", pki.server_key,
+                             "--auth", f"sigv4:{creds.key_id}:{creds.secret}:{REGION}"])
+
+
+def keyspaces_env(pki, node, tmp_path, **more):
+    """AWS_REGION set, CASSANDRA_HOSTS overriding the Keyspaces host (as for a
+    VPC endpoint), TLS verified against the test CA, no credential source
+    unless given, HOME without ~/.aws."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = dict(AWS_REGION=REGION, CASSANDRA_HOSTS=f"localhost:{node.port}", CASSANDRA_TLS="on",
+               CASSANDRA_TLS_CA_FILE=pki.ca_cert, CACHE="off", HOME=str(home),
+               AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:9",   # discard port: refused
+               AWS_METADATA_SERVICE_NUM_ATTEMPTS="1",
+               CASSANDRA_RECONNECT_MAX_MS="300")
+    env.update({k: str(v) for k, v in more.items()})
+    return env
+
+
+def secrets_absent(text, *creds):
+    for c in creds:
+        assert c.secret not in text, "a secret access key reached the log"
+        if c.token:
+            assert c.token not in text, "a session token reached the log"
+    assert "signature=" not in text
+
+
+def cred_lines(daemon):
+    return [line for line in daemon.log_text().splitlines() if "aws: credentials" in line]
+
+
+def auth_stats(node):
+    reply = node.control("auth stats")
+    return dict(w.split("=", 1) for w in reply.split()[1:])
+
+
+def test_instance_role_via_imdsv2_answers_postmap_lookups(pki, start_cqld, start_daemon,
+                                                          postmap, endpoints, tmp_path):
+    role = Creds("ASIAROLEKEY0000001", "role/secret+1", token="FwoGZXIvYXdzEJr//role-token-1==",
+                 lifetime=3600)
+    node = sigv4_node(start_cqld, pki, role)
+    imds = endpoints("imds", role)
+    daemon = start_daemon(node.port, wait_ready=True,
+                          **keyspaces_env(pki, node, tmp_path,
+                                          AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url))
+    assert postmap.query(daemon.port, "users", "alice@example.com") == ("OK", "example.com/alice/")
+    assert postmap.query(daemon.port, "domains", "example.com")[0] == "OK"
+    assert postmap.query(daemon.port, "users", "nobody@example.com") == ("NOTFOUND", "")
+
+    # IMDSv2: a session token first, every GET carried it; nothing was refused.
+    assert imds.count("PUT", "/latest/api/token", 200) >= 1
+    assert imds.count("GET", "/latest/meta-data/iam/security-credentials/", 200) >= 2
+    assert imds.count("GET", "/", 401) == 0
+    # ... and this fake really refuses IMDSv1 (so a fallback would have failed).
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(imds.url + "/latest/meta-data/iam/security-credentials/", timeout=5)
+    assert e.value.code == 401
+
+    log = daemon.log_text()
+    assert f"amazon keyspaces: region {REGION}, endpoint localhost:{node.port} (CASSANDRA_HOSTS)" in log
+    assert (f"aws: credentials from instance metadata (IMDSv2) at {imds.url}: access key id "
+            f"{role.key_id} (temporary, with session token)") in log
+    assert "auth sigv4" in log and "TLS" in log
+    assert int(auth_stats(node)["accepted"]) >= 1
+    secrets_absent(log, role)
+
+
+def test_wrong_secret_is_logged_with_server_message_and_key_id(pki, start_cqld, start_daemon,
+                                                               postmap, tmp_path):
+    good = Creds("AKIAGOODKEY0000001", "right-secret")
+    node = sigv4_node(start_cqld, pki, good)
+    daemon = start_daemon(node.port, wait_ready=False,
+                          **keyspaces_env(pki, node, tmp_path, AWS_ACCESS_KEY_ID=good.key_id,
+                                          AWS_SECRET_ACCESS_KEY="wrong-secret"))
+    wait_for(lambda: "authentication failed" in daemon.log_text(), what="the auth failure")
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"
+    time.sleep(1.5)     # several reconnects: still one line per burst
+    lines = [l for l in daemon.log_text().splitlines() if "authentication failed" in l]
+    assert len(lines) == 1, lines
+    assert "signature mismatch" in lines[0] and f"access key id {good.key_id}" in lines[0]
+    assert "wrong-secret" not in daemon.log_text()
+
+
+def test_rotation_across_two_expiries_without_temp(pki, start_cqld, start_daemon, postmap,
+                                                   endpoints, tmp_path):
+    """Credentials live 8 s; IMDS hands out the next ones 5 s before the old
+    expire and cqld then accepts only the new key; the daemon refreshes 3 s
+    ahead (AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS). Lookups run throughout."""
+    lifetime, ahead = 8, 5
+    gens = [Creds(f"ASIAROTATE{i:08d}", f"rotating/secret/{i}", token=f"rot-token-{i}",
+                  lifetime=lifetime + i * (lifetime - ahead)) for i in range(3)]
+    node = sigv4_node(start_cqld, pki, gens[0])
+    imds = endpoints("imds", gens[0])
+    daemon = start_daemon(node.port, wait_ready=True,
+                          **keyspaces_env(pki, node, tmp_path,
+                                          AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
+                                          AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS=3,
+                                          CASSANDRA_CONNECTIONS_PER_HOST=1))
+    results = []            # (start, end, status)
+    drops = []              # (start, end): the only connection closed by cqld
+    stop = threading.Event()
+
+    def lookups():
+        while not stop.is_set():
+            t0 = time.monotonic()
+            st = postmap.query(daemon.port, "users", "alice@example.com")[0]
+            results.append((t0, time.monotonic(), st))
+
+    t = threading.Thread(target=lookups)
+    t.start()
+    try:
+        for i in (1, 2):
+            # The next credentials appear `ahead` seconds before the current expire.
+            time.sleep(max(0, gens[i - 1].expiration - ahead - time.time()))
+            imds.set(gens[i])
+            node.control(f"auth key {gens[i].key_id}:{gens[i].secret}:{REGION}")
+            wait_for(lambda: any(gens[i].key_id in l for l in cred_lines(daemon)), timeout=ahead,
+                     what=f"the refresh to key {i} before the old one expires")
+            assert time.time() < gens[i - 1].expiration
+            # New connections sign with the new key.
+            d0 = time.monotonic()
+            node.control("drop")
+            wait_for(lambda: auth_stats(node)["last"] == gens[i].key_id
+                     and int(auth_stats(node)["accepted"]) >= i + 1, timeout=5,
+                     what="a new connection with the new key")
+            wait_for(lambda: " is up" in daemon.log_text().rsplit("lost connection", 1)[-1],
+                     timeout=5, what="the pool up again")
+            drops.append((d0, time.monotonic()))
+    finally:
+        stop.set()
+        t.join()
+    # Dropping the only connection is an outage of its own (lookups in that
+    # instant answer TEMP); the rotations themselves must not cost a lookup.
+    in_drop = [r for r in results if any(r[1] >= d0 and r[0] <= d1 for d0, d1 in drops)]
+    outside = [r for r in results if r not in in_drop]
+    assert len(outside) > 20
+    assert [r for r in outside if r[2] != "OK"] == []
+    assert len([r for r in in_drop if r[2] != "OK"]) <= 2
+    assert int(auth_stats(node)["rejected"]) == 0
+    secrets_absent(daemon.log_text(), *gens)
+
+
+def start_with(start_daemon, node, env):
+    return start_daemon(node.port, wait_ready=True, **env)
+
+
+@pytest.mark.parametrize("source", ["env", "profile", "container", "container_file", "imds"])
+def test_each_source_alone(pki, start_cqld, start_daemon, postmap, endpoints, tmp_path, source):
+    c = Creds(f"AKIA{source.upper().replace('_', '')[:12]:0<12}XX", f"secret/for/{source}",
+              token=None if source in ("env", "profile") else f"tok-{source}", lifetime=
+              None if source in ("env", "profile") else 3600)
+    node = sigv4_node(start_cqld, pki, c)
+    env = keyspaces_env(pki, node, tmp_path)
+    if source == "env":
+        env.update(AWS_ACCESS_KEY_ID=c.key_id, AWS_SECRET_ACCESS_KEY=c.secret)
+        where = "environment (AWS_ACCESS_KEY_ID)"
+    elif source == "profile":
+        # A non-default profile, in the config file's "[profile NAME]" syntax,
+        # while the credentials file has only another profile.
+        (tmp_path / "credentials").write_text("[default]\naws_access_key_id = AKIAOTHER\n"
+                                              "aws_secret_access_key = other\n")
+        (tmp_path / "config").write_text(f"[default]\nregion = eu-west-1\n\n[profile mail]\n"
+                                         f"aws_access_key_id = {c.key_id}\n"
+                                         f"aws_secret_access_key = {c.secret}\n")
+        env.update(AWS_PROFILE="mail", AWS_SHARED_CREDENTIALS_FILE=tmp_path / "credentials",
+                   AWS_CONFIG_FILE=tmp_path / "config")
+        where = "shared files, profile mail"
+    elif source.startswith("container"):
+        k = endpoints("container", c, auth_token="Bearer eks-pod-identity-token")
+        env.update(AWS_CONTAINER_CREDENTIALS_FULL_URI=k.url + "/creds")
+        if source == "container_file":
+            (tmp_path / "token").write_text("Bearer eks-pod-identity-token\n")
+            env.update(AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=tmp_path / "token")
+        else:
+            env.update(AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer eks-pod-identity-token")
+        where = f"container endpoint {k.url}/creds"
+    else:
+        imds = endpoints("imds", c)
+        env.update(AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url)
+        where = f"instance metadata (IMDSv2) at {imds.url}"
+    daemon = start_with(start_daemon, node, env)
+    assert postmap.query(daemon.port, "users", "bob@example.com") == ("OK", "example.com/bob/")
+    assert f"aws: credentials from {where}: access key id {c.key_id}" in daemon.log_text()
+    secrets_absent(daemon.log_text(), c)
+    assert "eks-pod-identity-token" not in daemon.log_text()
+
+
+def test_container_endpoint_refuses_without_its_token(pki, start_cqld, start_daemon, postmap,
+                                                      endpoints, tmp_path):
+    c = Creds("AKIACONTAINER00001", "s", token="t", lifetime=3600)
+    node = sigv4_node(start_cqld, pki, c)
+    k = endpoints("container", c, auth_token="Bearer right")
+    daemon = start_daemon(node.port, wait_ready=False,
+                          **keyspaces_env(pki, node, tmp_path,
+                                          AWS_CONTAINER_CREDENTIALS_FULL_URI=k.url + "/creds",
+                                          AWS_CONTAINER_AUTHORIZATION_TOKEN="Bearer wrong"))
+    wait_for(lambda: "no AWS credentials found" in daemon.log_text(), what="the failure")
+    assert f"container endpoint {k.url}/creds: HTTP 403" in daemon.log_text()
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"
+
+
+@pytest.mark.parametrize("first", ["env", "profile", "container", "imds"])
+def test_sources_are_tried_in_sdk_order(pki, start_cqld, start_daemon, postmap, endpoints,
+                                        tmp_path, first):
+    """Every source from `first` on offers its own key; the first in SDK order
+    wins (env, shared files, container endpoint, IMDS) and cqld accepts only it."""
+    order = ["env", "profile", "container", "imds"]
+    keys = {s: Creds(f"AKIAORDER{s.upper():0<9}", f"secret-{s}", lifetime=3600) for s in order}
+    node = sigv4_node(start_cqld, pki, keys[first])
+    env = keyspaces_env(pki, node, tmp_path)
+    offered = order[order.index(first):]
+    if "env" in offered:
+        env.update(AWS_ACCESS_KEY_ID=keys["env"].key_id, AWS_SECRET_ACCESS_KEY=keys["env"].secret)
+    if "profile" in offered:
+        (tmp_path / "credentials").write_text(f"[default]\naws_access_key_id = {keys['profile'].key_id}\n"
+                                              f"aws_secret_access_key = {keys['profile'].secret}\n")
+        env.update(AWS_SHARED_CREDENTIALS_FILE=tmp_path / "credentials")
+    if "container" in offered:
+        k = endpoints("container", keys["container"])
+        env.update(AWS_CONTAINER_CREDENTIALS_FULL_URI=k.url + "/creds")
+    if "imds" in offered:
+        imds = endpoints("imds", keys["imds"])
+        env.update(AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url)
+    daemon = start_with(start_daemon, node, env)
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK"
+    lines = cred_lines(daemon)
+    assert len(lines) == 1 and f"access key id {keys[first].key_id}" in lines[0], lines
+    # Sources after the chosen one were not even asked.
+    if first in ("env", "profile", "container") and "imds" in offered:
+        assert imds.count("PUT", "/") == 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_no_source_serves_temp_names_what_was_tried_and_recovers(pki, start_cqld, start_daemon,
+                                                                 postmap, endpoints, tmp_path):
+    role = Creds("ASIALATEROLE000001", "late/secret", token="late-token", lifetime=3600)
+    node = sigv4_node(start_cqld, pki, role)
+    port = free_port()      # nothing listens here yet: IMDS unreachable
+    daemon = start_daemon(node.port, wait_ready=False,
+                          **keyspaces_env(pki, node, tmp_path,
+                                          AWS_EC2_METADATA_SERVICE_ENDPOINT=f"http://127.0.0.1:{port}",
+                                          AWS_METADATA_SERVICE_NUM_ATTEMPTS=2))
+    wait_for(lambda: "no AWS credentials found" in daemon.log_text(), what="the error line")
+    line = next(l for l in daemon.log_text().splitlines() if "no AWS credentials found" in l)
+    assert "lookups answer TEMP" in line
+    for what in ("1. env: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
+                 "2. profile: profile default: ", "/.aws/credentials: No such file",
+                 "3. container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
+                 "AWS_CONTAINER_CREDENTIALS_FULL_URI are not set",
+                 f"4. imds: IMDSv2 at http://127.0.0.1:{port}: PUT /latest/api/token: ",
+                 "(2 attempts)"):
+        assert what in line, (what, line)
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"
+
+    # IMDS comes up (the instance got its role): the daemon recovers on its own.
+    endpoints("imds", role, port=port)
+    wait_for(lambda: cred_lines(daemon), timeout=20, what="credentials after IMDS appears")
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
+             timeout=10, what="lookups answering again")
+    errors = [l for l in daemon.log_text().splitlines() if "aws: no AWS credentials" in l or "aws: still no" in l]
+    assert len(errors) <= 2, errors     # retries are not logged each time
+
+
+def test_keyspaces_endpoint_from_region_alone(tmp_path):
+    """AWS_REGION without CASSANDRA_HOSTS: cassandra.<region>.amazonaws.com:9142,
+    TLS, SigV4 (the --check output names the endpoint; nothing is reachable here)."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KEYSPACE_NAME": "mailion",
+           "AWS_REGION": "eu-north-1", "HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": "AKIAX",
+           "AWS_SECRET_ACCESS_KEY": "s", "CASSANDRA_CONNECT_TIMEOUT_MS": "300",
+           "PORT": "0", "LOG_LEVEL": "info"}
+    from conftest import DAEMON
+    log = tmp_path / "daemon.log"
+    with open(log, "wb") as f:
+        p = subprocess.Popen([str(DAEMON), "--port-file", str(tmp_path / "port")], env=env,
+                             stdout=f, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: "amazon keyspaces" in log.read_text(), what="the startup lines")
+    finally:
+        p.terminate()
+        p.wait(10)
+    text = log.read_text()
+    assert "cassandra cassandra.eu-north-1.amazonaws.com:9142 (TLS, auth sigv4)" in text
+    assert ("amazon keyspaces: region eu-north-1, endpoint "
+            "cassandra.eu-north-1.amazonaws.com:9142; SigV4") in text
+    assert "aws: credentials from environment (AWS_ACCESS_KEY_ID): access key id AKIAX" in text
+    bad = subprocess.run([str(DAEMON), "--check"], env=dict(env, CASSANDRA_AUTH="sigv4",
+                                                            AWS_REGION="", AWS_DEFAULT_REGION=""),
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "CASSANDRA_AUTH=sigv4 needs AWS_REGION" in bad.stderr
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is missing")
+def test_aws_node_plugin_authenticates_to_cqld_sigv4(pki, start_cqld, tmp_path):
+    c = Creds("ASIANODEPLUGIN0001", "node/plugin+secret", token="node-session-token")
+    node = sigv4_node(start_cqld, pki, c)
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=c.key_id, AWS_SECRET_ACCESS_KEY=c.secret,
+               AWS_SESSION_TOKEN=c.token)
+    r = subprocess.run(["node", str(NODE_DIR / "sigv4_connect.js"), "--host", "localhost",
+                        "--port", str(node.port), "--region", REGION, "--ca", pki.ca_cert,
+                        "--query", "SELECT email FROM mailion.users WHERE email = 'alice@example.com'"],
+                       cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out.get("connected") and out.get("rows") == [{"email": "alice@example.com"}], (out, r.stderr)
+    assert int(auth_stats(node)["accepted"]) >= 1
+    # With the wrong secret the plugin is refused.
+    env["AWS_SECRET_ACCESS_KEY"] = "not-the-secret"
+    r = subprocess.run(["node", str(NODE_DIR / "sigv4_connect.js"), "--host", "localhost",
+                        "--port", str(node.port), "--region", REGION, "--ca", pki.ca_cert,
+                        "--query", "SELECT email FROM mailion.users"],
+                       cwd=NODE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert not out.get("connected")
+    assert "signature mismatch" in json.dumps(out)
