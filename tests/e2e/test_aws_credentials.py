@@ -76,6 +76,7 @@ class FakeEndpoint:
         self.creds = creds
         self.auth_token = auth_token
         self.tokens = set()
+        self.failing = False       # answer 500 for credentials
         self.log = []              # (method, path, outcome)
         self.lock = threading.Lock()
         outer = self
@@ -119,6 +120,8 @@ class FakeEndpoint:
                     if self.path == base:
                         return self.reply(200, ROLE.encode())
                     if self.path == base + ROLE:
+                        if outer.failing:
+                            return self.reply(500)
                         return self.reply(200, outer.current().document(imds=True))
                     return self.reply(404)
                 if outer.auth_token and self.headers.get("Authorization") != outer.auth_token:
@@ -263,7 +266,8 @@ def test_rotation_across_two_expiries_without_temp(pki, start_cqld, start_daemon
                           **keyspaces_env(pki, node, tmp_path,
                                           AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
                                           AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS=3,
-                                          CASSANDRA_CONNECTIONS_PER_HOST=1))
+                                          CASSANDRA_CONNECTIONS_PER_HOST=1,
+                                          LOG_LEVEL="debug"))   # secrets stay out even here
     results = []            # (start, end, status)
     drops = []              # (start, end): the only connection closed by cqld
     stop = threading.Event()
@@ -306,6 +310,47 @@ def test_rotation_across_two_expiries_without_temp(pki, start_cqld, start_daemon
     assert len([r for r in in_drop if r[2] != "OK"]) <= 2
     assert int(auth_stats(node)["rejected"]) == 0
     secrets_absent(daemon.log_text(), *gens)
+
+
+def test_failed_refresh_keeps_the_old_credentials_until_they_expire(pki, start_cqld,
+                                                                     start_daemon, postmap,
+                                                                     endpoints, tmp_path):
+    """IMDS fails when the daemon refreshes: it warns, keeps signing new
+    connections with the old key (still valid), retries with backoff, and
+    takes the new key once IMDS answers again."""
+    old = Creds("ASIAOLDKEY00000001", "old/secret", token="old-token", lifetime=12)
+    new = Creds("ASIANEWKEY00000002", "new/secret", token="new-token", lifetime=3600)
+    node = sigv4_node(start_cqld, pki, old)
+    imds = endpoints("imds", old)
+    daemon = start_daemon(node.port, wait_ready=True,
+                          **keyspaces_env(pki, node, tmp_path,
+                                          AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
+                                          AWS_METADATA_SERVICE_NUM_ATTEMPTS=1,
+                                          AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS=10))
+    imds.failing = True
+    wait_for(lambda: "cannot refresh credentials" in daemon.log_text(), timeout=8,
+             what="the failed refresh")
+    line = next(l for l in daemon.log_text().splitlines() if "cannot refresh credentials" in l)
+    assert f"keeping access key id {old.key_id} until it expires at" in line
+    # A new connection still signs with the old, still valid, key.
+    node.control("drop")
+    wait_for(lambda: int(auth_stats(node)["accepted"]) >= 2, timeout=5, what="a reconnect")
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
+             timeout=5, what="lookups on the new connection")
+    assert int(auth_stats(node)["rejected"]) == 0
+    # IMDS answers again, with the next key: the retry picks it up before expiry.
+    imds.set(new)
+    node.control(f"auth key {new.key_id}:{new.secret}:{REGION}")
+    imds.failing = False
+    wait_for(lambda: any(new.key_id in l for l in cred_lines(daemon)), timeout=8,
+             what="the refresh after the failure")
+    assert time.time() < old.expiration
+    node.control("drop")
+    wait_for(lambda: auth_stats(node)["last"] == new.key_id, timeout=5, what="the new key in use")
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
+             timeout=5, what="lookups")
+    assert imds.count("GET", "/latest/meta-data/iam/security-credentials/" + ROLE, 500) >= 2
+    secrets_absent(daemon.log_text(), old, new)
 
 
 def start_with(start_daemon, node, env):
