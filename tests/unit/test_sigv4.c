@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "aws/sigv4.h"
+#include "cql/cql_auth_sigv4.h"
 
 #define VEC_NONCE	"91703fdc2ef562e19fbdab0f58e42fe5"
 #define VEC_MS		1591742511000LL		/* 2020-06-09T22:41:51.000Z */
@@ -244,6 +245,74 @@ static void test_response_fields(void **state)
 	assert_null(sigv4_response_field((const uint8_t *)r, strlen(r), "nonce", &n));
 }
 
+static int have_creds;
+
+/* fake_creds - what the daemon's credential chain would hand over */
+static int fake_creds(void *arg, struct sigv4_creds *out)
+{
+	(void)arg;
+	if (!have_creds)
+		return -1;
+	out->access_key_id = VEC_KEY_ID;
+	out->secret_access_key = VEC_SECRET;
+	out->session_token = "tok";
+	return 0;
+}
+
+static void test_authenticator(void **state)
+{
+	struct cql_auth *a = cql_auth_sigv4_new(VEC_REGION, fake_creds, NULL);
+	static const char challenge[] = "nonce=" VEC_NONCE;
+	struct buf out;
+	char err[256], who[64];
+	int64_t t;
+	size_t n;
+	const char *v;
+
+	(void)state;
+	assert_non_null(a);
+	buf_init(&out);
+	assert_int_equal(a->initial(a, "com.amazonaws.cassandra.DefaultAuthenticator", &out,
+				    err, sizeof(err)), 0);
+	assert_int_equal(out.len, 7);
+	assert_memory_equal(out.data, "SigV4\0\0", 7);
+	buf_reset(&out);
+
+	/* No credentials yet: refused with a reason, nothing sent. */
+	have_creds = 0;
+	assert_int_equal(a->challenge(a, (const uint8_t *)challenge, strlen(challenge), &out,
+				      err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no AWS credentials"));
+	assert_int_equal(out.len, 0);
+
+	/* No nonce: refused. */
+	have_creds = 1;
+	assert_int_equal(a->challenge(a, (const uint8_t *)"realm=x", 7, &out, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "nonce"));
+
+	/* The answer signs the nonce at the current time, with the token. */
+	assert_int_equal(a->challenge(a, (const uint8_t *)challenge, strlen(challenge), &out,
+				      err, sizeof(err)), 0);
+	v = sigv4_response_field(out.data, out.len, "amzdate", &n);
+	assert_non_null(v);
+	assert_int_equal(sigv4_parse_amzdate(v, n, &t), 0);
+	{
+		struct sigv4_creds c = { VEC_KEY_ID, VEC_SECRET, "tok" };
+		struct buf want;
+
+		buf_init(&want);
+		assert_int_equal(sigv4_sign(&c, VEC_REGION, VEC_NONCE, t, &want, NULL), 0);
+		assert_int_equal(out.len, want.len);
+		assert_memory_equal(out.data, want.data, want.len);
+		buf_free(&want);
+	}
+	assert_non_null(sigv4_response_field(out.data, out.len, "session_token", &n));
+	a->identity(a, who, sizeof(who));
+	assert_string_equal(who, "access key id " VEC_KEY_ID);
+	buf_free(&out);
+	cql_auth_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_nonce_extraction),
 		cmocka_unit_test(test_bad_inputs_are_refused),
 		cmocka_unit_test(test_response_fields),
+		cmocka_unit_test(test_authenticator),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
