@@ -129,6 +129,38 @@ def cql_frame():
     write("cql_frame", seeds)
 
 
+def sigv4():
+    write("sigv4", [
+        "nonce=91703fdc2ef562e19fbdab0f58e42fe5",
+        "nonce=abc,other=1", "x=1,nonce=", "nonce=" + "a" * 257, "nonce=a\x01b",
+        "2020-06-09T22:41:51.000Z", "2020-02-30T00:00:00.000Z", "1970-01-01T00:00:00.000Z",
+        "signature=00,access_key=UserID-1,amzdate=2020-06-09T22:41:51.000Z",
+        "", "nonce", "nonce=nonce=x",
+    ])
+
+
+def cred_parse():
+    json_doc = ('{"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIAEXAMPLE",'
+                ' "SecretAccessKey": "secret", "Token": "tok",'
+                ' "Expiration": "2026-11-25T20:00:00Z", "LastUpdated": "2026-11-25T14:00:00Z"}')
+    creds = ("[default]\naws_access_key_id = AKIDEXAMPLE\n"
+             "aws_secret_access_key = secret\n# c\n; c\n"
+             "[test]\naws_access_key_id=AKID2\naws_secret_access_key=s2\n"
+             "aws_session_token = tok\n")
+    config = ("[profile test]\nregion = us-west-2\ns3 =\n  max_concurrent_requests = 10\n"
+              "aws_access_key_id = AKID3\naws_secret_access_key = s3\n"
+              "[default]\nrole_arn = arn:aws:iam::1:role/x\n")
+    write("cred_parse", [
+        b"\x00" + json_doc.encode(),
+        b"\x00" + b'{"Code": "Failure", "Message": "no"}',
+        b"\x00" + b'{"AccessKeyId": "A", "SecretAccessKey": "S", "Expiration": "bad"}',
+        b"\x00[1,2]", b"\x00{",
+        b"\x01" + creds.encode(), b"\x05" + creds.encode(),
+        b"\x02" + config.encode(), b"\x06" + config.encode(),
+        b"\x01[default]\naws_access_key_id = only\n", b"\x01no section line\n",
+    ])
+
+
 if __name__ == "__main__":
     netstrings()
     socketmap()
@@ -136,3 +168,5 @@ if __name__ == "__main__":
     search_order()
     config_file()
     cql_frame()
+    sigv4()
+    cred_parse()

@@ -28,8 +28,15 @@ FUZZ_LIB_SRC := src/buf.c src/netstring.c src/socketmap.c src/lookup_key.c \
                 src/result_format.c src/search_order.c src/map_registry.c \
                 src/config_file.c src/cql/cql_proto.c
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
-FUZZ_LIBS    := $(shell pkg-config --libs openssl jansson 2>/dev/null)
-FUZZ_INC     := $(shell pkg-config --cflags openssl jansson 2>/dev/null)
+FUZZ_LIBS    := $(PKG_LIBS)
+FUZZ_INC     := $(PKG_CFLAGS)
+
+# Targets needing more than the pure modules. The credential parsers share
+# aws_creds.c (time parsing, wiping) with the providers on libevent.
+FUZZ_EXTRA_sigv4       := src/aws/sigv4.c
+FUZZ_EXTRA_cred_parse  := $(wildcard src/aws/*.c) src/log.c src/clock.c
+FUZZ_OBJ_sigv4         := $(FUZZ_EXTRA_sigv4:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_OBJ_cred_parse    := $(FUZZ_EXTRA_cred_parse:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 .PHONY: fuzz fuzz-check fuzz-build fuzz-corpus
@@ -38,7 +45,8 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+.SECONDEXPANSION:
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ) $$(FUZZ_OBJ_$$*)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) -fsanitize=fuzzer -o $@ $^ $(FUZZ_LIBS)
 

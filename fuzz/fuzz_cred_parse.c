@@ -1,0 +1,63 @@
+/*
+ * fuzz_cred_parse - libFuzzer target for the AWS credential parsers: the
+ * JSON document of the container endpoint and IMDS, and the shared
+ * credentials and config files
+ *
+ * Input: <selector byte> <document>. The selector picks the parser (JSON,
+ * credentials file, config file) and the profile (default or "test").
+ * Found credentials have a non-empty key id and secret, NUL-terminated
+ * inside their fields; a refusal leaves a NUL-terminated reason.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/aws_creds.h"
+#include "aws/cred_file.h"
+#include "aws/cred_json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* check_found - the fields of a successful parse */
+static void check_found(const struct aws_credentials *c)
+{
+	if (memchr(c->access_key_id, 0, sizeof(c->access_key_id)) == NULL ||
+	    memchr(c->secret_access_key, 0, sizeof(c->secret_access_key)) == NULL ||
+	    memchr(c->session_token, 0, sizeof(c->session_token)) == NULL ||
+	    c->access_key_id[0] == 0 || c->secret_access_key[0] == 0)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct aws_credentials c;
+	char err[256];
+	const char *text = (const char *)data + 1;
+	const char *profile;
+	int rc;
+
+	if (size < 1)
+		return 0;
+	profile = data[0] & 4 ? "test" : "default";
+	memset(&c, 0, sizeof(c));
+	memset(err, 'Z', sizeof(err));
+	switch (data[0] % 3) {
+	case 0:
+		rc = cred_json_parse(text, size - 1, &c, err, sizeof(err));
+		if (rc == 0)
+			check_found(&c);
+		else if (rc != -1 || memchr(err, 0, sizeof(err)) == NULL)
+			abort();
+		break;
+	default:
+		rc = cred_file_parse(text, size - 1,
+				     data[0] % 3 == 1 ? CRED_FILE_CREDENTIALS : CRED_FILE_CONFIG,
+				     profile, &c, err, sizeof(err));
+		if (rc == 1)
+			check_found(&c);
+		else if ((rc != 0 && rc != -1) || memchr(err, 0, sizeof(err)) == NULL)
+			abort();
+		break;
+	}
+	return 0;
+}
