@@ -32,6 +32,7 @@
 #define SM_MAX_LISTENERS	8	/* addresses listened on */
 #define SM_PEER_MAX		64	/* "addr:port" text */
 #define SM_LOG_INTERVAL_MS	10000	/* repeated client-limit lines */
+#define SM_ACCEPT_PAUSE_MS	100	/* listeners rest when out of descriptors */
 
 struct pending {
 	struct pending *next;
@@ -63,6 +64,7 @@ struct sm_server {
 	unsigned nclients;
 	unsigned in_flight;
 	struct log_limit limit_log;
+	struct event *resume;		/* re-enables listeners paused by EMFILE */
 };
 
 static void client_read_cb(struct bufferevent *bev, void *arg);
@@ -296,14 +298,41 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	srv->nclients++;
 }
 
-/* listener_error_cb - accept() failed (out of fds): log, keep going */
+/* resume_cb - accept again after a pause */
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sm_server *srv = arg;
+	int i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < srv->nlisteners; i++)
+		evconnlistener_enable(srv->listeners[i]);
+}
+
+/*
+ * listener_error_cb - accept() failed: log, keep going. Out of descriptors
+ * (or memory), the connection stays in the backlog and the listener stays
+ * readable: accepting again at once would spin the loop at 100% CPU until
+ * a client leaves, so the listeners rest a moment first.
+ */
 static void listener_error_cb(struct evconnlistener *l, void *arg)
 {
 	struct sm_server *srv = arg;
+	int err = EVUTIL_SOCKET_ERROR(), i;
+	struct timeval tv = { 0, SM_ACCEPT_PAUSE_MS * 1000 };
 
 	(void)l;
 	msg_limited(&srv->limit_log, SM_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
-		    "accept: %s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		    "accept: %s", evutil_socket_error_to_string(err));
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+		return;
+	if (srv->resume == NULL &&
+	    (srv->resume = evtimer_new(srv->base, resume_cb, srv)) == NULL)
+		return;
+	for (i = 0; i < srv->nlisteners; i++)
+		evconnlistener_disable(srv->listeners[i]);
+	evtimer_add(srv->resume, &tv);
 }
 
 /* add_listener - start accepting on a listener; record the first TCP port */
@@ -448,5 +477,7 @@ void sm_server_free(struct sm_server *srv)
 	sm_server_stop_listening(srv);
 	while (srv->clients)
 		client_free(srv->clients);
+	if (srv->resume)
+		event_free(srv->resume);
 	free(srv);
 }

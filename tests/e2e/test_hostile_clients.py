@@ -339,3 +339,33 @@ def test_client_limit_is_enforced_gracefully(start_cqld, start_daemon, postmap):
              == ("OK", "example.com"), timeout=30, what="a free client slot")
     close_all(held[10:])
     assert daemon.stop(timeout=30) == 0
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_does_not_spin(start_cqld, start_daemon, postmap):
+    """MAX_CLIENTS above the descriptor limit: accept() fails with EMFILE
+    while the connection waits in the backlog; the daemon must rest its
+    listeners (not spin at 100% CPU) and serve again once clients leave."""
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port, prefix=["prlimit", "--nofile=64:64", "--"],
+                          MAX_CLIENTS=1000, CLIENT_IDLE_TIMEOUT=600)
+    pid = daemon.proc.pid
+    socks = [raw_connect(daemon.port) for _ in range(100)]
+    try:
+        wait_for(lambda: "Too many open files" in daemon.log_text(), timeout=10,
+                 what="accept to run out of descriptors")
+        c0 = cpu_seconds(pid)
+        time.sleep(2)
+        used = cpu_seconds(pid) - c0
+        assert used < 0.5, f"{used:.2f} s of CPU in 2 s while out of descriptors"
+        assert fd_count(pid) <= 64
+    finally:
+        close_all(socks)
+    wait_for(lambda: postmap.query(daemon.port, "domains", "example.com")
+             == ("OK", "example.com"), timeout=30, what="accepting again")
+    assert daemon.stop(timeout=30) == 0
