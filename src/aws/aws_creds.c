@@ -241,6 +241,12 @@ static void all_failed(struct aws_creds *ac)
 	size_t i, off = 0;
 	int64_t delay = backoff(ac);
 
+	if (ac->have && expired(ac, aws_now_ms())) {
+		/* Nothing to keep: forget them, so the expiry is reported once. */
+		aws_credentials_wipe(&ac->cur);
+		ac->have = 0;
+		ac->chosen = -1;
+	}
 	for (i = 0; i < ac->np && off < sizeof(msg); i++)
 		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%zu. %s: %s",
 					i ? "; " : "", i + 1, ac->p[i]->name, ac->reasons[i]);
@@ -312,6 +318,7 @@ static void refresh_done(void *arg, const struct aws_credentials *c, const char 
 	msg_error("aws: credentials (access key id %s) expired and %s could not refresh them: %s; "
 		  "trying every source again", ac->cur.access_key_id, ac->p[ac->chosen]->where,
 		  reason ? reason : "failed");
+	ac->retry_ms = AWS_RETRY_MIN_MS;
 	walk(ac, 0);
 }
 
@@ -330,9 +337,11 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		ac->p[ac->chosen]->fetch(ac->p[ac->chosen], refresh_done, ac);
 		return;
 	}
-	if (ac->have && expired(ac, aws_now_ms()))
+	if (ac->have && expired(ac, aws_now_ms())) {
 		msg_error("aws: credentials (access key id %s) expired; looking for new ones",
 			  ac->cur.access_key_id);
+		ac->retry_ms = AWS_RETRY_MIN_MS;
+	}
 	walk(ac, 0);
 }
 

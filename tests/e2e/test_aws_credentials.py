@@ -211,10 +211,17 @@ def test_instance_role_via_imdsv2_answers_postmap_lookups(pki, start_cqld, start
                  lifetime=3600)
     node = sigv4_node(start_cqld, pki, role)
     imds = endpoints("imds", role)
+    mport = free_port()
     daemon = start_daemon(node.port, wait_ready=True,
                           **keyspaces_env(pki, node, tmp_path,
-                                          AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url))
+                                          AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
+                                          METRICS_LISTEN=f"127.0.0.1:{mport}"))
     assert postmap.query(daemon.port, "users", "alice@example.com") == ("OK", "example.com/alice/")
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5).read().decode()
+    assert 'postfix_aws_cassandra_aws_credentials_source{source="imds"} 1' in metrics
+    left = [float(l.split()[1]) for l in metrics.splitlines()
+            if l.startswith("postfix_aws_cassandra_aws_credentials_expiry_seconds ")]
+    assert left and 3500 < left[0] <= 3600, metrics
     assert postmap.query(daemon.port, "domains", "example.com")[0] == "OK"
     assert postmap.query(daemon.port, "users", "nobody@example.com") == ("NOTFOUND", "")
 
@@ -350,6 +357,38 @@ def test_failed_refresh_keeps_the_old_credentials_until_they_expire(pki, start_c
     wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
              timeout=5, what="lookups")
     assert imds.count("GET", "/latest/meta-data/iam/security-credentials/" + ROLE, 500) >= 2
+    secrets_absent(daemon.log_text(), old, new)
+
+
+def test_expired_credentials_are_not_used_and_the_chain_recovers(pki, start_cqld, start_daemon,
+                                                                  postmap, endpoints, tmp_path):
+    """IMDS keeps failing until the credentials expire: the daemon says so,
+    signs nothing with them (new connections fail, lookups TEMP), and takes
+    new credentials when IMDS answers again."""
+    old = Creds("ASIASHORTLIVED0001", "short/secret", token="short-token", lifetime=4)
+    new = Creds("ASIAAFTEREXPIRY002", "after/secret", token="after-token", lifetime=3600)
+    node = sigv4_node(start_cqld, pki, old)
+    imds = endpoints("imds", old)
+    daemon = start_daemon(node.port, wait_ready=True,
+                          **keyspaces_env(pki, node, tmp_path,
+                                          AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
+                                          AWS_METADATA_SERVICE_NUM_ATTEMPTS=1,
+                                          AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS=3))
+    imds.failing = True
+    wait_for(lambda: "expired" in daemon.log_text(), timeout=10, what="the expiry")
+    assert f"access key id {old.key_id}) expired" in daemon.log_text()
+    accepted = auth_stats(node)["accepted"]
+    node.control("drop")
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP",
+             timeout=5, what="TEMP without valid credentials")
+    assert "SigV4: no AWS credentials available yet" in daemon.log_text()
+    assert auth_stats(node)["accepted"] == accepted     # nothing signed with expired keys
+    imds.set(new)
+    node.control(f"auth key {new.key_id}:{new.secret}:{REGION}")
+    imds.failing = False
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
+             timeout=15, what="recovery")
+    assert auth_stats(node)["last"] == new.key_id
     secrets_absent(daemon.log_text(), old, new)
 
 
