@@ -112,6 +112,7 @@ static void usage(FILE *fp)
 		"Settings come from the environment (see postfix-aws-cassandra(8)):\n"
 		"  KEYSPACE_NAME (required), PORT (9999), LISTEN (inet:127.0.0.1:PORT),\n"
 		"  CASSANDRA_HOSTS (127.0.0.1:9042), CONSISTENCY (LOCAL_ONE),\n"
+		"  AWS_REGION (Amazon Keyspaces in that region: TLS, SigV4 with AWS credentials),\n"
 		"  CASSANDRA_CONNECT_TIMEOUT_MS (5000), CASSANDRA_REQUEST_TIMEOUT_MS (1000),\n"
 		"  CLIENT_IDLE_TIMEOUT (60 s), MAX_CLIENTS (1000), LOG_LEVEL (info),\n"
 		"  LOG_TARGET (stderr), RECIPIENT_DELIMITER (+), CACHE (on),\n"

@@ -16,11 +16,13 @@
  *	seconds, default 1) and the whole sequence is attempted
  *	AWS_METADATA_SERVICE_NUM_ATTEMPTS times (default 3), as in the SDKs.
  *	AWS_EC2_METADATA_SERVICE_ENDPOINT overrides http://169.254.169.254
+ *	(AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6: http://[fd00:ec2::254])
  *	and AWS_EC2_METADATA_DISABLED=true switches the source off.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/event.h>
 
@@ -30,6 +32,7 @@
 #include "cred_provider.h"
 
 #define IMDS_DEFAULT_ENDPOINT	"http://169.254.169.254"
+#define IMDS_DEFAULT_ENDPOINT_V6 "http://[fd00:ec2::254]"	/* ..._ENDPOINT_MODE=IPv6 */
 #define IMDS_TOKEN_TTL_S	21600	/* the SDKs' session token lifetime */
 #define IMDS_TOKEN_RENEW_S	60	/* renew the token this long before its end */
 #define IMDS_TOKEN_MAX		1024	/* bytes in a session token */
@@ -243,7 +246,7 @@ struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *
 {
 	struct cred_provider *p = calloc(1, sizeof(*p));
 	struct imds *m = calloc(1, sizeof(*m));
-	const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"), *mode;
 	size_t n;
 
 	if (p == NULL || m == NULL || (m->retry = evtimer_new(base, imds_retry_cb, m)) == NULL) {
@@ -253,7 +256,9 @@ struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *
 	}
 	m->base = base;
 	m->dns = dns;
-	snprintf(m->endpoint, sizeof(m->endpoint), "%s", ep && *ep ? ep : IMDS_DEFAULT_ENDPOINT);
+	mode = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
+	snprintf(m->endpoint, sizeof(m->endpoint), "%s", ep && *ep ? ep :
+		 mode && strcasecmp(mode, "IPv6") == 0 ? IMDS_DEFAULT_ENDPOINT_V6 : IMDS_DEFAULT_ENDPOINT);
 	n = strlen(m->endpoint);
 	while (n > 0 && m->endpoint[n - 1] == '/')
 		m->endpoint[--n] = 0;
