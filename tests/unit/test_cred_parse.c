@@ -12,6 +12,7 @@
 
 #include "aws/aws_creds.h"
 #include "aws/cred_file.h"
+#include "aws/cred_http.h"
 #include "aws/cred_json.h"
 
 /* parse - cred_file_parse over a C string */
@@ -183,6 +184,33 @@ static void test_iso8601_times(void **state)
 	assert_int_equal(aws_parse_time("", &ms), -1);
 }
 
+static void test_url_split(void **state)
+{
+	char host[64], path[128];
+	int port;
+
+	(void)state;
+	assert_int_equal(cred_http_url_split("http://169.254.169.254", host, sizeof(host), &port,
+					     path, sizeof(path)), 0);
+	assert_string_equal(host, "169.254.169.254");
+	assert_int_equal(port, 80);
+	assert_string_equal(path, "/");
+	assert_int_equal(cred_http_url_split("http://127.0.0.1:8080/v1/credentials?a=b", host,
+					     sizeof(host), &port, path, sizeof(path)), 0);
+	assert_int_equal(port, 8080);
+	assert_string_equal(path, "/v1/credentials?a=b");
+	assert_int_equal(cred_http_url_split("http://[fd00:ec2::254]/latest", host, sizeof(host),
+					     &port, path, sizeof(path)), 0);
+	assert_string_equal(host, "fd00:ec2::254");
+	assert_string_equal(path, "/latest");
+	assert_int_equal(cred_http_url_split("https://example.com/", host, sizeof(host), &port,
+					     path, sizeof(path)), -1);
+	assert_int_equal(cred_http_url_split("169.254.169.254", host, sizeof(host), &port,
+					     path, sizeof(path)), -1);
+	assert_int_equal(cred_http_url_split("http://", host, sizeof(host), &port,
+					     path, sizeof(path)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_profile_errors),
 		cmocka_unit_test(test_credential_json),
 		cmocka_unit_test(test_iso8601_times),
+		cmocka_unit_test(test_url_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
