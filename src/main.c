@@ -84,6 +84,7 @@ struct daemon {
 	struct map_registry *pending;	/* a reload waiting for its statements */
 	int64_t pending_deadline;
 	struct cql_session *cql;
+	struct aws_creds *creds;	/* SigV4 only */
 	struct cache *cache;
 	struct lookup_engine *engine;
 	struct sm_server *srv;
@@ -347,6 +348,10 @@ static void check_report(struct daemon *d)
 	printf("  keyspace     %s\n", d->cfg.keyspace);
 	printf("  cassandra    %s\n", cql_session_state(d->cql));
 	printf("  consistency  %s\n", cql_consistency_name(d->cfg.cql.consistency));
+	if (d->creds)
+		printf("  auth         SigV4, region %s, credentials: %s\n", d->cfg.aws_region,
+		       aws_creds_current(d->creds) ? aws_creds_describe(d->creds) :
+		       "NONE (see the aws: error above)");
 	if (!cql_session_is_ready(d->cql)) {
 		printf("FAILED: cannot reach Cassandra: %s\n", cql_session_state(d->cql));
 		d->exit_code = 1;
@@ -704,6 +709,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		d.cfg.cql.auth = auth;
+		d.creds = creds;
 	}
 	if ((d.cql = cql_session_new(d.base, dns, &d.cfg.cql)) == NULL ||
 	    register_statements(d.cql, &d.reg) != 0) {

@@ -569,3 +569,22 @@ def test_aws_node_plugin_authenticates_to_cqld_sigv4(pki, start_cqld, tmp_path):
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert not out.get("connected")
     assert "signature mismatch" in json.dumps(out)
+
+
+def test_check_reports_sigv4_and_the_credential_source(pki, start_cqld, tmp_path):
+    from conftest import DAEMON
+    c = Creds("AKIACHECK000000001", "check/secret")
+    node = sigv4_node(start_cqld, pki, c)
+    env = keyspaces_env(pki, node, tmp_path, KEYSPACE_NAME="mailion",
+                        PATH=os.environ.get("PATH", "/usr/bin:/bin"))
+    ok = subprocess.run([str(DAEMON), "--check"], capture_output=True, text=True, timeout=60,
+                        env=dict(env, AWS_ACCESS_KEY_ID=c.key_id, AWS_SECRET_ACCESS_KEY=c.secret))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert (f"auth         SigV4, region {REGION}, credentials: environment (AWS_ACCESS_KEY_ID)"
+            in ok.stdout)
+    none = subprocess.run([str(DAEMON), "--check"], capture_output=True, text=True, timeout=60,
+                          env=env)
+    assert none.returncode == 1
+    assert "credentials: NONE (see the aws: error above)" in none.stdout
+    assert "aws: no AWS credentials found" in none.stderr
+    secrets_absent(ok.stdout + ok.stderr + none.stdout + none.stderr, c)
