@@ -135,7 +135,7 @@ struct cred_http *cred_http_start(struct event_base *base, struct evdns_base *dn
 				  const char *const *headers, int timeout_ms,
 				  cred_http_fn cb, void *arg, char *err, size_t errlen)
 {
-	char host[256], path[CRED_HTTP_URL_MAX];
+	char host[256], path[CRED_HTTP_URL_MAX], hosthdr[280];
 	int port;
 	struct cred_http *h;
 	struct evkeyvalq *out;
@@ -165,7 +165,10 @@ struct cred_http *cred_http_start(struct event_base *base, struct evdns_base *dn
 	evhttp_connection_set_retries(h->conn, 0);
 	evhttp_request_set_error_cb(h->req, on_error);
 	out = evhttp_request_get_output_headers(h->req);
-	evhttp_add_header(out, "Host", host);
+	/* RFC 7230 Host: brackets around an IPv6 literal, the port unless 80. */
+	snprintf(hosthdr, sizeof(hosthdr), "%s%s%s%s%.0d", strchr(host, ':') ? "[" : "", host,
+		 strchr(host, ':') ? "]" : "", port != 80 ? ":" : "", port != 80 ? port : 0);
+	evhttp_add_header(out, "Host", hosthdr);
 	evhttp_add_header(out, "Connection", "close");
 	for (i = 0; headers && headers[i] && headers[i + 1]; i += 2)
 		evhttp_add_header(out, headers[i], headers[i + 1]);
