@@ -41,6 +41,7 @@ struct cql_conn {
 	struct event *timer;
 	struct event *hb_timer;		/* heartbeat */
 	int64_t last_read_ms;
+	int64_t last_timeout_ms;	/* a request last timed out */
 	int hb_outstanding;
 	enum conn_state state;
 	struct cql_conn_options opts;
@@ -284,8 +285,10 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	c->depth++;
-	while (c->state == CONN_READY && cql_streams_expire(&c->streams, now, &cb, &cbarg))
+	while (c->state == CONN_READY && cql_streams_expire(&c->streams, now, &cb, &cbarg)) {
+		c->last_timeout_ms = now;
 		deliver(c, cb, cbarg, &r);
+	}
 	if (c->state == CONN_READY) {
 		/*
 		 * A connection whose ids are mostly held by unanswered
@@ -698,6 +701,16 @@ uint8_t cql_conn_version(const struct cql_conn *c)
 unsigned cql_conn_in_flight(const struct cql_conn *c)
 {
 	return c->streams.busy;
+}
+
+/*
+ * cql_conn_suspect - a request timed out and the server has sent nothing
+ * since: it may have stopped answering. Any byte read (a late answer, the
+ * heartbeat's SUPPORTED) clears it.
+ */
+int cql_conn_suspect(const struct cql_conn *c)
+{
+	return c->last_timeout_ms > c->last_read_ms;
 }
 
 /* cql_conn_label - "host:port" for log lines */

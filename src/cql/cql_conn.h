@@ -113,6 +113,8 @@ void cql_conn_free(struct cql_conn *conn);
 int cql_conn_is_ready(const struct cql_conn *conn);
 uint8_t cql_conn_version(const struct cql_conn *conn);
 unsigned cql_conn_in_flight(const struct cql_conn *conn);
+/* cql_conn_suspect - a request timed out and nothing was read since */
+int cql_conn_suspect(const struct cql_conn *conn);
 const char *cql_conn_label(const struct cql_conn *conn);
 
 #endif

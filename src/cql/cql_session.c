@@ -34,6 +34,7 @@
 #define CQL_RERESOLVE_MS	60000	/* look the configured names up again */
 #define CQL_LOG_INTERVAL_MS	10000	/* repeated connect errors */
 #define CQL_EXEC_MAX_VALUES	8	/* bound values in one EXECUTE */
+#define CQL_SUSPECT_LOAD	1024	/* load of a connection that went silent */
 #define CQL_LABEL_MAX		(CQL_HOST_MAX + 64)
 
 struct cql_stmt {
@@ -93,6 +94,8 @@ struct cql_session {
 
 	struct event *reresolve_timer;
 	struct event *reprepare_timer;
+	struct timeval deadline_tv_storage;
+	const struct timeval *deadline_tv;	/* lookup deadline, a common timeout */
 	struct log_limit connect_log;
 	struct log_limit auth_log;
 	struct log_limit full_log;
@@ -111,7 +114,9 @@ struct exec {
 	struct host *tried;		/* the node of the first attempt */
 	int attempts;
 	int reprepared;
+	int abandoned;			/* answered at the deadline; a request is still out */
 	int64_t deadline_ms;
+	struct event *deadline;		/* answers TIMEOUT when the lookup deadline passes */
 	size_t nvals;
 	struct cql_value vals[CQL_EXEC_MAX_VALUES];
 	/* copies of the bound values follow */
@@ -329,7 +334,7 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 	struct cql_prepared pr;
 	struct cql_rd rd;
 	struct cql_result res;
-	enum cql_status why;
+	enum cql_status why = CQL_STATUS_TIMEOUT;
 
 	free(p);
 	if (then == NULL)
@@ -346,7 +351,7 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 			msg_debug("cql: prepared: %s", st->cql);
 			if (then == NULL && current)
 				pconn_prepared_one(pc);
-			if (then && exec_send(then, &why) != 0) {
+			if (then && (then->abandoned || exec_send(then, &why) != 0)) {
 				res.status = why;
 				exec_finish(then, &res);
 			}
@@ -882,6 +887,12 @@ struct cql_session *cql_session_new(struct event_base *base,
 	if (s->cfg.lookup_timeout_ms <= 0)
 		s->cfg.lookup_timeout_ms = 3 * s->cfg.request_timeout_ms;
 	s->version = cfg->max_version ? cfg->max_version : 4;
+	s->deadline_tv_storage.tv_sec = s->cfg.lookup_timeout_ms / 1000;
+	s->deadline_tv_storage.tv_usec = (s->cfg.lookup_timeout_ms % 1000) * 1000;
+	/* Every execution waits as long: libevent keeps them in one queue. */
+	s->deadline_tv = event_base_init_common_timeout(base, &s->deadline_tv_storage);
+	if (s->deadline_tv == NULL)
+		s->deadline_tv = &s->deadline_tv_storage;
 	snprintf(s->state_text, sizeof(s->state_text), "not connected yet");
 	return s;
 }
@@ -990,8 +1001,14 @@ static struct pconn *pick(struct cql_session *s, const struct host *avoid)
 {
 	struct pconn *best = NULL;
 	unsigned best_load = 0;
-	size_t i, n = s->nhosts, start = n ? s->rr++ % n : 0;
+	size_t i, n = s->nhosts, start;
 	int k, pass;
+
+	/*
+	 * Retries do not turn the wheel, or with two nodes every first try
+	 * would land on the same one.
+	 */
+	start = n ? (avoid ? s->rr : s->rr++) % n : 0;
 
 	for (pass = 0; pass < 2 && best == NULL; pass++) {
 		for (i = 0; i < n; i++) {
@@ -1009,7 +1026,14 @@ static struct pconn *pick(struct cql_session *s, const struct host *avoid)
 
 				if (!pc->usable || pc->c == NULL)
 					continue;
-				load = cql_conn_in_flight(pc->c);
+				/*
+				 * A connection silent since a request timed
+				 * out may have stopped answering: steer away
+				 * until it is heard from again (a late answer,
+				 * or the heartbeat) or closed.
+				 */
+				load = cql_conn_in_flight(pc->c) +
+				       (cql_conn_suspect(pc->c) ? CQL_SUSPECT_LOAD : 0);
 				if (best == NULL || load < best_load) {
 					best = pc;
 					best_load = load;
@@ -1022,11 +1046,36 @@ static struct pconn *pick(struct cql_session *s, const struct host *avoid)
 	return best;
 }
 
-/* exec_finish - deliver a result and free the execution */
+/*
+ * exec_finish - deliver a result (unless the deadline already answered)
+ * and free the execution
+ */
 static void exec_finish(struct exec *x, const struct cql_result *res)
 {
-	x->cb(res, x->arg);
+	if (!x->abandoned)
+		x->cb(res, x->arg);
+	if (x->deadline)
+		event_free(x->deadline);
 	free(x);
+}
+
+/*
+ * exec_deadline - the lookup deadline passed: answer TIMEOUT now. The
+ * request still out keeps the execution until its answer, timeout or lost
+ * connection comes back, which the connection guarantees.
+ */
+static void exec_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct exec *x = arg;
+	struct cql_result res;
+
+	(void)fd;
+	(void)what;
+	memset(&res, 0, sizeof(res));
+	res.status = CQL_STATUS_TIMEOUT;
+	res.host = x->pc ? x->pc->h->label : NULL;
+	x->abandoned = 1;
+	x->cb(&res, x->arg);
 }
 
 /* exec_retryable - a failure another node may not have */
@@ -1054,6 +1103,10 @@ static void exec_answer(const struct cql_response *r, void *arg)
 	int32_t kind;
 
 	memset(&res, 0, sizeof(res));
+	if (x->abandoned) {
+		exec_finish(x, &res);
+		return;
+	}
 	res.status = r->status;
 	res.err = r->err;
 	res.host = x->pc->h->label;
@@ -1168,6 +1221,9 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 		free(x);
 		return -1;
 	}
+	/* Without the timer the request and retry timeouts still bound it. */
+	if ((x->deadline = evtimer_new(s->base, exec_deadline, x)) != NULL)
+		evtimer_add(x->deadline, s->deadline_tv);
 	return 0;
 }
 
