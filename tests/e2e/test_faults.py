@@ -292,3 +292,18 @@ def test_memory_and_connections_stay_bounded_under_faults(cluster):
     assert after[0] <= before[0] + 1024, (before, after)
     # Two nodes, two connections each, listener, loop internals: no growth.
     assert after[1] <= before[1] + 2, (before, after)
+
+
+def test_a_silent_connection_is_found_by_its_heartbeat(start_cqld, start_daemon):
+    node = start_cqld()
+    daemon = start_daemon(node.port, wait_ready=True, CACHE="off",
+                          CASSANDRA_HEARTBEAT_MS=300, CASSANDRA_REQUEST_TIMEOUT_MS=200,
+                          CASSANDRA_CONNECT_TIMEOUT_MS=300)
+    node.control("stall on")
+    # No lookup runs: only the heartbeat can notice.
+    wait_for(lambda: "heartbeat not answered" in daemon.log_text(), timeout=5,
+             what="the missed heartbeat")
+    assert ask(daemon.port, "domains", "example.com")[0].startswith("TEMP cassandra: ")
+    node.control("stall off")
+    wait_for(lambda: ask(daemon.port, "domains", "example.com")[0] == "OK example.com", timeout=10,
+             what="a new connection")

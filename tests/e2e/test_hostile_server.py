@@ -12,6 +12,7 @@ memory and descriptors stay bounded.
 """
 import os
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -19,6 +20,7 @@ import time
 import pytest
 
 from conftest import netstring, raw_connect, read_netstring, wait_for
+from tls_certs import session_pki
 
 OP_QUERY = 0x07
 OP_EXECUTE = 0x0A
@@ -268,3 +270,63 @@ def test_healthy_node_answers_while_the_other_misbehaves(hostile, start_cqld, st
     assert after[1] <= before[1] + 2, (before, after)
     assert node.fired == 4 * len(modes)
     assert daemon.proc.poll() is None
+
+
+class GarbageAfterTls:
+    """Completes a proper TLS handshake, reads the client's first bytes
+    (its STARTUP), then sends garbage inside the TLS session."""
+
+    def __init__(self, pki):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(pki.server_cert, pki.server_key)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.handshakes = 0
+        self.conns = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                conn = self.ctx.wrap_socket(raw, server_side=True)
+                self.handshakes += 1
+                conn.recv(4096)
+                conn.sendall(os.urandom(64) + b"\x84\x00\x00\x00\x02" + b"\xff" * 4)
+                self.conns.append(conn)
+            except (OSError, ssl.SSLError):
+                raw.close()
+
+    def close(self):
+        self.listener.close()
+        for c in self.conns:
+            c.close()
+
+
+def test_garbage_after_the_tls_handshake(tmp_path_factory, start_daemon):
+    pki = session_pki(tmp_path_factory)
+    node = GarbageAfterTls(pki)
+    try:
+        env = daemon_env(f"127.0.0.1:{node.port}")
+        daemon = start_daemon(node.port, wait_ready=False, CASSANDRA_TLS="on",
+                              CASSANDRA_TLS_CA_FILE=pki.ca_cert, **env)
+        wait_for(lambda: node.handshakes >= 2, what="handshakes")
+        assert ask(daemon.port)[0].startswith("TEMP cassandra: ")
+        time.sleep(1)
+        before = usage(daemon.proc.pid)
+        time.sleep(2)                    # a reconnection every ~200 ms
+        after = usage(daemon.proc.pid)
+        log = daemon.log_text()
+        lines = [line for line in log.splitlines()
+                 if f"cannot connect to 127.0.0.1:{node.port}" in line]
+        # One line about it (repeats are held back), saying what was wrong.
+        assert len(lines) == 1, log
+        assert "bad protocol version byte" in lines[0], lines[0]
+        assert node.handshakes > 5
+        assert after[0] <= before[0] + 512 and after[1] <= before[1] + 1, (before, after)
+        assert daemon.proc.poll() is None
+    finally:
+        node.close()
