@@ -85,13 +85,17 @@ def test_valgrind_memcheck_clean(tmp_path, start_cqld, start_daemon, postmap):
                                    timeout=60)[0] == "TEMP",
              timeout=60, what="TEMP while cqld is down")
     assert postmap.query(daemon.port, "domains", "nosuch.example", timeout=60)[0] == "TEMP"
+    ups = daemon.log_text().count(" is up")
     start_cqld(port=port)
+    # (Cached answers may be served stale meanwhile: wait for the node.)
+    wait_for(lambda: daemon.log_text().count(" is up") > ups, timeout=90,
+             what="the daemon to reconnect")
     wait_for(lambda: all_correct(postmap, daemon.port), timeout=90, interval=0.5,
              what="recovery after cqld came back")
 
     daemon.proc.send_signal(signal.SIGUSR1)      # flush the cache
-    assert postmap.query(daemon.port, "users", "alice@example.com",
-                         timeout=60) == ("OK", "example.com/alice/")
+    result = postmap.query(daemon.port, "users", "alice@example.com", timeout=60)
+    assert result == ("OK", "example.com/alice/"), (result, daemon.log_text()[-3000:])
 
     rc = daemon.stop(timeout=120)
     report = vlog.read_text(errors="replace")
