@@ -292,7 +292,8 @@ def test_memory_and_connections_stay_bounded_under_faults(cluster):
     assert after[0] <= before[0] + 1024, (before, after)
     # Two nodes, two connections each, listener, loop internals: no growth.
     assert after[1] <= before[1] + 2, (before, after)
-
+    # A clean exit, with LeakSanitizer's blessing in a sanitized build.
+    assert daemon.stop() == 0, daemon.log_text()[-3000:]
 
 def test_a_silent_connection_is_found_by_its_heartbeat(start_cqld, start_daemon):
     node = start_cqld()

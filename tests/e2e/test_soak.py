@@ -236,3 +236,4 @@ def test_soak(mx, start_cqld, postmap):
     assert total > 100 * SOAK_SECONDS / 60
     assert stats.answers.get("OK", 0) > total * 0.5, stats.answers
     assert last <= warm + RSS_SLACK_KB, stats.rss
+    assert daemon.stop() == 0, daemon.log_text()[-3000:]
