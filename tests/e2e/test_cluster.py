@@ -178,6 +178,7 @@ def test_losing_a_node_costs_nothing_and_it_comes_back(cluster, start_cqld, post
         assert slow == []
     assert lookups.notfound_for_existing() == []
     assert [e for e in lookups.log if e[4].startswith("client error")] == []
+    assert daemon.stop() == 0, daemon.log_text()[-3000:]
 
 
 def free_ports(n):

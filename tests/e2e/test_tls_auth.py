@@ -54,6 +54,7 @@ def test_tls_lookup_with_the_ca_file(pki, start_cqld, start_daemon, postmap, hos
                           **tls_env(pki, CASSANDRA_HOSTS=f"{host}:{node.port}"))
     assert postmap.query(daemon.port, "users", "alice@example.com") == ("OK", "example.com/alice/")
     assert "TLS" in daemon.log_text()
+    assert daemon.stop() == 0, daemon.log_text()[-3000:]
 
 
 @pytest.mark.parametrize("case,host,why", [
@@ -110,6 +111,7 @@ def test_wrong_password_one_line_per_node_and_temp(start_cqld, start_daemon, pos
     assert "s3cret" not in daemon.log_text() and "wrong" not in daemon.log_text()
     assert ask(daemon.port).startswith("TEMP cassandra: ")
     assert postmap.query(daemon.port, "users", "nobody@example.com")[0] == "TEMP"
+    assert daemon.stop() == 0, daemon.log_text()[-3000:]
 
 
 def run_check(env):
