@@ -174,7 +174,7 @@ def test_losing_a_node_costs_nothing_and_it_comes_back(cluster, start_cqld, post
         assert {e[4] for e in late} <= {"TEMP cassandra: not connected", "TEMP"}, \
             {e[4] for e in late}
         # Every lookup sent while nodes were failing was answered in time.
-        slow = [e for e in lookups.since(t_all) if e[1] - e[0] > LOOKUP_TIMEOUT_MS / 1000 + 0.5]
+        slow = [e for e in lookups.since(t_all) if e[1] - e[0] > LOOKUP_TIMEOUT_MS / 1000 + 1]
         assert slow == []
     assert lookups.notfound_for_existing() == []
     assert [e for e in lookups.log if e[4].startswith("client error")] == []

@@ -183,8 +183,9 @@ def test_a_node_that_stops_answering_is_avoided(cluster, postmap):
         assert took < LATE_S, took
         slow += took > REQUEST_TIMEOUT_MS / 1000
     # Each of a's two connections costs one request timeout, then reads
-    # keep away from it while it stays silent.
-    assert slow <= 2, slow
+    # keep away from it while it stays silent (without that: every other
+    # lookup, or all). The slack is for a busy machine.
+    assert slow <= 5, slow
     for name, key, value in KEYS * 2:
         reply, took = ask(daemon.port, name, key)
         assert reply == f"OK {value}", (name, key, reply)
@@ -203,7 +204,9 @@ def test_the_lookup_deadline_holds_even_over_a_longer_request_timeout(start_cqld
     for name, key, _ in KEYS:
         reply, took = ask(daemon.port, name, key)
         assert reply == "TEMP cassandra: request timeout", reply
-        assert 0.35 < took < 0.9, (name, key, took)
+        # The deadline, not the request timeout (2 s), ends it; the rest
+        # is slack for a busy machine.
+        assert 0.35 < took < 1.5, (name, key, took)
     a.control("stall off")
     b.control("stall off")
     # The requests cut short by the deadline are answered late and let go.
