@@ -12,6 +12,7 @@ cpu_s is this process's user+system CPU over the measured interval.
 import argparse
 import random
 import resource
+import socket
 import sys
 import threading
 import time
@@ -40,8 +41,12 @@ def main():
     profile = ExecutionProfile(load_balancing_policy=RoundRobinPolicy(),
                                consistency_level=ConsistencyLevel.LOCAL_ONE,
                                request_timeout=2.0)
+    # TCP_NODELAY as the driver's documentation suggests (gocql has it from
+    # Go's default, our client sets it): without it a request written while
+    # another is unacknowledged waits for a delayed ACK.
     cluster = Cluster([host], port=int(port), protocol_version=4,
-                      execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+                      execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                      sockopts=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
     session = cluster.connect()
     stmt = session.prepare(a.query)
 
