@@ -131,7 +131,7 @@ struct prep {
 };
 
 static void pconn_connect(struct pconn *pc);
-static int exec_send(struct exec *x, enum cql_status *why);
+static int exec_send(struct exec *x, struct pconn *on, enum cql_status *why);
 static void exec_finish(struct exec *x, const struct cql_result *res);
 static void discover(struct cql_session *s, struct pconn *pc);
 
@@ -351,7 +351,9 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 			msg_debug("cql: prepared: %s", st->cql);
 			if (then == NULL && current)
 				pconn_prepared_one(pc);
-			if (then && (then->abandoned || exec_send(then, &why) != 0)) {
+			if (then && (then->abandoned ||
+				     exec_send(then, current && cql_conn_is_ready(pc->c) ? pc : NULL,
+					       &why) != 0)) {
 				res.status = why;
 				exec_finish(then, &res);
 			}
@@ -1124,7 +1126,7 @@ static void exec_answer(const struct cql_response *r, void *arg)
 	    x->deadline_ms - clock_now_ms() >= s->cfg.request_timeout_ms / 2) {
 		msg_debug("cql: %s: %s; retrying on another node", res.host,
 			  r->err ? cql_error_name(r->err->code) : cql_status_name(r->status));
-		if (exec_send(x, &why) == 0)
+		if (exec_send(x, NULL, &why) == 0)
 			return;
 	}
 	if (r->status == CQL_STATUS_OK) {
@@ -1146,11 +1148,15 @@ static void exec_answer(const struct cql_response *r, void *arg)
 	exec_finish(x, &res);
 }
 
-/* exec_send - encode and send EXECUTE on the best connection */
-static int exec_send(struct exec *x, enum cql_status *why)
+/*
+ * exec_send - encode and send EXECUTE on the best connection (a first
+ * attempt, or a retry on another node), or on connection "on" (again
+ * where the statement was just prepared anew: not a retry)
+ */
+static int exec_send(struct exec *x, struct pconn *on, enum cql_status *why)
 {
 	struct cql_session *s = x->s;
-	struct pconn *pc = pick(s, x->attempts ? x->tried : NULL);
+	struct pconn *pc = on ? on : pick(s, x->attempts ? x->tried : NULL);
 	struct buf b;
 	int rc;
 
@@ -1164,7 +1170,7 @@ static int exec_send(struct exec *x, enum cql_status *why)
 	rc = cql_conn_send(pc->c, &b, exec_answer, x, why);
 	buf_free(&b);
 	if (rc == 0) {
-		if (x->attempts++ == 0)
+		if (on == NULL && x->attempts++ == 0)
 			x->tried = pc->h;
 		x->pc = pc;
 	} else if (*why == CQL_STATUS_BUSY) {
@@ -1217,7 +1223,7 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 			p += vals[i].len;
 		}
 	}
-	if (exec_send(x, why) != 0) {
+	if (exec_send(x, NULL, why) != 0) {
 		free(x);
 		return -1;
 	}

@@ -311,3 +311,18 @@ def test_a_silent_connection_is_found_by_its_heartbeat(start_cqld, start_daemon)
     node.control("stall off")
     wait_for(lambda: ask(daemon.port, "domains", "example.com")[0] == "OK example.com", timeout=10,
              what="a new connection")
+
+
+def test_a_node_that_forgot_the_statement_gets_it_again(start_cqld, start_daemon):
+    node = start_cqld()
+    daemon = start_daemon(node.port, wait_ready=True, CACHE="off")
+    node.control("fail unprepared 1")
+    node.control("reset-counts")
+    # Unprepared: PREPARE on that connection, EXECUTE again, answer.
+    assert ask(daemon.port, "domains", "example.com")[0] == "OK example.com"
+    assert counts(node) == {"mailion.domains": 2}
+    # A node that keeps forgetting: one re-prepare per lookup, then TEMP.
+    node.control("fail unprepared")
+    node.control("reset-counts")
+    assert ask(daemon.port, "domains", "example.com")[0] == "TEMP cassandra: unprepared"
+    assert counts(node) == {"mailion.domains": 2}
