@@ -424,9 +424,13 @@ class Bench:
         tools = [("ours (cqlbench)", lambda i: [CQLBENCH, "--inflight", i, "--duration", secs,
                                                "--keys", USERS, "--key-format", KEYFMT])]
         if GOCQLBENCH.exists():
-            tools.append(("gocql", lambda i: [GOCQLBENCH, "-inflight", i, "-duration", secs,
-                                              "-keys", USERS, "-key-format",
-                                              KEYFMT.replace("%u", "%d")]))
+            # gocql's defaults hold each write up to 200 us to coalesce it with
+            # others; with few requests in flight that is most of the time.
+            # Both are shown; the target is judged against each.
+            for label, wait in (("gocql", "200us"), ("gocql, no write coalescing", "0s")):
+                tools.append((label, lambda i, w=wait: [
+                    GOCQLBENCH, "-inflight", i, "-duration", secs, "-keys", USERS,
+                    "-write-coalesce", w, "-key-format", KEYFMT.replace("%u", "%d")]))
         else:
             self.notes.append("scenario 3: build/gocqlbench missing (go build failed?): gocql not compared")
         tools.append(("python-driver", lambda i: [PYTHON, ROOT / "bench" / "pydriver.py", "--inflight", i,
@@ -465,11 +469,11 @@ class Bench:
                     continue
                 tr = float(ours["rps"]) / rps if ours else 0
                 cr = float(ours["cpu_per_100k"]) / per if ours and per else 0
-                target = name == "gocql"
+                target = name.startswith("gocql")
                 verdict = ("met" if tr >= 1.0 and cr <= 1.0 else "MISSED") if target else ""
                 self.row("3 CQL client", f"{inflight} in flight: {name}",
                          f"{rps:,.0f} req/s, {per:.2f} CPU s/100k", "",
-                         f"ours/{name.split('-')[0]}: rps {tr:.2f}, CPU {cr:.2f}",
+                         f"ours/theirs: rps {tr:.2f}, CPU {cr:.2f}",
                          ">= 1.0 rps, <= 1.0 CPU" if target else "", verdict)
         stop(cq)
 

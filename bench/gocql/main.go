@@ -36,6 +36,7 @@ func main() {
 	duration := flag.Float64("duration", 5, "measured seconds")
 	keys := flag.Int("keys", 10000, "key space")
 	conns := flag.Int("conns-per-host", 2, "connections per host")
+	coalesce := flag.Duration("write-coalesce", 200*time.Microsecond, "gocql WriteCoalesceWaitTime (its default: 200us)")
 	query := flag.String("query", "SELECT email, active FROM mailion.users WHERE email = ?", "CQL")
 	keyFormat := flag.String("key-format", "user%d@bench.example", "key format, one %d")
 	flag.Parse()
@@ -57,6 +58,7 @@ func main() {
 	cluster.Consistency = gocql.LocalOne
 	cluster.Timeout = 2 * time.Second
 	cluster.ConnectTimeout = 5 * time.Second
+	cluster.WriteCoalesceWaitTime = *coalesce
 	session, err := cluster.CreateSession()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gocqlbench:", err)
