@@ -13,17 +13,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
-run() {
-	echo "== make $*"
-	make -s "$@" all
-	make -s "$@"
-}
-
+vars=("$@")
 start=$SECONDS
-if [[ " $* " == *" SANITIZE="* ]]; then
-	run "$@" test
-else
-	run "$@" test
-	run SANITIZE=1 "$@" unit e2e
+echo "== make ${vars[*]} test"
+make -s "${vars[@]}" all
+make -s "${vars[@]}" test
+if [[ " ${vars[*]} " != *" SANITIZE="* ]]; then
+	echo "== make SANITIZE=1 ${vars[*]} unit e2e"
+	make -s SANITIZE=1 "${vars[@]}" all
+	make -s SANITIZE=1 "${vars[@]}" unit e2e
 fi
 echo "== all tests passed in $((SECONDS - start)) s"
