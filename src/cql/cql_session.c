@@ -313,8 +313,11 @@ static void pconn_prepared_one(struct pconn *pc)
 	if (pc->prepares > 0 && --pc->prepares == 0 && pc->c && cql_conn_is_ready(pc->c)) {
 		int was_up = host_up(pc->h, s->cfg.connections_per_host);
 
+		/* Only a connection that serves resets backoff and log limit. */
 		pc->usable = 1;
 		pc->h->failed = 0;
+		pc->h->backoff_ms = s->cfg.reconnect_min_ms;
+		pc->h->log.last_ms = 0;
 		if (!was_up)
 			msg_info("cql: %s is up (protocol v%u)", pc->h->label, (unsigned)s->version);
 		set_state(s);
@@ -377,6 +380,21 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 	} else {
 		res.status = r->status == CQL_STATUS_OK ? CQL_STATUS_PROTOCOL : r->status;
 	}
+	if (then == NULL && current && !pc->usable && res.status != CQL_STATUS_NOT_PREPARED &&
+	    r->status != CQL_STATUS_CONN_LOST && cql_conn_is_ready(pc->c)) {
+		/*
+		 * A new connection whose node cannot prepare now (Overloaded,
+		 * bootstrapping, no answer) would serve nothing: close it and
+		 * let the backoff bring it back, as for a failed connect.
+		 */
+		char detail[CQL_ERROR_MSG_MAX + 64];
+
+		snprintf(detail, sizeof(detail), "cannot prepare statements: %s%s%s",
+			 r->err ? cql_error_name(r->err->code) : cql_status_name(res.status),
+			 r->err ? ": " : "", r->err ? r->err->message : "");
+		cql_conn_close(pc->c, CQL_CLOSE_HANDSHAKE, detail);
+		return;
+	}
 	if (then == NULL && current)
 		pconn_prepared_one(pc);
 	if (then)
@@ -407,8 +425,9 @@ static void reprepare_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (pc == NULL)
 		return;
+	/* NEW: registered while every node failed to prepare it (a reload). */
 	for (st = s->stmts; st; st = st->next)
-		if (st->state == CQL_STMT_FAILED && !st->preparing && stmt_prepare(pc, st, NULL) == 0)
+		if (st->state != CQL_STMT_READY && !st->preparing && stmt_prepare(pc, st, NULL) == 0)
 			st->preparing = 1;
 }
 
@@ -422,8 +441,6 @@ static void conn_ready(struct cql_conn *conn, void *arg)
 	struct cql_stmt *st;
 
 	(void)conn;
-	pc->h->backoff_ms = s->cfg.reconnect_min_ms;
-	pc->h->log.last_ms = 0;
 	/* +1 holds the count until every PREPARE is sent. */
 	pc->prepares = 1;
 	for (st = s->stmts; st; st = st->next)

@@ -23,16 +23,18 @@ from conftest import netstring, raw_connect, read_netstring, wait_for
 from tls_certs import session_pki
 
 OP_QUERY = 0x07
+OP_PREPARE = 0x09
 OP_EXECUTE = 0x0A
 OP_ERROR = 0x00
+ERR_OVERLOADED = 0x1001
 ERR_INVALID = 0x2200
 HEADER = struct.Struct(">BBhBI")
 
 
-def invalid_error(version, stream, message):
-    """An Invalid ERROR frame, as Cassandra answers a query on a missing table."""
+def error_frame(version, stream, code, message):
+    """An ERROR frame of a code without extra fields."""
     msg = message.encode()
-    body = struct.pack(">iH", ERR_INVALID, len(msg)) + msg
+    body = struct.pack(">iH", code, len(msg)) + msg
     return HEADER.pack(0x80 | version, 0, stream, OP_ERROR, len(body)) + body
 
 
@@ -59,6 +61,7 @@ class HostileNode:
     def __init__(self, upstream_port, refuse_peers_v2=False):
         self.upstream_port = upstream_port
         self.refuse_peers_v2 = refuse_peers_v2   # answer as Cassandra 3 does
+        self.overloaded_prepares = 0             # PREPAREs to answer Overloaded
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.lock = threading.Lock()
@@ -104,8 +107,14 @@ class HostileNode:
                     executes.add(stream)
                 if opcode == OP_QUERY and self.refuse_peers_v2 and b"system.peers_v2" in body:
                     with out:
-                        client.sendall(invalid_error(version, stream,
-                                                     "unconfigured table peers_v2"))
+                        client.sendall(error_frame(version, stream, ERR_INVALID,
+                                                   "unconfigured table peers_v2"))
+                    continue
+                if opcode == OP_PREPARE and self.overloaded_prepares > 0:
+                    self.overloaded_prepares -= 1
+                    with out:
+                        client.sendall(error_frame(version, stream, ERR_OVERLOADED,
+                                                   "Server is in overloaded state"))
                     continue
                 upstream.sendall(header + body)
         except (OSError, EOFError):
@@ -331,3 +340,22 @@ def test_garbage_after_the_tls_handshake(tmp_path_factory, start_daemon):
         assert daemon.proc.poll() is None
     finally:
         node.close()
+
+
+def test_statements_refused_for_overload_are_prepared_later(hostile, start_daemon):
+    """A node that answers PREPARE with Overloaded while a connection is set
+    up: the connection is closed and retried with backoff, not kept as
+    "up" with nothing prepared (which answered TEMP until it was replaced)."""
+    node = hostile()
+    # Every PREPARE of the first connections is answered Overloaded.
+    node.overloaded_prepares = 1000
+    daemon = start_daemon(node.port, wait_ready=False, **daemon_env(f"127.0.0.1:{node.port}"))
+    time.sleep(1)                    # several reconnections
+    assert ask(daemon.port)[0].startswith("TEMP cassandra: ")
+    lines = [line for line in daemon.log_text().splitlines()
+             if "cannot connect" in line]
+    assert len(lines) == 1, lines
+    assert "cannot prepare statements: overloaded: Server is in overloaded state" in lines[0]
+    node.overloaded_prepares = 0
+    wait_for(lambda: ask(daemon.port)[0] == "OK example.com", timeout=10,
+             what="the statements prepared once the node recovers")
