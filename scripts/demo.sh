@@ -16,7 +16,12 @@ BUILD=${PAC_BUILD:-build}
 PORT=${PORT:-9999}
 CQL_PORT=${CQL_PORT:-19042}
 tmp=$(mktemp -d)
-cleanup() { kill "${cqld_pid:-}" "${daemon_pid:-}" 2>/dev/null || true; rm -rf "$tmp"; }
+# Stop both and wait for them: nothing of the demo outlives it.
+cleanup() {
+	kill "${cqld_pid:-}" "${daemon_pid:-}" 2>/dev/null || true
+	wait ${cqld_pid:-} ${daemon_pid:-} 2>/dev/null || true
+	rm -rf "$tmp"
+}
 trap cleanup EXIT INT TERM
 
 "$BUILD/cqld" --listen "127.0.0.1:$CQL_PORT" --load examples/demo.cql --port-file "$tmp/cqld.port" &
