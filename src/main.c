@@ -510,6 +510,13 @@ static void creds_settled(void *arg)
 	cql_session_start(arg);
 }
 
+/* creds_found - credentials again after none: reconnect without waiting */
+static void creds_found(void *arg)
+{
+	msg_info("aws: credentials available again; reconnecting now");
+	cql_session_retry_now(arg);
+}
+
 /* ---- signals and status ------------------------------------------ */
 
 /* status_cb - keep systemd's STATUS= line current */
@@ -787,6 +794,7 @@ int main(int argc, char **argv)
 	if (creds) {
 		/* Connect once the chain has answered: no handshake without credentials. */
 		aws_creds_on_settled(creds, creds_settled, d.cql);
+		aws_creds_on_found(creds, creds_found, d.cql);
 		aws_creds_start(creds);
 	} else {
 		cql_session_start(d.cql);

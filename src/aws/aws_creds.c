@@ -43,6 +43,8 @@ struct aws_creds {
 	struct log_limit fail_log;
 	void (*settled)(void *arg);	/* once, after the first walk */
 	void *settled_arg;
+	void (*found)(void *arg);	/* credentials again after none */
+	void *found_arg;
 };
 
 static struct aws_creds *the_chain;	/* for metrics: one chain per process */
@@ -64,6 +66,13 @@ void aws_creds_on_settled(struct aws_creds *ac, void (*fn)(void *arg), void *arg
 {
 	ac->settled = fn;
 	ac->settled_arg = arg;
+}
+
+/* aws_creds_on_found - call fn whenever credentials appear after a time without */
+void aws_creds_on_found(struct aws_creds *ac, void (*fn)(void *arg), void *arg)
+{
+	ac->found = fn;
+	ac->found_arg = arg;
 }
 
 /* aws_credentials_wipe - erase secrets */
@@ -271,8 +280,15 @@ static void walk_done(void *arg, const struct aws_credentials *c, const char *re
 	ac->asking = -1;
 	ac->walking = 0;
 	if (c) {
+		/* After the first walk, connections that failed without
+		 * credentials wait in their backoff: wake them now. */
+		int recovered = ac->settled == NULL &&
+				!(ac->have && !expired(ac, aws_now_ms()));
+
 		install(ac, i, c);
 		settle(ac);
+		if (recovered && ac->found)
+			ac->found(ac->found_arg);
 		return;
 	}
 	snprintf(ac->reasons[i], sizeof(ac->reasons[i]), "%s", reason ? reason : "failed");

@@ -70,6 +70,13 @@ void aws_creds_free(struct aws_creds *ac);
 void aws_creds_on_settled(struct aws_creds *ac, void (*fn)(void *arg), void *arg);
 
 /*
+ * aws_creds_on_found - call fn each time credentials are found again after
+ * a time without valid ones (every source failed, or they expired), so
+ * that connections waiting out a backoff can try at once.
+ */
+void aws_creds_on_found(struct aws_creds *ac, void (*fn)(void *arg), void *arg);
+
+/*
  * aws_creds_current - the credentials to sign with now, or NULL when
  * there are none (not found yet, or expired). Valid until the loop runs.
  */

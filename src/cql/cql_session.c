@@ -916,6 +916,27 @@ struct cql_session *cql_session_new(struct event_base *base,
 	return s;
 }
 
+/* cql_session_retry_now - connections waiting out a backoff try at once */
+void cql_session_retry_now(struct cql_session *s)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < s->nhosts; i++) {
+		struct host *h = s->hosts[i];
+
+		h->backoff_ms = s->cfg.reconnect_min_ms;
+		for (k = 0; k < s->cfg.connections_per_host; k++) {
+			struct pconn *pc = &h->pool[k];
+
+			if (pc->c == NULL && evtimer_pending(pc->retry, NULL)) {
+				evtimer_del(pc->retry);
+				pconn_connect(pc);
+			}
+		}
+	}
+}
+
 /* cql_session_start - begin connecting; lookups answer TEMP until ready */
 void cql_session_start(struct cql_session *s)
 {

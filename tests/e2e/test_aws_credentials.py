@@ -496,7 +496,9 @@ def test_no_source_serves_temp_names_what_was_tried_and_recovers(pki, start_cqld
     daemon = start_daemon(node.port, wait_ready=False,
                           **keyspaces_env(pki, node, tmp_path,
                                           AWS_EC2_METADATA_SERVICE_ENDPOINT=f"http://127.0.0.1:{port}",
-                                          AWS_METADATA_SERVICE_NUM_ATTEMPTS=2))
+                                          AWS_METADATA_SERVICE_NUM_ATTEMPTS=2,
+                                          # the default ceiling: recovery must not wait it out
+                                          CASSANDRA_RECONNECT_MAX_MS=30000))
     wait_for(lambda: "no AWS credentials found" in daemon.log_text(), what="the error line")
     line = next(l for l in daemon.log_text().splitlines() if "no AWS credentials found" in l)
     assert "lookups answer TEMP" in line
@@ -511,10 +513,12 @@ def test_no_source_serves_temp_names_what_was_tried_and_recovers(pki, start_cqld
     assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"
 
     # IMDS comes up (the instance got its role): the daemon recovers on its own.
+    time.sleep(6)      # let the nodes' reconnect backoff grow past what the test waits below
     endpoints("imds", role, port=port)
     wait_for(lambda: cred_lines(daemon), timeout=20, what="credentials after IMDS appears")
+    assert "credentials available again; reconnecting now" in daemon.log_text()
     wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
-             timeout=10, what="lookups answering again")
+             timeout=3, what="lookups answering again at once")
     errors = [l for l in daemon.log_text().splitlines() if "aws: no AWS credentials" in l or "aws: still no" in l]
     assert len(errors) <= 2, errors     # retries are not logged each time
 
