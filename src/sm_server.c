@@ -111,6 +111,26 @@ static void client_free(struct client *cl)
 	free(cl);
 }
 
+/*
+ * send_reply - write a reply at once when nothing is queued before it.
+ * Handing it to the bufferevent would arm the write event and disarm it
+ * after the write: two epoll_ctl calls per lookup, for a reply that
+ * almost always fits the socket buffer. What the socket does not take
+ * (or an error, which the bufferevent then reports) goes the usual way.
+ */
+static void send_reply(struct client *cl, struct evbuffer *out, const void *data, size_t len)
+{
+	ssize_t n = 0;
+
+	if (evbuffer_get_length(out) == 0) {
+		n = send(bufferevent_getfd(cl->bev), data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			n = 0;
+	}
+	if ((size_t)n < len)
+		evbuffer_add(out, (const char *)data + n, len - (size_t)n);
+}
+
 /* flush - write the replies that are ready, in order */
 static void flush(struct client *cl)
 {
@@ -122,7 +142,7 @@ static void flush(struct client *cl)
 		if (cl->head == NULL)
 			cl->tail = NULL;
 		cl->npending--;
-		evbuffer_add(out, p->reply.data, p->reply.len);
+		send_reply(cl, out, p->reply.data, p->reply.len);
 		buf_free(&p->reply);
 		free(p);
 	}
