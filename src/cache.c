@@ -7,6 +7,7 @@
 #include "cache.h"
 
 #define CACHE_MIN_BUCKETS	64
+#define CACHE_LIFE_MAX_MS	UINT32_MAX	/* fresh or stale window, ~49 days */
 
 struct cache {
 	struct cache_entry **buckets;
@@ -95,7 +96,8 @@ static void lru_push(struct cache *c, struct cache_entry *e)
 /* remove_entry - unlink from bucket and LRU, free */
 static void remove_entry(struct cache *c, struct cache_entry *e)
 {
-	struct cache_entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
+	uint64_t h = cache_hash(c, e->map_id, e->data, e->key_len);
+	struct cache_entry **pp = &c->buckets[h & (c->nbuckets - 1)];
 
 	while (*pp && *pp != e)
 		pp = &(*pp)->hnext;
@@ -113,7 +115,7 @@ static struct cache_entry *find(struct cache *c, uint64_t h, uint32_t map_id,
 	struct cache_entry *e;
 
 	for (e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == h && e->map_id == map_id && e->key_len == len &&
+		if (e->map_id == map_id && e->key_len == len &&
 		    memcmp(e->data, key, len) == 0)
 			return e;
 	return NULL;
@@ -131,7 +133,7 @@ struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
 	h = cache_hash(c, map_id, key, len);
 	if ((e = find(c, h, map_id, key, len)) == NULL)
 		return NULL;
-	if (now_ms >= e->stale_until_ms && now_ms >= e->fresh_until_ms) {
+	if (now_ms >= cache_entry_stale_until(e)) {
 		remove_entry(c, e);
 		return NULL;
 	}
@@ -149,7 +151,8 @@ struct cache_entry *cache_put(struct cache *c, uint32_t map_id,
 	uint64_t h;
 	struct cache_entry *e, *old;
 
-	if (c->max_entries == 0 || ttl_ms <= 0)
+	if (c->max_entries == 0 || ttl_ms <= 0 || len > CACHE_KEY_MAX ||
+	    vlen > CACHE_VALUE_MAX || map_id > CACHE_MAP_MAX)
 		return NULL;
 	h = cache_hash(c, map_id, key, len);
 	if ((old = find(c, h, map_id, key, len)) != NULL)
@@ -161,20 +164,19 @@ struct cache_entry *cache_put(struct cache *c, uint32_t map_id,
 	if ((e = malloc(sizeof(*e) + len + 1 + vlen + 1)) == NULL)
 		return NULL;
 	memset(e, 0, sizeof(*e));
-	e->hash = h;
-	e->map_id = map_id;
+	e->map_id = (uint16_t)map_id;
 	e->found = found != 0;
 	e->fetched_ms = now_ms;
-	e->fresh_until_ms = now_ms + ttl_ms;
-	e->stale_until_ms = e->fresh_until_ms + (stale_ms > 0 ? stale_ms : 0);
-	e->key_len = len;
-	e->val_len = vlen;
+	e->fresh_for_ms = ttl_ms > CACHE_LIFE_MAX_MS ? CACHE_LIFE_MAX_MS : (uint32_t)ttl_ms;
+	e->stale_for_ms = stale_ms <= 0 ? 0 : stale_ms > CACHE_LIFE_MAX_MS ?
+			  CACHE_LIFE_MAX_MS : (uint32_t)stale_ms;
+	e->key_len = (uint16_t)len;
+	e->val_len = (uint32_t)vlen & CACHE_VALUE_MAX;
 	memcpy(e->data, key, len);
 	e->data[len] = 0;
-	e->val = e->data + len + 1;
 	if (vlen)
-		memcpy(e->val, val, vlen);
-	e->val[vlen] = 0;
+		memcpy(e->data + len + 1, val, vlen);
+	e->data[len + 1 + vlen] = 0;
 	e->hnext = c->buckets[h & (c->nbuckets - 1)];
 	c->buckets[h & (c->nbuckets - 1)] = e;
 	lru_push(c, e);

@@ -27,20 +27,49 @@
 
 struct cache;
 
+/*
+ * One entry is one allocation: this header, the key, NUL, the value, NUL.
+ * The header is kept small because 100000 entries are most of the daemon's memory (48 bytes on LP64, so a typical entry
+ * fits a 112-byte malloc chunk): times after fetched_ms are 32-bit offsets
+ * in milliseconds (lifetimes are clamped to 49 days), lengths are bounded
+ * by LOOKUP_KEY_MAX and the 100000-byte reply limit, the value is found
+ * after the key rather than through a pointer, and no hash is kept (an
+ * eviction hashes the key again).
+ */
 struct cache_entry {
 	struct cache_entry *hnext;	/* bucket chain */
 	struct cache_entry *lprev, *lnext;	/* LRU list, most recent first */
-	uint64_t hash;
-	uint32_t map_id;
-	uint8_t found;
 	int64_t fetched_ms;
-	int64_t fresh_until_ms;
-	int64_t stale_until_ms;
-	size_t key_len;
-	size_t val_len;
-	char *val;			/* points into data, after the key */
+	uint32_t fresh_for_ms;		/* fresh until fetched + this */
+	uint32_t stale_for_ms;		/* then servable on failure this long */
+	uint32_t val_len:31;
+	uint32_t found:1;
+	uint16_t key_len;
+	uint16_t map_id;
 	char data[];			/* key NUL value NUL */
 };
+
+#define CACHE_KEY_MAX		UINT16_MAX	/* longer keys are not cached */
+#define CACHE_VALUE_MAX		INT32_MAX
+#define CACHE_MAP_MAX		UINT16_MAX
+
+/* cache_entry_fresh_until - end of the fresh window (ms) */
+static inline int64_t cache_entry_fresh_until(const struct cache_entry *e)
+{
+	return e->fetched_ms + e->fresh_for_ms;
+}
+
+/* cache_entry_stale_until - end of the stale-if-error window (ms) */
+static inline int64_t cache_entry_stale_until(const struct cache_entry *e)
+{
+	return cache_entry_fresh_until(e) + e->stale_for_ms;
+}
+
+/* cache_entry_value - the value, NUL-terminated (val_len bytes) */
+static inline const char *cache_entry_value(const struct cache_entry *e)
+{
+	return e->data + e->key_len + 1;
+}
 
 struct cache_stats {
 	uint64_t hits, misses, stale_hits, evictions, inserts;

@@ -366,7 +366,7 @@ static void outcome_from_entry(const struct cache_entry *ce, struct outcome *o)
 {
 	o->state = ce->found ? CAND_FOUND : CAND_NOTFOUND;
 	o->fail_status = SOCKETMAP_TEMP;
-	o->text = ce->val;
+	o->text = cache_entry_value(ce);
 	o->len = ce->val_len;
 }
 
@@ -425,7 +425,7 @@ static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
 	}
 	now = clock_now_ms();
 	if (e->cache && (ce = cache_get(e->cache, map->id, key, len, now)) != NULL &&
-	    now < ce->stale_until_ms) {
+	    now < cache_entry_stale_until(ce)) {
 		outcome_from_entry(ce, o);
 		e->stats.stale_answers++;
 		cache_stats(e->cache)->stale_hits++;
@@ -573,8 +573,8 @@ static void resolve_candidate(struct lookup *lk, unsigned idx)
 	int64_t now = clock_now_ms();
 
 	if (e->cache && (ce = cache_get(e->cache, map->id, c->key, c->key_len, now)) != NULL &&
-	    now < ce->fresh_until_ms) {
-		int64_t life = ce->fresh_until_ms - ce->fetched_ms;
+	    now < cache_entry_fresh_until(ce)) {
+		int64_t life = ce->fresh_for_ms;
 
 		cache_stats(e->cache)->hits++;
 		outcome_from_entry(ce, &o);

@@ -25,10 +25,10 @@ static void test_put_get(void **state)
 	e = cache_get(c, 1, K("alice@example.com"), 2000);
 	assert_non_null(e);
 	assert_true(e->found);
-	assert_string_equal(e->val, "example.com/alice/");
+	assert_string_equal(cache_entry_value(e), "example.com/alice/");
 	assert_int_equal(e->val_len, 18);
-	assert_int_equal(e->fresh_until_ms, 301000);
-	assert_int_equal(e->stale_until_ms, 3901000);
+	assert_int_equal(cache_entry_fresh_until(e), 301000);
+	assert_int_equal(cache_entry_stale_until(e), 3901000);
 	/* Same key, other map: a different entry. */
 	assert_null(cache_get(c, 2, K("alice@example.com"), 2000));
 	e = cache_get(c, 1, K("nobody@example.com"), 2000);
@@ -48,8 +48,8 @@ static void test_expiry_and_stale_window(void **state)
 	/* Past fresh, inside stale: still returned, caller sees it is stale. */
 	e = cache_get(c, 0, K("k"), 500);
 	assert_non_null(e);
-	assert_true(500 >= e->fresh_until_ms);
-	assert_true(500 < e->stale_until_ms);
+	assert_true(500 >= cache_entry_fresh_until(e));
+	assert_true(500 < cache_entry_stale_until(e));
 	/* Past the stale window: dropped. */
 	assert_null(cache_get(c, 0, K("k"), 1100));
 	assert_int_equal(cache_stats(c)->entries, 0);
@@ -65,7 +65,7 @@ static void test_replace(void **state)
 	(void)state;
 	cache_put(c, 0, K("k"), 1, K("old"), 0, 100, 0);
 	cache_put(c, 0, K("k"), 1, K("new value"), 50, 100, 0);
-	assert_string_equal(cache_get(c, 0, K("k"), 60)->val, "new value");
+	assert_string_equal(cache_entry_value(cache_get(c, 0, K("k"), 60)), "new value");
 	assert_int_equal(cache_stats(c)->entries, 1);
 	cache_free(c);
 }
@@ -134,6 +134,47 @@ static void test_seeded_hash(void **state)
 	cache_free(b);
 }
 
+/* The header is most of the memory of a full cache: keep it small. */
+static void test_compact_entry(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct cache_entry) <= 48);
+}
+
+/* Lifetimes beyond the 32-bit offsets are clamped, never wrapped. */
+static void test_long_lifetimes_clamped(void **state)
+{
+	struct cache *c = cache_new(4, 1);
+	int64_t day = 86400000, now = (int64_t)1 << 40;
+	struct cache_entry *e;
+
+	(void)state;
+	e = cache_put(c, 0, K("k"), 1, K("v"), now, 100 * day, 400 * day);
+	assert_non_null(e);
+	assert_true(cache_entry_fresh_until(e) > now + 49 * day);
+	assert_true(cache_entry_fresh_until(e) <= now + 50 * day);
+	assert_true(cache_entry_stale_until(e) > cache_entry_fresh_until(e) + 49 * day);
+	assert_non_null(cache_get(c, 0, K("k"), now + 40 * day));
+	assert_null(cache_get(c, 0, K("k"), now + 100 * day));
+	cache_free(c);
+}
+
+/* Keys or map ids the compact header cannot hold are not cached. */
+static void test_unstorable_not_cached(void **state)
+{
+	static char big[70000];
+	struct cache *c = cache_new(4, 1);
+
+	(void)state;
+	memset(big, 'a', sizeof(big));
+	assert_null(cache_put(c, 0, big, sizeof(big), 1, K("v"), 0, 1000, 0));
+	assert_null(cache_put(c, 70000, K("k"), 1, K("v"), 0, 1000, 0));
+	assert_int_equal(cache_stats(c)->entries, 0);
+	assert_non_null(cache_put(c, 0, big, 1024, 1, "", 0, 0, 1000, 0));
+	assert_string_equal(cache_entry_value(cache_get(c, 0, big, 1024, 1)), "");
+	cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +185,9 @@ int main(void)
 		cmocka_unit_test(test_many_and_flush),
 		cmocka_unit_test(test_disabled),
 		cmocka_unit_test(test_seeded_hash),
+		cmocka_unit_test(test_compact_entry),
+		cmocka_unit_test(test_long_lifetimes_clamped),
+		cmocka_unit_test(test_unstorable_not_cached),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
