@@ -142,8 +142,14 @@ def test_retryable_error_is_retried_on_the_other_node(cluster, postmap, code):
     a.control("reset-counts")
     b.control("reset-counts")
     assert_all_temp_in_time(daemon, RETRYABLE[code])
-    # Exactly one retry each: every read went once to each node.
-    assert counts(a) == reads and counts(b) == reads
+    # At most one retry each: no read went twice to a node. The failing
+    # first candidate of every lookup was tried on both nodes; reads of
+    # lower candidates still waiting for their retry when the lookup
+    # answered TEMP may be dropped, so a node can see fewer.
+    ca, cb = counts(a), counts(b)
+    for table, n in reads.items():
+        assert 1 <= ca.get(table, 0) <= n, (table, ca, reads)
+        assert 1 <= cb.get(table, 0) <= n, (table, cb, reads)
     assert f"TEMP cassandra: {RETRYABLE[code]}" in daemon.log_text()
 
 
