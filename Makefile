@@ -76,8 +76,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ) $(filter-out $(BUILD)/obj/
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
+E2E_ARGS  ?=
 e2e: all
-	PAC_BUILD=$(BUILD) $(PYTHON) -m pytest -q tests/e2e
+	PAC_BUILD=$(BUILD) $(PYTHON) -m pytest -q $(E2E_ARGS) tests/e2e
 
 test: unit e2e
 
