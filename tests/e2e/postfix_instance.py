@@ -43,6 +43,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def daemon_maps(port):
+    """main.cf settings that put every map on the daemon at 127.0.0.1:port,
+    with virtual delivery discarded (the mail flow tests' setup)."""
+    sm = f"socketmap:inet:127.0.0.1:{port}"
+    return {
+        "virtual_mailbox_domains": f"{sm}:domains",
+        "virtual_mailbox_maps": f"{sm}:users",
+        "virtual_alias_maps": f"{sm}:virtual_aliases",
+        "virtual_transport": "discard:",
+        "transport_maps": f"{sm}:transport_maps",
+        "smtpd_sender_restrictions": f"check_sender_access {sm}:access_maps, permit",
+    }
+
+
 class PostfixInstance:
     def __init__(self, settings):
         # Postfix daemons run as the postfix user: the directory must be

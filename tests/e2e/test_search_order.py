@@ -10,7 +10,7 @@ import smtplib
 import pytest
 
 from conftest import DATA
-from postfix_instance import PostfixInstance
+from postfix_instance import PostfixInstance, daemon_maps
 
 MSG = "Subject: search order test\r\n\r\nhello\r\n"
 
@@ -19,15 +19,7 @@ MSG = "Subject: search order test\r\n\r\nhello\r\n"
 def mx(start_cqld, start_daemon):
     cqld = start_cqld(DATA / "search.cql")
     daemon = start_daemon(cqld.port)
-    sm = f"socketmap:inet:127.0.0.1:{daemon.port}"
-    pf = PostfixInstance({
-        "virtual_mailbox_domains": f"{sm}:domains",
-        "virtual_mailbox_maps": f"{sm}:users",
-        "virtual_alias_maps": f"{sm}:virtual_aliases",
-        "virtual_transport": "discard:",
-        "transport_maps": f"{sm}:transport_maps",
-        "smtpd_sender_restrictions": f"check_sender_access {sm}:access_maps, permit",
-    })
+    pf = PostfixInstance(daemon_maps(daemon.port))
     pf.start()
     pf.daemon = daemon
     yield pf

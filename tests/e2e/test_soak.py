@@ -24,7 +24,7 @@ import time
 import pytest
 
 from conftest import netstring, raw_connect, read_netstring, wait_for
-from postfix_instance import PostfixInstance
+from postfix_instance import PostfixInstance, daemon_maps
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
 WARMUP_S = min(15.0, SOAK_SECONDS / 4)
@@ -119,15 +119,7 @@ def mx(start_cqld, start_daemon):
                           CASSANDRA_HEARTBEAT_MS=2000,
                           CASSANDRA_RECONNECT_MAX_MS=500)
     wait_for(lambda: daemon.log_text().count(" is up") >= 3, what="three nodes up")
-    sm = f"socketmap:inet:127.0.0.1:{daemon.port}"
-    pf = PostfixInstance({
-        "virtual_mailbox_domains": f"{sm}:domains",
-        "virtual_mailbox_maps": f"{sm}:users",
-        "virtual_alias_maps": f"{sm}:virtual_aliases",
-        "virtual_transport": "discard:",
-        "transport_maps": f"{sm}:transport_maps",
-        "smtpd_sender_restrictions": f"check_sender_access {sm}:access_maps, permit",
-    })
+    pf = PostfixInstance(daemon_maps(daemon.port))
     pf.start()
     yield daemon, nodes, pf
     pf.stop()
