@@ -21,6 +21,7 @@
 #define CONFIG_CACHE_MAX_ENTRIES	100000
 #define CONFIG_LOOKUP_TIMEOUT_MS	3000
 #define CONFIG_HEARTBEAT_MS		30000
+#define CONFIG_REFRESH_MS		60000
 #define CONFIG_CONNECTIONS_PER_HOST	2
 
 /* env_int - an integer variable within [lo, hi], or its default */
@@ -312,6 +313,9 @@ int config_from_env(struct config *c, char *err, size_t errlen)
 	c->cql.connections_per_host = (int)n;
 	if (env_bool("CASSANDRA_DISCOVERY", 1, &c->cql.discovery, err, errlen))
 		return -1;
+	if (env_int("CASSANDRA_REFRESH_MS", CONFIG_REFRESH_MS, 100, 86400000, &n, err, errlen))
+		return -1;
+	c->cql.refresh_ms = (int)n;
 	v = getenv("CASSANDRA_LOCAL_DC");
 	if (v && *v) {
 		if (strlen(v) >= sizeof(c->cql.local_dc)) {

@@ -31,7 +31,7 @@
 #define CQL_MAX_POOL		16	/* connections per node */
 #define CQL_PREPARED_ID_MAX	64	/* bytes in a prepared id */
 #define CQL_RETRY_FAILED_MS	30000	/* re-prepare refused statements */
-#define CQL_RERESOLVE_MS	60000	/* look the configured names up again */
+#define CQL_REFRESH_MS		60000	/* default names and peers refresh */
 #define CQL_LOG_INTERVAL_MS	10000	/* repeated connect errors */
 #define CQL_EXEC_MAX_VALUES	8	/* bound values in one EXECUTE */
 #define CQL_SUSPECT_LOAD	1024	/* load of a connection that went silent */
@@ -92,7 +92,7 @@ struct cql_session {
 	struct resolve resolves[CQL_MAX_HOSTS];
 	int discovering, discovered;
 
-	struct event *reresolve_timer;
+	struct event *refresh_timer;
 	struct event *reprepare_timer;
 	struct timeval deadline_tv_storage;
 	const struct timeval *deadline_tv;	/* lookup deadline, a common timeout */
@@ -656,12 +656,24 @@ static void resolve_all(struct cql_session *s)
 	}
 }
 
-/* reresolve_cb - names like Keyspaces' endpoint change their addresses */
-static void reresolve_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * refresh_cb - the cluster changes under a running daemon: names like
+ * Keyspaces' endpoint get new addresses, nodes join. Look the configured
+ * names up again and read the peers again on any usable connection.
+ * Known nodes stay (a node that left is down, retried with backoff);
+ * new ones are added.
+ */
+static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct cql_session *s = arg;
+	struct pconn *pc;
+
 	(void)fd;
 	(void)what;
-	resolve_all(arg);
+	resolve_all(s);
+	if (s->cfg.discovery && !s->discovering &&
+	    (pc = first_usable(s)) != NULL)
+		discover(s, pc);
 }
 
 /*
@@ -903,6 +915,8 @@ struct cql_session *cql_session_new(struct event_base *base,
 		s->cfg.connections_per_host = CQL_MAX_POOL;
 	if (s->cfg.reconnect_min_ms < 1)
 		s->cfg.reconnect_min_ms = 100;
+	if (s->cfg.refresh_ms <= 0)
+		s->cfg.refresh_ms = CQL_REFRESH_MS;
 	if (s->cfg.lookup_timeout_ms <= 0)
 		s->cfg.lookup_timeout_ms = 3 * s->cfg.request_timeout_ms;
 	s->version = cfg->max_version ? cfg->max_version : 4;
@@ -941,14 +955,14 @@ void cql_session_retry_now(struct cql_session *s)
 void cql_session_start(struct cql_session *s)
 {
 	struct timeval tv = { CQL_RETRY_FAILED_MS / 1000, 0 };
-	struct timeval rtv = { CQL_RERESOLVE_MS / 1000, 0 };
+	struct timeval rtv = { s->cfg.refresh_ms / 1000, (s->cfg.refresh_ms % 1000) * 1000 };
 
 	s->reprepare_timer = event_new(s->base, -1, EV_PERSIST, reprepare_cb, s);
 	if (s->reprepare_timer)
 		evtimer_add(s->reprepare_timer, &tv);
-	s->reresolve_timer = event_new(s->base, -1, EV_PERSIST, reresolve_cb, s);
-	if (s->reresolve_timer)
-		evtimer_add(s->reresolve_timer, &rtv);
+	s->refresh_timer = event_new(s->base, -1, EV_PERSIST, refresh_cb, s);
+	if (s->refresh_timer)
+		evtimer_add(s->refresh_timer, &rtv);
 	resolve_all(s);
 }
 
@@ -983,8 +997,8 @@ void cql_session_free(struct cql_session *s)
 		free(s->hosts[i]);
 	if (s->reprepare_timer)
 		event_free(s->reprepare_timer);
-	if (s->reresolve_timer)
-		event_free(s->reresolve_timer);
+	if (s->refresh_timer)
+		event_free(s->refresh_timer);
 	for (st = s->stmts; st; st = next) {
 		next = st->next;
 		free(st->cql);

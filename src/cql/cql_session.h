@@ -59,6 +59,7 @@ struct cql_session_config {
 	int heartbeat_ms;		/* OPTIONS on silent connections */
 	int connections_per_host;
 	int discovery;			/* learn nodes from system.peers */
+	int refresh_ms;			/* names resolved, peers read again */
 	char local_dc[64];		/* prefer this datacenter ("": any) */
 	struct cql_tls_config tls;	/* settings, read from the environment */
 	SSL_CTX *tls_ctx;		/* built from tls when enabled (not owned) */

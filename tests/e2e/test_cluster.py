@@ -234,6 +234,28 @@ def test_one_contact_host_finds_the_whole_cluster(start_cqld, start_daemon):
     ask_many(daemon.port)
 
 
+def test_nodes_that_join_later_are_found(start_cqld, start_daemon):
+    # a and b at first; c joins: a lists it when restarted on its port.
+    # Reconnecting to a does not read the peers again (discovery runs on the
+    # first usable connection); CASSANDRA_REFRESH_MS does.
+    pa, pb, pc = free_ports(3)
+    a = start_cqld(port=pa, extra=["--peers", f"127.0.0.1:{pb}"])
+    b = start_cqld(port=pb, extra=["--peers", f"127.0.0.1:{pa}"])
+    daemon = start_daemon(a.port, CACHE="off", CASSANDRA_REFRESH_MS=300)
+    log_time(daemon, f"discovered node 127.0.0.1:{b.port}")
+    c = start_cqld(port=pc, extra=["--peers", f"127.0.0.1:{pa},127.0.0.1:{pb}"])
+    a.stop()
+    a = start_cqld(port=pa, extra=["--peers", f"127.0.0.1:{pb},127.0.0.1:{pc}"])
+    log_time(daemon, f"discovered node 127.0.0.1:{c.port}")
+    wait_for(lambda: len(up_hosts(daemon)) == 3, what="three nodes up")
+    c.control("reset-counts")
+    ask_many(daemon.port)
+    assert reads(c) > 0, cqld_counts(c)
+    # Known nodes are not added twice however often the peers are read.
+    time.sleep(1)
+    assert daemon.log_text().count(f"discovered node 127.0.0.1:{b.port}") == 1
+
+
 def test_discovery_falls_back_to_system_peers(start_cqld, start_daemon):
     # A node without system.peers_v2 (Cassandra 3, Keyspaces, Scylla): the
     # HostileNode relay answers that query with Invalid, as they do.

@@ -158,6 +158,10 @@ def test_check_reports_each_problem_precisely(tmp_path, start_cqld):
     assert r.returncode == 2
     assert "CONSISTENCY='MOSTLY'" in r.stderr
 
+    r = run_check({"CASSANDRA_HOSTS": hosts, "CASSANDRA_REFRESH_MS": "50"}, "--check")
+    assert r.returncode == 2
+    assert "CASSANDRA_REFRESH_MS" in r.stderr, r.stderr
+
 
 def test_query_prints_the_candidates(start_cqld):
     cqld = start_cqld()
