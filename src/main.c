@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,6 +70,7 @@
 #define PROGNAME		"postfix-aws-cassandra"
 #define DRAIN_MAX_MS		5000	/* answer in-flight lookups on TERM */
 #define POLL_MS			10	/* readiness polls (reload, --check) */
+#define FD_RESERVE		100	/* descriptors besides the clients' */
 #define RELOAD_MAX_MS		5000	/* new statements must prepare by then */
 #define STATUS_EVERY_MS		5000	/* systemd STATUS= refresh */
 #define SM_MAX_PIPELINE		64	/* requests in flight per client */
@@ -588,6 +590,36 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	drain_cb(-1, 0, d);
 }
 
+/*
+ * fd_budget - each client holds a descriptor; the process needs some more
+ * (listeners, CQL connections, logs). Raise the soft RLIMIT_NOFILE toward
+ * the hard one when MAX_CLIENTS needs it, and say so when even the hard
+ * limit is too low: past it, accept() fails and clients wait in the
+ * listen queue instead of being served or turned away cleanly.
+ */
+static void fd_budget(unsigned max_clients)
+{
+	rlim_t need = (rlim_t)max_clients + FD_RESERVE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur) {
+		struct rlimit want = rl;
+
+		want.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ?
+				need : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			rl = want;
+	}
+	if (rl.rlim_cur < need)
+		msg_warn("MAX_CLIENTS=%u needs about %llu open files, but the limit is %llu "
+			 "(raise LimitNOFILE= in the unit, or ulimit -n); clients past it wait "
+			 "in the listen queue", max_clients, (unsigned long long)need,
+			 (unsigned long long)rl.rlim_cur);
+}
+
 /* start_listening - socket activation, else the LISTEN endpoints */
 static int start_listening(struct daemon *d, const char *port_file)
 {
@@ -743,6 +775,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (d.mode == MODE_SERVE) {
+		fd_budget(d.cfg.max_clients);
 		if (start_listening(&d, port_file) != 0)
 			return 1;
 		if (d.cfg.metrics_listen[0] &&

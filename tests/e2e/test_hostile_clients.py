@@ -335,6 +335,31 @@ def test_slow_clients_do_not_delay_postmap(start_cqld, start_daemon, postmap):
     assert daemon.proc.poll() is None
 
 
+def soft_nofile(pid):
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                return int(line.split()[3])
+    raise AssertionError("no Max open files")
+
+
+def test_descriptor_limit_follows_max_clients(start_cqld, start_daemon, postmap):
+    cqld = start_cqld()
+    # Room under the hard limit: the soft one is raised to fit MAX_CLIENTS.
+    daemon = start_daemon(cqld.port, prefix=["prlimit", "--nofile=64:4096", "--"],
+                          MAX_CLIENTS=1000)
+    assert soft_nofile(daemon.proc.pid) == 1100
+    assert "open files" not in daemon.log_text()
+    daemon.stop()
+    # No room: a warning that names the setting to change, and it still serves.
+    daemon = start_daemon(cqld.port, prefix=["prlimit", "--nofile=64:64", "--"],
+                          MAX_CLIENTS=1000)
+    assert soft_nofile(daemon.proc.pid) == 64
+    assert ("MAX_CLIENTS=1000 needs about 1100 open files, but the limit is 64 "
+            "(raise LimitNOFILE=") in daemon.log_text()
+    assert postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com")
+
+
 def test_client_limit_is_enforced_gracefully(start_cqld, start_daemon, postmap):
     cqld = start_cqld()
     daemon = start_daemon(cqld.port, MAX_CLIENTS=50, CLIENT_IDLE_TIMEOUT=600)
