@@ -262,6 +262,7 @@ static void arm(struct event *ev, int64_t ms)
 static void reload_finish(struct daemon *d)
 {
 	struct map_registry *nr = d->pending;
+	struct cql_stmt *keep[MAP_MAX];
 	const struct cql_error *err;
 	size_t i;
 
@@ -289,6 +290,10 @@ static void reload_finish(struct daemon *d)
 	msg_info("reloaded: %zu maps", d->reg.n);
 done:
 	free(nr);
+	/* The maps in use now are the only ones worth preparing. */
+	for (i = 0; i < d->reg.n; i++)
+		keep[i] = d->reg.maps[i].stmt;
+	cql_session_keep_only(d->cql, keep, d->reg.n);
 	service_notify("READY=1");
 }
 

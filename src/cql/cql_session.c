@@ -45,6 +45,7 @@ struct cql_stmt {
 	uint8_t id[CQL_PREPARED_ID_MAX];
 	size_t idlen;
 	int preparing;			/* a retry of a refused statement runs */
+	int retired;			/* no map uses it: not prepared again */
 	struct cql_error err;
 };
 
@@ -427,7 +428,8 @@ static void reprepare_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	/* NEW: registered while every node failed to prepare it (a reload). */
 	for (st = s->stmts; st; st = st->next)
-		if (st->state != CQL_STMT_READY && !st->preparing && stmt_prepare(pc, st, NULL) == 0)
+		if (st->state != CQL_STMT_READY && !st->preparing && !st->retired &&
+		    stmt_prepare(pc, st, NULL) == 0)
 			st->preparing = 1;
 }
 
@@ -444,7 +446,7 @@ static void conn_ready(struct cql_conn *conn, void *arg)
 	/* +1 holds the count until every PREPARE is sent. */
 	pc->prepares = 1;
 	for (st = s->stmts; st; st = st->next)
-		if (stmt_prepare(pc, st, NULL) == 0)
+		if (!st->retired && stmt_prepare(pc, st, NULL) == 0)
 			pc->prepares++;
 	pconn_prepared_one(pc);
 }
@@ -1020,21 +1022,46 @@ struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql)
 
 	for (st = s->stmts; st; st = st->next)
 		if (strcmp(st->cql, cql) == 0)
-			return st;
-	st = calloc(1, sizeof(*st));
-	if (st == NULL || (st->cql = strdup(cql)) == NULL) {
-		free(st);
-		return NULL;
+			break;
+	if (st && !st->retired)
+		return st;
+	if (st) {
+		/*
+		 * Back in use: prepare it again everywhere (connections made
+		 * meanwhile never did), and ask afresh if it was refused.
+		 */
+		st->retired = 0;
+		if (st->state == CQL_STMT_FAILED)
+			st->state = CQL_STMT_NEW;
+	} else {
+		st = calloc(1, sizeof(*st));
+		if (st == NULL || (st->cql = strdup(cql)) == NULL) {
+			free(st);
+			return NULL;
+		}
+		st->len = strlen(cql);
+		st->state = CQL_STMT_NEW;
+		st->next = s->stmts;
+		s->stmts = st;
 	}
-	st->len = strlen(cql);
-	st->state = CQL_STMT_NEW;
-	st->next = s->stmts;
-	s->stmts = st;
 	for (i = 0; i < s->nhosts; i++)
 		for (k = 0; k < s->cfg.connections_per_host; k++)
 			if (s->hosts[i]->pool[k].usable)
 				(void)stmt_prepare(&s->hosts[i]->pool[k], st, NULL);
 	return st;
+}
+
+/* cql_session_keep_only - retire every statement not listed */
+void cql_session_keep_only(struct cql_session *s, struct cql_stmt *const *keep, size_t n)
+{
+	struct cql_stmt *st;
+	size_t i;
+
+	for (st = s->stmts; st; st = st->next) {
+		for (i = 0; i < n && keep[i] != st; i++)
+			;
+		st->retired = i == n;
+	}
 }
 
 /* cql_stmt_state - where a statement stands, and the server's refusal */

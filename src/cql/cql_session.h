@@ -103,6 +103,13 @@ void cql_session_free(struct cql_session *s);
  * the session.
  */
 struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql);
+/*
+ * cql_session_keep_only - statements not in keep[] are retired: no longer
+ * prepared on new connections, nor retried when the server refused them
+ * (after a reload replaced or rejected them). They stay valid, and
+ * cql_session_add of the same text brings one back.
+ */
+void cql_session_keep_only(struct cql_session *s, struct cql_stmt *const *keep, size_t n);
 enum cql_stmt_state cql_stmt_state(const struct cql_stmt *st,
 				   const struct cql_error **err);
 

@@ -97,6 +97,44 @@ def test_hup_with_a_broken_config_keeps_the_old_one(tmp_path, start_cqld, start_
     assert daemon.proc.poll() is None
 
 
+def test_reload_retires_the_old_query(tmp_path, start_cqld, start_daemon):
+    q1 = "SELECT destination FROM mailion.virtual_aliases WHERE alias = ?"
+    q2 = "SELECT action FROM mailion.access_maps WHERE sender = ?"
+    conf = tmp_path / "maps.conf"
+    conf.write_text(f"[virtual_aliases]\nquery = {q1}\n")
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port, CONFIG_FILE=conf, CACHE="off", LOG_LEVEL="debug")
+
+    def prepared(q):
+        return daemon.log_text().count(f"prepared: {q}")
+
+    def ask(key):
+        s = raw_connect(daemon.port)
+        try:
+            s.sendall(netstring(f"virtual_aliases {key}".encode()))
+            return read_netstring(s)
+        finally:
+            s.close()
+
+    assert ask("info@example.com") == b"OK alice@example.com"
+    conf.write_text(f"[virtual_aliases]\nquery = {q2}\n")
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "reloaded: 6 maps" in daemon.log_text(), what="the reload")
+    assert ask("bad.example") == b"OK REJECT domain blocked"
+    # New connections prepare the maps in use, not the query replaced.
+    n1, n2 = prepared(q1), prepared(q2)
+    assert "ok dropped" in cqld.control("drop")
+    wait_for(lambda: prepared(q2) >= n2 + 2, what="the new connections to prepare q2")
+    assert ask("bad.example") == b"OK REJECT domain blocked"
+    assert prepared(q1) == n1
+    # Brought back, the old query works on connections that never prepared it.
+    conf.write_text(f"[virtual_aliases]\nquery = {q1}\n")
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: daemon.log_text().count("reloaded: 6 maps") == 2, what="the second reload")
+    assert ask("info@example.com") == b"OK alice@example.com"
+    assert prepared(q1) > n1
+
+
 def test_term_under_load_answers_in_flight_and_exits_0(start_cqld, start_daemon):
     cqld = start_cqld()
     daemon = start_daemon(cqld.port, CACHE="off")
