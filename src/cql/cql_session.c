@@ -28,6 +28,7 @@
 
 #define CQL_MAX_ADDRS		64	/* addresses kept per resolution */
 #define CQL_MAX_NODES		64	/* nodes known to a session */
+#define CQL_FORGET_REFRESHES	3	/* a node down and unlisted this long goes */
 #define CQL_MAX_POOL		16	/* connections per node */
 #define CQL_PREPARED_ID_MAX	64	/* bytes in a prepared id */
 #define CQL_RETRY_FAILED_MS	30000	/* re-prepare refused statements */
@@ -62,12 +63,14 @@ struct pconn {
 };
 
 struct host {
+	unsigned id;			/* never reused within a session */
+	unsigned seen;			/* refresh when last resolved or listed */
+	int spec;			/* configured name it came from; -1: peers */
 	char name[CQL_HOST_MAX];	/* TLS identity: the configured name */
 	char label[CQL_LABEL_MAX];	/* address:port for logs */
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char dc[64];
-	int from_peers;
 	int failed;			/* failed since it was last up */
 	int backoff_ms;
 	struct log_limit log;
@@ -77,6 +80,7 @@ struct host {
 struct resolve {
 	struct cql_session *s;
 	size_t spec;			/* index in cfg.hosts */
+	unsigned listed;		/* refresh of its last successful resolution */
 	struct evdns_getaddrinfo_request *req;
 };
 
@@ -90,6 +94,9 @@ struct cql_session {
 	struct host *hosts[CQL_MAX_NODES];
 	size_t nhosts;
 	size_t rr;			/* rotates the starting node */
+	unsigned next_host_id;
+	unsigned refreshes;		/* refresh_cb runs so far */
+	unsigned peers_listed;		/* refresh of the last peers table read */
 	struct resolve resolves[CQL_MAX_HOSTS];
 	int discovering, discovered;
 
@@ -112,7 +119,7 @@ struct exec {
 	cql_result_fn cb;
 	void *arg;
 	struct pconn *pc;		/* where it was last sent */
-	struct host *tried;		/* the node of the first attempt */
+	unsigned tried;			/* id of the node of the first attempt */
 	int attempts;
 	int reprepared;
 	int abandoned;			/* answered at the deadline; a request is still out */
@@ -546,24 +553,39 @@ static int sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr
 	return 0;
 }
 
-/* host_add - a node to keep connections to (ignored if known or full) */
-static struct host *host_add(struct cql_session *s, const struct sockaddr *sa,
-			     socklen_t len, const char *name, int from_peers)
+/* host_find - the known node at this address and port */
+static struct host *host_find(struct cql_session *s, const struct sockaddr_storage *ss)
+{
+	size_t i;
+
+	for (i = 0; i < s->nhosts; i++)
+		if (sockaddr_same(&s->hosts[i]->ss, ss))
+			return s->hosts[i];
+	return NULL;
+}
+
+/*
+ * host_listed - a node that the resolution of configured name spec, or a
+ * peers table (spec -1), lists: the known one, marked as seen now, or a
+ * new one to keep connections to (NULL when the table is full).
+ */
+static struct host *host_listed(struct cql_session *s, const struct sockaddr *sa,
+				socklen_t len, const char *name, int spec)
 {
 	struct sockaddr_storage ss;
 	struct host *h;
 	char ip[INET6_ADDRSTRLEN] = "?";
 	unsigned port = 0;
-	size_t i;
 	int k;
 
 	if (len > sizeof(ss) || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
 		return NULL;
 	memset(&ss, 0, sizeof(ss));
 	memcpy(&ss, sa, len);
-	for (i = 0; i < s->nhosts; i++)
-		if (sockaddr_same(&s->hosts[i]->ss, &ss))
-			return NULL;
+	if ((h = host_find(s, &ss)) != NULL) {
+		h->seen = s->refreshes;
+		return h;
+	}
 	if (s->nhosts == CQL_MAX_NODES) {
 		msg_limited(&s->full_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
 			    "cql: more than %d nodes; ignoring the others", CQL_MAX_NODES);
@@ -571,6 +593,9 @@ static struct host *host_add(struct cql_session *s, const struct sockaddr *sa,
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
+	h->id = ++s->next_host_id;
+	h->seen = s->refreshes;
+	h->spec = spec;
 	h->ss = ss;
 	h->len = len;
 	snprintf(h->name, sizeof(h->name), "%s", name);
@@ -583,7 +608,6 @@ static struct host *host_add(struct cql_session *s, const struct sockaddr *sa,
 		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 		snprintf(h->label, sizeof(h->label), "[%s]:%u", ip, port);
 	}
-	h->from_peers = from_peers;
 	h->backoff_ms = s->cfg.reconnect_min_ms;
 	for (k = 0; k < s->cfg.connections_per_host; k++) {
 		h->pool[k].s = s;
@@ -597,7 +621,7 @@ static struct host *host_add(struct cql_session *s, const struct sockaddr *sa,
 		}
 	}
 	s->hosts[s->nhosts++] = h;
-	if (from_peers)
+	if (spec < 0)
 		msg_info("cql: discovered node %s", h->label);
 	for (k = 0; k < s->cfg.connections_per_host; k++)
 		pconn_connect(&h->pool[k]);
@@ -628,8 +652,10 @@ static void resolved(int result, struct evutil_addrinfo *res, void *arg)
 		note_failure(s, spec->host, detail);
 		return;
 	}
+	rv->listed = s->refreshes;
 	for (ai = res; ai && n < CQL_MAX_ADDRS; ai = ai->ai_next, n++)
-		(void)host_add(s, ai->ai_addr, (socklen_t)ai->ai_addrlen, spec->host, 0);
+		(void)host_listed(s, ai->ai_addr, (socklen_t)ai->ai_addrlen, spec->host,
+				  (int)rv->spec);
 	evutil_freeaddrinfo(res);
 }
 
@@ -659,11 +685,47 @@ static void resolve_all(struct cql_session *s)
 }
 
 /*
+ * forget_gone - drop the nodes that are down (every slot waiting out its
+ * backoff, so nothing refers to them) and that the source they came from
+ * has not listed for CQL_FORGET_REFRESHES refreshes although it answered:
+ * the name resolved to other addresses, or the peers tables were read
+ * without them. A source that cannot be asked (DNS down, every node down)
+ * forgets nothing, so a long outage never empties the list.
+ */
+static void forget_gone(struct cql_session *s)
+{
+	size_t i = 0;
+	int k, forgot = 0;
+
+	while (i < s->nhosts) {
+		struct host *h = s->hosts[i];
+		unsigned last = h->spec < 0 ? s->peers_listed : s->resolves[h->spec].listed;
+		int idle = 1;
+
+		for (k = 0; k < s->cfg.connections_per_host; k++)
+			if (h->pool[k].c)
+				idle = 0;
+		if (!idle || last < h->seen + CQL_FORGET_REFRESHES) {
+			i++;
+			continue;
+		}
+		msg_info("cql: forgetting node %s: down, and no longer listed by %s", h->label,
+			 h->spec < 0 ? "system.peers" : s->cfg.hosts[h->spec].host);
+		for (k = 0; k < s->cfg.connections_per_host; k++)
+			event_free(h->pool[k].retry);
+		free(h);
+		s->hosts[i] = s->hosts[--s->nhosts];
+		forgot = 1;
+	}
+	if (forgot)
+		set_state(s);
+}
+
+/*
  * refresh_cb - the cluster changes under a running daemon: names like
- * Keyspaces' endpoint get new addresses, nodes join. Look the configured
- * names up again and read the peers again on any usable connection.
- * Known nodes stay (a node that left is down, retried with backoff);
- * new ones are added.
+ * Keyspaces' endpoint get new addresses, nodes join and leave. Look the
+ * configured names up again and read the peers again on any usable
+ * connection: new nodes are added, and nodes gone for good forgotten.
  */
 static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -672,6 +734,8 @@ static void refresh_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	forget_gone(s);
+	s->refreshes++;
 	resolve_all(s);
 	if (s->cfg.discovery && !s->discovering &&
 	    (pc = first_usable(s)) != NULL)
@@ -758,17 +822,6 @@ static void host_set_dc(struct host *h, const struct cql_cell *dc)
 		snprintf(h->dc, sizeof(h->dc), "%.*s", (int)dc->len, (const char *)dc->p);
 }
 
-/* host_find - the known node at this address and port */
-static struct host *host_find(struct cql_session *s, const struct sockaddr_storage *ss)
-{
-	size_t i;
-
-	for (i = 0; i < s->nhosts; i++)
-		if (sockaddr_same(&s->hosts[i]->ss, ss))
-			return s->hosts[i];
-	return NULL;
-}
-
 /* add_peers - the nodes of a system.peers(_v2) result */
 static void add_peers(struct cql_session *s, struct host *contact, struct cql_rows *rows, int v2)
 {
@@ -807,8 +860,7 @@ static void add_peers(struct cql_session *s, struct host *contact, struct cql_ro
 		 * names the endpoint, not the address. A configured node
 		 * listed again only learns its data center.
 		 */
-		if ((h = host_find(s, &ss)) == NULL)
-			h = host_add(s, (struct sockaddr *)&ss, len, contact->name, 1);
+		h = host_listed(s, (struct sockaddr *)&ss, len, contact->name, -1);
 		if (h && dc_col >= 0)
 			host_set_dc(h, &cells[dc_col]);
 	}
@@ -859,6 +911,8 @@ static void discovery_answer(const struct cql_response *r, void *arg)
 		return;
 	}
 	s->discovered = 1;
+	s->peers_listed = s->refreshes;
+	contact->seen = s->refreshes;	/* no node lists itself */
 	add_peers(s, contact, &rows, dv->step == DISCOVER_PEERS_V2);
 	free(dv);
 	set_state(s);
@@ -1078,7 +1132,7 @@ enum cql_stmt_state cql_stmt_state(const struct cql_stmt *st,
  * avoiding one node (the one a retry must not go back to). The starting
  * node rotates so that idle nodes share the load.
  */
-static struct pconn *pick(struct cql_session *s, const struct host *avoid)
+static struct pconn *pick(struct cql_session *s, unsigned avoid)
 {
 	struct pconn *best = NULL;
 	unsigned best_load = 0;
@@ -1095,7 +1149,7 @@ static struct pconn *pick(struct cql_session *s, const struct host *avoid)
 		for (i = 0; i < n; i++) {
 			struct host *h = s->hosts[(start + i) % n];
 
-			if (h == avoid)
+			if (h->id == avoid)
 				continue;
 			/* Pass 0: the local datacenter only (or every node without one). */
 			if (pass == 0 && s->cfg.local_dc[0] && h->dc[0] &&
@@ -1235,7 +1289,7 @@ static void exec_answer(const struct cql_response *r, void *arg)
 static int exec_send(struct exec *x, struct pconn *on, enum cql_status *why)
 {
 	struct cql_session *s = x->s;
-	struct pconn *pc = on ? on : pick(s, x->attempts ? x->tried : NULL);
+	struct pconn *pc = on ? on : pick(s, x->attempts ? x->tried : 0);
 	struct buf b;
 	int rc;
 
@@ -1250,7 +1304,7 @@ static int exec_send(struct exec *x, struct pconn *on, enum cql_status *why)
 	buf_free(&b);
 	if (rc == 0) {
 		if (on == NULL && x->attempts++ == 0)
-			x->tried = pc->h;
+			x->tried = pc->h->id;
 		x->pc = pc;
 	} else if (*why == CQL_STATUS_BUSY) {
 		msg_limited(&s->full_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,

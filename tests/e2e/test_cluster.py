@@ -256,6 +256,29 @@ def test_nodes_that_join_later_are_found(start_cqld, start_daemon):
     assert daemon.log_text().count(f"discovered node 127.0.0.1:{b.port}") == 1
 
 
+def test_nodes_that_leave_are_forgotten(start_cqld, start_daemon):
+    pa, pb, pc = free_ports(3)
+    a = start_cqld(port=pa, extra=["--peers", f"127.0.0.1:{pb}"])
+    b = start_cqld(port=pb, extra=["--peers", f"127.0.0.1:{pa}"])
+    daemon = start_daemon(a.port, CACHE="off", CASSANDRA_REFRESH_MS=300)
+    log_time(daemon, f"discovered node 127.0.0.1:{b.port}")
+    # Down but still listed: kept, and tried again with backoff.
+    b.stop()
+    log_time(daemon, f"127.0.0.1:{b.port} is down")
+    time.sleep(2)
+    assert "forgetting" not in daemon.log_text()
+    # Down and no longer listed (c replaced it): forgotten.
+    c = start_cqld(port=pc, extra=["--peers", f"127.0.0.1:{pa}"])
+    a.stop()
+    a = start_cqld(port=pa, extra=["--peers", f"127.0.0.1:{pc}"])
+    log_time(daemon, f"discovered node 127.0.0.1:{c.port}")
+    log_time(daemon, f"forgetting node 127.0.0.1:{b.port}: down, and no longer listed by "
+                     "system.peers", timeout=10)
+    ask_many(daemon.port)
+    assert "forgetting node 127.0.0.1:" + str(a.port) not in daemon.log_text()
+    assert "forgetting node 127.0.0.1:" + str(c.port) not in daemon.log_text()
+
+
 def test_discovery_falls_back_to_system_peers(start_cqld, start_daemon):
     # A node without system.peers_v2 (Cassandra 3, Keyspaces, Scylla): the
     # HostileNode relay answers that query with Invalid, as they do.
