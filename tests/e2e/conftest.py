@@ -22,6 +22,46 @@ DEMO_CQL = ROOT / "examples" / "demo.cql"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+ASAN_QUARANTINE_MB = 1
+
+
+def sanitized(path=DAEMON):
+    """True for an ASan build (SANITIZE=1)."""
+    try:
+        return b"__asan_init" in path.read_bytes()
+    except FileNotFoundError:
+        return False
+
+
+def rss_bound_kb(kb):
+    """An RSS growth bound of kb, plus in an ASan build what its allocator
+    holds back beyond the program's own use: the quarantine of freed
+    blocks, and as much again for its size classes and metadata."""
+    return kb + (2 * ASAN_QUARANTINE_MB * 1024 if sanitized() else 0)
+
+
+def proc_field(path, label, index):
+    """Word index of the line of /proc file path that starts with label."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith(label):
+                return int(line.split()[index])
+    raise AssertionError(f"no {label!r} in {path}")
+
+
+def rss_kb(pid):
+    return proc_field(f"/proc/{pid}/status", "VmRSS:", 1)
+
+
+def fd_count(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def proc_usage(pid):
+    """(RSS in kB, open descriptors) of a process."""
+    return rss_kb(pid), fd_count(pid)
+
+
 def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
     """Poll predicate until it returns a true value; fail after timeout."""
     deadline = time.monotonic() + timeout
@@ -170,7 +210,8 @@ def start_daemon(tmp_path, procs):
         # which the RSS bounds of the fault tests would take for a leak; a
         # 1 MB quarantine still catches a use right after a free. The unit
         # tests and fuzzers keep the default. Ignored by normal builds.
-        e["ASAN_OPTIONS"] = "quarantine_size_mb=1:allocator_release_to_os_interval_ms=10"
+        e["ASAN_OPTIONS"] = (f"quarantine_size_mb={ASAN_QUARANTINE_MB}:"
+                             "allocator_release_to_os_interval_ms=10")
         for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if key in os.environ:
                 e[key] = os.environ[key]

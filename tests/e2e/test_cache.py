@@ -5,7 +5,6 @@ stale-if-error lifetimes), identical lookups in flight share one read, and
 the candidates of a search order are read in parallel. cqld's control
 socket counts the reads that reach it and injects latency.
 """
-import socket
 import statistics
 import threading
 import time

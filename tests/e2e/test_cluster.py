@@ -234,18 +234,30 @@ def test_one_contact_host_finds_the_whole_cluster(start_cqld, start_daemon):
     ask_many(daemon.port)
 
 
-def test_nodes_that_join_later_are_found(start_cqld, start_daemon):
-    # a and b at first; c joins: a lists it when restarted on its port.
-    # Reconnecting to a does not read the peers again (discovery runs on the
-    # first usable connection); CASSANDRA_REFRESH_MS does.
+def peer_node(start_cqld, port, *peers):
+    """A node on port whose system.peers lists the nodes on the peers ports."""
+    return start_cqld(port=port, extra=["--peers", ",".join(f"127.0.0.1:{p}" for p in peers)])
+
+
+def changing_cluster(start_cqld, start_daemon):
+    """Nodes a and b listing each other, a free port for a third node, and a
+    daemon that knows only a, refreshes every 300 ms and has discovered b."""
     pa, pb, pc = free_ports(3)
-    a = start_cqld(port=pa, extra=["--peers", f"127.0.0.1:{pb}"])
-    b = start_cqld(port=pb, extra=["--peers", f"127.0.0.1:{pa}"])
+    a = peer_node(start_cqld, pa, pb)
+    b = peer_node(start_cqld, pb, pa)
     daemon = start_daemon(a.port, CACHE="off", CASSANDRA_REFRESH_MS=300)
     log_time(daemon, f"discovered node 127.0.0.1:{b.port}")
-    c = start_cqld(port=pc, extra=["--peers", f"127.0.0.1:{pa},127.0.0.1:{pb}"])
+    return a, b, pc, daemon
+
+
+def test_nodes_that_join_later_are_found(start_cqld, start_daemon):
+    # c joins: a lists it when restarted on its port. Reconnecting to a
+    # does not read the peers again (discovery runs on the first usable
+    # connection); CASSANDRA_REFRESH_MS does.
+    a, b, pc, daemon = changing_cluster(start_cqld, start_daemon)
+    c = peer_node(start_cqld, pc, a.port, b.port)
     a.stop()
-    a = start_cqld(port=pa, extra=["--peers", f"127.0.0.1:{pb},127.0.0.1:{pc}"])
+    a = peer_node(start_cqld, a.port, b.port, c.port)
     log_time(daemon, f"discovered node 127.0.0.1:{c.port}")
     wait_for(lambda: len(up_hosts(daemon)) == 3, what="three nodes up")
     c.control("reset-counts")
@@ -257,20 +269,16 @@ def test_nodes_that_join_later_are_found(start_cqld, start_daemon):
 
 
 def test_nodes_that_leave_are_forgotten(start_cqld, start_daemon):
-    pa, pb, pc = free_ports(3)
-    a = start_cqld(port=pa, extra=["--peers", f"127.0.0.1:{pb}"])
-    b = start_cqld(port=pb, extra=["--peers", f"127.0.0.1:{pa}"])
-    daemon = start_daemon(a.port, CACHE="off", CASSANDRA_REFRESH_MS=300)
-    log_time(daemon, f"discovered node 127.0.0.1:{b.port}")
+    a, b, pc, daemon = changing_cluster(start_cqld, start_daemon)
     # Down but still listed: kept, and tried again with backoff.
     b.stop()
     log_time(daemon, f"127.0.0.1:{b.port} is down")
     time.sleep(2)
     assert "forgetting" not in daemon.log_text()
     # Down and no longer listed (c replaced it): forgotten.
-    c = start_cqld(port=pc, extra=["--peers", f"127.0.0.1:{pa}"])
+    c = peer_node(start_cqld, pc, a.port)
     a.stop()
-    a = start_cqld(port=pa, extra=["--peers", f"127.0.0.1:{pc}"])
+    a = peer_node(start_cqld, a.port, c.port)
     log_time(daemon, f"discovered node 127.0.0.1:{c.port}")
     log_time(daemon, f"forgetting node 127.0.0.1:{b.port}: down, and no longer listed by "
                      "system.peers", timeout=10)

@@ -40,7 +40,7 @@ from cassandra.cluster import (Cluster, NoHostAvailable, ExecutionProfile,
                                EXEC_PROFILE_DEFAULT)
 from cassandra.policies import (RoundRobinPolicy, FallthroughRetryPolicy,
                                 ConstantReconnectionPolicy)
-from cassandra.protocol import SyntaxException, ProtocolException
+from cassandra.protocol import SyntaxException
 from cassandra.query import SimpleStatement
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -149,21 +149,10 @@ def test_term_exits_cleanly(demo):
 import os
 import resource
 
-from conftest import DAEMON, wait_for
+from conftest import fd_count, proc_field, rss_kb, sanitized, wait_for
 
 MANY = 5000
 FD_LIMIT = 12000
-
-
-def sanitized():
-    try:
-        return b"__asan_init" in DAEMON.read_bytes()
-    except FileNotFoundError:
-        return False
-
-
-def fd_count(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def client_sockets(pid, port):
@@ -189,14 +178,6 @@ def client_sockets(pid, port):
         if target.startswith("socket:[") and target[8:-1] in ours:
             n += 1
     return n
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 @pytest.fixture
@@ -336,11 +317,7 @@ def test_slow_clients_do_not_delay_postmap(start_cqld, start_daemon, postmap):
 
 
 def soft_nofile(pid):
-    with open(f"/proc/{pid}/limits") as f:
-        for line in f:
-            if line.startswith("Max open files"):
-                return int(line.split()[3])
-    raise AssertionError("no Max open files")
+    return proc_field(f"/proc/{pid}/limits", "Max open files", 3)
 
 
 def test_descriptor_limit_follows_max_clients(start_cqld, start_daemon, postmap):

@@ -141,7 +141,7 @@ def test_term_under_load_answers_in_flight_and_exits_0(start_cqld, start_daemon)
     cqld.control("delay 300")
     socks = [raw_connect(daemon.port) for _ in range(20)]
     for i, s in enumerate(socks):
-        s.sendall(netstring(f"domains example.com".encode()))
+        s.sendall(netstring(b"domains example.com"))
     time.sleep(0.1)                          # all twenty are now waiting on cqld
     daemon.proc.send_signal(signal.SIGTERM)
     replies = [read_netstring(s, timeout=10) for s in socks]

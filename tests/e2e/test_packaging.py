@@ -4,7 +4,6 @@ systemd unit, the man page and the Postfix snippet from the README.
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -113,7 +112,7 @@ def test_man_page_renders_without_warnings():
 def test_readme_postfix_snippet_loads_into_postfix():
     snippet = (ROOT / "packaging" / "postfix" / "main.cf.snippet").read_text()
     readme = (ROOT / "README.md").read_text()
-    settings = {}
+    settings, key = {}, None
     for line in snippet.splitlines():
         if line.startswith("#") or not line.strip():
             continue

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import netstring, raw_connect, read_netstring, wait_for
+from conftest import netstring, raw_connect, read_netstring, rss_kb, wait_for
 from postfix_instance import PostfixInstance, daemon_maps
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
@@ -101,11 +101,6 @@ def mail_flow(pf, stop, sent):
                         "-t", rcpt, f"127.0.0.1:{pf.port}"],
                        capture_output=True, timeout=120)
         sent[0] += 4
-
-
-def rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import signal
 
 import pytest
 
-from conftest import DAEMON, netstring, raw_connect, read_netstring, wait_for
+from conftest import DAEMON, netstring, raw_connect, read_netstring, sanitized, wait_for
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed"),
@@ -31,14 +31,6 @@ LOOKUPS = [
     ("transport_maps", "example.net", ("OK", "smtp:[relay.example.net]:587")),
     ("access_maps", "bad.example", ("OK", "REJECT domain blocked")),
 ]
-
-
-def sanitized(path):
-    """True for an ASan build: valgrind cannot run it."""
-    try:
-        return b"__asan_init" in path.read_bytes()
-    except FileNotFoundError:
-        return False
 
 
 def all_correct(postmap, port):
