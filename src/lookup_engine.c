@@ -196,7 +196,7 @@ static const char *const error_names[LOOKUP_STAT_ERRORS] = {
 	"timeout", "connection_lost", "not_connected", "busy", "protocol",
 	"not_prepared", "unavailable", "overloaded", "read_timeout",
 	"read_failure", "is_bootstrapping", "server_error", "invalid",
-	"unauthorized", "other", NULL,
+	"unauthorized", "other", "schema_disagreement",
 };
 
 /* lookup_error_name - label of failure kind i */
@@ -215,6 +215,7 @@ static int error_kind(const struct cql_result *r)
 	case CQL_STATUS_BUSY: return 3;
 	case CQL_STATUS_PROTOCOL: return 4;
 	case CQL_STATUS_NOT_PREPARED: return 5;
+	case CQL_STATUS_NODE_REFUSED: return 15;
 	case CQL_STATUS_SERVER_ERROR:
 		switch (r->err->code) {
 		case CQL_ERR_UNAVAILABLE: return 6;

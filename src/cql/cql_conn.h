@@ -47,6 +47,7 @@ enum cql_status {
 	CQL_STATUS_BUSY,		/* every stream id in use */
 	CQL_STATUS_PROTOCOL,		/* the answer could not be decoded */
 	CQL_STATUS_NOT_PREPARED,	/* the statement failed to prepare */
+	CQL_STATUS_NODE_REFUSED,	/* one node refused a statement others prepared */
 };
 
 const char *cql_status_name(enum cql_status st);

@@ -141,6 +141,7 @@ struct prep {
 static void pconn_connect(struct pconn *pc);
 static int exec_send(struct exec *x, struct pconn *on, enum cql_status *why);
 static void exec_finish(struct exec *x, const struct cql_result *res);
+static int exec_may_retry(const struct exec *x);
 static void discover(struct cql_session *s, struct pconn *pc);
 
 /* cql_parse_hosts - split a host list */
@@ -374,7 +375,20 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 	} else if (r->status == CQL_STATUS_SERVER_ERROR) {
 		res.status = CQL_STATUS_SERVER_ERROR;
 		res.err = r->err;
-		if (!cql_error_retryable(r->err->code)) {
+		if (!cql_error_retryable(r->err->code) && st->state == CQL_STMT_READY) {
+			/*
+			 * Other nodes prepared it: this one has not caught up
+			 * with a schema change (or lost a table). Not the
+			 * query's fault: keep it, and keep reads off this node
+			 * (a new connection closes and backs off; a read
+			 * tries another node).
+			 */
+			msg_limited(&pc->h->log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+				    "cql: %s refuses \"%s\", which other nodes prepared "
+				    "(schema disagreement?): %s: %s", pc->h->label, st->cql,
+				    cql_error_name(r->err->code), r->err->message);
+			res.status = CQL_STATUS_NODE_REFUSED;
+		} else if (!cql_error_retryable(r->err->code)) {
 			/* The query itself is wrong here: a configuration problem. */
 			if (st->state != CQL_STMT_FAILED ||
 			    strcmp(st->err.message, r->err->message) != 0)
@@ -405,8 +419,16 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 	}
 	if (then == NULL && current)
 		pconn_prepared_one(pc);
-	if (then)
-		exec_finish(then, &res);
+	if (then == NULL)
+		return;
+	/* Preparing again after Unprepared failed on this node: another may serve. */
+	if (res.status != CQL_STATUS_NOT_PREPARED && exec_may_retry(then)) {
+		msg_debug("cql: %s: preparing again failed (%s); retrying on another node",
+			  pc->h->label, cql_status_name(res.status));
+		if (exec_send(then, NULL, &why) == 0)
+			return;
+	}
+	exec_finish(then, &res);
 }
 
 /* first_usable - any usable connection */
@@ -1227,11 +1249,22 @@ static int exec_retryable(const struct cql_response *r)
 	}
 }
 
+/*
+ * exec_may_retry - one retry on another node, while the lookup deadline
+ * leaves it half a request timeout
+ */
+static int exec_may_retry(const struct exec *x)
+{
+	const struct cql_session *s = x->s;
+
+	return !x->abandoned && x->attempts < 2 && !s->stopping &&
+	       x->deadline_ms - clock_now_ms() >= s->cfg.request_timeout_ms / 2;
+}
+
 /* exec_answer - an EXECUTE answer arrived */
 static void exec_answer(const struct cql_response *r, void *arg)
 {
 	struct exec *x = arg;
-	struct cql_session *s = x->s;
 	struct cql_result res;
 	struct cql_rd rd;
 	enum cql_status why;
@@ -1255,8 +1288,7 @@ static void exec_answer(const struct cql_response *r, void *arg)
 		res.status = CQL_STATUS_NOT_CONNECTED;
 		res.err = NULL;
 	}
-	if (exec_retryable(r) && x->attempts < 2 && !s->stopping &&
-	    x->deadline_ms - clock_now_ms() >= s->cfg.request_timeout_ms / 2) {
+	if (exec_retryable(r) && exec_may_retry(x)) {
 		msg_debug("cql: %s: %s; retrying on another node", res.host,
 			  r->err ? cql_error_name(r->err->code) : cql_status_name(r->status));
 		if (exec_send(x, NULL, &why) == 0)
