@@ -6,6 +6,7 @@ real Postfix: `postmap -c <private dir> -q KEY socketmap:inet:127.0.0.1:PORT:NAM
 never /etc/postfix.
 """
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -131,15 +132,35 @@ class Proc:
             return ""
 
 
+# What AddressSanitizer, LeakSanitizer and UBSan print (SANITIZE=1 builds).
+SANITIZER_REPORT = re.compile(r"==\d+==ERROR: (?:Address|Leak)Sanitizer.*|"
+                              r"\S+\.c:\d+:\d+: runtime error: .*")
+
+
 @pytest.fixture
 def procs():
-    """Tracks started processes and kills any still running after the test."""
+    """Tracks started processes; after the test, stops those still running
+    with SIGTERM (so LeakSanitizer gets to run), kills those that do not
+    stop, and fails the test if any of them printed a sanitizer report,
+    even one that died unnoticed."""
     started = []
     yield started
     for p in started:
-        p.kill()
+        if p.proc and p.proc.poll() is None:
+            p.proc.send_signal(signal.SIGTERM)
+    reports = []
+    for p in started:
+        if p.proc:
+            try:
+                p.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
         if getattr(p, "log", None) and not p.log.closed:
             p.log.close()
+        m = SANITIZER_REPORT.search(p.log_text())
+        if m:
+            reports.append(f"{p.name}: {m.group(0)} (in {p.log_path})")
+    assert not reports, "sanitizer reports:\n" + "\n".join(reports)
 
 
 @pytest.fixture
