@@ -141,7 +141,7 @@ struct prep {
 static void pconn_connect(struct pconn *pc);
 static int exec_send(struct exec *x, struct pconn *on, enum cql_status *why);
 static void exec_finish(struct exec *x, const struct cql_result *res);
-static int exec_may_retry(const struct exec *x);
+static int exec_retry(struct exec *x, const char *host, const char *failure);
 static void discover(struct cql_session *s, struct pconn *pc);
 
 /* cql_parse_hosts - split a host list */
@@ -422,12 +422,9 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 	if (then == NULL)
 		return;
 	/* Preparing again after Unprepared failed on this node: another may serve. */
-	if (res.status != CQL_STATUS_NOT_PREPARED && exec_may_retry(then)) {
-		msg_debug("cql: %s: preparing again failed (%s); retrying on another node",
-			  pc->h->label, cql_status_name(res.status));
-		if (exec_send(then, NULL, &why) == 0)
-			return;
-	}
+	if (res.status != CQL_STATUS_NOT_PREPARED &&
+	    exec_retry(then, pc->h->label, cql_status_name(res.status)) == 0)
+		return;
 	exec_finish(then, &res);
 }
 
@@ -1250,15 +1247,19 @@ static int exec_retryable(const struct cql_response *r)
 }
 
 /*
- * exec_may_retry - one retry on another node, while the lookup deadline
- * leaves it half a request timeout
+ * exec_retry - the one retry on another node, while the lookup deadline
+ * leaves it half a request timeout. 0: sent; -1: not allowed or not sent.
  */
-static int exec_may_retry(const struct exec *x)
+static int exec_retry(struct exec *x, const char *host, const char *failure)
 {
 	const struct cql_session *s = x->s;
+	enum cql_status why;
 
-	return !x->abandoned && x->attempts < 2 && !s->stopping &&
-	       x->deadline_ms - clock_now_ms() >= s->cfg.request_timeout_ms / 2;
+	if (x->abandoned || x->attempts >= 2 || s->stopping ||
+	    x->deadline_ms - clock_now_ms() < s->cfg.request_timeout_ms / 2)
+		return -1;
+	msg_debug("cql: %s: %s; retrying on another node", host, failure);
+	return exec_send(x, NULL, &why);
 }
 
 /* exec_answer - an EXECUTE answer arrived */
@@ -1267,7 +1268,6 @@ static void exec_answer(const struct cql_response *r, void *arg)
 	struct exec *x = arg;
 	struct cql_result res;
 	struct cql_rd rd;
-	enum cql_status why;
 	int32_t kind;
 
 	memset(&res, 0, sizeof(res));
@@ -1288,12 +1288,10 @@ static void exec_answer(const struct cql_response *r, void *arg)
 		res.status = CQL_STATUS_NOT_CONNECTED;
 		res.err = NULL;
 	}
-	if (exec_retryable(r) && exec_may_retry(x)) {
-		msg_debug("cql: %s: %s; retrying on another node", res.host,
-			  r->err ? cql_error_name(r->err->code) : cql_status_name(r->status));
-		if (exec_send(x, NULL, &why) == 0)
-			return;
-	}
+	if (exec_retryable(r) &&
+	    exec_retry(x, res.host, r->err ? cql_error_name(r->err->code) :
+				       cql_status_name(r->status)) == 0)
+		return;
 	if (r->status == CQL_STATUS_OK) {
 		if (r->opcode != CQL_OP_RESULT) {
 			res.status = CQL_STATUS_PROTOCOL;
