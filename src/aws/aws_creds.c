@@ -243,8 +243,8 @@ static int64_t backoff(struct aws_creds *ac)
 	return d - (d / 4) * (rand() % 101) / 100;
 }
 
-/* all_failed - no source gave credentials: say what was tried, retry */
-static void all_failed(struct aws_creds *ac)
+/* all_failed - the first n sources gave no credentials: say what was tried, retry */
+static void all_failed(struct aws_creds *ac, size_t n)
 {
 	char msg[AWS_PROVIDERS * (CRED_REASON_MAX + 16)];
 	size_t i, off = 0;
@@ -256,7 +256,7 @@ static void all_failed(struct aws_creds *ac)
 		ac->have = 0;
 		ac->chosen = -1;
 	}
-	for (i = 0; i < ac->np && off < sizeof(msg); i++)
+	for (i = 0; i < n && off < sizeof(msg); i++)
 		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%zu. %s: %s",
 					i ? "; " : "", i + 1, ac->p[i]->name, ac->reasons[i]);
 	if (!ac->failed_once) {
@@ -293,10 +293,10 @@ static void walk_done(void *arg, const struct aws_credentials *c, const char *re
 	}
 	snprintf(ac->reasons[i], sizeof(ac->reasons[i]), "%s", reason ? reason : "failed");
 	msg_debug("aws: credential source %s: %s", ac->p[i]->name, ac->reasons[i]);
-	if ((size_t)i + 1 < ac->np)
+	if ((size_t)i + 1 < ac->np && !ac->p[i]->final)
 		walk(ac, i + 1);
 	else
-		all_failed(ac);
+		all_failed(ac, (size_t)i + 1);
 }
 
 /* walk - ask source i (and, through walk_done, the ones after it) */

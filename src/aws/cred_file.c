@@ -7,6 +7,13 @@
  * wins. "~" is $HOME, else the home directory of the user the daemon runs
  * as. Local files are read directly: they are small and never block on
  * the network.
+ *
+ * A profile named by AWS_PROFILE that cannot be had (in neither file, or
+ * broken) ends the chain, as the Go SDK and botocore refuse to start with
+ * it: the operator chose that identity, and quietly signing with the
+ * instance role instead could read another account's tables or hide the
+ * mistake until the role changes. Without AWS_PROFILE, a missing
+ * [default] lets the chain go on.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -220,8 +227,8 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 	struct buf b;
 	int i, rc;
 
-	(void)p;
-	if (profile == NULL || *profile == 0)
+	p->final = profile != NULL && *profile != 0;
+	if (!p->final)
 		profile = "default";
 	if (strlen(profile) > CRED_PROFILE_MAX) {
 		done(arg, NULL, "AWS_PROFILE is too long");
@@ -249,6 +256,7 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 				     profile, &c, perr, sizeof(perr));
 		wipe_buf(&b);
 		if (rc == 1) {
+			p->final = 0;
 			done(arg, &c, NULL);
 			aws_credentials_wipe(&c);
 			return;
@@ -256,11 +264,14 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 		snprintf(why[i], sizeof(why[i]), "%.200s: %s", paths[i], perr);
 		if (rc < 0) {
 			/* A broken profile is reported as it is, not hidden by the next file. */
-			done(arg, NULL, why[i]);
+			snprintf(reason, sizeof(reason), "%s%s", why[i], p->final ?
+				 "; AWS_PROFILE names it, so no later source is tried" : "");
+			done(arg, NULL, reason);
 			return;
 		}
 	}
-	snprintf(reason, sizeof(reason), "profile %.128s: %s; %s", profile, why[0], why[1]);
+	snprintf(reason, sizeof(reason), "profile %.128s: %s; %s%s", profile, why[0], why[1],
+		 p->final ? "; AWS_PROFILE names it, so no later source is tried" : "");
 	done(arg, NULL, reason);
 }
 

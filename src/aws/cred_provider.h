@@ -7,7 +7,9 @@
  *	fetch() calls done exactly once, maybe before it returns (env,
  *	files) or later from the event loop (HTTP endpoints), with the
  *	credentials or with a reason they could not be had. cancel() stops a
- *	fetch in flight without calling done.
+ *	fetch in flight without calling done. A fetch that fails and sets
+ *	final ends the walk there: the operator named this source, so the
+ *	chain must not quietly fall back to another (an instance role).
  */
 #ifndef PAC_AWS_CRED_PROVIDER_H
 #define PAC_AWS_CRED_PROVIDER_H
@@ -32,6 +34,7 @@ struct cred_provider {
 	void (*cancel)(struct cred_provider *p);
 	void (*destroy)(struct cred_provider *p);
 	void *ctx;
+	int final;			/* set by a failed fetch: ask no source after this one */
 };
 
 struct cred_provider *cred_env_new(void);

@@ -481,6 +481,43 @@ def test_sources_are_tried_in_sdk_order(pki, start_cqld, start_daemon, postmap, 
         assert imds.count("PUT", "/") == 0
 
 
+def test_a_named_profile_that_is_missing_stops_the_chain(pki, start_cqld, start_daemon, postmap,
+                                                         endpoints, tmp_path):
+    """AWS_PROFILE=mail while the files lack [mail]: the daemon must not fall
+    back to the instance role (IMDS offers one here); it says why, answers
+    TEMP, and picks the profile up once it is written."""
+    mine = Creds("AKIAPROFILEMAIL001", "mail/profile/secret")
+    role = Creds("ASIAINSTANCEROLE01", "role/secret", token="role-token", lifetime=3600)
+    node = sigv4_node(start_cqld, pki, mine)
+    imds = endpoints("imds", role)
+    (tmp_path / "credentials").write_text("[default]\naws_access_key_id = AKIAOTHER\n"
+                                          "aws_secret_access_key = other\n")
+    env = keyspaces_env(pki, node, tmp_path, AWS_PROFILE="mail",
+                        AWS_SHARED_CREDENTIALS_FILE=tmp_path / "credentials",
+                        AWS_CONFIG_FILE=tmp_path / "config",
+                        AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url)
+    daemon = start_daemon(node.port, wait_ready=False, **env)
+    wait_for(lambda: "no AWS credentials found" in daemon.log_text(), what="the error line")
+    line = next(l for l in daemon.log_text().splitlines() if "no AWS credentials found" in l)
+    for what in ("2. profile: profile mail: ", "credentials: no [mail]",
+                 "config: No such file", "AWS_PROFILE names it, so no later source is tried"):
+        assert what in line, (what, line)
+    assert "3. container" not in line and "4. imds" not in line, line
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"
+    assert imds.count("PUT", "/") == 0 and imds.count("GET", "/") == 0
+    assert not cred_lines(daemon)
+
+    # The operator adds the profile: the next retry (1 s, doubling) finds it.
+    (tmp_path / "config").write_text(f"[profile mail]\naws_access_key_id = {mine.key_id}\n"
+                                     f"aws_secret_access_key = {mine.secret}\n")
+    wait_for(lambda: cred_lines(daemon), timeout=10, what="the profile after it is written")
+    assert f"access key id {mine.key_id}" in cred_lines(daemon)[0]
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
+             timeout=5, what="lookups with the profile's key")
+    assert imds.count("PUT", "/") == 0
+    secrets_absent(daemon.log_text(), mine, role)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
