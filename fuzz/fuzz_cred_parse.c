@@ -1,10 +1,11 @@
 /*
  * fuzz_cred_parse - libFuzzer target for the AWS credential parsers: the
- * JSON document of the container endpoint and IMDS, and the shared
- * credentials and config files
+ * JSON document of the container endpoint and IMDS (or of a
+ * credential_process), and the shared credentials and config files
  *
  * Input: <selector byte> <document>. The selector picks the parser (JSON,
- * credentials file, config file) and the profile (default or "test").
+ * credentials file, config file), the profile (default or "test") and,
+ * for JSON, the endpoint or the credential_process format.
  * Found credentials have a non-empty key id and secret, NUL-terminated
  * inside their fields; a refusal leaves a NUL-terminated reason.
  */
@@ -31,6 +32,7 @@ static void check_found(const struct aws_credentials *c)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct aws_credentials c;
+	static char process[CRED_PROCESS_MAX + 1];
 	char err[256];
 	const char *text = (const char *)data + 1;
 	const char *profile;
@@ -43,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 'Z', sizeof(err));
 	switch (data[0] % 3) {
 	case 0:
-		rc = cred_json_parse(text, size - 1, &c, err, sizeof(err));
+		rc = data[0] & 8 ? cred_process_parse(text, size - 1, &c, err, sizeof(err))
+				 : cred_json_parse(text, size - 1, &c, err, sizeof(err));
 		if (rc == 0)
 			check_found(&c);
 		else if (rc != -1 || memchr(err, 0, sizeof(err)) == NULL)
@@ -52,10 +55,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	default:
 		rc = cred_file_parse(text, size - 1,
 				     data[0] % 3 == 1 ? CRED_FILE_CREDENTIALS : CRED_FILE_CONFIG,
-				     profile, &c, err, sizeof(err));
+				     profile, &c, process, sizeof(process), err, sizeof(err));
 		if (rc == 1)
 			check_found(&c);
-		else if ((rc != 0 && rc != -1) || memchr(err, 0, sizeof(err)) == NULL)
+		else if (rc == 2) {
+			if (process[0] == 0 || memchr(process, 0, sizeof(process)) == NULL)
+				abort();
+		} else if ((rc != 0 && rc != -1) || memchr(err, 0, sizeof(err)) == NULL)
 			abort();
 		break;
 	}

@@ -375,7 +375,7 @@ struct aws_creds *aws_creds_new(struct event_base *base, struct evdns_base *dns)
 	ac->retry_ms = AWS_RETRY_MIN_MS;
 	ac->margin_s = cred_env_number("AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS", 0, AWS_MARGIN_MAX_S);
 	ac->p[0] = cred_env_new();
-	ac->p[1] = cred_file_new();
+	ac->p[1] = cred_file_new(base);
 	ac->p[2] = cred_container_new(base, dns);
 	ac->p[3] = cred_imds_new(base, dns);
 	ac->np = AWS_PROVIDERS;

@@ -11,7 +11,8 @@
  *	   optionally AWS_SESSION_TOKEN (cred_env.c);
  *	2. shared files: AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials)
  *	   then AWS_CONFIG_FILE (~/.aws/config, "[profile NAME]" sections),
- *	   profile AWS_PROFILE or "default" (cred_file.c);
+ *	   profile AWS_PROFILE or "default": static keys, or the profile's
+ *	   credential_process run on the loop (cred_file.c, cred_process.c);
  *	3. container endpoint (ECS, EKS Pod Identity):
  *	   AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on 169.254.170.2, or
  *	   AWS_CONTAINER_CREDENTIALS_FULL_URI with

@@ -14,6 +14,10 @@
  * instance role instead could read another account's tables or hide the
  * mistake until the role changes. Without AWS_PROFILE, a missing
  * [default] lets the chain go on.
+ *
+ * A profile with credential_process (and no static keys) runs that
+ * command on the loop (cred_process.c) each time the chain asks, so
+ * credentials with an Expiration are fetched again by running it again.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -23,11 +27,26 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "../buf.h"
 #include "cred_file.h"
+#include "cred_process.h"
 #include "cred_provider.h"
 
 #define CRED_PATH_MAX		4096	/* bytes in a file path */
+#define CRED_PROCESS_TIMEOUT_S	60	/* as the Go SDK; AWS_CREDENTIAL_PROCESS_TIMEOUT_SECONDS */
+#define CRED_PROCESS_TIMEOUT_MAX 3600
+
+struct file_ctx {
+	struct event_base *base;
+	struct cred_process *running;	/* credential_process in flight */
+	cred_done_fn done;
+	void *arg;
+	char profile[CRED_PROFILE_MAX + 1];
+};
+
+#define FINAL_NOTE	"; AWS_PROFILE names it, so no later source is tried"
 
 /* trim - strip blanks at both ends of [*s, *e) */
 static void trim(const char **s, const char **e)
@@ -73,11 +92,10 @@ static int set_value(char *dst, size_t size, const char *v, size_t n, const char
 /* cred_file_parse - a profile's static keys from INI text */
 int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 		    const char *profile, struct aws_credentials *out,
-		    char *err, size_t errlen)
+		    char *process, size_t processlen, char *err, size_t errlen)
 {
 	static const char *const other_ways[] = {
-		"role_arn", "credential_process", "sso_start_url", "sso_session",
-		"web_identity_token_file", NULL,
+		"role_arn", "sso_start_url", "sso_session", "web_identity_token_file", NULL,
 	};
 	const char *p = text, *end = text + len, *nl, *s, *e, *eq, *ks, *ke, *vs, *ve;
 	const char *other = NULL;
@@ -86,6 +104,7 @@ int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	process[0] = 0;
 	err[0] = 0;
 	for (; p < end; p = nl + 1) {
 		line++;
@@ -136,6 +155,9 @@ int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 		else if (KEY_IS("aws_session_token") || KEY_IS("aws_security_token"))
 			rc = set_value(out->session_token, sizeof(out->session_token), vs,
 				       (size_t)(ve - vs), "aws_session_token", line, err, errlen);
+		else if (KEY_IS("credential_process"))
+			rc = set_value(process, processlen, vs, (size_t)(ve - vs),
+				       "credential_process", line, err, errlen);
 		else {
 			rc = 0;
 			for (i = 0; other_ways[i]; i++)
@@ -154,6 +176,10 @@ int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 		return 0;
 	}
 	if (out->access_key_id[0] == 0 && out->secret_access_key[0] == 0) {
+		if (process[0]) {
+			aws_credentials_wipe(out);
+			return 2;
+		}
 		if (other)
 			snprintf(err, errlen, "profile %.*s uses %s, which this daemon does not support "
 				 "(give it aws_access_key_id and aws_secret_access_key, or use an instance role)",
@@ -170,9 +196,11 @@ int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 		rc = -1;
 		goto fail;
 	}
+	process[0] = 0;		/* static keys win over a command */
 	return 1;
 fail:
 	aws_credentials_wipe(out);
+	process[0] = 0;
 	return rc;
 }
 
@@ -216,10 +244,52 @@ static void wipe_buf(struct buf *b)
 	buf_free(b);
 }
 
+/* process_done - the profile's credential_process answered */
+static void process_done(void *arg, const struct aws_credentials *c, const char *reason)
+{
+	struct cred_provider *p = arg;
+	struct file_ctx *fc = p->ctx;
+	char why[CRED_REASON_MAX + 256];
+
+	fc->running = NULL;
+	if (c) {
+		p->final = 0;
+		fc->done(fc->arg, c, NULL);
+		return;
+	}
+	snprintf(why, sizeof(why), "profile %s: %s%s", fc->profile, reason,
+		 p->final ? FINAL_NOTE : "");
+	fc->done(fc->arg, NULL, why);
+}
+
+/* run_process - start the profile's credential_process */
+static void run_process(struct cred_provider *p, const char *command, const char *path,
+			cred_done_fn done, void *arg)
+{
+	struct file_ctx *fc = p->ctx;
+	long timeout_s = cred_env_number("AWS_CREDENTIAL_PROCESS_TIMEOUT_SECONDS",
+					 CRED_PROCESS_TIMEOUT_S, CRED_PROCESS_TIMEOUT_MAX);
+	char err[CRED_REASON_MAX / 2], why[CRED_REASON_MAX + 256];
+
+	snprintf(p->where, sizeof(p->where), "shared files, profile %s, credential_process in %.200s",
+		 fc->profile, path);
+	fc->done = done;
+	fc->arg = arg;
+	fc->running = cred_process_run(fc->base, command, timeout_s * 1000, process_done, p,
+				       err, sizeof(err));
+	if (fc->running == NULL) {
+		snprintf(why, sizeof(why), "profile %s: %s%s", fc->profile, err,
+			 p->final ? FINAL_NOTE : "");
+		done(arg, NULL, why);
+	}
+}
+
 /* file_fetch - credentials file, then config file */
 static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 {
 	static struct aws_credentials c;
+	static char command[CRED_PROCESS_MAX + 1];
+	struct file_ctx *fc = p->ctx;
 	char paths[2][CRED_PATH_MAX], why[2][CRED_REASON_MAX], perr[CRED_REASON_MAX / 2];
 	char reason[3 * CRED_REASON_MAX];
 	const char *profile = getenv("AWS_PROFILE");
@@ -227,6 +297,10 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 	struct buf b;
 	int i, rc;
 
+	if (fc->running) {
+		cred_process_cancel(fc->running);
+		fc->running = NULL;
+	}
 	p->final = profile != NULL && *profile != 0;
 	if (!p->final)
 		profile = "default";
@@ -234,6 +308,8 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 		done(arg, NULL, "AWS_PROFILE is too long");
 		return;
 	}
+	snprintf(fc->profile, sizeof(fc->profile), "%s", profile);
+	snprintf(p->where, sizeof(p->where), "shared files, profile %s", profile);
 	v = getenv("AWS_SHARED_CREDENTIALS_FILE");
 	if (v && *v)
 		snprintf(paths[0], sizeof(paths[0]), "%s", v);
@@ -253,8 +329,13 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 		}
 		rc = cred_file_parse((const char *)b.data, b.len,
 				     i == 0 ? CRED_FILE_CREDENTIALS : CRED_FILE_CONFIG,
-				     profile, &c, perr, sizeof(perr));
+				     profile, &c, command, sizeof(command), perr, sizeof(perr));
 		wipe_buf(&b);
+		if (rc == 2) {
+			run_process(p, command, paths[i], done, arg);
+			OPENSSL_cleanse(command, sizeof(command));
+			return;
+		}
 		if (rc == 1) {
 			p->final = 0;
 			done(arg, &c, NULL);
@@ -264,37 +345,47 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 		snprintf(why[i], sizeof(why[i]), "%.200s: %s", paths[i], perr);
 		if (rc < 0) {
 			/* A broken profile is reported as it is, not hidden by the next file. */
-			snprintf(reason, sizeof(reason), "%s%s", why[i], p->final ?
-				 "; AWS_PROFILE names it, so no later source is tried" : "");
+			snprintf(reason, sizeof(reason), "%s%s", why[i], p->final ? FINAL_NOTE : "");
 			done(arg, NULL, reason);
 			return;
 		}
 	}
 	snprintf(reason, sizeof(reason), "profile %.128s: %s; %s%s", profile, why[0], why[1],
-		 p->final ? "; AWS_PROFILE names it, so no later source is tried" : "");
+		 p->final ? FINAL_NOTE : "");
 	done(arg, NULL, reason);
 }
 
-/* file_cancel - nothing in flight */
+/* file_cancel - stop a credential_process in flight */
 static void file_cancel(struct cred_provider *p)
 {
-	(void)p;
+	struct file_ctx *fc = p->ctx;
+
+	cred_process_cancel(fc->running);
+	fc->running = NULL;
 }
 
-/* file_destroy - nothing held */
+/* file_destroy - cancel, free */
 static void file_destroy(struct cred_provider *p)
 {
+	file_cancel(p);
+	free(p->ctx);
 	free(p);
 }
 
 /* cred_file_new - the shared files provider */
-struct cred_provider *cred_file_new(void)
+struct cred_provider *cred_file_new(struct event_base *base)
 {
 	struct cred_provider *p = calloc(1, sizeof(*p));
+	struct file_ctx *fc = calloc(1, sizeof(*fc));
 	const char *profile = getenv("AWS_PROFILE");
 
-	if (p == NULL)
+	if (p == NULL || fc == NULL) {
+		free(p);
+		free(fc);
 		return NULL;
+	}
+	fc->base = base;
+	p->ctx = fc;
 	p->name = "profile";
 	snprintf(p->where, sizeof(p->where), "shared files, profile %.128s",
 		 profile && *profile ? profile : "default");

@@ -15,15 +15,18 @@
  *	are case-insensitive, values are trimmed. When a section repeats,
  *	later keys override earlier ones.
  *
- *	A profile naming another way to get credentials (role_arn,
- *	credential_process, sso_*, web_identity_token_file) without static
- *	keys is reported, since this daemon does not implement those.
+ *	A profile without static keys but with credential_process gives that
+ *	command in process (static keys win when a profile has both, as in
+ *	the Go SDK). A profile naming another way to get credentials
+ *	(role_arn, sso_*, web_identity_token_file) without static keys is
+ *	reported, since this daemon does not implement those.
  *
  * DIAGNOSTICS
- *	cred_file_parse() returns 1 (found, complete), 0 (no such profile,
- *	or no keys in it: reason in err) or -1 (a key id without a secret or
- *	the other way round, a value too long, a line that is not INI: the
- *	line number in err). Secrets never appear in err.
+ *	cred_file_parse() returns 1 (found, complete), 2 (the profile's
+ *	credential_process is in process), 0 (no such profile, or no keys in
+ *	it: reason in err) or -1 (a key id without a secret or the other way
+ *	round, a value too long, a line that is not INI: the line number in
+ *	err). Secrets never appear in err.
  */
 #ifndef PAC_AWS_CRED_FILE_H
 #define PAC_AWS_CRED_FILE_H
@@ -34,6 +37,7 @@
 
 #define CRED_FILE_MAX		(1024 * 1024)	/* bytes read from a profile file */
 #define CRED_PROFILE_MAX	128		/* bytes in a profile name */
+#define CRED_PROCESS_MAX	4096		/* bytes in a credential_process command */
 
 enum cred_file_kind {
 	CRED_FILE_CREDENTIALS,		/* [NAME] */
@@ -42,6 +46,6 @@ enum cred_file_kind {
 
 int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 		    const char *profile, struct aws_credentials *out,
-		    char *err, size_t errlen);
+		    char *process, size_t processlen, char *err, size_t errlen);
 
 #endif

@@ -41,12 +41,13 @@ static int copy_field(json_t *obj, const char *name, int required, char *dst,
 	return 0;
 }
 
-/* cred_json_parse - AccessKeyId, SecretAccessKey, Token, Expiration */
-int cred_json_parse(const char *text, size_t len, struct aws_credentials *out,
-		    char *err, size_t errlen)
+/* parse_doc - the fields both documents share; token names the session token's field */
+static int parse_doc(const char *text, size_t len, int process, struct aws_credentials *out,
+		     char *err, size_t errlen)
 {
+	const char *token = process ? "SessionToken" : "Token";
 	json_error_t jerr;
-	json_t *root, *code;
+	json_t *root, *code, *version;
 	char when[64];
 	int rc = -1;
 
@@ -66,8 +67,14 @@ int cred_json_parse(const char *text, size_t len, struct aws_credentials *out,
 		snprintf(err, errlen, "credential document is not a JSON object");
 		goto done;
 	}
+	version = json_object_get(root, "Version");
+	if (process && !(json_is_integer(version) && json_integer_value(version) == 1)) {
+		snprintf(err, errlen, "%s (expected \"Version\": 1)",
+			 version ? "unknown Version" : "no Version");
+		goto done;
+	}
 	code = json_object_get(root, "Code");
-	if (code && !(json_is_string(code) && strcmp(json_string_value(code), "Success") == 0)) {
+	if (!process && code && !(json_is_string(code) && strcmp(json_string_value(code), "Success") == 0)) {
 		json_t *msg = json_object_get(root, "Message");
 
 		snprintf(err, errlen, "endpoint says Code=%.64s: %.200s",
@@ -79,7 +86,7 @@ int cred_json_parse(const char *text, size_t len, struct aws_credentials *out,
 		       err, errlen) != 0 ||
 	    copy_field(root, "SecretAccessKey", 1, out->secret_access_key,
 		       sizeof(out->secret_access_key), err, errlen) != 0 ||
-	    copy_field(root, "Token", 0, out->session_token, sizeof(out->session_token),
+	    copy_field(root, token, 0, out->session_token, sizeof(out->session_token),
 		       err, errlen) != 0 ||
 	    copy_field(root, "Expiration", 0, when, sizeof(when), err, errlen) != 0)
 		goto done;
@@ -93,4 +100,18 @@ done:
 	if (rc != 0)
 		aws_credentials_wipe(out);
 	return rc;
+}
+
+/* cred_json_parse - AccessKeyId, SecretAccessKey, Token, Expiration */
+int cred_json_parse(const char *text, size_t len, struct aws_credentials *out,
+		    char *err, size_t errlen)
+{
+	return parse_doc(text, len, 0, out, err, errlen);
+}
+
+/* cred_process_parse - Version 1, AccessKeyId, SecretAccessKey, SessionToken, Expiration */
+int cred_process_parse(const char *text, size_t len, struct aws_credentials *out,
+		       char *err, size_t errlen)
+{
+	return parse_doc(text, len, 1, out, err, errlen);
 }

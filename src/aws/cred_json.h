@@ -11,12 +11,15 @@
  *	 "SecretAccessKey": "...", "Token": "...",
  *	 "Expiration": "2026-11-25T20:00:00Z", "LastUpdated": "..."}
  *
- *	("Code", "Type" and "LastUpdated" only from IMDS). A pure function
- *	over (text, length) parses it with jansson, so it can be fuzzed.
+ *	("Code", "Type" and "LastUpdated" only from IMDS). A profile's
+ *	credential_process prints the same with "Version": 1 and the token
+ *	as "SessionToken" (cred_process_parse()). Pure functions over
+ *	(text, length) parse them with jansson, so they can be fuzzed.
  *
  * DIAGNOSTICS
  *	-1 with a reason in err (never a secret): not JSON, not an object,
- *	"Code" other than "Success" (with its "Message"), a required field
+ *	"Code" other than "Success" (with its "Message"), a process output
+ *	without "Version": 1, a required field
  *	missing, empty, too long or not a string, an Expiration that is not
  *	an ISO 8601 time.
  */
@@ -31,5 +34,7 @@
 
 int cred_json_parse(const char *text, size_t len, struct aws_credentials *out,
 		    char *err, size_t errlen);
+int cred_process_parse(const char *text, size_t len, struct aws_credentials *out,
+		       char *err, size_t errlen);
 
 #endif

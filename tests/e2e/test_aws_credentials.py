@@ -518,6 +518,101 @@ def test_a_named_profile_that_is_missing_stops_the_chain(pki, start_cqld, start_
     secrets_absent(daemon.log_text(), mine, role)
 
 
+HELPER = """\
+import json, sys
+state = json.load(open(sys.argv[1]))
+doc = state["docs"][min(state["runs"], len(state["docs"]) - 1)]
+state["runs"] += 1
+json.dump(state, open(sys.argv[1], "w"))
+print(json.dumps(doc))
+"""
+
+
+def process_doc(c):
+    """What a credential_process prints (the SDKs' documented format)."""
+    d = {"Version": 1, "AccessKeyId": c.key_id, "SecretAccessKey": c.secret}
+    if c.token:
+        d["SessionToken"] = c.token
+    if c.expiration:
+        d["Expiration"] = iso(c.expiration)
+    return d
+
+
+def process_profile(tmp_path, command):
+    """AWS_PROFILE=mail from a config file whose profile runs `command`; the
+    command carries a marker that must never reach the log."""
+    config = tmp_path / "config"
+    config.write_text(f"[profile mail]\ncredential_process = {command}  # cmd-s3cr3t\n")
+    return dict(AWS_PROFILE="mail", AWS_CONFIG_FILE=config,
+                AWS_SHARED_CREDENTIALS_FILE=tmp_path / "no-credentials-file")
+
+
+def test_credential_process_signs_and_is_run_again_before_expiry(pki, start_cqld, start_daemon,
+                                                                 postmap, tmp_path):
+    """A profile's credential_process (as IAM Roles Anywhere's signing helper
+    or `aws configure export-credentials` are used) gives the key; it is run
+    again before Expiration and the new key signs new connections."""
+    gens = [Creds("ASIAPROCESS0000001", "proc/secret/1", token="proc-token-1", lifetime=8),
+            Creds("ASIAPROCESS0000002", "proc/secret/2", token="proc-token-2", lifetime=3600)]
+    node = sigv4_node(start_cqld, pki, gens[0])
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"runs": 0, "docs": [process_doc(gens[0])]}))
+    (tmp_path / "helper.py").write_text(HELPER)
+    env = keyspaces_env(pki, node, tmp_path, AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS=4,
+                        CASSANDRA_CONNECTIONS_PER_HOST=1, LOG_LEVEL="debug",
+                        **process_profile(tmp_path, f"/usr/bin/python3 {tmp_path}/helper.py "
+                                                    f"{state}"))
+    daemon = start_daemon(node.port, wait_ready=True, **env)
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK"
+    where = f"shared files, profile mail, credential_process in {tmp_path}/config"
+    assert f"aws: credentials from {where}: access key id {gens[0].key_id}" in daemon.log_text()
+
+    # The next run of the command gives the next key, which cqld then wants.
+    state.write_text(json.dumps({"runs": 1, "docs": [process_doc(g) for g in gens]}))
+    node.control(f"auth key {gens[1].key_id}:{gens[1].secret}:{REGION}")
+    wait_for(lambda: any(gens[1].key_id in l for l in cred_lines(daemon)), timeout=8,
+             what="the command run again before the first key expires")
+    assert time.time() < gens[0].expiration
+    node.control("drop")
+    wait_for(lambda: auth_stats(node)["last"] == gens[1].key_id, timeout=5,
+             what="a new connection signed with the new key")
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
+             timeout=5, what="lookups with the new key")
+    assert json.loads(state.read_text())["runs"] >= 2
+    assert int(auth_stats(node)["rejected"]) == 0
+    secrets_absent(daemon.log_text(), *gens)
+    assert "cmd-s3cr3t" not in daemon.log_text()
+
+
+@pytest.mark.parametrize("case,command,said", [
+    ("status", "sh -c 'echo \"AccessDenied: role not trusted\" >&2; exit 3'",
+     "credential_process exited with status 3: AccessDenied: role not trusted"),
+    ("garbage", "echo hello", "credential_process output: credential document is not JSON"),
+    ("no_version", """echo '{"AccessKeyId": "A", "SecretAccessKey": "S"}'""",
+     "credential_process output: no Version (expected \"Version\": 1)"),
+    ("hang", "sleep 41.25", "credential_process did not finish in 1000 ms"),
+])
+def test_credential_process_failures_are_named(pki, start_cqld, start_daemon, postmap, tmp_path,
+                                               case, command, said):
+    node = sigv4_node(start_cqld, pki, Creds("AKIANEVERUSED00001", "x"))
+    env = keyspaces_env(pki, node, tmp_path, AWS_CREDENTIAL_PROCESS_TIMEOUT_SECONDS=1,
+                        **process_profile(tmp_path, command))
+    daemon = start_daemon(node.port, wait_ready=False, **env)
+    wait_for(lambda: "no AWS credentials found" in daemon.log_text(), timeout=10,
+             what="the error line")
+    line = next(l for l in daemon.log_text().splitlines() if "no AWS credentials found" in l)
+    assert f"2. profile: profile mail: {said}" in line, line
+    assert "AWS_PROFILE names it, so no later source is tried" in line
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"
+    assert "cmd-s3cr3t" not in daemon.log_text()
+    if case == "hang":
+        # The whole process group was killed and reaped: no sleep left behind.
+        assert subprocess.run(["pgrep", "-f", "sleep 41.25"], capture_output=True).returncode == 1
+        assert f"State:\tZ" not in "".join(
+            (open(f"/proc/{c}/status").read() if os.path.exists(f"/proc/{c}/status") else "")
+            for c in open(f"/proc/{daemon.proc.pid}/task/{daemon.proc.pid}/children").read().split())
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

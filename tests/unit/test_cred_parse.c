@@ -19,7 +19,20 @@
 static int parse(const char *text, enum cred_file_kind kind, const char *profile,
 		 struct aws_credentials *c, char *err)
 {
-	return cred_file_parse(text, strlen(text), kind, profile, c, err, 256);
+	static char process[CRED_PROCESS_MAX + 1];
+
+	return cred_file_parse(text, strlen(text), kind, profile, c, process, sizeof(process),
+			       err, 256);
+}
+
+/* pparse - cred_file_parse, keeping the credential_process command */
+static int pparse(const char *text, const char *profile, char *process, size_t size)
+{
+	struct aws_credentials c;
+	char err[256];
+
+	return cred_file_parse(text, strlen(text), CRED_FILE_CONFIG, profile, &c, process, size,
+			       err, sizeof(err));
 }
 
 static void test_credentials_file_profiles(void **state)
@@ -87,6 +100,77 @@ static void test_config_file_profiles(void **state)
 	assert_non_null(strstr(err, "role_arn"));
 	assert_int_equal(parse(text, CRED_FILE_CONFIG, "other", &c, err), 0);
 	assert_string_equal(err, "no [profile other]");
+}
+
+static void test_credential_process_profiles(void **state)
+{
+	/* aws configure export-credentials, IAM Roles Anywhere's signing helper:
+	 * commands with spaces, quotes and '=' survive as written. */
+	static const char text[] =
+		"[profile helper]\n"
+		"credential_process = /usr/bin/aws_signing_helper credential-process "
+		"--certificate /etc/pki/c.pem --role-arn arn:aws:iam::1:role/r=x\n"
+		"[profile both]\n"
+		"credential_process = /bin/false\n"
+		"aws_access_key_id = AKIDSTATIC\n"
+		"aws_secret_access_key = s\n"
+		"[profile empty]\n"
+		"credential_process =\n";
+	char process[CRED_PROCESS_MAX + 1], small[16];
+
+	(void)state;
+	assert_int_equal(pparse(text, "helper", process, sizeof(process)), 2);
+	assert_string_equal(process, "/usr/bin/aws_signing_helper credential-process "
+			    "--certificate /etc/pki/c.pem --role-arn arn:aws:iam::1:role/r=x");
+	/* Static keys win over the command (Go SDK order); no command given back. */
+	assert_int_equal(pparse(text, "both", process, sizeof(process)), 1);
+	assert_string_equal(process, "");
+	/* An empty command is no way to get credentials. */
+	assert_int_equal(pparse(text, "empty", process, sizeof(process)), 0);
+	assert_string_equal(process, "");
+	/* A command longer than the room for it is refused, never cut short. */
+	assert_int_equal(pparse(text, "helper", small, sizeof(small)), -1);
+	assert_string_equal(small, "");
+}
+
+/* ppjson - cred_process_parse over a C string */
+static int ppjson(const char *text, struct aws_credentials *c, char *err)
+{
+	return cred_process_parse(text, strlen(text), c, err, 256);
+}
+
+static void test_credential_process_output(void **state)
+{
+	struct aws_credentials c;
+	char err[256];
+
+	(void)state;
+	/* The documented format: Version 1, SessionToken (not Token). */
+	assert_int_equal(ppjson("{\"Version\": 1, \"AccessKeyId\": \"ASIAPROC\", "
+				"\"SecretAccessKey\": \"sec\", \"SessionToken\": \"tok\", "
+				"\"Expiration\": \"2020-06-09T22:41:51Z\"}", &c, err), 0);
+	assert_string_equal(c.access_key_id, "ASIAPROC");
+	assert_string_equal(c.session_token, "tok");
+	assert_true(c.expiration_ms == 1591742511000LL);
+	/* Long-term keys: no token, no expiry. */
+	assert_int_equal(ppjson("{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\"}",
+				&c, err), 0);
+	assert_true(c.expiration_ms == 0);
+	assert_int_equal(ppjson("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\"}", &c, err), -1);
+	assert_non_null(strstr(err, "no Version"));
+	assert_int_equal(ppjson("{\"Version\":2,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\"}",
+				&c, err), -1);
+	assert_non_null(strstr(err, "unknown Version"));
+	assert_int_equal(ppjson("{\"Version\":\"1\",\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\"}",
+				&c, err), -1);
+	/* The endpoints' field name is not the process's: the token would be lost. */
+	assert_int_equal(ppjson("{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"S\","
+				"\"Token\":\"t\"}", &c, err), 0);
+	assert_string_equal(c.session_token, "");
+	assert_int_equal(ppjson("{\"Version\":1,\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"TOPSECRET\","
+				"\"Expiration\":\"soon\"}", &c, err), -1);
+	assert_null(strstr(err, "TOPSECRET"));
+	assert_string_equal(c.secret_access_key, "");
 }
 
 static void test_profile_errors(void **state)
@@ -216,6 +300,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_credentials_file_profiles),
 		cmocka_unit_test(test_config_file_profiles),
+		cmocka_unit_test(test_credential_process_profiles),
+		cmocka_unit_test(test_credential_process_output),
 		cmocka_unit_test(test_profile_errors),
 		cmocka_unit_test(test_credential_json),
 		cmocka_unit_test(test_iso8601_times),
