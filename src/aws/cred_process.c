@@ -230,20 +230,24 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	try_reap(cp);
 }
 
-/* child - set up and exec the command; never returns */
+/* child - set up and exec the command (async-signal-safe calls only); never returns */
 static void child(const char *command, int out, int err)
 {
+	char *const argv[] = { "sh", "-c", (char *)command, NULL };
+	struct sigaction dfl;
 	sigset_t none;
 	int null = open("/dev/null", O_RDONLY);
 
 	setpgid(0, 0);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGPIPE, &dfl, NULL);	/* ignored dispositions survive exec */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);	/* ignored dispositions survive exec */
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
 	closefrom(3);
-	execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+	execv("/bin/sh", argv);
 	_exit(127);
 }
 

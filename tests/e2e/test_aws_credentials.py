@@ -587,6 +587,8 @@ def test_credential_process_signs_and_is_run_again_before_expiry(pki, start_cqld
 @pytest.mark.parametrize("case,command,said", [
     ("status", "sh -c 'echo \"AccessDenied: role not trusted\" >&2; exit 3'",
      "credential_process exited with status 3: AccessDenied: role not trusted"),
+    ("missing", "/nonexistent/helper",      # dash's words, as on Debian
+     "credential_process exited with status 127: sh: 1: /nonexistent/helper: not found"),
     ("garbage", "echo hello", "credential_process output: credential document is not JSON"),
     ("no_version", """echo '{"AccessKeyId": "A", "SecretAccessKey": "S"}'""",
      "credential_process output: no Version (expected \"Version\": 1)"),
