@@ -89,7 +89,7 @@ static int set_value(char *dst, size_t size, const char *v, size_t n, const char
 	return 0;
 }
 
-/* cred_file_parse - a profile's static keys from INI text */
+/* cred_file_parse - a profile's static keys, or its credential_process, from INI text */
 int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 		    const char *profile, struct aws_credentials *out,
 		    char *process, size_t processlen, char *err, size_t errlen)
