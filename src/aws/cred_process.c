@@ -23,6 +23,7 @@
 #define PROC_ERR_SHOW		200	/* ... of which the reason shows this many */
 #define PROC_REAP_MS		10	/* poll for the exit after both pipes closed */
 #define PROC_REASON_MAX		512	/* bytes of a failure reason */
+#define PROC_READS_PER_WAKE	16	/* then back to the loop: a chatty command cannot hog it */
 
 enum { OUT, ERR };
 
@@ -177,9 +178,12 @@ static void read_cb(evutil_socket_t fd, short what, void *arg)
 	int i = fd == cp->fd[OUT] ? OUT : ERR;
 	char scratch[4096], reason[128];
 	ssize_t n;
+	int reads = 0;
 
 	(void)what;
 	for (;;) {
+		if (reads++ == PROC_READS_PER_WAKE)
+			return;		/* EV_PERSIST: called again while there is more */
 		if (i == OUT) {
 			n = read(fd, cp->out + cp->outlen, CRED_JSON_MAX + 1 - cp->outlen);
 			if (n > 0 && (cp->outlen += (size_t)n) > CRED_JSON_MAX) {

@@ -592,6 +592,8 @@ def test_credential_process_signs_and_is_run_again_before_expiry(pki, start_cqld
     ("garbage", "echo hello", "credential_process output: credential document is not JSON"),
     ("no_version", """echo '{"AccessKeyId": "A", "SecretAccessKey": "S"}'""",
      "credential_process output: no Version (expected \"Version\": 1)"),
+    ("flood", "head -c 70000 /dev/zero", "credential_process output over 65536 bytes"),
+    ("chatty", "yes complaint >&2", "credential_process did not finish in 1000 ms"),
     ("hang", "sleep 41.25", "credential_process did not finish in 1000 ms"),
 ])
 def test_credential_process_failures_are_named(pki, start_cqld, start_daemon, postmap, tmp_path,
