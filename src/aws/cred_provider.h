@@ -5,7 +5,8 @@
  *	A provider is a small struct of function pointers, as OpenSMTPD's
  *	table backends are: the chain (aws_creds.c) asks each in order.
  *	fetch() calls done exactly once, maybe before it returns (env,
- *	files) or later from the event loop (HTTP endpoints), with the
+ *	static keys in the files) or later from the event loop (HTTP
+ *	endpoints, a profile's credential_process), with the
  *	credentials or with a reason they could not be had. cancel() stops a
  *	fetch in flight without calling done. A fetch that fails and sets
  *	final ends the walk there: the operator named this source, so the
