@@ -858,6 +858,7 @@ static void add_peers(struct cql_session *s, struct host *contact, struct cql_ro
 	while (cql_rows_next(rows, cells) == 1) {
 		const struct cql_cell *a = NULL;
 		unsigned port = contact_port;
+		char ip[INET6_ADDRSTRLEN];
 		struct sockaddr_storage ss;
 		socklen_t len;
 		struct host *h;
@@ -874,12 +875,19 @@ static void add_peers(struct cql_session *s, struct host *contact, struct cql_ro
 		if (peer_sockaddr(a, port, &ss, &len) != 0)
 			continue;
 		/*
-		 * Peers are reached under the contact's name for TLS: Amazon
+		 * Peers are verified under the contact's name for TLS (Amazon
 		 * Keyspaces lists the endpoint's addresses, whose certificate
-		 * names the endpoint, not the address. A configured node
-		 * listed again only learns its data center.
+		 * names the endpoint), or under their own address when the
+		 * contact was an address. A configured node listed again only
+		 * learns its data center.
 		 */
-		h = host_listed(s, (struct sockaddr *)&ss, len, contact->name, -1);
+		if (evutil_inet_ntop(ss.ss_family, ss.ss_family == AF_INET ?
+				     (void *)&((struct sockaddr_in *)&ss)->sin_addr :
+				     (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+				     ip, sizeof(ip)) == NULL)
+			continue;
+		h = host_listed(s, (struct sockaddr *)&ss, len,
+				cql_tls_peer_identity(contact->name, ip), -1);
 		if (h && dc_col >= 0)
 			host_set_dc(h, &cells[dc_col]);
 	}

@@ -72,16 +72,29 @@ fail:
 	return NULL;
 }
 
+/* cql_tls_is_address - an IPv4 or IPv6 literal */
+int cql_tls_is_address(const char *host)
+{
+	unsigned char bin[16];
+
+	return inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1;
+}
+
+/* cql_tls_peer_identity - the contact's name, or the peer's own address */
+const char *cql_tls_peer_identity(const char *contact_host, const char *peer_address)
+{
+	return cql_tls_is_address(contact_host) ? peer_address : contact_host;
+}
+
 /* cql_tls_new_ssl - SNI and the identity to verify */
 SSL *cql_tls_new_ssl(SSL_CTX *ctx, const char *host, int verify)
 {
 	SSL *ssl = SSL_new(ctx);
-	unsigned char bin[16];
 	int is_ip;
 
 	if (ssl == NULL)
 		return NULL;
-	is_ip = inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1;
+	is_ip = cql_tls_is_address(host);
 	if (!is_ip)
 		SSL_set_tlsext_host_name(ssl, host);	/* SNI is for names only */
 	if (verify) {

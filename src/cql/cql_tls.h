@@ -32,6 +32,19 @@ SSL_CTX *cql_tls_ctx_new(const struct cql_tls_config *cfg, char *err, size_t err
  */
 SSL *cql_tls_new_ssl(SSL_CTX *ctx, const char *host, int verify);
 
+/* cql_tls_is_address - is host an IPv4 or IPv6 address literal? */
+int cql_tls_is_address(const char *host);
+
+/*
+ * cql_tls_peer_identity - what a node found in the peers tables is
+ * verified as: the contact's name when the contact was given by name
+ * (Amazon Keyspaces lists the endpoint's addresses, which all present the
+ * endpoint's certificate), the node's own address when the contact was
+ * given as an address (a certificate naming one node's address never
+ * names another's).
+ */
+const char *cql_tls_peer_identity(const char *contact_host, const char *peer_address);
+
 /* cql_tls_error - describe why a TLS connection failed */
 void cql_tls_error(SSL *ssl, unsigned long ossl_err, char *out, size_t len);
 
