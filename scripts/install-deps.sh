@@ -13,7 +13,7 @@ DEB_PKGS=(
   build-essential pkg-config
   libevent-dev libssl-dev libjansson-dev libsystemd-dev libcmocka-dev
   python3 python3-pytest python3-cassandra
-  postfix postfix-lmdb rpm groff-base man-db systemd
+  postfix postfix-lmdb rpm groff-base man-db systemd iproute2 util-linux procps
   golang-go golang-github-gocql-gocql-dev
   clang libclang-rt-14-dev llvm valgrind hyperfine
 )

@@ -5,6 +5,7 @@ Every test starts the processes it needs on 127.0.0.1 with ephemeral ports
 real Postfix: `postmap -c <private dir> -q KEY socketmap:inet:127.0.0.1:PORT:NAME`,
 never /etc/postfix.
 """
+import ctypes
 import os
 import re
 import signal
@@ -165,15 +166,16 @@ def procs():
 
 @pytest.fixture
 def start_cqld(tmp_path, procs):
-    """start_cqld(*load_files, port=0, extra=[]) -> Proc with .port."""
+    """start_cqld(*load_files, port=0, extra=[], host="127.0.0.1") -> Proc with .port.
+    Another host than 127.0.0.1 only inside private_net."""
     counter = [0]
 
-    def start(*loads, port=0, extra=()):
+    def start(*loads, port=0, extra=(), host="127.0.0.1"):
         counter[0] += 1
         name = f"cqld{counter[0]}"
         pf = tmp_path / f"{name}.port"
         cpf = tmp_path / f"{name}.control-port"
-        argv = [str(CQLD), "--listen", f"127.0.0.1:{port}", "--port-file", str(pf),
+        argv = [str(CQLD), "--listen", f"{host}:{port}", "--port-file", str(pf),
                 "--control", "127.0.0.1:0", "--control-port-file", str(cpf)]
         for f in loads or (DEMO_CQL,):
             argv += ["--load", str(f)]
@@ -322,3 +324,44 @@ def read_netstring(sock, timeout=5.0):
 
 def raw_connect(port):
     return socket.create_connection(("127.0.0.1", port), timeout=5)
+
+
+CLONE_NEWNET = 0x40000000
+
+
+@pytest.fixture
+def private_net():
+    """Run the rest of the test in a network namespace of its own, with only
+    a loopback interface, so that nodes can listen on 127.0.0.2 as well
+    without touching the machine's network. Processes started by the test
+    inherit it. Skips when namespaces cannot be made here (no privilege)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        holder = subprocess.Popen(["unshare", "--net", "--", "sleep", "600"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        pytest.skip("no unshare command")
+    mine = os.readlink("/proc/self/ns/net")
+    try:
+        wait_for(lambda: holder.poll() is not None
+                 or os.readlink(f"/proc/{holder.pid}/ns/net") != mine, timeout=5,
+                 what="the new network namespace")
+        if holder.poll() is not None:
+            pytest.skip("cannot make a network namespace here: "
+                        + holder.stderr.read().decode(errors="replace").strip())
+        home = os.open("/proc/self/ns/net", os.O_RDONLY)
+        new = os.open(f"/proc/{holder.pid}/ns/net", os.O_RDONLY)
+        try:
+            if libc.setns(new, CLONE_NEWNET) != 0:
+                pytest.skip("setns: " + os.strerror(ctypes.get_errno()))
+            try:
+                subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+                yield
+            finally:
+                assert libc.setns(home, CLONE_NEWNET) == 0, os.strerror(ctypes.get_errno())
+        finally:
+            os.close(new)
+            os.close(home)
+    finally:
+        holder.kill()
+        holder.wait()

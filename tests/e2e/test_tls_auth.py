@@ -9,13 +9,14 @@ once per node with the server's own message, lookups answer TEMP, and
 after negotiation, and the log says so.
 """
 import os
+import socket
 import subprocess
 import time
 
 import pytest
 
 from conftest import DAEMON, netstring, raw_connect, read_netstring, wait_for
-from tls_certs import session_pki
+from tls_certs import extra_leaf, session_pki
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +142,27 @@ def test_v3_only_node_is_served_after_negotiation(start_cqld, start_daemon, post
     assert f"127.0.0.1:{node.port} does not speak protocol v4" in log, log
     assert "using v3 from now on" in log
     assert f"127.0.0.1:{node.port} is up (protocol v3)" in log
+
+
+def test_nodes_found_through_an_address_are_verified_as_their_own_address(
+        private_net, pki, start_cqld, start_daemon, postmap):
+    """CASSANDRA_HOSTS names one node by address; its peers table lists a
+    second node, whose certificate names only that node's own address (as
+    per-node certificates do). The second node must pass verification and
+    carry the lookups once the first is gone. In a network namespace of the
+    test's own, so the second node can have another loopback address."""
+    b_cert, b_key = extra_leaf(pki, "node-127-0-0-2", "IP:127.0.0.2")
+    with socket.socket() as s:          # a port free on both addresses of this namespace
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    a = start_cqld(port=port, extra=["--tls-cert", pki.server_cert, "--tls-key", pki.server_key,
+                                     "--peers", f"127.0.0.2:{port}"])
+    start_cqld(port=port, host="127.0.0.2",
+               extra=["--tls-cert", b_cert, "--tls-key", b_key, "--peers", f"127.0.0.1:{port}"])
+    daemon = start_daemon(port, **tls_env(pki, CASSANDRA_HOSTS=f"127.0.0.1:{port}"))
+    wait_for(lambda: f"cql: 127.0.0.2:{port} is up" in daemon.log_text(), timeout=10,
+             what="the discovered node up over verified TLS")
+    assert a.stop() == 0
+    wait_for(lambda: postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com"),
+             timeout=5, what="lookups through the second node")
+    assert not lines_with(daemon, "certificate verification failed"), daemon.log_text()

@@ -176,6 +176,16 @@ def make_pki(dirpath) -> PKI:
     return pki
 
 
+def extra_leaf(pki, name, san):
+    """One more server certificate from pki's CA, for SAN san:
+    returns (cert, key) paths."""
+    d = Path(pki.ca_cert).parent
+    if not (d / (name + ".pem")).exists():
+        _leaf(d, name, name, san)
+        os.chmod(d / (name + ".key"), 0o600)
+    return str(d / (name + ".pem")), str(d / (name + ".key"))
+
+
 def session_pki(tmp_path_factory) -> PKI:
     """One PKI for the whole pytest session (pass tmp_path_factory)."""
     global _session
