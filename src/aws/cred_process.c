@@ -97,18 +97,24 @@ static void finish(struct cred_process *cp, const struct aws_credentials *c, con
 	done(arg, c, reason);
 }
 
-/* stderr_line - the first line of what the command said, printable only */
+/*
+ * stderr_line - the first non-blank line of what the command said, at
+ * most PROC_ERR_SHOW bytes; control characters become '?' as the logger
+ * makes them (the reason is also printed by --check).
+ */
 static void stderr_line(const struct cred_process *cp, char *out, size_t size)
 {
-	size_t i, n = 0;
+	const char *p = cp->err, *end = cp->err + cp->errlen;
+	size_t n = 0;
+	unsigned char c;
 
-	out[0] = 0;
-	for (i = 0; i < cp->errlen && (cp->err[i] == '\n' || cp->err[i] == '\r' ||
-				       cp->err[i] == ' '); i++)
-		;
-	for (; i < cp->errlen && cp->err[i] != '\n' && n + 1 < size && n < PROC_ERR_SHOW; i++)
-		out[n++] = cp->err[i] >= 0x20 && cp->err[i] < 0x7f ? cp->err[i] : '?';
-	while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '?'))
+	while (p < end && (*p == '\n' || *p == '\r' || *p == ' ' || *p == '\t'))
+		p++;
+	for (; p < end && *p != '\n' && *p != '\r' && n + 1 < size && n < PROC_ERR_SHOW; p++) {
+		c = (unsigned char)*p;
+		out[n++] = c == '\t' ? ' ' : c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	while (n > 0 && out[n - 1] == ' ')
 		n--;
 	out[n] = 0;
 }
