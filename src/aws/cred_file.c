@@ -269,7 +269,7 @@ static void run_process(struct cred_provider *p, const char *command, const char
 	struct file_ctx *fc = p->ctx;
 	long timeout_s = cred_env_number("AWS_CREDENTIAL_PROCESS_TIMEOUT_SECONDS",
 					 CRED_PROCESS_TIMEOUT_S, CRED_PROCESS_TIMEOUT_MAX);
-	char err[CRED_REASON_MAX / 2], why[CRED_REASON_MAX + 256];
+	char err[CRED_REASON_MAX / 2];
 
 	snprintf(p->where, sizeof(p->where), "shared files, profile %s, credential_process in %.200s",
 		 fc->profile, path);
@@ -277,11 +277,8 @@ static void run_process(struct cred_provider *p, const char *command, const char
 	fc->arg = arg;
 	fc->running = cred_process_run(fc->base, command, timeout_s * 1000, process_done, p,
 				       err, sizeof(err));
-	if (fc->running == NULL) {
-		snprintf(why, sizeof(why), "profile %s: %s%s", fc->profile, err,
-			 p->final ? FINAL_NOTE : "");
-		done(arg, NULL, why);
-	}
+	if (fc->running == NULL)
+		process_done(p, NULL, err);	/* could not even start it */
 }
 
 /* file_fetch - credentials file, then config file */
