@@ -253,7 +253,6 @@ static void process_done(void *arg, const struct aws_credentials *c, const char 
 
 	fc->running = NULL;
 	if (c) {
-		p->final = 0;
 		fc->done(fc->arg, c, NULL);
 		return;
 	}
@@ -281,6 +280,15 @@ static void run_process(struct cred_provider *p, const char *command, const char
 		process_done(p, NULL, err);	/* could not even start it */
 }
 
+/* file_cancel - stop a credential_process in flight */
+static void file_cancel(struct cred_provider *p)
+{
+	struct file_ctx *fc = p->ctx;
+
+	cred_process_cancel(fc->running);
+	fc->running = NULL;
+}
+
 /* file_fetch - credentials file, then config file */
 static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 {
@@ -294,10 +302,7 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 	struct buf b;
 	int i, rc;
 
-	if (fc->running) {
-		cred_process_cancel(fc->running);
-		fc->running = NULL;
-	}
+	file_cancel(p);		/* a command still running from an earlier ask */
 	p->final = profile != NULL && *profile != 0;
 	if (!p->final)
 		profile = "default";
@@ -334,7 +339,6 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 			return;
 		}
 		if (rc == 1) {
-			p->final = 0;
 			done(arg, &c, NULL);
 			aws_credentials_wipe(&c);
 			return;
@@ -350,15 +354,6 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 	snprintf(reason, sizeof(reason), "profile %.128s: %s; %s%s", profile, why[0], why[1],
 		 p->final ? FINAL_NOTE : "");
 	done(arg, NULL, reason);
-}
-
-/* file_cancel - stop a credential_process in flight */
-static void file_cancel(struct cred_provider *p)
-{
-	struct file_ctx *fc = p->ctx;
-
-	cred_process_cancel(fc->running);
-	fc->running = NULL;
 }
 
 /* file_destroy - cancel, free */

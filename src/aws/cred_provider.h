@@ -35,7 +35,7 @@ struct cred_provider {
 	void (*cancel)(struct cred_provider *p);
 	void (*destroy)(struct cred_provider *p);
 	void *ctx;
-	int final;			/* set by a failed fetch: ask no source after this one */
+	int final;			/* when a fetch fails: ask no source after this one */
 };
 
 struct cred_provider *cred_env_new(void);
