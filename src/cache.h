@@ -9,7 +9,8 @@
  *	every address of that domain. An entry holds whether the database
  *	found the key, the formatted value, when it was fetched, until when
  *	it is fresh, and until when it may still be served if the database
- *	fails (stale-if-error). Failures are never cached.
+ *	fails (stale-if-error: found answers only, see
+ *	cache_entry_serves_failure). Failures are never cached.
  *
  *	A fixed-size bucket array (the next power of two over the entry
  *	limit) and a doubly linked LRU list give O(1) get, put and eviction;
@@ -63,6 +64,21 @@ static inline int64_t cache_entry_fresh_until(const struct cache_entry *e)
 static inline int64_t cache_entry_stale_until(const struct cache_entry *e)
 {
 	return cache_entry_fresh_until(e) + e->stale_for_ms;
+}
+
+/*
+ * cache_entry_serves_failure - may this entry answer for a read that
+ * failed at now_ms? A found answer may until the end of its stale window
+ * (stale-if-error: the mail keeps flowing to where it went). A "no row"
+ * only while fresh: past its TTL the key may have been created since, so
+ * it is no longer knowledge, and a NOTFOUND from it could bounce mail or
+ * let a lower search candidate (a catch-all) win.
+ */
+static inline int cache_entry_serves_failure(const struct cache_entry *e,
+					     int64_t now_ms)
+{
+	return now_ms < (e->found ? cache_entry_stale_until(e) :
+				    cache_entry_fresh_until(e));
 }
 
 /* cache_entry_value - the value, NUL-terminated (val_len bytes) */

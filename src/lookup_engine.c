@@ -403,8 +403,10 @@ static struct query *query_find(struct lookup_engine *e, uint64_t h,
 }
 
 /*
- * failure_outcome - a read failed: answer from a stale entry when one is
- * inside its stale-if-error window, else TEMP/PERM with the reason.
+ * failure_outcome - a read failed: answer from a cached found entry still
+ * inside its stale-if-error window (or any fresh one), else TEMP/PERM
+ * with the reason. An expired "no row" is never served: that candidate
+ * failed, so a lower candidate cannot win over it.
  */
 static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
 			    const char *key, size_t len,
@@ -426,7 +428,7 @@ static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
 	}
 	now = clock_now_ms();
 	if (e->cache && (ce = cache_get(e->cache, map->id, key, len, now)) != NULL &&
-	    now < cache_entry_stale_until(ce)) {
+	    cache_entry_serves_failure(ce, now)) {
 		outcome_from_entry(ce, o);
 		e->stats.stale_answers++;
 		cache_stats(e->cache)->stale_hits++;
@@ -483,7 +485,7 @@ static void query_done(const struct cql_result *r, void *arg)
 				cache_put(e->cache, map->id, q->key, q->key_len, found,
 					  o.text, o.len, clock_now_ms(),
 					  found ? map->ttl_ms : map->negative_ttl_ms,
-					  map->stale_ms);
+					  found ? map->stale_ms : 0);
 		}
 	}
 	for (w = q->waiters; w; w = next) {

@@ -26,8 +26,9 @@
  *	round trip. The first candidate found wins; a failure on a candidate
  *	before it makes the whole lookup fail (a lower match must not win
  *	because a higher one could not be read). Identical reads in flight
- *	are shared (coalescing). When a read fails, an expired cache entry
- *	still inside its stale-if-error window answers instead of TEMP. A
+ *	are shared (coalescing). When a read fails, an expired *found*
+ *	entry still inside its stale-if-error window answers instead of
+ *	TEMP; an expired "no row" does not (the key may exist by now). A
  *	fresh hit in the last tenth of its life starts one background
  *	refresh, so hot keys never expire under load.
  */

@@ -58,6 +58,25 @@ static void test_expiry_and_stale_window(void **state)
 	cache_free(c);
 }
 
+/* Through an outage, found answers stay servable until the stale window
+ * ends; a "no row" only while fresh (an expired one is not knowledge). */
+static void test_serves_failure(void **state)
+{
+	struct cache *c = cache_new(10, 3);
+	struct cache_entry *e;
+
+	(void)state;
+	e = cache_put(c, 0, K("found"), 1, K("v"), 0, 100, 1000);
+	assert_true(cache_entry_serves_failure(e, 50));
+	assert_true(cache_entry_serves_failure(e, 500));
+	assert_false(cache_entry_serves_failure(e, 1100));
+	e = cache_put(c, 0, K("absent"), 0, "", 0, 0, 100, 1000);
+	assert_true(cache_entry_serves_failure(e, 50));
+	assert_false(cache_entry_serves_failure(e, 100));
+	assert_false(cache_entry_serves_failure(e, 500));
+	cache_free(c);
+}
+
 static void test_replace(void **state)
 {
 	struct cache *c = cache_new(10, 7);
@@ -180,6 +199,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get),
 		cmocka_unit_test(test_expiry_and_stale_window),
+		cmocka_unit_test(test_serves_failure),
 		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_lru_eviction),
 		cmocka_unit_test(test_many_and_flush),
