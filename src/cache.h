@@ -15,7 +15,9 @@
  *	A fixed-size bucket array (the next power of two over the entry
  *	limit) and a doubly linked LRU list give O(1) get, put and eviction;
  *	memory is proportional to the entries. The hash is seeded at
- *	creation, so clients cannot aim keys at one bucket.
+ *	creation, so clients cannot aim keys at one bucket. Every flush
+ *	starts a new epoch, and a put carries the epoch its read started
+ *	in: an answer read before a flush is not stored after it.
  *
  *	Time is passed in (milliseconds, monotonic): the module reads no
  *	clock and is unit-tested as a pure data structure.
@@ -109,16 +111,24 @@ struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
 			      const char *key, size_t len, int64_t now_ms);
 
 /*
+ * cache_epoch - the cache's identity: cache_flush changes it. A read
+ * takes it when it starts and hands it to cache_put when it ends, so an
+ * answer read before a flush cannot come back into the emptied cache.
+ */
+uint64_t cache_epoch(const struct cache *c);
+
+/*
  * cache_put - store an answer, replacing any entry for the key; evicts
  * the least recently used entry when full. Returns the entry, or NULL
- * when disabled or out of memory.
+ * when disabled, out of memory, or epoch is not the current one (the
+ * answer was read before a flush).
  */
-struct cache_entry *cache_put(struct cache *c, uint32_t map_id,
+struct cache_entry *cache_put(struct cache *c, uint64_t epoch, uint32_t map_id,
 			      const char *key, size_t len, int found,
 			      const char *val, size_t vlen, int64_t now_ms,
 			      int64_t ttl_ms, int64_t stale_ms);
 
-/* cache_flush - drop every entry */
+/* cache_flush - drop every entry, and start a new epoch */
 void cache_flush(struct cache *c);
 
 /* cache_stats - counters (hits/misses are counted by the caller's calls) */

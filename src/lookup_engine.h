@@ -31,6 +31,12 @@
  *	TEMP; an expired "no row" does not (the key may exist by now). A
  *	fresh hit in the last tenth of its life starts one background
  *	refresh, so hot keys never expire under load.
+ *
+ *	A lookup keeps a copy of its map as it was when it started: after a
+ *	reload (SIGHUP) its reads still answer with that map, never one that
+ *	took its slot, and are not cached unless the map is still the live
+ *	one (map_registry_current). A read carries the cache epoch it started
+ *	in, so after a flush (SIGUSR1) its answer is not cached either.
  */
 #ifndef PAC_LOOKUP_ENGINE_H
 #define PAC_LOOKUP_ENGINE_H
