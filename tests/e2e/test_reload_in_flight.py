@@ -39,7 +39,7 @@ def lookup_in_background(postmap, port, name, key):
     return t, result
 
 
-def reload_during_a_read(tmp_path, cqld, daemon, postmap, conf, new_text, name, key, reads):
+def reload_during_a_read(cqld, daemon, postmap, conf, new_text, name, key, reads):
     """Look key up in map name, hold its reads, reload with new_text, release."""
     cqld.control("hold on")
     t, result = lookup_in_background(postmap, daemon.port, name, key)
@@ -64,7 +64,7 @@ def test_a_read_in_flight_answers_for_its_own_map_after_a_swap(tmp_path, start_c
         ("OK", "transport:smtp:[relay.example.net]:587")
 
     # aliasx's slot now holds transx and the other way round.
-    reply = reload_during_a_read(tmp_path, cqld, daemon, postmap, conf, TRANSPORT + ALIAS,
+    reply = reload_during_a_read(cqld, daemon, postmap, conf, TRANSPORT + ALIAS,
                                  "aliasx", "info@example.com", reads=1)
     assert reply == ("OK", "alias:alice@example.com")
 
@@ -86,7 +86,7 @@ def test_a_read_in_flight_when_its_map_is_removed_is_never_an_empty_ok(tmp_path,
     cqld = start_cqld()
     daemon = start_daemon(cqld.port, CONFIG_FILE=conf, **SLOW_OK)
 
-    reply = reload_during_a_read(tmp_path, cqld, daemon, postmap, conf, "",
+    reply = reload_during_a_read(cqld, daemon, postmap, conf, "",
                                  "aliasx", "info@example.com", reads=1)
     # The map as it was when the lookup started; never "OK " with nothing.
     assert reply == ("OK", "alias:alice@example.com")
@@ -103,7 +103,8 @@ def test_a_read_in_flight_does_not_refill_a_flushed_cache(start_cqld, start_daem
     t, result = lookup_in_background(postmap, daemon.port, "users", "alice@example.com")
     wait_for(lambda: held(cqld) == 2, timeout=30, what="the reads to reach cqld")
     # alice is disabled and the operator flushes the cache so it counts now.
-    cqld.control("exec INSERT INTO mailion.users (email, active) VALUES ('alice@example.com', false)")
+    cqld.control("exec INSERT INTO mailion.users (email, active) "
+                 "VALUES ('alice@example.com', false)")
     daemon.proc.send_signal(signal.SIGUSR1)
     wait_for(lambda: "SIGUSR1: flushing" in daemon.log_text(), timeout=30, what="the flush")
     cqld.control("hold off")

@@ -19,9 +19,10 @@ static void test_put_get(void **state)
 	struct cache_entry *e;
 
 	(void)state;
-	assert_non_null(cache_put(c, cache_epoch(c), 1, K("alice@example.com"), 1, K("example.com/alice/"),
-				  1000, 300000, 3600000));
-	assert_non_null(cache_put(c, cache_epoch(c), 1, K("nobody@example.com"), 0, "", 0, 1000, 30000, 3600000));
+	assert_non_null(cache_put(c, cache_epoch(c), 1, K("alice@example.com"), 1,
+				  K("example.com/alice/"), 1000, 300000, 3600000));
+	assert_non_null(cache_put(c, cache_epoch(c), 1, K("nobody@example.com"), 0, "", 0,
+				  1000, 30000, 3600000));
 	e = cache_get(c, 1, K("alice@example.com"), 2000);
 	assert_non_null(e);
 	assert_true(e->found);
@@ -134,7 +135,8 @@ static void test_many_and_flush(void **state)
 	(void)state;
 	for (i = 0; i < 5000; i++) {
 		snprintf(key, sizeof(key), "user%d@example.com", i);
-		cache_put(c, cache_epoch(c), (uint32_t)(i % 3), key, strlen(key), 1, key, strlen(key), 0, 1000, 0);
+		cache_put(c, cache_epoch(c), (uint32_t)(i % 3), key, strlen(key), 1, key,
+			  strlen(key), 0, 1000, 0);
 	}
 	assert_int_equal(cache_stats(c)->entries, 1000);
 	for (i = 4000; i < 5000; i++) {
