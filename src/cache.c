@@ -15,6 +15,7 @@ struct cache {
 	size_t max_entries;
 	struct cache_entry *lru_head, *lru_tail;
 	uint64_t seed;
+	uint64_t epoch;			/* bumped by every flush */
 	struct cache_stats stats;
 };
 
@@ -142,8 +143,14 @@ struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
 	return e;
 }
 
-/* cache_put - store or replace an answer */
-struct cache_entry *cache_put(struct cache *c, uint32_t map_id,
+/* cache_epoch - the current epoch */
+uint64_t cache_epoch(const struct cache *c)
+{
+	return c->epoch;
+}
+
+/* cache_put - store or replace an answer read in this epoch */
+struct cache_entry *cache_put(struct cache *c, uint64_t epoch, uint32_t map_id,
 			      const char *key, size_t len, int found,
 			      const char *val, size_t vlen, int64_t now_ms,
 			      int64_t ttl_ms, int64_t stale_ms)
@@ -151,7 +158,7 @@ struct cache_entry *cache_put(struct cache *c, uint32_t map_id,
 	uint64_t h;
 	struct cache_entry *e, *old;
 
-	if (c->max_entries == 0 || ttl_ms <= 0 || len > CACHE_KEY_MAX ||
+	if (c->max_entries == 0 || epoch != c->epoch || ttl_ms <= 0 || len > CACHE_KEY_MAX ||
 	    vlen > CACHE_VALUE_MAX || map_id > CACHE_MAP_MAX)
 		return NULL;
 	h = cache_hash(c, map_id, key, len);
@@ -197,6 +204,7 @@ void cache_flush(struct cache *c)
 	memset(c->buckets, 0, c->nbuckets * sizeof(*c->buckets));
 	c->lru_head = c->lru_tail = NULL;
 	c->stats.entries = 0;
+	c->epoch++;
 }
 
 /* cache_stats - the counters */

@@ -9,12 +9,15 @@
  *	every address of that domain. An entry holds whether the database
  *	found the key, the formatted value, when it was fetched, until when
  *	it is fresh, and until when it may still be served if the database
- *	fails (stale-if-error). Failures are never cached.
+ *	fails (stale-if-error: found answers only, see
+ *	cache_entry_serves_failure). Failures are never cached.
  *
  *	A fixed-size bucket array (the next power of two over the entry
  *	limit) and a doubly linked LRU list give O(1) get, put and eviction;
  *	memory is proportional to the entries. The hash is seeded at
- *	creation, so clients cannot aim keys at one bucket.
+ *	creation, so clients cannot aim keys at one bucket. Every flush
+ *	starts a new epoch, and a put carries the epoch its read started
+ *	in: an answer read before a flush is not stored after it.
  *
  *	Time is passed in (milliseconds, monotonic): the module reads no
  *	clock and is unit-tested as a pure data structure.
@@ -65,6 +68,21 @@ static inline int64_t cache_entry_stale_until(const struct cache_entry *e)
 	return cache_entry_fresh_until(e) + e->stale_for_ms;
 }
 
+/*
+ * cache_entry_serves_failure - may this entry answer for a read that
+ * failed at now_ms? A found answer may until the end of its stale window
+ * (stale-if-error: the mail keeps flowing to where it went). A "no row"
+ * only while fresh: past its TTL the key may have been created since, so
+ * it is no longer knowledge, and a NOTFOUND from it could bounce mail or
+ * let a lower search candidate (a catch-all) win.
+ */
+static inline int cache_entry_serves_failure(const struct cache_entry *e,
+					     int64_t now_ms)
+{
+	return now_ms < (e->found ? cache_entry_stale_until(e) :
+				    cache_entry_fresh_until(e));
+}
+
 /* cache_entry_value - the value, NUL-terminated (val_len bytes) */
 static inline const char *cache_entry_value(const struct cache_entry *e)
 {
@@ -93,16 +111,24 @@ struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
 			      const char *key, size_t len, int64_t now_ms);
 
 /*
+ * cache_epoch - the cache's identity: cache_flush changes it. A read
+ * takes it when it starts and hands it to cache_put when it ends, so an
+ * answer read before a flush cannot come back into the emptied cache.
+ */
+uint64_t cache_epoch(const struct cache *c);
+
+/*
  * cache_put - store an answer, replacing any entry for the key; evicts
  * the least recently used entry when full. Returns the entry, or NULL
- * when disabled or out of memory.
+ * when disabled, out of memory, or epoch is not the current one (the
+ * answer was read before a flush).
  */
-struct cache_entry *cache_put(struct cache *c, uint32_t map_id,
+struct cache_entry *cache_put(struct cache *c, uint64_t epoch, uint32_t map_id,
 			      const char *key, size_t len, int found,
 			      const char *val, size_t vlen, int64_t now_ms,
 			      int64_t ttl_ms, int64_t stale_ms);
 
-/* cache_flush - drop every entry */
+/* cache_flush - drop every entry, and start a new epoch */
 void cache_flush(struct cache *c);
 
 /* cache_stats - counters (hits/misses are counted by the caller's calls) */

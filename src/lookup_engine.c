@@ -25,6 +25,18 @@
 #define LOOKUP_QUERY_BUCKETS	1024	/* in-flight read table (power of 2) */
 #define LOOKUP_REFRESH_PERMILLE	900	/* refresh after 90% of the TTL */
 
+/*
+ * A map's definition as lookups saw it when they started. A reload
+ * overwrites the registry's slots in place; a lookup or read in flight
+ * keeps formatting with this copy, and its generation (map_def.gen) tells
+ * whether the map is still the live one, and so whether the answer may be
+ * cached. One copy per map and generation, shared by reference count.
+ */
+struct map_snap {
+	unsigned refs;
+	struct map_def def;
+};
+
 /* What became of one candidate key. */
 enum cand_state { CAND_PENDING, CAND_FOUND, CAND_NOTFOUND, CAND_FAILED };
 
@@ -41,7 +53,8 @@ struct lookup {
 	struct lookup_engine *e;
 	lookup_reply_fn cb;		/* NULL once cancelled */
 	void *arg;
-	struct map_def *map;
+	struct map_snap *snap;		/* held: the map as it was at the start */
+	const struct map_def *map;	/* &snap->def */
 	unsigned ncand;
 	unsigned pending;		/* reads this lookup still waits for */
 	int answered;
@@ -61,7 +74,9 @@ struct query {
 	struct lookup_engine *e;
 	int64_t started_ms;
 	uint64_t hash;
-	struct map_def *map;
+	uint64_t epoch;			/* the cache's when the read started */
+	struct map_snap *snap;		/* held */
+	const struct map_def *map;	/* &snap->def: coalescing compares it */
 	struct waiter *waiters;
 	size_t key_len;
 	char key[];
@@ -79,6 +94,7 @@ struct lookup_engine {
 	struct map_registry *reg;
 	struct cql_session *cql;
 	struct cache *cache;
+	struct map_snap *snaps[MAP_MAX];	/* by slot: the latest copy */
 	struct query *queries[LOOKUP_QUERY_BUCKETS];
 	struct lookup_stats stats;
 	struct log_limit temp_log;
@@ -101,9 +117,43 @@ struct lookup_engine *lookup_engine_new(struct map_registry *reg,
 	return e;
 }
 
+/* snap_put - drop one reference to a map copy */
+static void snap_put(struct map_snap *snap)
+{
+	if (snap && --snap->refs == 0)
+		free(snap);
+}
+
+/*
+ * snap_get - a reference to the copy of the live map in a slot, made
+ * anew when the slot holds a newer generation; NULL when out of memory.
+ */
+static struct map_snap *snap_get(struct lookup_engine *e, const struct map_def *map)
+{
+	size_t slot = (size_t)(map - e->reg->maps);
+	struct map_snap *snap = e->snaps[slot];
+
+	if (snap == NULL || snap->def.gen != map->gen) {
+		if ((snap = malloc(sizeof(*snap))) == NULL)
+			return NULL;
+		snap->refs = 1;		/* the engine's own */
+		snap->def = *map;
+		snap_put(e->snaps[slot]);
+		e->snaps[slot] = snap;
+	}
+	snap->refs++;
+	return snap;
+}
+
 /* lookup_engine_free - release the engine; reads in flight are dropped */
 void lookup_engine_free(struct lookup_engine *e)
 {
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < MAP_MAX; i++)
+		snap_put(e->snaps[i]);
 	free(e);
 }
 
@@ -287,6 +337,7 @@ static void lookup_release(struct lookup *lk)
 		return;
 	for (i = 0; i < lk->ncand; i++)
 		free(lk->cand[i].text);
+	snap_put(lk->snap);
 	free(lk);
 }
 
@@ -403,8 +454,10 @@ static struct query *query_find(struct lookup_engine *e, uint64_t h,
 }
 
 /*
- * failure_outcome - a read failed: answer from a stale entry when one is
- * inside its stale-if-error window, else TEMP/PERM with the reason.
+ * failure_outcome - a read failed: answer from a cached found entry still
+ * inside its stale-if-error window (or any fresh one), else TEMP/PERM
+ * with the reason. An expired "no row" is never served: that candidate
+ * failed, so a lower candidate cannot win over it.
  */
 static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
 			    const char *key, size_t len,
@@ -425,8 +478,10 @@ static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
 		return;
 	}
 	now = clock_now_ms();
-	if (e->cache && (ce = cache_get(e->cache, map->id, key, len, now)) != NULL &&
-	    now < cache_entry_stale_until(ce)) {
+	/* After a reload the map's cache slot may hold another map's answers. */
+	if (e->cache && map_registry_current(e->reg, map) &&
+	    (ce = cache_get(e->cache, map->id, key, len, now)) != NULL &&
+	    cache_entry_serves_failure(ce, now)) {
 		outcome_from_entry(ce, o);
 		e->stats.stale_answers++;
 		cache_stats(e->cache)->stale_hits++;
@@ -446,7 +501,7 @@ static void query_done(const struct cql_result *r, void *arg)
 {
 	struct query *q = arg;
 	struct lookup_engine *e = q->e;
-	struct map_def *map = q->map;
+	const struct map_def *map = q->map;
 	struct waiter *w, *next;
 	struct outcome o;
 	struct cql_rows rows;
@@ -479,11 +534,12 @@ static void query_done(const struct cql_result *r, void *arg)
 			o.fail_status = SOCKETMAP_TEMP;
 			o.text = found ? (char *)out.data : "";
 			o.len = found ? out.len : 0;
-			if (e->cache)
-				cache_put(e->cache, map->id, q->key, q->key_len, found,
+			/* Not for a map a reload replaced, nor across a flush. */
+			if (e->cache && map_registry_current(e->reg, map))
+				cache_put(e->cache, q->epoch, map->id, q->key, q->key_len, found,
 					  o.text, o.len, clock_now_ms(),
 					  found ? map->ttl_ms : map->negative_ttl_ms,
-					  map->stale_ms);
+					  found ? map->stale_ms : 0);
 		}
 	}
 	for (w = q->waiters; w; w = next) {
@@ -495,6 +551,7 @@ static void query_done(const struct cql_result *r, void *arg)
 		free(w);
 	}
 	buf_free(&out);
+	snap_put(q->snap);
 	free(q);
 }
 
@@ -503,10 +560,11 @@ static void query_done(const struct cql_result *r, void *arg)
  * it is a background refresh. Returns 0 if the read is under way (lk will
  * be settled later), -1 if it could not start: *r says why.
  */
-static int query_start(struct lookup_engine *e, struct map_def *map,
+static int query_start(struct lookup_engine *e, struct map_snap *snap,
 		       const char *key, size_t len, struct lookup *lk,
 		       unsigned idx, struct cql_result *r)
 {
+	const struct map_def *map = &snap->def;
 	uint64_t h = e->cache ? cache_hash(e->cache, map->id, key, len) :
 				(uint64_t)map->id * 31 + len;	/* no cache: coalesce anyway */
 	struct query *q = query_find(e, h, map, key, len);
@@ -532,6 +590,8 @@ static int query_start(struct lookup_engine *e, struct map_def *map,
 		q->e = e;
 		q->started_ms = clock_now_ms();
 		q->hash = h;
+		q->epoch = e->cache ? cache_epoch(e->cache) : 0;
+		q->snap = snap;
 		q->map = map;
 		q->waiters = NULL;
 		q->key_len = len;
@@ -548,6 +608,7 @@ static int query_start(struct lookup_engine *e, struct map_def *map,
 			return -1;
 		}
 		e->stats.queries++;
+		snap->refs++;
 		q->hnext = *query_bucket(e, h);
 		*query_bucket(e, h) = q;
 	}
@@ -565,7 +626,7 @@ static int query_start(struct lookup_engine *e, struct map_def *map,
 static void resolve_candidate(struct lookup *lk, unsigned idx)
 {
 	struct lookup_engine *e = lk->e;
-	struct map_def *map = lk->map;
+	const struct map_def *map = lk->map;
 	struct cand *c = &lk->cand[idx];
 	struct cache_entry *ce = NULL;
 	struct cql_result r;
@@ -583,13 +644,13 @@ static void resolve_candidate(struct lookup *lk, unsigned idx)
 		/* Refresh-ahead: keep hot keys from ever expiring under load. */
 		if (now - ce->fetched_ms >= life * LOOKUP_REFRESH_PERMILLE / 1000 &&
 		    cql_session_is_ready(e->cql) &&
-		    query_start(e, map, c->key, c->key_len, NULL, 0, &r) == 0)
+		    query_start(e, lk->snap, c->key, c->key_len, NULL, 0, &r) == 0)
 			e->stats.refreshes++;
 		return;
 	}
 	if (e->cache)
 		cache_stats(e->cache)->misses++;
-	if (query_start(e, map, c->key, c->key_len, lk, idx, &r) == 0)
+	if (query_start(e, lk->snap, c->key, c->key_len, lk, idx, &r) == 0)
 		return;
 	failure_outcome(e, map, c->key, c->key_len, &r, &o, reason, sizeof(reason));
 	settle(lk, idx, &o);
@@ -641,7 +702,9 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 	search_order_expand(&map->search, folded, r.key_len, &sc);
 	for (i = 0; i < sc.n; i++)
 		total += sc.len[i] + 1;
-	if ((lk = calloc(1, sizeof(*lk) + total)) == NULL) {
+	if ((lk = calloc(1, sizeof(*lk) + total)) == NULL ||
+	    (lk->snap = snap_get(e, map)) == NULL) {
+		free(lk);
 		e->stats.by_status[SOCKETMAP_TEMP]++;
 		cb(arg, SOCKETMAP_TEMP, "out of memory", 13);
 		return NULL;
@@ -649,7 +712,7 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 	lk->e = e;
 	lk->cb = cb;
 	lk->arg = arg;
-	lk->map = map;
+	lk->map = &lk->snap->def;
 	lk->ncand = (unsigned)sc.n;
 	for (i = 0, p = lk->keys; i < sc.n; i++) {
 		memcpy(p, sc.key[i], sc.len[i] + 1);

@@ -26,10 +26,17 @@
  *	round trip. The first candidate found wins; a failure on a candidate
  *	before it makes the whole lookup fail (a lower match must not win
  *	because a higher one could not be read). Identical reads in flight
- *	are shared (coalescing). When a read fails, an expired cache entry
- *	still inside its stale-if-error window answers instead of TEMP. A
+ *	are shared (coalescing). When a read fails, an expired *found*
+ *	entry still inside its stale-if-error window answers instead of
+ *	TEMP; an expired "no row" does not (the key may exist by now). A
  *	fresh hit in the last tenth of its life starts one background
  *	refresh, so hot keys never expire under load.
+ *
+ *	A lookup keeps a copy of its map as it was when it started: after a
+ *	reload (SIGHUP) its reads still answer with that map, never one that
+ *	took its slot, and are not cached unless the map is still the live
+ *	one (map_registry_current). A read carries the cache epoch it started
+ *	in, so after a flush (SIGUSR1) its answer is not cached either.
  */
 #ifndef PAC_LOOKUP_ENGINE_H
 #define PAC_LOOKUP_ENGINE_H

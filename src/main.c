@@ -281,8 +281,10 @@ static void reload_finish(struct daemon *d)
 		}
 	}
 	/*
-	 * In place: lookups in flight keep valid map pointers (the array
-	 * is fixed), and the cache, keyed by map index, starts afresh.
+	 * In place: the engine finds maps here by name. Lookups in flight
+	 * hold their own copy of their map (lookup_engine), whose older
+	 * generation keeps their answers out of the cache, which is keyed
+	 * by map index and starts afresh (a new epoch).
 	 */
 	d->reg = *nr;
 	if (d->cache)
@@ -315,6 +317,7 @@ static void reload_start(struct daemon *d)
 		service_notify("READY=1");
 		return;
 	}
+	map_registry_stamp(nr, &d->reg);
 	d->pending = nr;
 	d->pending_deadline = clock_now_ms() + RELOAD_MAX_MS;
 	arm(d->poll_timer, 0);
@@ -709,6 +712,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: configuration error: %s\n", PROGNAME, err);
 		return 2;
 	}
+	map_registry_stamp(&d.reg, NULL);
 	log_init(PROGNAME, d.cfg.log_syslog);
 	log_set_level((enum log_level)d.cfg.log_level);
 	if (d.mode != MODE_SERVE && d.cfg.log_level > LOG_LEVEL_WARN)

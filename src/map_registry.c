@@ -83,6 +83,25 @@ int map_registry_defaults(struct map_registry *reg, const char *ks,
 	return 0;
 }
 
+/* map_registry_stamp - the next generation, on the registry and its maps */
+void map_registry_stamp(struct map_registry *reg,
+			const struct map_registry *prev)
+{
+	size_t i;
+
+	reg->generation = (prev ? prev->generation : 0) + 1;
+	for (i = 0; i < reg->n; i++)
+		reg->maps[i].gen = reg->generation;
+}
+
+/* map_registry_current - same generation as the map now in its slot */
+int map_registry_current(const struct map_registry *reg,
+			 const struct map_def *def)
+{
+	return def->id < reg->n && reg->maps[def->id].gen == def->gen &&
+	       def->gen != 0;
+}
+
 /* map_registry_find - look a map up by name (exact, case-sensitive) */
 struct map_def *map_registry_find(struct map_registry *reg, const char *name,
 				  size_t len)

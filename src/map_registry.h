@@ -22,6 +22,10 @@
  *	with the search orders of search_order.h: domains and relay_domains
  *	"domain", users and virtual_aliases "virtual", transport_maps
  *	"transport", access_maps "access".
+ *
+ *	Each build of the registry (startup, every reload) is stamped with
+ *	a new generation, carried by every map, so a copy of a map taken by
+ *	a lookup in flight can tell whether it is still the live one.
  */
 #ifndef PAC_MAP_REGISTRY_H
 #define PAC_MAP_REGISTRY_H
@@ -53,6 +57,7 @@ struct map_def {
 	int64_t negative_ttl_ms;
 	int64_t stale_ms;		/* stale-if-error window after expiry */
 	uint32_t id;			/* index in the registry: cache key part */
+	uint64_t gen;			/* the registry build it belongs to */
 	struct cql_stmt *stmt;		/* set when registered with the session */
 };
 
@@ -62,9 +67,15 @@ struct map_defaults {
 	int64_t ttl_ms, negative_ttl_ms, stale_ms;
 };
 
+/*
+ * A reload overwrites the live registry in place, slot by slot. The
+ * generation tells the definitions apart: a map_def whose gen is not the
+ * one in its slot (maps[id]) belongs to a registry that was replaced.
+ */
 struct map_registry {
 	struct map_def maps[MAP_MAX];
 	size_t n;
+	uint64_t generation;		/* 0 until stamped */
 };
 
 /* map_keyspace_valid - 1 if name is a keyspace name we can put in CQL */
@@ -73,6 +84,18 @@ int map_keyspace_valid(const char *name);
 /* map_registry_defaults - the six seed maps in keyspace ks; -1 on error */
 int map_registry_defaults(struct map_registry *reg, const char *ks,
 			  const struct map_defaults *d, char *err, size_t errlen);
+
+/*
+ * map_registry_stamp - give a freshly built registry, and each of its
+ * maps, the generation after the one of prev (the live registry; NULL at
+ * startup), so no definition of one build is taken for another's.
+ */
+void map_registry_stamp(struct map_registry *reg,
+			const struct map_registry *prev);
+
+/* map_registry_current - 1 if def is still the map live in its slot */
+int map_registry_current(const struct map_registry *reg,
+			 const struct map_def *def);
 
 /* map_registry_find - the map of that name, or NULL */
 struct map_def *map_registry_find(struct map_registry *reg, const char *name,

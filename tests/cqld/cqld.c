@@ -75,6 +75,12 @@
  *			write type SIMPLE; Unprepared carries the prepared id
  *	fail off	stop injecting failures
  *	stall on|off	read requests and drop them, unanswered
+ *	hold on|off	keep back the responses to QUERY/EXECUTE on user
+ *			tables (the statement runs and is counted at once,
+ *			its answer waits) until "hold off" sends them all
+ *			("ok hold off released N"); other frames (PREPARE,
+ *			system tables) are answered as usual
+ *	held		"ok held N": responses kept back now
  *	drop		close all client connections ("ok dropped N")
  *	refuse on|off	close new client connections at once
  *	exec CQL	run a statement ("ok", "ok N rows" for SELECT, or
@@ -141,10 +147,11 @@ struct conn {
 	struct pending *pending;	/* delayed responses */
 };
 
-/* A response waiting for its delay */
+/* A response waiting for its delay, or held until "hold off" */
 struct pending {
 	struct event *ev;
 	struct conn *c;
+	int held;			/* not armed: waits for "hold off" */
 	struct buf frame;
 	struct pending *prev, *next;
 };
@@ -176,6 +183,8 @@ static struct {
 	int delay_ms;
 	int verbose;
 	int stall;
+	int hold;			/* "hold on": keep user-table answers */
+	int holdable;			/* the answer being sent is one */
 	int refuse;
 	int fail_code;			/* -1: no failure injection */
 	long fail_left;			/* < 0: until "fail off" */
@@ -427,15 +436,17 @@ static void pending_fire(evutil_socket_t fd, short what, void *arg)
 	pending_free(p);
 }
 
-/* send_frame - send a complete frame now or after the delay */
+/* send_frame - send a complete frame now, after the delay, or when held */
 static void send_frame(struct conn *c, struct buf *frame, int now)
 {
 	struct pending *p;
 	struct timeval tv;
+	int hold = srv.hold && srv.holdable;
 
+	srv.holdable = 0;
 	if (frame->oom)
 		return;
-	if (now || srv.delay_ms <= 0) {
+	if (!hold && (now || srv.delay_ms <= 0)) {
 		bufferevent_write(c->bev, frame->data, frame->len);
 		return;
 	}
@@ -453,6 +464,10 @@ static void send_frame(struct conn *c, struct buf *frame, int now)
 	if (c->pending)
 		c->pending->prev = p;
 	c->pending = p;
+	if (hold) {
+		p->held = 1;
+		return;
+	}
 	tv.tv_sec = srv.delay_ms / 1000;
 	tv.tv_usec = (srv.delay_ms % 1000) * 1000;
 	evtimer_add(p->ev, &tv);
@@ -686,8 +701,10 @@ static int run_statement(const char *q, size_t qlen, char *keyspace,
 		free(st);
 		return -1;
 	}
+	srv.holdable = 0;
 	if (ex_target(keyspace, st, ks, table) == 0 && table[0]) {
 		count_request(ks, table);
+		srv.holdable = !ex_is_system_keyspace(ks);
 		if (st->kind != CL_CREATE_TABLE && st->kind != CL_DROP_TABLE &&
 		    fail_inject(ks, table, pp ? pp->consistency : 0, id, err)) {
 			cl_stmt_free(st);
@@ -699,6 +716,26 @@ static int run_statement(const char *q, size_t qlen, char *keyspace,
 	cl_stmt_free(st);
 	free(st);
 	return rc;
+}
+
+/* held_release - count (and with release, send) the held responses */
+static unsigned long held_release(int release)
+{
+	struct timeval now = { 0, 0 };
+	struct pending *p;
+	struct conn *c;
+	unsigned long n = 0;
+
+	for (c = srv.conns; c; c = c->next)
+		for (p = c->pending; p; p = p->next)
+			if (p->held) {
+				n++;
+				if (release) {
+					p->held = 0;
+					evtimer_add(p->ev, &now);
+				}
+			}
+	return n;
 }
 
 /* reply - wrap a RESULT body or an error into a frame and send it */
@@ -1436,7 +1473,8 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 /*
  * control_command - run one control line, append the reply line:
  *	delay MS | counts | reset-counts | fail CODE [N] | fail off |
- *	stall on|off | drop | refuse on|off | exec CQL | ping
+ *	stall on|off | hold on|off | held | drop | refuse on|off |
+ *	exec CQL | ping
  */
 static void control_command(struct ccon *cc, char *line, struct buf *rep)
 {
@@ -1524,6 +1562,18 @@ static void control_command(struct ccon *cc, char *line, struct buf *rep)
 			return;
 		}
 		buf_printf(rep, "ok %s %s", cmd, arg);
+	} else if (strcmp(cmd, "hold") == 0) {
+		if (strcmp(arg, "on") == 0) {
+			srv.hold = 1;
+			buf_append_str(rep, "ok hold on");
+		} else if (strcmp(arg, "off") == 0) {
+			srv.hold = 0;
+			buf_printf(rep, "ok hold off released %lu", held_release(1));
+		} else {
+			buf_append_str(rep, "error usage: hold on|off");
+		}
+	} else if (strcmp(cmd, "held") == 0) {
+		buf_printf(rep, "ok held %lu", held_release(0));
 	} else if (strcmp(cmd, "drop") == 0) {
 		unsigned long n = 0;
 
@@ -1573,8 +1623,8 @@ static void control_command(struct ccon *cc, char *line, struct buf *rep)
 		free(st);
 	} else {
 		buf_printf(rep, "error unknown command '%.40s' (delay, counts, "
-			   "reset-counts, fail, stall, drop, refuse, exec, "
-			   "ping)", cmd);
+			   "reset-counts, fail, stall, hold, held, drop, refuse, "
+			   "exec, ping)", cmd);
 	}
 }
 

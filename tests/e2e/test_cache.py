@@ -70,6 +70,42 @@ def test_outage_answers_from_stale_data_never_notfound(start_cqld, start_daemon,
     assert "answering from cached data" in daemon.log_text()
 
 
+def test_expired_not_found_is_not_served_in_an_outage(start_cqld, start_daemon, postmap):
+    # A new mailbox: looked up before it exists (cached "no row" for 1 s),
+    # then created; then the database goes away. The old "no row" says
+    # nothing about the mailbox now: Postfix must defer, not bounce.
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port, CACHE_NEGATIVE_TTL=1, CACHE_STALE_TTL=3600)
+    assert postmap.query(daemon.port, "users", "newbie@example.com") == ("NOTFOUND", "")
+    cqld.control("exec INSERT INTO mailion.users (email, active) VALUES ('newbie@example.com', true)")
+    time.sleep(1.5)                      # past the negative TTL, inside the stale window
+    cqld.stop()
+    status, detail = postmap.query(daemon.port, "users", "newbie@example.com")
+    assert status == "TEMP", (status, detail)
+
+
+def test_expired_not_found_does_not_let_a_catch_all_win(start_cqld, start_daemon, postmap):
+    # alice is cached absent, the domain's catch-all is cached found. Then
+    # alice's own alias is created and reads fail: the catch-all must not
+    # answer for her (her mail would go to the wrong mailbox).
+    cqld = start_cqld()
+    cqld.control("exec INSERT INTO mailion.virtual_aliases (alias, destination) "
+                 "VALUES ('@example.com', 'catchall@example.com')")
+    daemon = start_daemon(cqld.port, CACHE_TTL=300, CACHE_NEGATIVE_TTL=1, CACHE_STALE_TTL=3600)
+    assert postmap.query(daemon.port, "virtual_aliases", "alice@example.com") == \
+        ("OK", "catchall@example.com")
+    cqld.control("exec INSERT INTO mailion.virtual_aliases (alias, destination) "
+                 "VALUES ('alice@example.com', 'alice@mailbox.example')")
+    time.sleep(1.5)                      # alice's "no row" expired; @example.com still fresh
+    cqld.control("fail server_error")
+    status, detail = postmap.query(daemon.port, "virtual_aliases", "alice@example.com")
+    assert status == "TEMP", (status, detail)
+    # Once the database answers again, alice's own alias wins.
+    cqld.control("fail off")
+    assert postmap.query(daemon.port, "virtual_aliases", "alice@example.com") == \
+        ("OK", "alice@mailbox.example")
+
+
 def test_stale_window_has_an_end(start_cqld, start_daemon, postmap):
     cqld = start_cqld()
     daemon = start_daemon(cqld.port, CACHE_TTL=1, CACHE_STALE_TTL=1)

@@ -19,9 +19,10 @@ static void test_put_get(void **state)
 	struct cache_entry *e;
 
 	(void)state;
-	assert_non_null(cache_put(c, 1, K("alice@example.com"), 1, K("example.com/alice/"),
-				  1000, 300000, 3600000));
-	assert_non_null(cache_put(c, 1, K("nobody@example.com"), 0, "", 0, 1000, 30000, 3600000));
+	assert_non_null(cache_put(c, cache_epoch(c), 1, K("alice@example.com"), 1,
+				  K("example.com/alice/"), 1000, 300000, 3600000));
+	assert_non_null(cache_put(c, cache_epoch(c), 1, K("nobody@example.com"), 0, "", 0,
+				  1000, 30000, 3600000));
 	e = cache_get(c, 1, K("alice@example.com"), 2000);
 	assert_non_null(e);
 	assert_true(e->found);
@@ -44,7 +45,7 @@ static void test_expiry_and_stale_window(void **state)
 	struct cache_entry *e;
 
 	(void)state;
-	cache_put(c, 0, K("k"), 1, K("v"), 0, 100, 1000);
+	cache_put(c, cache_epoch(c), 0, K("k"), 1, K("v"), 0, 100, 1000);
 	/* Past fresh, inside stale: still returned, caller sees it is stale. */
 	e = cache_get(c, 0, K("k"), 500);
 	assert_non_null(e);
@@ -54,7 +55,43 @@ static void test_expiry_and_stale_window(void **state)
 	assert_null(cache_get(c, 0, K("k"), 1100));
 	assert_int_equal(cache_stats(c)->entries, 0);
 	/* A zero TTL is never stored. */
-	assert_null(cache_put(c, 0, K("k"), 1, K("v"), 0, 0, 1000));
+	assert_null(cache_put(c, cache_epoch(c), 0, K("k"), 1, K("v"), 0, 0, 1000));
+	cache_free(c);
+}
+
+/* Through an outage, found answers stay servable until the stale window
+ * ends; a "no row" only while fresh (an expired one is not knowledge). */
+static void test_serves_failure(void **state)
+{
+	struct cache *c = cache_new(10, 3);
+	struct cache_entry *e;
+
+	(void)state;
+	e = cache_put(c, cache_epoch(c), 0, K("found"), 1, K("v"), 0, 100, 1000);
+	assert_true(cache_entry_serves_failure(e, 50));
+	assert_true(cache_entry_serves_failure(e, 500));
+	assert_false(cache_entry_serves_failure(e, 1100));
+	e = cache_put(c, cache_epoch(c), 0, K("absent"), 0, "", 0, 0, 100, 1000);
+	assert_true(cache_entry_serves_failure(e, 50));
+	assert_false(cache_entry_serves_failure(e, 100));
+	assert_false(cache_entry_serves_failure(e, 500));
+	cache_free(c);
+}
+
+/* An answer read before a flush is not stored after it. */
+static void test_flush_starts_an_epoch(void **state)
+{
+	struct cache *c = cache_new(10, 4);
+	uint64_t before = cache_epoch(c);
+
+	(void)state;
+	assert_non_null(cache_put(c, before, 0, K("a"), 1, K("1"), 0, 1000, 0));
+	cache_flush(c);
+	assert_int_not_equal(cache_epoch(c), before);
+	assert_null(cache_put(c, before, 0, K("b"), 1, K("old"), 0, 1000, 0));
+	assert_null(cache_get(c, 0, K("b"), 1));
+	assert_int_equal(cache_stats(c)->entries, 0);
+	assert_non_null(cache_put(c, cache_epoch(c), 0, K("b"), 1, K("new"), 0, 1000, 0));
 	cache_free(c);
 }
 
@@ -63,8 +100,8 @@ static void test_replace(void **state)
 	struct cache *c = cache_new(10, 7);
 
 	(void)state;
-	cache_put(c, 0, K("k"), 1, K("old"), 0, 100, 0);
-	cache_put(c, 0, K("k"), 1, K("new value"), 50, 100, 0);
+	cache_put(c, cache_epoch(c), 0, K("k"), 1, K("old"), 0, 100, 0);
+	cache_put(c, cache_epoch(c), 0, K("k"), 1, K("new value"), 50, 100, 0);
 	assert_string_equal(cache_entry_value(cache_get(c, 0, K("k"), 60)), "new value");
 	assert_int_equal(cache_stats(c)->entries, 1);
 	cache_free(c);
@@ -75,11 +112,11 @@ static void test_lru_eviction(void **state)
 	struct cache *c = cache_new(3, 9);
 
 	(void)state;
-	cache_put(c, 0, K("a"), 1, K("1"), 0, 1000, 0);
-	cache_put(c, 0, K("b"), 1, K("2"), 0, 1000, 0);
-	cache_put(c, 0, K("c"), 1, K("3"), 0, 1000, 0);
+	cache_put(c, cache_epoch(c), 0, K("a"), 1, K("1"), 0, 1000, 0);
+	cache_put(c, cache_epoch(c), 0, K("b"), 1, K("2"), 0, 1000, 0);
+	cache_put(c, cache_epoch(c), 0, K("c"), 1, K("3"), 0, 1000, 0);
 	assert_non_null(cache_get(c, 0, K("a"), 1));	/* a is now most recent */
-	cache_put(c, 0, K("d"), 1, K("4"), 0, 1000, 0);	/* evicts b */
+	cache_put(c, cache_epoch(c), 0, K("d"), 1, K("4"), 0, 1000, 0);	/* evicts b */
 	assert_null(cache_get(c, 0, K("b"), 2));
 	assert_non_null(cache_get(c, 0, K("a"), 2));
 	assert_non_null(cache_get(c, 0, K("c"), 2));
@@ -98,7 +135,8 @@ static void test_many_and_flush(void **state)
 	(void)state;
 	for (i = 0; i < 5000; i++) {
 		snprintf(key, sizeof(key), "user%d@example.com", i);
-		cache_put(c, (uint32_t)(i % 3), key, strlen(key), 1, key, strlen(key), 0, 1000, 0);
+		cache_put(c, cache_epoch(c), (uint32_t)(i % 3), key, strlen(key), 1, key,
+			  strlen(key), 0, 1000, 0);
 	}
 	assert_int_equal(cache_stats(c)->entries, 1000);
 	for (i = 4000; i < 5000; i++) {
@@ -117,7 +155,7 @@ static void test_disabled(void **state)
 	struct cache *c = cache_new(0, 3);
 
 	(void)state;
-	assert_null(cache_put(c, 0, K("k"), 1, K("v"), 0, 100, 0));
+	assert_null(cache_put(c, cache_epoch(c), 0, K("k"), 1, K("v"), 0, 100, 0));
 	assert_null(cache_get(c, 0, K("k"), 1));
 	cache_free(c);
 }
@@ -149,7 +187,7 @@ static void test_long_lifetimes_clamped(void **state)
 	struct cache_entry *e;
 
 	(void)state;
-	e = cache_put(c, 0, K("k"), 1, K("v"), now, 100 * day, 400 * day);
+	e = cache_put(c, cache_epoch(c), 0, K("k"), 1, K("v"), now, 100 * day, 400 * day);
 	assert_non_null(e);
 	assert_true(cache_entry_fresh_until(e) > now + 49 * day);
 	assert_true(cache_entry_fresh_until(e) <= now + 50 * day);
@@ -167,10 +205,10 @@ static void test_unstorable_not_cached(void **state)
 
 	(void)state;
 	memset(big, 'a', sizeof(big));
-	assert_null(cache_put(c, 0, big, sizeof(big), 1, K("v"), 0, 1000, 0));
-	assert_null(cache_put(c, 70000, K("k"), 1, K("v"), 0, 1000, 0));
+	assert_null(cache_put(c, cache_epoch(c), 0, big, sizeof(big), 1, K("v"), 0, 1000, 0));
+	assert_null(cache_put(c, cache_epoch(c), 70000, K("k"), 1, K("v"), 0, 1000, 0));
 	assert_int_equal(cache_stats(c)->entries, 0);
-	assert_non_null(cache_put(c, 0, big, 1024, 1, "", 0, 0, 1000, 0));
+	assert_non_null(cache_put(c, cache_epoch(c), 0, big, 1024, 1, "", 0, 0, 1000, 0));
 	assert_string_equal(cache_entry_value(cache_get(c, 0, big, 1024, 1)), "");
 	cache_free(c);
 }
@@ -180,6 +218,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get),
 		cmocka_unit_test(test_expiry_and_stale_window),
+		cmocka_unit_test(test_serves_failure),
+		cmocka_unit_test(test_flush_starts_an_epoch),
 		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_lru_eviction),
 		cmocka_unit_test(test_many_and_flush),
