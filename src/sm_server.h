@@ -11,7 +11,10 @@
  *	requests; Postfix sends one at a time). Malformed or oversized input
  *	gets one log line and that connection is closed; other clients are
  *	not affected. Idle clients are closed after the idle timeout, and
- *	connections over the client limit are closed at once.
+ *	connections over the client limit are closed at once. A client that
+ *	does not read its replies is no longer read from, and is closed when
+ *	they pile up or make no progress for the idle timeout; one that
+ *	half-closes gets its answers, then the close.
  */
 #ifndef PAC_SM_SERVER_H
 #define PAC_SM_SERVER_H
