@@ -6,6 +6,15 @@
  *	LOCAL_ONE (or ONE) read of up to 4 KB is half a unit, a LOCAL_QUORUM
  *	read one unit. Rows here are far below 4 KB, so every read counts as
  *	one 4 KB read.
+ *
+ *	The listener is reachable by whoever can reach its port, so each
+ *	request is bounded: METRICS_MAX_HEADERS bytes of request line and
+ *	headers (libevent's default is unlimited: one endless header went
+ *	into memory), no body, and METRICS_TIMEOUT_S of inactivity. A
+ *	request over a limit is refused (libevent closes the connection).
+ *	libevent 2.1 has no limit on the number of HTTP connections; each
+ *	costs at most the header limit and lives at most the timeout without
+ *	traffic, and descriptors are bounded by the process's limit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +39,9 @@
 #include "socketmap.h"
 
 #define METRICS_PREFIX	"postfix_aws_cassandra_"
+#define METRICS_MAX_HEADERS	8192	/* request line and headers, bytes */
+#define METRICS_MAX_BODY	0	/* bytes: a scrape is a GET or HEAD */
+#define METRICS_TIMEOUT_S	10	/* idle connection, seconds */
 
 struct metrics {
 	struct evhttp *http;
@@ -228,8 +240,9 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 	m->cfg = cfg;
 	m->started_ms = clock_now_ms();
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-	evhttp_set_timeout(m->http, 10);
-	evhttp_set_max_body_size(m->http, 0);
+	evhttp_set_timeout(m->http, METRICS_TIMEOUT_S);
+	evhttp_set_max_headers_size(m->http, METRICS_MAX_HEADERS);
+	evhttp_set_max_body_size(m->http, METRICS_MAX_BODY);
 	evhttp_set_cb(m->http, "/metrics", serve, m);
 	evhttp_set_gencb(m->http, not_found, m);
 	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port) != 0) {

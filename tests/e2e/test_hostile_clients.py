@@ -542,3 +542,73 @@ def test_client_that_never_reads_is_closed_after_the_idle_timeout(start_cqld, st
              what="the client's descriptor to be closed")
     assert postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com")
     s.close()
+
+
+# ---- the metrics listener ------------------------------------------------------
+
+import subprocess
+import urllib.request
+
+HUGE_HEADER_BYTES = 48 * 1024 * 1024     # sent at most; the daemon should stop it far sooner
+METRICS_RSS_BOUND_KB = 8 * 1024
+
+
+def start_with_metrics(start_daemon, cql_port):
+    """A daemon with METRICS_LISTEN on a free port: (daemon, metrics port).
+    The port is free when chosen, but tests run beside others that may take
+    it before the daemon binds it: then the daemon exits, and we try again."""
+    for _ in range(5):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            mport = s.getsockname()[1]
+        daemon = start_daemon(cql_port, wait_ready=False, METRICS_LISTEN=f"127.0.0.1:{mport}")
+        try:
+            daemon.proc.wait(0.5)
+        except subprocess.TimeoutExpired:
+            wait_for(lambda: " is up" in daemon.log_text(), timeout=10, what="a CQL node up")
+            return daemon, mport
+        assert "cannot listen on" in daemon.log_text(), daemon.log_text()
+    raise AssertionError("no free port for METRICS_LISTEN")
+
+
+def scrape(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        assert r.status == 200
+        return r.read().decode()
+
+
+def test_metrics_refuses_a_huge_header(start_cqld, start_daemon):
+    """One endless header line to the metrics listener: refused after a few
+    kilobytes (4xx or closed), not kept in memory; /metrics still answers."""
+    cqld = start_cqld()
+    daemon, mport = start_with_metrics(start_daemon, cqld.port)
+    pid = daemon.proc.pid
+    assert "requests_total" in scrape(mport)
+    rss0 = rss_kb(pid)
+    s = socket.create_connection(("127.0.0.1", mport), timeout=10)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Junk: ")
+    chunk = b"a" * 65536
+    sent, peak, refused = 0, rss0, False
+    while sent < HUGE_HEADER_BYTES and peak - rss0 <= rss_bound_kb(METRICS_RSS_BOUND_KB):
+        try:
+            s.sendall(chunk)
+        except OSError:          # reset or broken pipe: the daemon gave up on it
+            refused = True
+            break
+        sent += len(chunk)
+        if sent % (1024 * 1024) == 0:
+            peak = max(peak, rss_kb(pid))
+    peak = max(peak, rss_kb(pid))
+    print(f"sent {sent} header bytes; RSS {rss0} -> {peak} kB")
+    assert peak - rss0 <= rss_bound_kb(METRICS_RSS_BOUND_KB), \
+        f"RSS grew {rss0} -> {peak} kB from one request header"
+    if not refused:
+        # Everything was taken by the kernel's buffers; the answer is a 4xx or a close.
+        try:
+            reply = s.recv(100)
+        except ConnectionResetError:
+            reply = b""
+        assert reply == b"" or reply.startswith(b"HTTP/1.1 4"), reply
+    s.close()
+    assert "requests_total" in scrape(mport)
+    assert daemon.proc.poll() is None
