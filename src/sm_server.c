@@ -568,6 +568,34 @@ int sm_server_adopt(struct sm_server *srv, int fd, char *err, size_t errlen)
 	return add_listener(srv, l, NULL);
 }
 
+/* sm_server_last_address - where the latest listener listens, for the log */
+void sm_server_last_address(const struct sm_server *srv, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int i = srv->nlisteners - 1;
+
+	if (i < 0) {
+		snprintf(out, len, "nothing");
+		return;
+	}
+	if (srv->unix_paths[i][0]) {
+		snprintf(out, len, "unix:%s", srv->unix_paths[i]);
+		return;
+	}
+	/* The port actually bound: PORT=0 asks the kernel for one. */
+	if (getsockname(evconnlistener_get_fd(srv->listeners[i]),
+			(struct sockaddr *)&ss, &sl) != 0) {
+		snprintf(out, len, "?");
+		return;
+	}
+	if (len > 5) {
+		/* As LISTEN spells it. */
+		snprintf(out, len, "inet:");
+		peer_text((const struct sockaddr *)&ss, out + 5, len - 5);
+	}
+}
+
 /* sm_server_port - bound port of the first listener */
 int sm_server_port(const struct sm_server *srv)
 {

@@ -47,6 +47,12 @@ int sm_server_listen(struct sm_server *srv, const struct listen_endpoint *ep,
 		     int mode, const char *group, char *err, size_t errlen);
 /* sm_server_adopt - serve on a listening socket from systemd */
 int sm_server_adopt(struct sm_server *srv, int fd, char *err, size_t errlen);
+/*
+ * sm_server_last_address - the address the latest listener is bound to,
+ * with the port the kernel chose for port 0 ("inet:127.0.0.1:40123",
+ * "unix:/path"), for the log
+ */
+void sm_server_last_address(const struct sm_server *srv, char *out, size_t len);
 /* sm_server_port - the bound TCP port of the first listener */
 int sm_server_port(const struct sm_server *srv);
 /* sm_server_stop_listening - close the listeners (on TERM) */
