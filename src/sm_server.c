@@ -12,9 +12,11 @@
  *	(it pipelines and does not read). Reading resumes when the output
  *	has drained and a request slot is free; requests already read are
  *	decoded then, in order. What is in flight when reading stops can
- *	still add to the output: a client whose queued output passes
- *	SM_OUT_HARD_LIMIT is closed with a log line, and one whose output
- *	makes no progress for the idle timeout is closed too.
+ *	still add to the output (up to max_pipeline replies of up to 100000
+ *	bytes): a client whose queued output passes SM_OUT_HARD_LIMIT is
+ *	closed with a log line, and one whose output makes no progress for
+ *	the idle timeout is closed too. Postfix reads each reply before it
+ *	asks again, so it never comes near either limit.
  *
  *	A client that shuts down its sending side (EOF) still gets the
  *	answers to every complete request it sent before the EOF; the
@@ -47,7 +49,7 @@
 #define SM_LOG_INTERVAL_MS	10000	/* repeated client-limit lines */
 #define SM_ACCEPT_PAUSE_MS	100	/* listeners rest when out of descriptors */
 #define SM_OUT_SOFT_LIMIT	(256 * 1024)	/* queued reply bytes: stop reading */
-#define SM_OUT_HARD_LIMIT	(4 * 1024 * 1024) /* queued reply bytes: close */
+#define SM_OUT_HARD_LIMIT	(1024 * 1024)	/* queued reply bytes: close */
 
 struct pending {
 	struct pending *next;

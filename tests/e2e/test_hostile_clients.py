@@ -612,3 +612,28 @@ def test_metrics_refuses_a_huge_header(start_cqld, start_daemon):
     s.close()
     assert "requests_total" in scrape(mport)
     assert daemon.proc.poll() is None
+
+
+def test_client_past_the_hard_limit_is_closed(start_cqld, start_daemon, postmap):
+    """64 lookups of a 97 KB alias in flight at once, answered together
+    while the client reads nothing: 6 MB of replies, of which the kernel
+    takes at most tcp_wmem's 4 MB; the rest would queue up in the daemon,
+    over its 1 MB limit. The client is closed with a log line instead."""
+    cqld = start_cqld()
+    value = ", ".join(f"user{i:05d}@example.net" for i in range(4400))[:97000]
+    cqld.control("exec INSERT INTO mailion.virtual_aliases (alias, destination) "
+                 f"VALUES ('huge@example.com', '{value}')")
+    daemon = start_daemon(cqld.port, CLIENT_IDLE_TIMEOUT=120)
+    pid = daemon.proc.pid
+    cqld.control("delay 500")       # all 64 are in flight when the answer comes
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", daemon.port))
+    s.sendall(netstring(b"virtual_aliases huge@example.com") * 64)
+    wait_for(lambda: "more than 1048576 bytes of replies not read" in daemon.log_text(),
+             timeout=30, what="the daemon to close a client past the hard limit")
+    wait_for(lambda: client_sockets(pid, daemon.port) == 0, timeout=10,
+             what="the client's descriptor to be closed")
+    cqld.control("delay 0")
+    assert postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com")
+    s.close()
