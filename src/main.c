@@ -646,13 +646,15 @@ static int start_listening(struct daemon *d, const char *port_file)
 	} else {
 		for (k = 0; k < d->cfg.listen.n; k++) {
 			const struct listen_endpoint *ep = &d->cfg.listen.ep[k];
+			char where[sizeof(ep->text)];
 
 			if (sm_server_listen(d->srv, ep, d->cfg.listen_mode, d->cfg.listen_group,
 					     err, sizeof(err)) != 0) {
 				msg_error("cannot listen on %s: %s", ep->text, err);
 				return -1;
 			}
-			msg_info("listening on %s", ep->text);
+			sm_server_last_address(d->srv, where, sizeof(where));
+			msg_info("listening on %s", where);
 		}
 	}
 	if (port_file && write_port_file(port_file, sm_server_port(d->srv)) != 0) {

@@ -6,6 +6,15 @@
  *	LOCAL_ONE (or ONE) read of up to 4 KB is half a unit, a LOCAL_QUORUM
  *	read one unit. Rows here are far below 4 KB, so every read counts as
  *	one 4 KB read.
+ *
+ *	The listener is reachable by whoever can reach its port, so each
+ *	request is bounded: METRICS_MAX_HEADERS bytes of request line and
+ *	headers (libevent's default is unlimited: one endless header went
+ *	into memory), no body, and METRICS_TIMEOUT_S of inactivity. A
+ *	request over a limit is refused (libevent closes the connection).
+ *	libevent 2.1 has no limit on the number of HTTP connections; each
+ *	costs at most the header limit and lives at most the timeout without
+ *	traffic, and descriptors are bounded by the process's limit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +32,7 @@
 #include "config.h"
 #include "cql/cql_session.h"
 #include "listen_spec.h"
+#include "log.h"
 #include "lookup_engine.h"
 #include "map_registry.h"
 #include "metrics.h"
@@ -30,6 +40,9 @@
 #include "socketmap.h"
 
 #define METRICS_PREFIX	"postfix_aws_cassandra_"
+#define METRICS_MAX_HEADERS	8192	/* request line and headers, bytes */
+#define METRICS_MAX_BODY	0	/* bytes: a scrape is a GET or HEAD */
+#define METRICS_TIMEOUT_S	10	/* idle connection, seconds */
 
 struct metrics {
 	struct evhttp *http;
@@ -157,14 +170,16 @@ void metrics_render(struct metrics *m, struct buf *o)
 	}
 }
 
-/* serve - GET /metrics */
+/* serve - GET or HEAD /metrics */
 static void serve(struct evhttp_request *req, void *arg)
 {
 	struct metrics *m = arg;
 	struct evbuffer *out;
 	struct buf text;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+	/* HEAD is a GET without the body, which evhttp leaves out itself. */
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
 		evhttp_send_error(req, 405, "Method Not Allowed");
 		return;
 	}
@@ -199,6 +214,9 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 	char item[160], host[INET6_ADDRSTRLEN];
 	struct metrics *m;
 	const struct sockaddr *sa;
+	struct evhttp_bound_socket *bound;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
 	unsigned port;
 
 	snprintf(item, sizeof(item), "inet:%s", listen);
@@ -228,16 +246,23 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 	m->cfg = cfg;
 	m->started_ms = clock_now_ms();
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-	evhttp_set_timeout(m->http, 10);
-	evhttp_set_max_body_size(m->http, 0);
+	evhttp_set_timeout(m->http, METRICS_TIMEOUT_S);
+	evhttp_set_max_headers_size(m->http, METRICS_MAX_HEADERS);
+	evhttp_set_max_body_size(m->http, METRICS_MAX_BODY);
 	evhttp_set_cb(m->http, "/metrics", serve, m);
 	evhttp_set_gencb(m->http, not_found, m);
-	if (evhttp_bind_socket(m->http, host, (ev_uint16_t)port) != 0) {
+	if ((bound = evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port)) == NULL) {
 		snprintf(err, errlen, "cannot listen on %s port %u", host, port);
 		evhttp_free(m->http);
 		free(m);
 		return NULL;
 	}
+	/* The port actually bound: port 0 asks the kernel for one. */
+	if (getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &sl) == 0)
+		port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
+			     ((struct sockaddr_in6 *)&ss)->sin6_port);
+	msg_info("metrics at http://%s%s%s:%u/metrics", sa->sa_family == AF_INET6 ? "[" : "",
+		 host, sa->sa_family == AF_INET6 ? "]" : "", port);
 	return m;
 }
 

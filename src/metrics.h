@@ -2,7 +2,7 @@
  * metrics - Prometheus text exposition over HTTP (evhttp), off by default
  *
  * DESCRIPTION
- *	METRICS_LISTEN=127.0.0.1:9998 serves GET /metrics: lookups by map and
+ *	METRICS_LISTEN=127.0.0.1:9998 serves GET (and HEAD) /metrics: lookups by map and
  *	result, cache hits, misses, stale answers, evictions and entries, CQL
  *	reads, coalesced and refresh reads, read errors by kind, a read latency
  *	histogram, the backend connection state, an estimate of Amazon

@@ -4,8 +4,23 @@
  * DESCRIPTION
  *	See sm_server.h. Each client has a FIFO of requests; a request's
  *	reply is written when it and every request before it are answered.
- *	While a client has sm_server_config.max_pipeline requests waiting,
- *	we stop reading from it (backpressure instead of unbounded memory).
+ *
+ *	Backpressure, so that no client can grow the daemon without bound:
+ *	we stop reading from a client while it has
+ *	sm_server_config.max_pipeline requests waiting, or while more than
+ *	SM_OUT_SOFT_LIMIT bytes of its replies wait in our output buffer
+ *	(it pipelines and does not read). Reading resumes when the output
+ *	has drained and a request slot is free; requests already read are
+ *	decoded then, in order. What is in flight when reading stops can
+ *	still add to the output (up to max_pipeline replies of up to 100000
+ *	bytes): a client whose queued output passes SM_OUT_HARD_LIMIT is
+ *	closed with a log line, and one whose output makes no progress for
+ *	the idle timeout is closed too. Postfix reads each reply before it
+ *	asks again, so it never comes near either limit.
+ *
+ *	A client that shuts down its sending side (EOF) still gets the
+ *	answers to every complete request it sent before the EOF; the
+ *	connection is closed when they are written.
  */
 #include <errno.h>
 #include <grp.h>
@@ -33,6 +48,8 @@
 #define SM_PEER_MAX		64	/* "addr:port" text */
 #define SM_LOG_INTERVAL_MS	10000	/* repeated client-limit lines */
 #define SM_ACCEPT_PAUSE_MS	100	/* listeners rest when out of descriptors */
+#define SM_OUT_SOFT_LIMIT	(256 * 1024)	/* queued reply bytes: stop reading */
+#define SM_OUT_HARD_LIMIT	(1024 * 1024)	/* queued reply bytes: close */
 
 struct pending {
 	struct pending *next;
@@ -48,7 +65,11 @@ struct client {
 	struct bufferevent *bev;
 	struct pending *head, *tail;
 	unsigned npending;
-	int closing;			/* close once replies are written */
+	unsigned eof:1;			/* client sent EOF: answer, then close */
+	unsigned busy:1;		/* client_process() is on the stack */
+	unsigned reading:1;		/* EV_READ is enabled */
+	unsigned paused:1;		/* reading stopped by a limit */
+	unsigned doomed:1;		/* over the hard limit: close soon */
 	char peer[SM_PEER_MAX];
 };
 
@@ -66,8 +87,6 @@ struct sm_server {
 	struct log_limit limit_log;
 	struct event *resume;		/* re-enables listeners paused by EMFILE */
 };
-
-static void client_read_cb(struct bufferevent *bev, void *arg);
 
 /* sm_server_new - a server with no listener yet */
 struct sm_server *sm_server_new(struct event_base *base,
@@ -131,6 +150,23 @@ static void send_reply(struct client *cl, struct evbuffer *out, const void *data
 		evbuffer_add(out, (const char *)data + n, len - (size_t)n);
 }
 
+/* out_len - reply bytes queued for a client that the socket did not take */
+static size_t out_len(const struct client *cl)
+{
+	return evbuffer_get_length(bufferevent_get_output(cl->bev));
+}
+
+/*
+ * kick - run client_process() from the event loop, soon. Used from the
+ * engine's callback, where freeing the client (and with it cancelling
+ * its other lookups, which the engine may be walking) is not safe.
+ */
+static void kick(struct client *cl)
+{
+	bufferevent_trigger(cl->bev, EV_WRITE,
+			    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
 /* flush - write the replies that are ready, in order */
 static void flush(struct client *cl)
 {
@@ -146,8 +182,14 @@ static void flush(struct client *cl)
 		buf_free(&p->reply);
 		free(p);
 	}
-	if (cl->npending < cl->srv->cfg.max_pipeline && !cl->closing)
-		bufferevent_enable(cl->bev, EV_READ);
+	if (!cl->doomed && evbuffer_get_length(out) > SM_OUT_HARD_LIMIT)
+		cl->doomed = 1;
+	if (cl->busy)
+		return;		/* client_process() looks at the state itself */
+	if (cl->doomed || (cl->eof && cl->head == NULL) ||
+	    (cl->paused && cl->npending < cl->srv->cfg.max_pipeline &&
+	     evbuffer_get_length(out) < SM_OUT_SOFT_LIMIT))
+		kick(cl);
 }
 
 /* on_reply - the engine answered one request */
@@ -181,72 +223,151 @@ static void client_bad_input(struct client *cl, const char *why)
 	client_free(cl);
 }
 
-/* client_read_cb - decode and start every complete request */
-static void client_read_cb(struct bufferevent *bev, void *arg)
+/* set_reading - enable or disable EV_READ, only on a change */
+static void set_reading(struct client *cl, int on)
 {
-	struct client *cl = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	const char *payload, *why;
-	size_t plen, used, avail;
+	if (on && !cl->reading)
+		bufferevent_enable(cl->bev, EV_READ);
+	else if (!on && cl->reading)
+		bufferevent_disable(cl->bev, EV_READ);
+	cl->reading = on ? 1 : 0;
+}
+
+/* start_request - queue one decoded request and hand it to the engine */
+static int start_request(struct client *cl, const char *payload, size_t plen)
+{
 	struct pending *p;
 	struct lookup *lk;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	p->cl = cl;
+	buf_init(&p->reply);
+	if (cl->tail)
+		cl->tail->next = p;
+	else
+		cl->head = p;
+	cl->tail = p;
+	cl->npending++;
+	cl->srv->in_flight++;
+	/*
+	 * The engine may answer at once, and on_reply() may then
+	 * write and free p: touch p only if it handed back a handle.
+	 */
+	lk = lookup_start(cl->srv->engine, payload, plen, on_reply, p);
+	if (lk != NULL)
+		p->lk = lk;
+	return 0;
+}
+
+/*
+ * client_process - decode and start every complete request that the
+ * limits allow, then read on or pause. Returns -1 when it closed the
+ * client. Called from the event loop only, never from the engine.
+ */
+static int client_process(struct client *cl)
+{
+	struct evbuffer *in = bufferevent_get_input(cl->bev);
+	const char *payload, *why = NULL;
+	size_t plen, used, avail;
+	int blocked, need_more = 0;
 	char *data;
 
-	while (!cl->closing && cl->npending < cl->srv->cfg.max_pipeline &&
-	       (avail = evbuffer_get_length(in)) > 0) {
+	cl->busy = 1;
+	while (!cl->doomed && cl->npending < cl->srv->cfg.max_pipeline &&
+	       out_len(cl) < SM_OUT_SOFT_LIMIT && (avail = evbuffer_get_length(in)) > 0) {
 		/* Enough for the longest netstring, never the whole socket. */
 		size_t look = avail < NETSTRING_MAX_LEN + NETSTRING_MAX_DIGITS + 2 ?
 			      avail : NETSTRING_MAX_LEN + NETSTRING_MAX_DIGITS + 2;
 
 		if ((data = (char *)evbuffer_pullup(in, (ev_ssize_t)look)) == NULL) {
-			client_bad_input(cl, "out of memory");
-			return;
+			why = "out of memory";
+			break;
 		}
 		switch (netstring_decode(data, look, NETSTRING_MAX_LEN, &payload,
 					 &plen, &used, &why)) {
 		case NETSTRING_NEED_MORE:
-			return;
+			need_more = 1;
+			break;
 		case NETSTRING_ERROR:
-			client_bad_input(cl, why);
-			return;
+			break;
 		case NETSTRING_COMPLETE:
+			if (start_request(cl, payload, plen) != 0)
+				why = "out of memory";
+			else
+				evbuffer_drain(in, used);
 			break;
 		}
-		if ((p = calloc(1, sizeof(*p))) == NULL) {
-			client_bad_input(cl, "out of memory");
-			return;
-		}
-		p->cl = cl;
-		buf_init(&p->reply);
-		if (cl->tail)
-			cl->tail->next = p;
-		else
-			cl->head = p;
-		cl->tail = p;
-		cl->npending++;
-		cl->srv->in_flight++;
-		/*
-		 * The engine may answer at once, and on_reply() may then
-		 * write and free p: touch p only if it handed back a handle.
-		 */
-		lk = lookup_start(cl->srv->engine, payload, plen, on_reply, p);
-		if (lk != NULL)
-			p->lk = lk;
-		evbuffer_drain(in, used);
+		if (why != NULL || need_more)
+			break;
 	}
-	if (cl->npending >= cl->srv->cfg.max_pipeline)
-		bufferevent_disable(bev, EV_READ);
+	cl->busy = 0;
+	if (why != NULL) {
+		client_bad_input(cl, why);
+		return -1;
+	}
+	if (cl->doomed) {
+		msg_warn("client %s: more than %u bytes of replies not read; "
+			 "closing the connection", cl->peer, (unsigned)SM_OUT_HARD_LIMIT);
+		client_free(cl);
+		return -1;
+	}
+	blocked = cl->npending >= cl->srv->cfg.max_pipeline ||
+		  out_len(cl) >= SM_OUT_SOFT_LIMIT;
+	cl->paused = blocked ? 1 : 0;
+	if (cl->eof) {
+		if (cl->head == NULL && !blocked && out_len(cl) == 0) {
+			if (evbuffer_get_length(in) > 0)
+				msg_debug("client %s: EOF inside a request", cl->peer);
+			client_free(cl);
+			return -1;
+		}
+		return 0;	/* the write callback comes back when it drains */
+	}
+	set_reading(cl, !blocked);
+	return 0;
 }
 
-/* client_event_cb - EOF, error or idle timeout */
+/* client_read_cb - new bytes from the client */
+static void client_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	(void)client_process(arg);
+}
+
+/*
+ * client_write_cb - the queued output drained (the low watermark is 0),
+ * or kick() asked: resume reading, finish after EOF, or close.
+ */
+static void client_write_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	(void)client_process(arg);
+}
+
+/* client_event_cb - EOF, error or timeout */
 static void client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *cl = arg;
 
 	(void)bev;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		/* Half-closed, maybe: what it asked before the EOF is owed. */
+		cl->eof = 1;
+		cl->reading = 0;	/* libevent stopped reading */
+		(void)client_process(cl);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
+		msg_warn("client %s: no reply read for %d ms; closing the connection",
+			 cl->peer, cl->srv->cfg.idle_timeout_ms);
+		client_free(cl);
+		return;
+	}
 	if ((what & BEV_EVENT_TIMEOUT) && cl->npending > 0) {
 		/* Not idle: we owe it answers. Keep waiting. */
-		bufferevent_enable(cl->bev, EV_READ);
+		cl->reading = 0;
+		set_reading(cl, 1);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
@@ -306,11 +427,13 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		free(cl);
 		return;
 	}
-	bufferevent_setcb(cl->bev, client_read_cb, NULL, client_event_cb, cl);
+	bufferevent_setcb(cl->bev, client_read_cb, client_write_cb, client_event_cb, cl);
 	tv.tv_sec = srv->cfg.idle_timeout_ms / 1000;
 	tv.tv_usec = (srv->cfg.idle_timeout_ms % 1000) * 1000;
-	bufferevent_set_timeouts(cl->bev, &tv, NULL);
+	/* The write timeout runs only while output waits: a client that reads nothing. */
+	bufferevent_set_timeouts(cl->bev, &tv, &tv);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+	cl->reading = 1;
 	cl->next = srv->clients;
 	if (srv->clients)
 		srv->clients->prev = cl;
@@ -445,6 +568,34 @@ int sm_server_adopt(struct sm_server *srv, int fd, char *err, size_t errlen)
 		return -1;
 	}
 	return add_listener(srv, l, NULL);
+}
+
+/* sm_server_last_address - where the latest listener listens, for the log */
+void sm_server_last_address(const struct sm_server *srv, char *out, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int i = srv->nlisteners - 1;
+
+	if (i < 0) {
+		snprintf(out, len, "nothing");
+		return;
+	}
+	if (srv->unix_paths[i][0]) {
+		snprintf(out, len, "unix:%s", srv->unix_paths[i]);
+		return;
+	}
+	/* The port actually bound: PORT=0 asks the kernel for one. */
+	if (getsockname(evconnlistener_get_fd(srv->listeners[i]),
+			(struct sockaddr *)&ss, &sl) != 0) {
+		snprintf(out, len, "?");
+		return;
+	}
+	if (len > 5) {
+		/* As LISTEN spells it. */
+		snprintf(out, len, "inet:");
+		peer_text((const struct sockaddr *)&ss, out + 5, len - 5);
+	}
 }
 
 /* sm_server_port - bound port of the first listener */

@@ -11,7 +11,10 @@
  *	requests; Postfix sends one at a time). Malformed or oversized input
  *	gets one log line and that connection is closed; other clients are
  *	not affected. Idle clients are closed after the idle timeout, and
- *	connections over the client limit are closed at once.
+ *	connections over the client limit are closed at once. A client that
+ *	does not read its replies is no longer read from, and is closed when
+ *	they pile up or make no progress for the idle timeout; one that
+ *	half-closes gets its answers, then the close.
  */
 #ifndef PAC_SM_SERVER_H
 #define PAC_SM_SERVER_H
@@ -44,6 +47,12 @@ int sm_server_listen(struct sm_server *srv, const struct listen_endpoint *ep,
 		     int mode, const char *group, char *err, size_t errlen);
 /* sm_server_adopt - serve on a listening socket from systemd */
 int sm_server_adopt(struct sm_server *srv, int fd, char *err, size_t errlen);
+/*
+ * sm_server_last_address - the address the latest listener is bound to,
+ * with the port the kernel chose for port 0 ("inet:127.0.0.1:40123",
+ * "unix:/path"), for the log
+ */
+void sm_server_last_address(const struct sm_server *srv, char *out, size_t len);
 /* sm_server_port - the bound TCP port of the first listener */
 int sm_server_port(const struct sm_server *srv);
 /* sm_server_stop_listening - close the listeners (on TERM) */

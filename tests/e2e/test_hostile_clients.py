@@ -149,7 +149,7 @@ def test_term_exits_cleanly(demo):
 import os
 import resource
 
-from conftest import fd_count, proc_field, rss_kb, sanitized, wait_for
+from conftest import fd_count, proc_field, rss_bound_kb, rss_kb, sanitized, wait_for
 
 MANY = 5000
 FD_LIMIT = 12000
@@ -397,3 +397,243 @@ def test_out_of_descriptors_does_not_spin(start_cqld, start_daemon, postmap):
     wait_for(lambda: postmap.query(daemon.port, "domains", "example.com")
              == ("OK", "example.com"), timeout=30, what="accepting again")
     assert daemon.stop(timeout=30) == 0
+
+
+# ---- a client that pipelines and never reads; a half-closed client ---------
+
+BIG_VALUE = ", ".join(f"user{i:05d}@example.net" for i in range(2700))  # about 60 KB
+HOG_REQUESTS = 1500          # about 90 MB of replies: bounded, even on a daemon without limits
+HOG_RSS_BOUND_KB = 32 * 1024
+
+
+def big_alias(cqld):
+    assert len(BIG_VALUE) > 55000
+    cqld.control("exec INSERT INTO mailion.virtual_aliases (alias, destination) "
+                  f"VALUES ('big@example.com', '{BIG_VALUE}')")
+
+
+def hog_requests():
+    """Mostly the big alias, with small lookups among them whose distinct
+    answers show the order of the replies."""
+    reqs, want = [], []
+    for i in range(HOG_REQUESTS):
+        if i % 10 == 3:
+            reqs.append(b"users alice@example.com")
+            want.append(b"OK example.com/alice/")
+        elif i % 10 == 7:
+            reqs.append(b"users bob@example.com")
+            want.append(b"OK example.com/bob/")
+        else:
+            reqs.append(b"virtual_aliases big@example.com")
+            want.append(b"OK " + BIG_VALUE.encode())
+    return reqs, want
+
+
+def test_client_that_does_not_read_cannot_grow_the_daemon(start_cqld, start_daemon, postmap):
+    """A client pipelines lookups of a 60 KB alias and reads nothing. The
+    daemon stops reading from it instead of queueing every reply in memory
+    (before: 2.7 GB in 6 s); Postfix is served meanwhile; the replies come
+    in request order once the client reads."""
+    cqld = start_cqld()
+    big_alias(cqld)
+    daemon = start_daemon(cqld.port, CLIENT_IDLE_TIMEOUT=120)
+    pid = daemon.proc.pid
+    # Warm the cache and the allocator with one big reply, read in full.
+    s = raw_connect(daemon.port)
+    s.sendall(netstring(b"virtual_aliases big@example.com"))
+    assert read_netstring(s) == b"OK " + BIG_VALUE.encode()
+    assert postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com")
+    rss0 = rss_kb(pid)
+
+    reqs, want = hog_requests()
+    stream = b"".join(netstring(r) for r in reqs)
+    s.setblocking(False)
+    sent, peak = 0, rss0
+    deadline = time.monotonic() + 4
+    # Send what the daemon takes for a few seconds, watching its memory;
+    # stop at once past the bound (a daemon without limits would go on).
+    while time.monotonic() < deadline and peak - rss0 <= rss_bound_kb(HOG_RSS_BOUND_KB):
+        if sent < len(stream):
+            try:
+                sent += s.send(stream[sent:sent + 65536])
+            except BlockingIOError:
+                pass
+        time.sleep(0.02)
+        peak = max(peak, rss_kb(pid))
+    print(f"hog sent {sent} of {len(stream)} bytes; RSS {rss0} -> {peak} kB")
+    assert peak - rss0 <= rss_bound_kb(HOG_RSS_BOUND_KB), \
+        f"RSS grew {rss0} -> {peak} kB for a client that does not read"
+    # Postfix is still answered while the hog sits there.
+    assert postmap.query(daemon.port, "users", "bob@example.com") == ("OK", "example.com/bob/")
+    assert postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com")
+    # Now it reads: every complete request it sent is answered, in order,
+    # and the daemon reads the rest of its requests as the replies drain.
+    s.setblocking(True)
+    s.settimeout(30)
+    rest = threading.Thread(target=s.sendall, args=(stream[sent:],))
+    rest.start()
+    try:
+        for i, w in enumerate(want):
+            got = read_netstring(s, timeout=30)
+            assert got == w, f"reply {i}: {got[:40]!r}..., wanted {w[:40]!r}..."
+    finally:
+        rest.join()
+    s.sendall(netstring(b"domains example.com"))
+    assert read_netstring(s, timeout=30) == b"OK example.com"
+    s.close()
+    assert daemon.proc.poll() is None
+
+
+def test_half_closed_client_gets_its_answers(start_cqld, start_daemon):
+    """A client sends its requests, then shuts down its sending side: it
+    gets every answer, in order, then the connection is closed."""
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port)
+    s = raw_connect(daemon.port)
+    s.sendall(netstring(b"users alice@example.com"))
+    s.shutdown(socket.SHUT_WR)
+    assert read_netstring(s, timeout=10) == b"OK example.com/alice/"
+    assert_closed(s)
+
+    # More than the 64 requests a client may have in flight, then EOF.
+    s = raw_connect(daemon.port)
+    reqs = [b"users alice@example.com", b"users nobody@example.com",
+            b"domains example.com", b"users bob@example.com"] * 50
+    s.sendall(b"".join(netstring(r) for r in reqs) + b"5:users")  # and half a request
+    s.shutdown(socket.SHUT_WR)
+    want = [b"OK example.com/alice/", b"NOTFOUND ", b"OK example.com",
+            b"OK example.com/bob/"] * 50
+    assert [read_netstring(s, timeout=10) for _ in reqs] == want
+    assert_closed(s)
+    assert daemon.proc.poll() is None
+
+
+def test_half_closed_client_while_the_database_is_slow(start_cqld, start_daemon, postmap):
+    """EOF arrives while the lookups are still out at the database: the
+    answers are written when they come, then the connection is closed."""
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port)
+    cqld.control("delay 700")
+    s = raw_connect(daemon.port)
+    s.sendall(netstring(b"users bob@example.com") + netstring(b"domains example.org") +
+              netstring(b"virtual_aliases team@example.com"))
+    s.shutdown(socket.SHUT_WR)
+    assert read_netstring(s, timeout=15) == b"OK example.com/bob/"
+    assert read_netstring(s, timeout=15) == b"OK example.org"
+    assert read_netstring(s, timeout=15) == b"OK alice@example.com, bob@example.com"
+    assert_closed(s)
+    cqld.control("delay 0")
+    assert postmap.query(daemon.port, "users", "alice@example.com") == ("OK", "example.com/alice/")
+
+
+def test_client_that_never_reads_is_closed_after_the_idle_timeout(start_cqld, start_daemon, postmap):
+    """Replies that make no progress for CLIENT_IDLE_TIMEOUT: the client is
+    closed with a log line, not kept (with its queued replies) forever."""
+    cqld = start_cqld()
+    big_alias(cqld)
+    daemon = start_daemon(cqld.port, CLIENT_IDLE_TIMEOUT=2)
+    pid = daemon.proc.pid
+    s = raw_connect(daemon.port)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(netstring(b"virtual_aliases big@example.com") * 300)
+    wait_for(lambda: "no reply read for 2000 ms" in daemon.log_text(), timeout=30,
+             what="the daemon to close a client that does not read")
+    wait_for(lambda: client_sockets(pid, daemon.port) == 0, timeout=10,
+             what="the client's descriptor to be closed")
+    assert postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com")
+    s.close()
+
+
+# ---- the metrics listener ------------------------------------------------------
+
+import subprocess
+import urllib.request
+
+HUGE_HEADER_BYTES = 48 * 1024 * 1024     # sent at most; the daemon should stop it far sooner
+METRICS_RSS_BOUND_KB = 8 * 1024
+
+
+def start_with_metrics(start_daemon, cql_port):
+    """A daemon with METRICS_LISTEN on a free port: (daemon, metrics port).
+    The port is free when chosen, but tests run beside others that may take
+    it before the daemon binds it: then the daemon exits, and we try again."""
+    for _ in range(5):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            mport = s.getsockname()[1]
+        daemon = start_daemon(cql_port, wait_ready=False, METRICS_LISTEN=f"127.0.0.1:{mport}")
+        try:
+            daemon.proc.wait(0.5)
+        except subprocess.TimeoutExpired:
+            wait_for(lambda: " is up" in daemon.log_text(), timeout=10, what="a CQL node up")
+            return daemon, mport
+        assert "cannot listen on" in daemon.log_text(), daemon.log_text()
+    raise AssertionError("no free port for METRICS_LISTEN")
+
+
+def scrape(port):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        assert r.status == 200
+        return r.read().decode()
+
+
+def test_metrics_refuses_a_huge_header(start_cqld, start_daemon):
+    """One endless header line to the metrics listener: refused after a few
+    kilobytes (4xx or closed), not kept in memory; /metrics still answers."""
+    cqld = start_cqld()
+    daemon, mport = start_with_metrics(start_daemon, cqld.port)
+    pid = daemon.proc.pid
+    assert "requests_total" in scrape(mport)
+    rss0 = rss_kb(pid)
+    s = socket.create_connection(("127.0.0.1", mport), timeout=10)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Junk: ")
+    chunk = b"a" * 65536
+    sent, peak, refused = 0, rss0, False
+    while sent < HUGE_HEADER_BYTES and peak - rss0 <= rss_bound_kb(METRICS_RSS_BOUND_KB):
+        try:
+            s.sendall(chunk)
+        except OSError:          # reset or broken pipe: the daemon gave up on it
+            refused = True
+            break
+        sent += len(chunk)
+        if sent % (1024 * 1024) == 0:
+            peak = max(peak, rss_kb(pid))
+    peak = max(peak, rss_kb(pid))
+    print(f"sent {sent} header bytes; RSS {rss0} -> {peak} kB")
+    assert peak - rss0 <= rss_bound_kb(METRICS_RSS_BOUND_KB), \
+        f"RSS grew {rss0} -> {peak} kB from one request header"
+    if not refused:
+        # Everything was taken by the kernel's buffers; the answer is a 4xx or a close.
+        try:
+            reply = s.recv(100)
+        except ConnectionResetError:
+            reply = b""
+        assert reply == b"" or reply.startswith(b"HTTP/1.1 4"), reply
+    s.close()
+    assert "requests_total" in scrape(mport)
+    assert daemon.proc.poll() is None
+
+
+def test_client_past_the_hard_limit_is_closed(start_cqld, start_daemon, postmap):
+    """64 lookups of a 97 KB alias in flight at once, answered together
+    while the client reads nothing: 6 MB of replies, of which the kernel
+    takes at most tcp_wmem's 4 MB; the rest would queue up in the daemon,
+    over its 1 MB limit. The client is closed with a log line instead."""
+    cqld = start_cqld()
+    value = ", ".join(f"user{i:05d}@example.net" for i in range(4400))[:97000]
+    cqld.control("exec INSERT INTO mailion.virtual_aliases (alias, destination) "
+                 f"VALUES ('huge@example.com', '{value}')")
+    daemon = start_daemon(cqld.port, CLIENT_IDLE_TIMEOUT=120)
+    pid = daemon.proc.pid
+    cqld.control("delay 500")       # all 64 are in flight when the answer comes
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", daemon.port))
+    s.sendall(netstring(b"virtual_aliases huge@example.com") * 64)
+    wait_for(lambda: "more than 1048576 bytes of replies not read" in daemon.log_text(),
+             timeout=30, what="the daemon to close a client past the hard limit")
+    wait_for(lambda: client_sockets(pid, daemon.port) == 0, timeout=10,
+             what="the client's descriptor to be closed")
+    cqld.control("delay 0")
+    assert postmap.query(daemon.port, "domains", "example.com") == ("OK", "example.com")
+    s.close()
