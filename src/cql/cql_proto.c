@@ -933,6 +933,7 @@ int cql_cell_decode(const struct cql_type *t, const uint8_t *p, int32_t len,
 	case CQL_TYPE_LIST:
 	case CQL_TYPE_SET: {
 		struct cql_rd rd;
+		int32_t i, n;
 
 		if (t->nested) {
 			c->kind = CQL_CELL_UNSUPPORTED;
@@ -940,7 +941,17 @@ int cql_cell_decode(const struct cql_type *t, const uint8_t *p, int32_t len,
 		}
 		cql_rd_init(&rd, p, (size_t)len);
 		c->count = cql_rd_int(&rd);
-		if (rd.err || c->count < 0)
+		if (rd.err || c->count < 0 ||
+		    (size_t)c->count > cql_rd_left(&rd) / 4)
+			return -1;
+		/*
+		 * The elements must be exactly what the count announces: a
+		 * collection cut short (or padded) would otherwise read as a
+		 * shorter list, a partial answer that looks whole.
+		 */
+		for (i = 0; i < c->count && !rd.err; i++)
+			(void)cql_rd_bytes(&rd, &n);
+		if (rd.err || cql_rd_left(&rd) != 0)
 			return -1;
 		c->kind = CQL_CELL_COLLECTION;
 		c->elem_type = t->elem[0];

@@ -366,7 +366,10 @@ struct cql_cell {
 	int32_t count;		/* COLLECTION elements */
 };
 
-/* cql_cell_decode - interpret a [bytes] value of type t; -1 if malformed */
+/*
+ * cql_cell_decode - interpret a [bytes] value of type t; -1 if malformed
+ * (a list or set whose elements are not exactly its element count)
+ */
 int cql_cell_decode(const struct cql_type *t, const uint8_t *p, int32_t len,
 		    struct cql_cell *c);
 

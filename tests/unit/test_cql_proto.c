@@ -748,10 +748,7 @@ static void test_results_garbage(void **state)
 	ty.elem[0] = CQL_TYPE_VARCHAR;
 	ty.elem[1] = 0;
 	ty.nested = 0;
-	assert_int_equal(cql_cell_decode(&ty, (const uint8_t *)"\0\0\0\x01\0\0\0\x05" "ab", 10, &c), 0);
-	assert_int_equal(c.kind, CQL_CELL_COLLECTION);
-	pos = 0;
-	assert_int_equal(cql_collection_next(&c, &pos, &el), -1);
+	assert_int_equal(cql_cell_decode(&ty, (const uint8_t *)"\0\0\0\x01\0\0\0\x05" "ab", 10, &c), -1);
 	assert_int_equal(cql_cell_decode(&ty, (const uint8_t *)"\0\0\0", 3, &c), -1);
 	assert_int_equal(cql_cell_decode(&ty, (const uint8_t *)"\xff\0\0\0", 4, &c), -1);
 	/* A nested collection is not interpreted. */
@@ -776,6 +773,75 @@ static void test_results_garbage(void **state)
 	ty.id = CQL_TYPE_COUNTER;
 	assert_int_equal(cql_cell_decode(&ty, (const uint8_t *)"\x80\0\0\0\0\0\0\0", 8, &c), 0);
 	assert_true(c.i == INT64_MIN);
+}
+
+/* collect - the elements of a decoded collection, joined by '|'; rc of the end */
+static int collect(const struct cql_cell *c, struct buf *out)
+{
+	struct cql_cell el;
+	size_t pos = 0;
+	int rc;
+
+	while ((rc = cql_collection_next(c, &pos, &el)) == 1) {
+		if (out->len)
+			buf_append_byte(out, '|');
+		if (cql_cell_to_text(&el, out) != 0)
+			return -1;
+	}
+	return rc;
+}
+
+/*
+ * Regression (issue 11 item 12): the element count of a list or set was
+ * ignored, so a collection cut short read as a shorter list (a partial
+ * OK). The elements must be exactly the count: fewer, or bytes left over
+ * after the last one, is a malformed value.
+ */
+static void test_collection_count_must_match(void **state)
+{
+	/* set<text> {"a", "bc"} */
+	static const uint8_t whole[] = {
+		0, 0, 0, 2, 0, 0, 0, 1, 'a', 0, 0, 0, 2, 'b', 'c',
+	};
+	/* announces 3 elements, holds 2 */
+	static const uint8_t short3[] = {
+		0, 0, 0, 3, 0, 0, 0, 1, 'a', 0, 0, 0, 2, 'b', 'c',
+	};
+	/* announces 1 element, holds 2 */
+	static const uint8_t long1[] = {
+		0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0, 0, 2, 'b', 'c',
+	};
+	/* announces 2 elements, then 1 byte of a third */
+	static const uint8_t trailing[] = {
+		0, 0, 0, 2, 0, 0, 0, 1, 'a', 0, 0, 0, 2, 'b', 'c', 0,
+	};
+	/* announces 0 elements: an empty set */
+	static const uint8_t empty[] = { 0, 0, 0, 0 };
+	struct cql_type ty = { .id = CQL_TYPE_SET, .elem = { CQL_TYPE_VARCHAR, 0 } };
+	struct cql_cell c;
+	struct buf out;
+	size_t n;
+
+	(void)state;
+	buf_init(&out);
+	assert_int_equal(cql_cell_decode(&ty, whole, sizeof(whole), &c), 0);
+	assert_int_equal(c.count, 2);
+	assert_int_equal(collect(&c, &out), 0);
+	buf_append_byte(&out, 0);
+	assert_string_equal((char *)out.data, "a|bc");
+	assert_int_equal(cql_cell_decode(&ty, short3, sizeof(short3), &c), -1);
+	assert_int_equal(cql_cell_decode(&ty, long1, sizeof(long1), &c), -1);
+	assert_int_equal(cql_cell_decode(&ty, trailing, sizeof(trailing), &c), -1);
+	/* Every cut of the whole value is malformed, none a shorter set. */
+	for (n = 0; n < sizeof(whole); n++)
+		assert_int_equal(cql_cell_decode(&ty, whole, (int32_t)n, &c), -1);
+	ty.id = CQL_TYPE_LIST;
+	assert_int_equal(cql_cell_decode(&ty, short3, sizeof(short3), &c), -1);
+	assert_int_equal(cql_cell_decode(&ty, empty, sizeof(empty), &c), 0);
+	buf_reset(&out);
+	assert_int_equal(collect(&c, &out), 0);
+	assert_int_equal(out.len, 0);
+	buf_free(&out);
 }
 
 /*
@@ -888,6 +954,7 @@ int main(void)
 		cmocka_unit_test(test_results_truncated),
 		cmocka_unit_test(test_results_garbage),
 		cmocka_unit_test(test_rows_count_must_fit_the_body),
+		cmocka_unit_test(test_collection_count_must_match),
 		cmocka_unit_test(test_primitives),
 	};
 
