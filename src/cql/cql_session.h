@@ -77,7 +77,7 @@ struct cql_result {
 	enum cql_status status;
 	const struct cql_error *err;	/* SERVER_ERROR, NOT_PREPARED */
 	int has_rows;
-	struct cql_rows rows;		/* valid during the callback */
+	struct cql_rows rows;		/* every page's rows; valid during the callback */
 	const char *host;		/* which host answered, for logs */
 };
 
@@ -112,6 +112,11 @@ struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql);
 void cql_session_keep_only(struct cql_session *s, struct cql_stmt *const *keep, size_t n);
 enum cql_stmt_state cql_stmt_state(const struct cql_stmt *st,
 				   const struct cql_error **err);
+/*
+ * cql_stmt_result_meta - the columns (names and types) of the rows the
+ * statement returns, from its PREPARED result; NULL until prepared
+ */
+const struct cql_rows_meta *cql_stmt_result_meta(const struct cql_stmt *st);
 
 /*
  * cql_session_execute - run a prepared statement with bound values. 0: cb

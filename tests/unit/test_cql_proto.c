@@ -150,24 +150,52 @@ static void test_requests_match_the_driver(void **state)
 	assert_bytes(&b, drv_req_prepare, sizeof(drv_req_prepare));
 	buf_reset(&b);
 	cql_encode_execute(&b, 4, 3, drv_prep_id, sizeof(drv_prep_id),
-			   CQL_CONSISTENCY_LOCAL_ONE, &one, 1, 0);
+			   CQL_CONSISTENCY_LOCAL_ONE, &one, 1, 0, NULL);
 	assert_bytes(&b, drv_req_execute, sizeof(drv_req_execute));
 	buf_reset(&b);
 	cql_encode_execute(&b, 4, 300, drv_prep_id, sizeof(drv_prep_id),
-			   CQL_CONSISTENCY_LOCAL_QUORUM, two, 2, 0);
+			   CQL_CONSISTENCY_LOCAL_QUORUM, two, 2, 0, NULL);
 	assert_bytes(&b, drv_req_execute_null, sizeof(drv_req_execute_null));
 	buf_reset(&b);
 	cql_encode_execute(&b, 4, 32767, drv_prep_id, sizeof(drv_prep_id),
-			   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 0);
+			   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 0, NULL);
 	assert_bytes(&b, drv_req_execute_maxstream, sizeof(drv_req_execute_maxstream));
 	/* skip_metadata sets that flag bit and changes nothing else. */
 	buf_reset(&b);
 	cql_encode_execute(&b, 4, 32767, drv_prep_id, sizeof(drv_prep_id),
-			   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 1);
+			   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 1, NULL);
 	assert_int_equal(b.len, sizeof(drv_req_execute_maxstream));
 	assert_memory_equal(b.data, drv_req_execute_maxstream, 29);
 	assert_int_equal(b.data[29], CQL_QF_VALUES | CQL_QF_SKIP_METADATA);
 	assert_memory_equal(b.data + 30, drv_req_execute_maxstream + 30, b.len - 30);
+	/*
+	 * Paging appends <page size> and then [bytes] paging state after the
+	 * values, with their flag bits (native_protocol_v4.spec 4.1.4).
+	 */
+	{
+		static const uint8_t tail[] = {
+			0, 0, 0x13, 0x88, 0, 0, 0, 2, 's', 't',
+		};
+		struct cql_paging pg = { 5000, NULL, 0 };
+
+		buf_reset(&b);
+		cql_encode_execute(&b, 4, 32767, drv_prep_id, sizeof(drv_prep_id),
+				   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 0, &pg);
+		assert_int_equal(b.len, sizeof(drv_req_execute_maxstream) + 4);
+		assert_int_equal(b.data[29], CQL_QF_VALUES | CQL_QF_PAGE_SIZE);
+		assert_memory_equal(b.data + b.len - 4, tail, 4);
+		pg.state = (const uint8_t *)"st";
+		pg.state_len = 2;
+		buf_reset(&b);
+		cql_encode_execute(&b, 4, 32767, drv_prep_id, sizeof(drv_prep_id),
+				   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 0, &pg);
+		assert_int_equal(b.len, sizeof(drv_req_execute_maxstream) + sizeof(tail));
+		assert_int_equal(b.data[29], CQL_QF_VALUES | CQL_QF_PAGE_SIZE |
+					     CQL_QF_PAGING_STATE);
+		assert_memory_equal(b.data + 30, drv_req_execute_maxstream + 30,
+				    sizeof(drv_req_execute_maxstream) - 30);
+		assert_memory_equal(b.data + b.len - sizeof(tail), tail, sizeof(tail));
+	}
 	buf_reset(&b);
 	cql_encode_auth_response(&b, 4, 0, ks, (int32_t)sizeof(ks) - 1);
 	assert_bytes(&b, drv_req_auth, sizeof(drv_req_auth));
