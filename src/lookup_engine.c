@@ -382,7 +382,7 @@ static void query_done(const struct cql_result *r, void *arg)
 	struct outcome o;
 	struct cql_rows rows;
 	struct buf out;
-	char reason[LOOKUP_REASON_MAX];
+	char reason[LOOKUP_REASON_MAX], why[LOOKUP_REASON_MAX - 100];
 	int found;
 
 	query_unlink(q);
@@ -393,6 +393,15 @@ static void query_done(const struct cql_result *r, void *arg)
 		failure_outcome(e, map, q->key, q->key_len, r, &o, reason, sizeof(reason));
 	} else if (!r->has_rows) {
 		snprintf(reason, sizeof(reason), "map %s: query is not a SELECT", map->name);
+		o.state = CAND_FAILED;
+		o.fail_status = SOCKETMAP_PERM;
+		o.text = reason;
+		o.len = strlen(reason);
+	} else if (result_rows_check(&r->rows.meta, why, sizeof(why)) != 0) {
+		/* A column the map cannot read: configuration, not "no row". */
+		snprintf(reason, sizeof(reason), "map %s: %s", map->name, why);
+		msg_limited(&e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
+			    "lookup %s: PERM %s", map->name, reason);
 		o.state = CAND_FAILED;
 		o.fail_status = SOCKETMAP_PERM;
 		o.text = reason;

@@ -2,11 +2,80 @@
  * result_rows - the reply data of a map from the rows of its query (see
  * result_rows.h)
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cql/cql_proto.h"
 #include "result_format.h"
 #include "result_rows.h"
+
+/* value_type - a type whose values read as text: see result_rows.h */
+static int value_type(uint16_t id)
+{
+	switch (id) {
+	case CQL_TYPE_ASCII:
+	case CQL_TYPE_VARCHAR:
+	case CQL_TYPE_TINYINT:
+	case CQL_TYPE_SMALLINT:
+	case CQL_TYPE_INT:
+	case CQL_TYPE_BIGINT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* type_text - a column type as CQL writes it, e.g. "set<timestamp>" */
+static void type_text(const struct cql_type *t, char *out, size_t size)
+{
+	const char *more = t->nested ? "<...>" : "";
+
+	switch (t->id) {
+	case CQL_TYPE_LIST:
+	case CQL_TYPE_SET:
+		snprintf(out, size, "%s<%s%s>", cql_type_name(t->id),
+			 cql_type_name(t->elem[0]), more);
+		break;
+	case CQL_TYPE_MAP:
+		snprintf(out, size, "map<%s, %s>", cql_type_name(t->elem[0]),
+			 cql_type_name(t->elem[1]));
+		break;
+	default:
+		snprintf(out, size, "%s", cql_type_name(t->id));
+		break;
+	}
+}
+
+/* result_rows_check - see result_rows.h */
+int result_rows_check(const struct cql_rows_meta *m, char *why, size_t size)
+{
+	const struct cql_column *c;
+	char type[64];
+	int32_t i;
+
+	if (m->ncols < 1) {
+		snprintf(why, size, "the query selects no column");
+		return -1;
+	}
+	c = &m->cols[0];
+	type_text(&c->type, type, sizeof(type));
+	if (c->type.id == CQL_TYPE_LIST || c->type.id == CQL_TYPE_SET ?
+	    c->type.nested || !value_type(c->type.elem[0]) : !value_type(c->type.id)) {
+		snprintf(why, size, "value column %s is %s; it must be text, ascii, "
+			 "an integer (tinyint, smallint, int, bigint), or a list or set "
+			 "of those", c->name, type);
+		return -1;
+	}
+	for (i = 1; i < m->ncols; i++) {
+		c = &m->cols[i];
+		if (strcmp(c->name, "active") == 0 && c->type.id != CQL_TYPE_BOOLEAN) {
+			type_text(&c->type, type, sizeof(type));
+			snprintf(why, size, "column active is %s; it must be boolean", type);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 /* value_append - format one value and join it to the reply */
 static int value_append(const char *fmt, const char *v, size_t n,
