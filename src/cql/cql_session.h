@@ -15,7 +15,10 @@
  *	loaded usable connection (local datacenter first); a read that times
  *	out, loses its connection or gets a retryable error (Overloaded,
  *	Unavailable, ReadTimeout, ...) is retried once on another node, within
- *	the lookup deadline. The answer comes back as a struct cql_result
+ *	the lookup deadline. A read asks for pages of CQL_PAGE_SIZE_ROWS and
+ *	follows the paging state to the last page (cql_pages.h), so a Rows
+ *	answer is always the whole result; one over the paging bound is
+ *	CQL_STATUS_TOO_LARGE. The answer comes back as a struct cql_result
  *	whose status keeps the error typed.
  *
  *	It knows nothing of Postfix. Names are resolved with evdns, never with
