@@ -10,13 +10,18 @@
  * kind: Rows read to the last cell (text, integers, booleans, collection
  * elements), Prepared in the frame's protocol version, whose result
  * metadata then serves as the hint for later Rows without metadata, as
- * the session does with skip_metadata.
+ * the session does with skip_metadata. Every Rows body is also a page of
+ * one result (cql_pages.c), as the session follows the paging state:
+ * after the last page the whole result must hold exactly the rows of its
+ * pages, and is read as the engine reads it (result_rows.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cql/cql_pages.h"
 #include "cql/cql_proto.h"
+#include "result_rows.h"
 
 #define FUZZ_MAX_BODY	(1u << 20)	/* bytes, as a connection would allow */
 
@@ -24,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct cql_rows_meta hint;
 static int have_hint;
+static struct cql_pages pages;
+static int32_t page_rows;	/* rows of the pages added so far */
 
 /* read_rows - every row and cell of a Rows result */
 static void read_rows(struct cql_rd *rd, const struct cql_rows_meta *h)
@@ -58,6 +65,46 @@ static void read_rows(struct cql_rd *rd, const struct cql_rows_meta *h)
 	if (rc == 0 && r.next != r.nrows)
 		abort();
 	buf_free(&out);
+}
+
+/* read_page - a Rows body as the next page of one result */
+static void read_page(struct cql_rd *rd)
+{
+	struct cql_rd peek = *rd;
+	struct cql_rows page, all;
+	enum cql_pages_status st;
+	const uint8_t *ps;
+	size_t len;
+
+	if (cql_decode_rows(&peek, have_hint ? &hint : NULL, &page) != 0)
+		page.nrows = 0;
+	st = cql_pages_add(&pages, rd, have_hint ? &hint : NULL);
+	if (st == CQL_PAGES_MORE || st == CQL_PAGES_DONE)
+		page_rows += page.nrows;
+	if (pages.rows.len > CQL_PAGES_MAX_BYTES || pages.npages > CQL_PAGES_MAX)
+		abort();
+	ps = cql_pages_state(&pages, &len);
+	if (st == CQL_PAGES_MORE && (ps == NULL || len == 0))
+		abort();
+	if (st == CQL_PAGES_MORE)
+		return;
+	if (st == CQL_PAGES_DONE) {
+		struct buf out;
+
+		cql_pages_rows(&pages, &all);
+		if (all.nrows != page_rows)
+			abort();
+		/* What the engine makes of it: the reply data of a map. */
+		buf_init(&out);
+		(void)result_rows_format(&all, "%s", &out);
+		if (all.next > all.nrows)
+			abort();
+		buf_free(&out);
+	}
+	/* Done or refused: the next Rows body starts another result. */
+	cql_pages_free(&pages);
+	cql_pages_init(&pages);
+	page_rows = 0;
 }
 
 /* read_error - decode, and check that what we encode we decode the same */
@@ -97,8 +144,9 @@ static void read_result(const uint8_t *body, size_t len, uint8_t version)
 	kind = cql_rd_int(&rd);
 	switch (kind) {
 	case CQL_RESULT_ROWS: {
-		struct cql_rd again = rd;
+		struct cql_rd again = rd, paged = rd;
 
+		read_page(&paged);
 		read_rows(&rd, NULL);
 		if (have_hint)
 			read_rows(&again, &hint);
@@ -170,6 +218,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0;
 
 	have_hint = 0;
+	cql_pages_init(&pages);
+	page_rows = 0;
 	while (off < size) {
 		enum cql_decode_status st;
 		const uint8_t *body;
@@ -211,5 +261,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		off += CQL_HEADER_LEN + h.length;
 	}
+	cql_pages_free(&pages);
 	return 0;
 }

@@ -123,6 +123,21 @@ def cql_frame():
     seeds.append(frame(0x03, struct.pack(">H", len(cls)) + cls, stream=0))
     seeds.append(frame(0x0E, struct.pack(">i", 38) + b"nonce=" + b"a" * 32, stream=0))
     seeds.append(frame(0x0C, struct.pack(">H", 13) + b"STATUS_CHANGE", stream=-1))
+    # One result in pages: an empty first page with a paging state, a
+    # page of rows, an empty middle page, the last page (cql_pages.c).
+    def page(state, values):
+        flags = 0x0001 | (0x0002 if state else 0)
+        b = struct.pack(">ii", 2, flags) + struct.pack(">i", 1)
+        if state:
+            b += struct.pack(">i", len(state)) + state
+        b += struct.pack(">H", 2) + b"ks" + struct.pack(">H", 1) + b"t"
+        b += struct.pack(">H", 1) + b"v" + struct.pack(">H", 0x0d)
+        b += struct.pack(">i", len(values))
+        for v in values:
+            b += struct.pack(">i", len(v)) + v
+        return frame(0x08, b)
+    seeds.append(page(b"p1", []) + page(b"p2", [b"a@example.com", b"b@example.com"]) +
+                 page(b"p3", []) + page(None, [b"c@example.com"]))
     # A v3 frame and a header only.
     seeds.append(frame(0x08, rows_body, version=3))
     seeds.append(a["drv_ready"][:5])

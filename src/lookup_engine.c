@@ -17,7 +17,7 @@
 #include "lookup_engine.h"
 #include "lookup_key.h"
 #include "map_registry.h"
-#include "result_format.h"
+#include "result_rows.h"
 #include "search_order.h"
 
 #define LOOKUP_LOG_INTERVAL_MS	10000	/* repeated backend trouble */
@@ -162,75 +162,6 @@ const struct lookup_stats *lookup_engine_stats(const struct lookup_engine *e)
 {
 	return &e->stats;
 }
-
-/* value_append - format one value and join it to the reply */
-static int value_append(const char *fmt, const char *v, size_t n,
-			struct buf *out, int found)
-{
-	size_t mark = out->len;
-
-	if (n == 0)
-		return found;		/* an empty value is no value */
-	if (found)
-		buf_append(out, ", ", 2);
-	if (result_format_apply(fmt, v, n, out) == 0) {
-		out->len = mark;	/* discarded by %d */
-		return found;
-	}
-	return 1;
-}
-
-/* lookup_format_rows - see lookup_engine.h */
-int lookup_format_rows(struct cql_rows *rows, const char *fmt, struct buf *out)
-{
-	struct cql_cell cells[CQL_MAX_COLUMNS], el;
-	struct buf tmp;
-	int32_t i, active = -1;
-	int found = 0, rc;
-	size_t pos;
-
-	if (rows->meta.ncols < 1)
-		return -1;
-	for (i = 1; i < rows->meta.ncols; i++)
-		if (strcmp(rows->meta.cols[i].name, "active") == 0)
-			active = i;
-	buf_init(&tmp);
-	while ((rc = cql_rows_next(rows, cells)) == 1) {
-		if (active >= 0 && (cells[active].kind != CQL_CELL_BOOL ||
-				    cells[active].i == 0))
-			continue;	/* false, null, or not a boolean */
-		switch (cells[0].kind) {
-		case CQL_CELL_NULL:
-			break;
-		case CQL_CELL_COLLECTION:
-			pos = 0;
-			while ((rc = cql_collection_next(&cells[0], &pos, &el)) == 1) {
-				buf_reset(&tmp);
-				if (cql_cell_to_text(&el, &tmp) == 0)
-					found = value_append(fmt, (char *)tmp.data,
-							     tmp.len, out, found);
-			}
-			if (rc < 0)
-				goto bad;
-			break;
-		default:
-			buf_reset(&tmp);
-			if (cql_cell_to_text(&cells[0], &tmp) != 0)
-				goto bad;
-			found = value_append(fmt, (char *)tmp.data, tmp.len, out,
-					     found);
-			break;
-		}
-	}
-	if (rc < 0)
-		goto bad;
-	buf_free(&tmp);
-	return out->oom ? -1 : found;
-bad:
-	buf_free(&tmp);
-	return -1;
-}
-
 
 static const double latency_bounds[LOOKUP_LATENCY_BUCKETS] = {
 	0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5,
@@ -506,7 +437,7 @@ static void query_done(const struct cql_result *r, void *arg)
 	struct outcome o;
 	struct cql_rows rows;
 	struct buf out;
-	char reason[LOOKUP_REASON_MAX];
+	char reason[LOOKUP_REASON_MAX], why[LOOKUP_REASON_MAX - 100];
 	int found;
 
 	query_unlink(q);
@@ -521,9 +452,18 @@ static void query_done(const struct cql_result *r, void *arg)
 		o.fail_status = SOCKETMAP_PERM;
 		o.text = reason;
 		o.len = strlen(reason);
+	} else if (result_rows_check(&r->rows.meta, why, sizeof(why)) != 0) {
+		/* A column the map cannot read: configuration, not "no row". */
+		snprintf(reason, sizeof(reason), "map %s: %s", map->name, why);
+		msg_limited(&e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
+			    "lookup %s: PERM %s", map->name, reason);
+		o.state = CAND_FAILED;
+		o.fail_status = SOCKETMAP_PERM;
+		o.text = reason;
+		o.len = strlen(reason);
 	} else {
 		rows = r->rows;
-		found = lookup_format_rows(&rows, map->result_format, &out);
+		found = result_rows_format(&rows, map->result_format, &out);
 		if (found < 0) {
 			struct cql_result bad = { .status = CQL_STATUS_PROTOCOL };
 

@@ -49,7 +49,6 @@
 
 struct map_registry;
 struct cql_session;
-struct cql_rows;
 struct lookup_engine;
 struct lookup;
 
@@ -97,14 +96,5 @@ const char *lookup_error_name(int i);
 
 /* lookup_cancel - the client went away: never call its callback */
 void lookup_cancel(struct lookup *lk);
-
-/*
- * lookup_format_rows - the reply data for a Rows result: each value (the
- * first column; each element when it is a list or set) of each row whose
- * "active" column, if selected, is true, through result_format, joined
- * with ", ". Returns 1 if anything was found, 0 if not, -1 if a value
- * could not be decoded.
- */
-int lookup_format_rows(struct cql_rows *rows, const char *fmt, struct buf *out);
 
 #endif

@@ -59,6 +59,7 @@
 #include "lookup_key.h"
 #include "map_registry.h"
 #include "metrics.h"
+#include "result_rows.h"
 #include "search_order.h"
 #include "service.h"
 #include "sm_server.h"
@@ -351,6 +352,7 @@ static void probe_reply(void *arg, enum socketmap_status st, const char *data, s
 static void check_report(struct daemon *d)
 {
 	const struct cql_error *err;
+	char why[256];
 	size_t i;
 	int bad = 0;
 
@@ -383,6 +385,13 @@ static void check_report(struct daemon *d)
 			continue;
 		case CQL_STMT_READY:
 			break;
+		}
+		if (cql_stmt_result_meta(m->stmt) &&
+		    result_rows_check(cql_stmt_result_meta(m->stmt), why, sizeof(why)) != 0) {
+			/* From the PREPARED result: the columns the query returns. */
+			printf("  map %-18s FAILED: %s\n", m->name, why);
+			bad++;
+			continue;
 		}
 		if (!p->done || p->st == SOCKETMAP_TEMP || p->st == SOCKETMAP_PERM) {
 			printf("  map %-18s FAILED: test read: %s\n", m->name,

@@ -75,6 +75,7 @@ const char *cql_status_name(enum cql_status st)
 	case CQL_STATUS_PROTOCOL: return "protocol error";
 	case CQL_STATUS_NOT_PREPARED: return "statement not prepared";
 	case CQL_STATUS_NODE_REFUSED: return "statement refused by a node that disagrees on the schema";
+	case CQL_STATUS_TOO_LARGE: return "result over the paging bound";
 	}
 	return "unknown";
 }

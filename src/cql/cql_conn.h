@@ -48,6 +48,7 @@ enum cql_status {
 	CQL_STATUS_PROTOCOL,		/* the answer could not be decoded */
 	CQL_STATUS_NOT_PREPARED,	/* the statement failed to prepare */
 	CQL_STATUS_NODE_REFUSED,	/* one node refused a statement others prepared */
+	CQL_STATUS_TOO_LARGE,		/* a paged result over the per-read bound */
 };
 
 const char *cql_status_name(enum cql_status st);

@@ -729,15 +729,20 @@ void cql_encode_prepare(struct buf *b, uint8_t version, int16_t stream,
 /* encode_params - <consistency><flags>[values] for QUERY and EXECUTE */
 static void encode_params(struct buf *b, uint16_t consistency,
 			  const struct cql_value *vals, size_t nvals,
-			  int skip_metadata)
+			  int skip_metadata, const struct cql_paging *pg)
 {
 	uint8_t flags = 0;
 	size_t i;
+	int paged = pg && pg->page_size > 0;
 
 	if (nvals)
 		flags |= CQL_QF_VALUES;
 	if (skip_metadata)
 		flags |= CQL_QF_SKIP_METADATA;
+	if (paged)
+		flags |= CQL_QF_PAGE_SIZE;
+	if (paged && pg->state)
+		flags |= CQL_QF_PAGING_STATE;
 	cql_wr_short(b, consistency);
 	cql_wr_byte(b, flags);
 	if (nvals) {
@@ -745,6 +750,10 @@ static void encode_params(struct buf *b, uint16_t consistency,
 		for (i = 0; i < nvals; i++)
 			cql_wr_bytes(b, vals[i].p, vals[i].len);
 	}
+	if (paged)
+		cql_wr_int(b, pg->page_size);
+	if (paged && pg->state)
+		cql_wr_bytes(b, pg->state, (int32_t)pg->state_len);
 }
 
 /* cql_encode_query - QUERY with positional values */
@@ -755,7 +764,7 @@ void cql_encode_query(struct buf *b, uint8_t version, int16_t stream,
 	size_t off = cql_frame_begin(b, version, 0, 0, stream, CQL_OP_QUERY);
 
 	cql_wr_long_string(b, cql, len);
-	encode_params(b, consistency, vals, nvals, 0);
+	encode_params(b, consistency, vals, nvals, 0, NULL);
 	cql_frame_end(b, off);
 }
 
@@ -763,12 +772,12 @@ void cql_encode_query(struct buf *b, uint8_t version, int16_t stream,
 void cql_encode_execute(struct buf *b, uint8_t version, int16_t stream,
 			const uint8_t *id, size_t idlen, uint16_t consistency,
 			const struct cql_value *vals, size_t nvals,
-			int skip_metadata)
+			int skip_metadata, const struct cql_paging *paging)
 {
 	size_t off = cql_frame_begin(b, version, 0, 0, stream, CQL_OP_EXECUTE);
 
 	cql_wr_short_bytes(b, id, idlen);
-	encode_params(b, consistency, vals, nvals, skip_metadata);
+	encode_params(b, consistency, vals, nvals, skip_metadata, paging);
 	cql_frame_end(b, off);
 }
 
@@ -933,6 +942,7 @@ int cql_cell_decode(const struct cql_type *t, const uint8_t *p, int32_t len,
 	case CQL_TYPE_LIST:
 	case CQL_TYPE_SET: {
 		struct cql_rd rd;
+		int32_t i, n;
 
 		if (t->nested) {
 			c->kind = CQL_CELL_UNSUPPORTED;
@@ -940,7 +950,17 @@ int cql_cell_decode(const struct cql_type *t, const uint8_t *p, int32_t len,
 		}
 		cql_rd_init(&rd, p, (size_t)len);
 		c->count = cql_rd_int(&rd);
-		if (rd.err || c->count < 0)
+		if (rd.err || c->count < 0 ||
+		    (size_t)c->count > cql_rd_left(&rd) / 4)
+			return -1;
+		/*
+		 * The elements must be exactly what the count announces: a
+		 * collection cut short (or padded) would otherwise read as a
+		 * shorter list, a partial answer that looks whole.
+		 */
+		for (i = 0; i < c->count && !rd.err; i++)
+			(void)cql_rd_bytes(&rd, &n);
+		if (rd.err || cql_rd_left(&rd) != 0)
 			return -1;
 		c->kind = CQL_CELL_COLLECTION;
 		c->elem_type = t->elem[0];

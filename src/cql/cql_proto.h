@@ -299,10 +299,22 @@ void cql_encode_prepare(struct buf *b, uint8_t version, int16_t stream,
 void cql_encode_query(struct buf *b, uint8_t version, int16_t stream,
 		      const char *cql, size_t len, uint16_t consistency,
 		      const struct cql_value *vals, size_t nvals);
+/*
+ * Paging of an EXECUTE (native_protocol_v4.spec section 8): page_size > 0
+ * asks for pages of at most that many rows; state, from the previous
+ * page's metadata, asks for the page after it (NULL: the first page).
+ */
+struct cql_paging {
+	int32_t page_size;
+	const uint8_t *state;
+	size_t state_len;
+};
+
+/* cql_encode_execute - paging NULL (or page_size <= 0): no paging flags */
 void cql_encode_execute(struct buf *b, uint8_t version, int16_t stream,
 			const uint8_t *id, size_t idlen, uint16_t consistency,
 			const struct cql_value *vals, size_t nvals,
-			int skip_metadata);
+			int skip_metadata, const struct cql_paging *paging);
 void cql_encode_auth_response(struct buf *b, uint8_t version, int16_t stream,
 			      const void *token, int32_t len);
 
@@ -366,7 +378,10 @@ struct cql_cell {
 	int32_t count;		/* COLLECTION elements */
 };
 
-/* cql_cell_decode - interpret a [bytes] value of type t; -1 if malformed */
+/*
+ * cql_cell_decode - interpret a [bytes] value of type t; -1 if malformed
+ * (a list or set whose elements are not exactly its element count)
+ */
 int cql_cell_decode(const struct cql_type *t, const uint8_t *p, int32_t len,
 		    struct cql_cell *c);
 

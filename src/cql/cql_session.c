@@ -24,6 +24,7 @@
 
 #include "../clock.h"
 #include "../log.h"
+#include "cql_pages.h"
 #include "cql_session.h"
 
 #define CQL_MAX_ADDRS		64	/* addresses kept per resolution */
@@ -48,6 +49,8 @@ struct cql_stmt {
 	int preparing;			/* a retry of a refused statement runs */
 	int retired;			/* no map uses it: not prepared again */
 	struct cql_error err;
+	int has_meta;			/* result metadata known (prepared) */
+	struct cql_rows_meta meta;	/* of the rows it returns */
 };
 
 struct host;
@@ -107,6 +110,7 @@ struct cql_session {
 	struct log_limit connect_log;
 	struct log_limit auth_log;
 	struct log_limit full_log;
+	struct log_limit paging_log;
 	char state_text[640];
 	unsigned failures;		/* connection attempts that failed */
 	int stopping;
@@ -125,6 +129,7 @@ struct exec {
 	int abandoned;			/* answered at the deadline; a request is still out */
 	int64_t deadline_ms;
 	struct event *deadline;		/* answers TIMEOUT when the lookup deadline passes */
+	struct cql_pages *pages;	/* the result so far, from its first page */
 	size_t nvals;
 	struct cql_value vals[CQL_EXEC_MAX_VALUES];
 	/* copies of the bound values follow */
@@ -360,6 +365,9 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 			memcpy(st->id, pr.id, pr.idlen);
 			st->idlen = pr.idlen;
 			st->state = CQL_STMT_READY;
+			st->has_meta = !(pr.result.flags & CQL_META_NO_METADATA);
+			st->meta = pr.result;
+			st->meta.paging_state = NULL;
 			msg_debug("cql: prepared: %s", st->cql);
 			if (then == NULL && current)
 				pconn_prepared_one(pc);
@@ -1145,6 +1153,12 @@ void cql_session_keep_only(struct cql_session *s, struct cql_stmt *const *keep, 
 	}
 }
 
+/* cql_stmt_result_meta - the columns its rows have, once prepared */
+const struct cql_rows_meta *cql_stmt_result_meta(const struct cql_stmt *st)
+{
+	return st->state == CQL_STMT_READY && st->has_meta ? &st->meta : NULL;
+}
+
 /* cql_stmt_state - where a statement stands, and the server's refusal */
 enum cql_stmt_state cql_stmt_state(const struct cql_stmt *st,
 				   const struct cql_error **err)
@@ -1218,6 +1232,10 @@ static void exec_finish(struct exec *x, const struct cql_result *res)
 		x->cb(res, x->arg);
 	if (x->deadline)
 		event_free(x->deadline);
+	if (x->pages) {
+		cql_pages_free(x->pages);
+		free(x->pages);
+	}
 	free(x);
 }
 
@@ -1270,6 +1288,56 @@ static int exec_retry(struct exec *x, const char *host, const char *failure)
 	return exec_send(x, NULL, &why);
 }
 
+/*
+ * exec_page - one page of a Rows answer: keep it and ask for the next (0),
+ * or settle res with the whole result or why there is none (-1). The
+ * paging state is valid on any node, so each page is a read of its own,
+ * with its own retry, all within the lookup deadline.
+ */
+static int exec_page(struct exec *x, struct cql_rd *rd, struct cql_result *res)
+{
+	struct cql_session *s = x->s;
+	enum cql_pages_status ps;
+	enum cql_status why;
+
+	if (x->pages == NULL) {
+		if ((x->pages = malloc(sizeof(*x->pages))) == NULL) {
+			res->status = CQL_STATUS_BUSY;
+			return -1;
+		}
+		cql_pages_init(x->pages);
+	}
+	ps = cql_pages_add(x->pages, rd, x->st->has_meta ? &x->st->meta : NULL);
+	switch (ps) {
+	case CQL_PAGES_DONE:
+		cql_pages_rows(x->pages, &res->rows);
+		res->has_rows = 1;
+		return -1;
+	case CQL_PAGES_MORE:
+		x->attempts = 0;
+		x->reprepared = 0;
+		if (exec_send(x, NULL, &why) == 0)
+			return 0;
+		res->status = why;
+		return -1;
+	case CQL_PAGES_NO_MEMORY:
+		res->status = CQL_STATUS_BUSY;
+		return -1;
+	case CQL_PAGES_TOO_LARGE:
+		res->status = CQL_STATUS_TOO_LARGE;
+		break;
+	default:
+		res->status = CQL_STATUS_PROTOCOL;
+		break;
+	}
+	msg_limited(&s->paging_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+		    "cql: %s: result of \"%s\" not read: %s after %u pages, %zu bytes "
+		    "(at most %d pages, %u bytes per read)", res->host, x->st->cql,
+		    cql_pages_status_name(ps), x->pages->npages, x->pages->rows.len,
+		    CQL_PAGES_MAX, CQL_PAGES_MAX_BYTES);
+	return -1;
+}
+
 /* exec_answer - an EXECUTE answer arrived */
 static void exec_answer(const struct cql_response *r, void *arg)
 {
@@ -1309,10 +1377,8 @@ static void exec_answer(const struct cql_response *r, void *arg)
 			if (rd.err) {
 				res.status = CQL_STATUS_PROTOCOL;
 			} else if (kind == CQL_RESULT_ROWS) {
-				if (cql_decode_rows(&rd, NULL, &res.rows) != 0)
-					res.status = CQL_STATUS_PROTOCOL;
-				else
-					res.has_rows = 1;
+				if (exec_page(x, &rd, &res) == 0)
+					return;		/* the next page is asked for */
 			}
 		}
 	}
@@ -1328,6 +1394,7 @@ static int exec_send(struct exec *x, struct pconn *on, enum cql_status *why)
 {
 	struct cql_session *s = x->s;
 	struct pconn *pc = on ? on : pick(s, x->attempts ? x->tried : 0);
+	struct cql_paging pg;
 	struct buf b;
 	int rc;
 
@@ -1335,9 +1402,11 @@ static int exec_send(struct exec *x, struct pconn *on, enum cql_status *why)
 		*why = CQL_STATUS_NOT_CONNECTED;
 		return -1;
 	}
+	pg.page_size = CQL_PAGE_SIZE_ROWS;
+	pg.state = x->pages ? cql_pages_state(x->pages, &pg.state_len) : NULL;
 	buf_init(&b);
 	cql_encode_execute(&b, s->version, 0, x->st->id, x->st->idlen,
-			   s->cfg.consistency, x->vals, x->nvals, 0);
+			   s->cfg.consistency, x->vals, x->nvals, 0, &pg);
 	rc = cql_conn_send(pc->c, &b, exec_answer, x, why);
 	buf_free(&b);
 	if (rc == 0) {

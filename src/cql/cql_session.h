@@ -15,7 +15,10 @@
  *	loaded usable connection (local datacenter first); a read that times
  *	out, loses its connection or gets a retryable error (Overloaded,
  *	Unavailable, ReadTimeout, ...) is retried once on another node, within
- *	the lookup deadline. The answer comes back as a struct cql_result
+ *	the lookup deadline. A read asks for pages of CQL_PAGE_SIZE_ROWS and
+ *	follows the paging state to the last page (cql_pages.h), so a Rows
+ *	answer is always the whole result; one over the paging bound is
+ *	CQL_STATUS_TOO_LARGE. The answer comes back as a struct cql_result
  *	whose status keeps the error typed.
  *
  *	It knows nothing of Postfix. Names are resolved with evdns, never with
@@ -77,7 +80,7 @@ struct cql_result {
 	enum cql_status status;
 	const struct cql_error *err;	/* SERVER_ERROR, NOT_PREPARED */
 	int has_rows;
-	struct cql_rows rows;		/* valid during the callback */
+	struct cql_rows rows;		/* every page's rows; valid during the callback */
 	const char *host;		/* which host answered, for logs */
 };
 
@@ -112,6 +115,11 @@ struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql);
 void cql_session_keep_only(struct cql_session *s, struct cql_stmt *const *keep, size_t n);
 enum cql_stmt_state cql_stmt_state(const struct cql_stmt *st,
 				   const struct cql_error **err);
+/*
+ * cql_stmt_result_meta - the columns (names and types) of the rows the
+ * statement returns, from its PREPARED result; NULL until prepared
+ */
+const struct cql_rows_meta *cql_stmt_result_meta(const struct cql_stmt *st);
 
 /*
  * cql_session_execute - run a prepared statement with bound values. 0: cb

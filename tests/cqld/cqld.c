@@ -74,6 +74,15 @@
  *			required/blockfor 1, alive/received 0, data_present 0,
  *			write type SIMPLE; Unprepared carries the prepared id
  *	fail off	stop injecting failures
+ *	paging BYTES [empty] | paging off
+ *			cut every page of a QUERY/EXECUTE result after the
+ *			row that brings its cell data to BYTES (as Keyspaces
+ *			cuts at 1 MB read), besides the client's page size;
+ *			with "empty", every page with rows is preceded by a
+ *			page of zero rows that carries a paging state, as
+ *			Keyspaces may return ("Paginating results", Amazon
+ *			Keyspaces developer guide). "paging 0 empty": only
+ *			the empty pages
  *	stall on|off	read requests and drop them, unanswered
  *	hold on|off	keep back the responses to QUERY/EXECUTE on user
  *			tables (the statement runs and is counted at once,
@@ -186,6 +195,8 @@ static struct {
 	int hold;			/* "hold on": keep user-table answers */
 	int holdable;			/* the answer being sent is one */
 	int refuse;
+	size_t page_budget;		/* "paging": bytes of cells a page holds */
+	int empty_pages;		/* "paging ... empty" */
 	int fail_code;			/* -1: no failure injection */
 	long fail_left;			/* < 0: until "fail off" */
 	struct conn *conns;
@@ -670,6 +681,8 @@ static int read_params(struct cql_rd *rd, uint8_t version, struct params *p,
 	if (p->flags & CQL_QF_DEFAULT_TIMESTAMP)
 		(void)cql_rd_long(rd);
 	p->ex.skip_metadata = (p->flags & CQL_QF_SKIP_METADATA) != 0;
+	p->ex.page_budget = srv.page_budget;
+	p->ex.empty_pages = srv.empty_pages;
 	(void)len;
 	if (rd->err) {
 		*why = "Invalid query parameters: not enough bytes";
@@ -1473,8 +1486,8 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 /*
  * control_command - run one control line, append the reply line:
  *	delay MS | counts | reset-counts | fail CODE [N] | fail off |
- *	stall on|off | hold on|off | held | drop | refuse on|off |
- *	exec CQL | ping
+ *	paging BYTES [empty] | paging off | stall on|off | hold on|off |
+ *	held | drop | refuse on|off | exec CQL | ping
  */
 static void control_command(struct ccon *cc, char *line, struct buf *rep)
 {
@@ -1550,6 +1563,27 @@ static void control_command(struct ccon *cc, char *line, struct buf *rep)
 				   left);
 		else
 			buf_printf(rep, "ok fail %s", fail_codes[i].name);
+	} else if (strcmp(cmd, "paging") == 0) {
+		char *mode = arg + strcspn(arg, " \t");
+
+		if (*mode)
+			*mode++ = 0;
+		while (*mode == ' ' || *mode == '\t')
+			mode++;
+		if (strcmp(arg, "off") == 0 && !*mode) {
+			srv.page_budget = 0;
+			srv.empty_pages = 0;
+			buf_append_str(rep, "ok paging off");
+			return;
+		}
+		if (parse_long(arg, 0, LONG_MAX, &v) < 0 ||
+		    (*mode && strcmp(mode, "empty") != 0)) {
+			buf_append_str(rep, "error usage: paging BYTES [empty] | paging off");
+			return;
+		}
+		srv.page_budget = (size_t)v;
+		srv.empty_pages = *mode != 0;
+		buf_printf(rep, "ok paging %ld%s", v, srv.empty_pages ? " empty" : "");
 	} else if (strcmp(cmd, "stall") == 0 || strcmp(cmd, "refuse") == 0) {
 		int *flag = cmd[0] == 's' ? &srv.stall : &srv.refuse;
 
@@ -1623,7 +1657,8 @@ static void control_command(struct ccon *cc, char *line, struct buf *rep)
 		free(st);
 	} else {
 		buf_printf(rep, "error unknown command '%.40s' (delay, counts, "
-			   "reset-counts, fail, stall, hold, held, drop, refuse, "
+			   "reset-counts, fail, paging, stall, hold, held, drop, "
+			   "refuse, "
 			   "exec, ping)", cmd);
 	}
 }

@@ -17,7 +17,8 @@
 
 #define EX_KS_NAME_MAX		48	/* Cassandra's limit for names */
 #define EX_PAGING_MAGIC		"cqld"	/* first bytes of our paging state */
-#define EX_PAGING_LEN		12	/* magic + 8-byte row offset */
+#define EX_PAGING_LEN		13	/* magic, 8-byte row offset, phase */
+#define EX_PHASE_ROWS		1	/* phase: the empty page was sent */
 #define EX_NSLOTS		(CL_MAX_COLUMNS + CL_MAX_WHERE + 4)
 #define EX_RACK			"rack1"	/* every node's rack */
 #define EX_CQL_VERSION		"3.4.4"
@@ -466,8 +467,9 @@ static int result_rows(struct ex_ctx *x, struct buf *out, const char *ks,
 {
 	const struct ex_params *pp = x->pp;
 	uint8_t state[EX_PAGING_LEN];
-	size_t first = 0, last = nrows, i, j;
+	size_t first = 0, last = nrows, i, j, bytes = 0;
 	uint64_t off;
+	int phase = 0, more;
 
 	if (pp && pp->paging_state) {
 		if (pp->paging_state_len != EX_PAGING_LEN ||
@@ -478,17 +480,41 @@ static int result_rows(struct ex_ctx *x, struct buf *out, const char *ks,
 		}
 		off = (uint64_t)value_int_from_bytes(pp->paging_state + 4, 8);
 		first = off > nrows ? nrows : (size_t)off;
+		phase = pp->paging_state[12];
 	}
 	if (pp && pp->page_size > 0 && nrows - first > (size_t)pp->page_size)
 		last = first + (size_t)pp->page_size;
+	if (pp && pp->page_budget > 0) {
+		/* Cut after the row that reaches the budget: never an empty page. */
+		for (i = first; i < last; i++) {
+			for (j = 0; j < ncols; j++) {
+				const struct st_value *v = cells[i * ncols + j];
+
+				bytes += v && v->len > 0 ? (size_t)v->len : 0;
+			}
+			if (bytes >= pp->page_budget) {
+				last = i + 1;
+				break;
+			}
+		}
+	}
+	if (pp && pp->empty_pages && phase != EX_PHASE_ROWS && first < nrows) {
+		/* Zero rows, and a state that resumes at the same row. */
+		last = first;
+		phase = EX_PHASE_ROWS;
+	} else {
+		phase = 0;
+	}
+	more = last < nrows;
 	cql_wr_int(out, CQL_RESULT_ROWS);
-	if (last < nrows) {
+	if (more) {
 		memcpy(state, EX_PAGING_MAGIC, 4);
 		for (i = 0; i < 8; i++)
 			state[4 + i] = (uint8_t)((uint64_t)last >> (56 - 8 * i));
+		state[12] = (uint8_t)phase;
 	}
 	wr_metadata(out, ks, table, cols, ncols, pp && pp->skip_metadata,
-		    last < nrows ? state : NULL, sizeof(state));
+		    more ? state : NULL, sizeof(state));
 	cql_wr_int(out, (int32_t)(last - first));
 	for (i = first; i < last; i++)
 		for (j = 0; j < ncols; j++) {

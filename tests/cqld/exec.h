@@ -53,6 +53,16 @@ struct ex_params {
 	const uint8_t *paging_state;	/* NULL when none */
 	size_t paging_state_len;
 	int skip_metadata;
+	/*
+	 * Keyspaces-style page cuts (the control command "paging"): a page
+	 * ends after the row that brings its cell data to page_budget
+	 * bytes (0: only page_size cuts); with empty_pages, a page with
+	 * rows is always preceded by one of zero rows that still carries
+	 * a paging state, as Keyspaces may return ("Paginating results",
+	 * Amazon Keyspaces developer guide).
+	 */
+	size_t page_budget;
+	int empty_pages;
 };
 
 #define EX_DC_MAX	64	/* data center name, bytes with the NUL */

@@ -150,24 +150,52 @@ static void test_requests_match_the_driver(void **state)
 	assert_bytes(&b, drv_req_prepare, sizeof(drv_req_prepare));
 	buf_reset(&b);
 	cql_encode_execute(&b, 4, 3, drv_prep_id, sizeof(drv_prep_id),
-			   CQL_CONSISTENCY_LOCAL_ONE, &one, 1, 0);
+			   CQL_CONSISTENCY_LOCAL_ONE, &one, 1, 0, NULL);
 	assert_bytes(&b, drv_req_execute, sizeof(drv_req_execute));
 	buf_reset(&b);
 	cql_encode_execute(&b, 4, 300, drv_prep_id, sizeof(drv_prep_id),
-			   CQL_CONSISTENCY_LOCAL_QUORUM, two, 2, 0);
+			   CQL_CONSISTENCY_LOCAL_QUORUM, two, 2, 0, NULL);
 	assert_bytes(&b, drv_req_execute_null, sizeof(drv_req_execute_null));
 	buf_reset(&b);
 	cql_encode_execute(&b, 4, 32767, drv_prep_id, sizeof(drv_prep_id),
-			   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 0);
+			   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 0, NULL);
 	assert_bytes(&b, drv_req_execute_maxstream, sizeof(drv_req_execute_maxstream));
 	/* skip_metadata sets that flag bit and changes nothing else. */
 	buf_reset(&b);
 	cql_encode_execute(&b, 4, 32767, drv_prep_id, sizeof(drv_prep_id),
-			   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 1);
+			   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 1, NULL);
 	assert_int_equal(b.len, sizeof(drv_req_execute_maxstream));
 	assert_memory_equal(b.data, drv_req_execute_maxstream, 29);
 	assert_int_equal(b.data[29], CQL_QF_VALUES | CQL_QF_SKIP_METADATA);
 	assert_memory_equal(b.data + 30, drv_req_execute_maxstream + 30, b.len - 30);
+	/*
+	 * Paging appends <page size> and then [bytes] paging state after the
+	 * values, with their flag bits (native_protocol_v4.spec 4.1.4).
+	 */
+	{
+		static const uint8_t tail[] = {
+			0, 0, 0x13, 0x88, 0, 0, 0, 2, 's', 't',
+		};
+		struct cql_paging pg = { 5000, NULL, 0 };
+
+		buf_reset(&b);
+		cql_encode_execute(&b, 4, 32767, drv_prep_id, sizeof(drv_prep_id),
+				   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 0, &pg);
+		assert_int_equal(b.len, sizeof(drv_req_execute_maxstream) + 4);
+		assert_int_equal(b.data[29], CQL_QF_VALUES | CQL_QF_PAGE_SIZE);
+		assert_memory_equal(b.data + b.len - 4, tail, 4);
+		pg.state = (const uint8_t *)"st";
+		pg.state_len = 2;
+		buf_reset(&b);
+		cql_encode_execute(&b, 4, 32767, drv_prep_id, sizeof(drv_prep_id),
+				   CQL_CONSISTENCY_LOCAL_ONE, &k, 1, 0, &pg);
+		assert_int_equal(b.len, sizeof(drv_req_execute_maxstream) + sizeof(tail));
+		assert_int_equal(b.data[29], CQL_QF_VALUES | CQL_QF_PAGE_SIZE |
+					     CQL_QF_PAGING_STATE);
+		assert_memory_equal(b.data + 30, drv_req_execute_maxstream + 30,
+				    sizeof(drv_req_execute_maxstream) - 30);
+		assert_memory_equal(b.data + b.len - sizeof(tail), tail, sizeof(tail));
+	}
 	buf_reset(&b);
 	cql_encode_auth_response(&b, 4, 0, ks, (int32_t)sizeof(ks) - 1);
 	assert_bytes(&b, drv_req_auth, sizeof(drv_req_auth));
@@ -748,10 +776,7 @@ static void test_results_garbage(void **state)
 	ty.elem[0] = CQL_TYPE_VARCHAR;
 	ty.elem[1] = 0;
 	ty.nested = 0;
-	assert_int_equal(cql_cell_decode(&ty, (const uint8_t *)"\0\0\0\x01\0\0\0\x05" "ab", 10, &c), 0);
-	assert_int_equal(c.kind, CQL_CELL_COLLECTION);
-	pos = 0;
-	assert_int_equal(cql_collection_next(&c, &pos, &el), -1);
+	assert_int_equal(cql_cell_decode(&ty, (const uint8_t *)"\0\0\0\x01\0\0\0\x05" "ab", 10, &c), -1);
 	assert_int_equal(cql_cell_decode(&ty, (const uint8_t *)"\0\0\0", 3, &c), -1);
 	assert_int_equal(cql_cell_decode(&ty, (const uint8_t *)"\xff\0\0\0", 4, &c), -1);
 	/* A nested collection is not interpreted. */
@@ -776,6 +801,75 @@ static void test_results_garbage(void **state)
 	ty.id = CQL_TYPE_COUNTER;
 	assert_int_equal(cql_cell_decode(&ty, (const uint8_t *)"\x80\0\0\0\0\0\0\0", 8, &c), 0);
 	assert_true(c.i == INT64_MIN);
+}
+
+/* collect - the elements of a decoded collection, joined by '|'; rc of the end */
+static int collect(const struct cql_cell *c, struct buf *out)
+{
+	struct cql_cell el;
+	size_t pos = 0;
+	int rc;
+
+	while ((rc = cql_collection_next(c, &pos, &el)) == 1) {
+		if (out->len)
+			buf_append_byte(out, '|');
+		if (cql_cell_to_text(&el, out) != 0)
+			return -1;
+	}
+	return rc;
+}
+
+/*
+ * Regression (issue 11 item 12): the element count of a list or set was
+ * ignored, so a collection cut short read as a shorter list (a partial
+ * OK). The elements must be exactly the count: fewer, or bytes left over
+ * after the last one, is a malformed value.
+ */
+static void test_collection_count_must_match(void **state)
+{
+	/* set<text> {"a", "bc"} */
+	static const uint8_t whole[] = {
+		0, 0, 0, 2, 0, 0, 0, 1, 'a', 0, 0, 0, 2, 'b', 'c',
+	};
+	/* announces 3 elements, holds 2 */
+	static const uint8_t short3[] = {
+		0, 0, 0, 3, 0, 0, 0, 1, 'a', 0, 0, 0, 2, 'b', 'c',
+	};
+	/* announces 1 element, holds 2 */
+	static const uint8_t long1[] = {
+		0, 0, 0, 1, 0, 0, 0, 1, 'a', 0, 0, 0, 2, 'b', 'c',
+	};
+	/* announces 2 elements, then 1 byte of a third */
+	static const uint8_t trailing[] = {
+		0, 0, 0, 2, 0, 0, 0, 1, 'a', 0, 0, 0, 2, 'b', 'c', 0,
+	};
+	/* announces 0 elements: an empty set */
+	static const uint8_t empty[] = { 0, 0, 0, 0 };
+	struct cql_type ty = { .id = CQL_TYPE_SET, .elem = { CQL_TYPE_VARCHAR, 0 } };
+	struct cql_cell c;
+	struct buf out;
+	size_t n;
+
+	(void)state;
+	buf_init(&out);
+	assert_int_equal(cql_cell_decode(&ty, whole, sizeof(whole), &c), 0);
+	assert_int_equal(c.count, 2);
+	assert_int_equal(collect(&c, &out), 0);
+	buf_append_byte(&out, 0);
+	assert_string_equal((char *)out.data, "a|bc");
+	assert_int_equal(cql_cell_decode(&ty, short3, sizeof(short3), &c), -1);
+	assert_int_equal(cql_cell_decode(&ty, long1, sizeof(long1), &c), -1);
+	assert_int_equal(cql_cell_decode(&ty, trailing, sizeof(trailing), &c), -1);
+	/* Every cut of the whole value is malformed, none a shorter set. */
+	for (n = 0; n < sizeof(whole); n++)
+		assert_int_equal(cql_cell_decode(&ty, whole, (int32_t)n, &c), -1);
+	ty.id = CQL_TYPE_LIST;
+	assert_int_equal(cql_cell_decode(&ty, short3, sizeof(short3), &c), -1);
+	assert_int_equal(cql_cell_decode(&ty, empty, sizeof(empty), &c), 0);
+	buf_reset(&out);
+	assert_int_equal(collect(&c, &out), 0);
+	assert_int_equal(out.len, 0);
+	buf_free(&out);
 }
 
 /*
@@ -888,6 +982,7 @@ int main(void)
 		cmocka_unit_test(test_results_truncated),
 		cmocka_unit_test(test_results_garbage),
 		cmocka_unit_test(test_rows_count_must_fit_the_body),
+		cmocka_unit_test(test_collection_count_must_match),
 		cmocka_unit_test(test_primitives),
 	};
 

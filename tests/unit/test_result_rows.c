@@ -1,0 +1,98 @@
+/*
+ * test_result_rows - which columns a map can read (result_rows_check), and
+ * the reply data of a Rows result (result_rows_format)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "cql/cql_proto.h"
+#include "result_rows.h"
+
+/* meta - columns: name, type id, element type id (list/set) */
+static void col(struct cql_rows_meta *m, const char *name, uint16_t id, uint16_t elem)
+{
+	struct cql_column *c = &m->cols[m->ncols++];
+
+	memset(c, 0, sizeof(*c));
+	strcpy(c->name, name);
+	c->type.id = id;
+	c->type.elem[0] = elem;
+}
+
+/* check - result_rows_check of one value column (and maybe active) */
+static int check(uint16_t id, uint16_t elem, int active_type, char *why, size_t size)
+{
+	static struct cql_rows_meta m;
+
+	memset(&m, 0, sizeof(m));
+	col(&m, "v", id, elem);
+	if (active_type >= 0)
+		col(&m, "active", (uint16_t)active_type, 0);
+	why[0] = 0;
+	return result_rows_check(&m, why, size);
+}
+
+static void test_readable_types(void **state)
+{
+	static const uint16_t ok[] = {
+		CQL_TYPE_VARCHAR, CQL_TYPE_ASCII, CQL_TYPE_TINYINT, CQL_TYPE_SMALLINT,
+		CQL_TYPE_INT, CQL_TYPE_BIGINT,
+	};
+	char why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(check(ok[i], 0, -1, why, sizeof(why)), 0);
+		assert_int_equal(check(CQL_TYPE_LIST, ok[i], -1, why, sizeof(why)), 0);
+		assert_int_equal(check(CQL_TYPE_SET, ok[i], CQL_TYPE_BOOLEAN, why, sizeof(why)), 0);
+	}
+}
+
+static void test_unreadable_types_are_named(void **state)
+{
+	static struct cql_rows_meta m;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(check(CQL_TYPE_VARCHAR, 0, CQL_TYPE_INT, why, sizeof(why)), -1);
+	assert_string_equal(why, "column active is int; it must be boolean");
+	assert_int_equal(check(CQL_TYPE_SET, CQL_TYPE_TIMESTAMP, -1, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "value column v is set<timestamp>; it must be text"));
+	assert_int_equal(check(CQL_TYPE_UUID, 0, -1, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "value column v is uuid;"));
+	assert_int_equal(check(CQL_TYPE_BLOB, 0, -1, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "value column v is blob;"));
+	assert_int_equal(check(CQL_TYPE_BOOLEAN, 0, -1, why, sizeof(why)), -1);
+	assert_int_equal(check(CQL_TYPE_INET, 0, -1, why, sizeof(why)), -1);
+	assert_int_equal(check(CQL_TYPE_MAP, CQL_TYPE_VARCHAR, -1, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "value column v is map<text, custom>;"));
+	assert_int_equal(check(CQL_TYPE_LIST, CQL_TYPE_SET, -1, why, sizeof(why)), -1);
+	/* A list of lists is parsed as nested. */
+	memset(&m, 0, sizeof(m));
+	col(&m, "v", CQL_TYPE_LIST, CQL_TYPE_LIST);
+	m.cols[0].type.nested = 1;
+	assert_int_equal(result_rows_check(&m, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "value column v is list<list<...>>;"));
+	/* No column at all. */
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(result_rows_check(&m, why, sizeof(why)), -1);
+	/* "active" as the value column is a value, not the flag. */
+	memset(&m, 0, sizeof(m));
+	col(&m, "active", CQL_TYPE_VARCHAR, 0);
+	assert_int_equal(result_rows_check(&m, why, sizeof(why)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_readable_types),
+		cmocka_unit_test(test_unreadable_types_are_named),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
