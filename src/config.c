@@ -316,22 +316,37 @@ static int parse_hosts(const struct config_var *var, const char *value,
 	return 0;
 }
 
-/* read_password_file - CASSANDRA_PASSWORD_FILE's first line into c->password */
+/*
+ * read_password_file - CASSANDRA_PASSWORD_FILE's contents, without the
+ * trailing newlines, into c->password. A longer file is refused, as a
+ * longer CASSANDRA_PASSWORD is, rather than cut into a wrong password.
+ */
 static int read_password_file(struct config *c, char *why, size_t whylen)
 {
+	char buf[CONFIG_SECRET_MAX + 3];	/* the password, "\r\n", and one more byte */
 	FILE *fp = fopen(c->password_file, "r");
 	size_t len;
+	int more;
 
 	if (fp == NULL) {
 		snprintf(why, whylen, "CASSANDRA_PASSWORD_FILE='%s': %s", c->password_file,
 			 strerror(errno));
 		return CONFIG_BAD_SETTING;
 	}
-	len = fread(c->password, 1, sizeof(c->password) - 1, fp);
+	len = fread(buf, 1, sizeof(buf) - 1, fp);
+	more = len == sizeof(buf) - 1 && fgetc(fp) != EOF;
 	fclose(fp);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (more || len > CONFIG_SECRET_MAX) {
+		explicit_bzero(buf, sizeof(buf));
+		snprintf(why, whylen, "CASSANDRA_PASSWORD_FILE='%s': expected at most %d bytes",
+			 c->password_file, CONFIG_SECRET_MAX);
+		return CONFIG_BAD_SETTING;
+	}
+	memcpy(c->password, buf, len);
 	c->password[len] = 0;
-	while (len > 0 && (c->password[len - 1] == '\n' || c->password[len - 1] == '\r'))
-		c->password[--len] = 0;
+	explicit_bzero(buf, sizeof(buf));
 	if (len == 0) {
 		snprintf(why, whylen, "CASSANDRA_PASSWORD_FILE='%s' is empty", c->password_file);
 		return CONFIG_BAD_SETTING;

@@ -346,7 +346,7 @@ static void test_dependent_settings(void **state)
 {
 	static struct config c;
 	char path[] = "/tmp/test_config_pw_XXXXXX";
-	int fd;
+	int fd, i;
 
 	(void)state;
 	expect_ok(&c, "AWS_REGION=eu-west-1");
@@ -402,6 +402,21 @@ static void test_dependent_settings(void **state)
 		assert_int_equal(write(fd, "\n", 1), 1);
 		close(fd);
 		expect_error("' is empty", "KEYSPACE_NAME=m", "CASSANDRA_USERNAME=u", kv);
+		/* 1023 bytes and a newline are a password; 1024 bytes are refused, not cut. */
+		fd = open(path, O_WRONLY | O_TRUNC);
+		assert_true(fd >= 0);
+		for (i = 0; i < CONFIG_SECRET_MAX; i++)
+			assert_int_equal(write(fd, "p", 1), 1);
+		assert_int_equal(write(fd, "\n", 1), 1);
+		close(fd);
+		expect_ok(&c, "CASSANDRA_USERNAME=u", kv);
+		assert_int_equal(strlen(c.password), CONFIG_SECRET_MAX);
+		fd = open(path, O_WRONLY | O_TRUNC);
+		assert_true(fd >= 0);
+		for (i = 0; i <= CONFIG_SECRET_MAX; i++)
+			assert_int_equal(write(fd, "p", 1), 1);
+		close(fd);
+		expect_error("': expected at most 1023 bytes", "KEYSPACE_NAME=m", "CASSANDRA_USERNAME=u", kv);
 	}
 	unlink(path);
 }
