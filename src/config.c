@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/crypto.h>
+
 #include "config.h"
 #include "config_value.h"
 #include "log.h"
@@ -339,14 +341,14 @@ static int read_password_file(struct config *c, char *why, size_t whylen)
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		len--;
 	if (more || len > CONFIG_SECRET_MAX) {
-		explicit_bzero(buf, sizeof(buf));
+		OPENSSL_cleanse(buf, sizeof(buf));
 		snprintf(why, whylen, "CASSANDRA_PASSWORD_FILE='%s': expected at most %d bytes",
 			 c->password_file, CONFIG_SECRET_MAX);
 		return CONFIG_BAD_SETTING;
 	}
 	memcpy(c->password, buf, len);
 	c->password[len] = 0;
-	explicit_bzero(buf, sizeof(buf));
+	OPENSSL_cleanse(buf, sizeof(buf));
 	if (len == 0) {
 		snprintf(why, whylen, "CASSANDRA_PASSWORD_FILE='%s' is empty", c->password_file);
 		return CONFIG_BAD_SETTING;
@@ -392,7 +394,7 @@ static int parse_auth(const struct config_var *var, const char *value,
 		return CONFIG_BAD_VALUE;
 	}
 	/* Not used: the password stays in memory only while it has a use. */
-	explicit_bzero(c->password, sizeof(c->password));
+	OPENSSL_cleanse(c->password, sizeof(c->password));
 	memset(c->username, 0, sizeof(c->username));
 	return 0;
 }
