@@ -32,6 +32,25 @@ def write(target, seeds):
             f.write(s)
 
 
+def config_env():
+    """Environments for the settings table: NAME=value, one per line."""
+    write("config_env", [
+        "KEYSPACE_NAME=mailion\n",
+        "KEYSPACE_NAME=mailion\nAWS_REGION=eu-west-1\n",
+        "KEYSPACE_NAME=m\nAWS_DEFAULT_REGION=cn-north-1\nCASSANDRA_TLS=off\n",
+        "KEYSPACE_NAME=m\nCASSANDRA_HOSTS=a,b:9142,[::1]:9043\nCASSANDRA_TLS_VERIFY=no\n",
+        "KEYSPACE_NAME=m\nCASSANDRA_USERNAME=u\nCASSANDRA_PASSWORD=p\nCASSANDRA_AUTH=password\n",
+        "KEYSPACE_NAME=m\nCASSANDRA_AUTH=sigv4\n",
+        "KEYSPACE_NAME=m\nPORT=0\nLISTEN=unix:/run/pac.sock,inet:127.0.0.1:0\nLISTEN_MODE=0600\n",
+        "KEYSPACE_NAME=m\nLISTEN=inet:0.0.0.0:25\nLISTEN_ALLOW_REMOTE=TRUE\n",
+        "KEYSPACE_NAME=m\nRECIPIENT_DELIMITER=\nCACHE=Off\nCACHE_TTL=604800\n",
+        "KEYSPACE_NAME=m\nCONSISTENCY=local_quorum\nLOG_LEVEL=warn\nLOG_TARGET=syslog\n",
+        "KEYSPACE_NAME=m\nCASSANDRA_PROTOCOL_VERSION=3\nCLIENT_IDLE_TIMEOUT=86400\n",
+        "KEYSPACE_NAME=m\nMETRICS_LISTEN=127.0.0.1:9998\nCASSANDRA_LOCAL_DC=dc1\n",
+        "PORT=99999\n", "KEYSPACE_NAME=mail-ion\n", "KEYSPACE_NAME=m\nCACHE=maybe\n",
+    ])
+
+
 def netstrings():
     write("netstring", [
         "0:,", "5:hello,", "13:users a@b.org,", "3:abc,0:,11:domains x.y,2:z",
@@ -177,6 +196,7 @@ def cred_parse():
 
 
 if __name__ == "__main__":
+    config_env()
     netstrings()
     socketmap()
     result_format()

@@ -24,12 +24,18 @@ FUZZ_ALL           := $(sort $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c
 FUZZ_TARGETS       ?= $(FUZZ_ALL)
 
 # The pure modules, linked into every target.
-FUZZ_LIB_SRC := src/buf.c src/netstring.c src/socketmap.c src/lookup_key.c \
+FUZZ_LIB_SRC := src/buf.c src/netstring.c src/socketmap.c src/lookup_key.c src/config_value.c \
                 src/result_format.c src/result_rows.c src/search_order.c src/map_registry.c \
                 src/config_file.c src/cql/cql_proto.c src/cql/cql_pages.c
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_LIBS    := $(PKG_LIBS)
 FUZZ_INC     := $(PKG_CFLAGS)
+
+# The settings table reaches the host and listen parsers, hence the CQL client.
+FUZZ_EXTRA_config_env  := src/config.c src/listen_spec.c src/log.c src/clock.c \
+                          $(filter-out $(FUZZ_LIB_SRC),$(wildcard src/cql/*.c)) \
+                          $(wildcard src/aws/*.c)
+FUZZ_OBJ_config_env    := $(FUZZ_EXTRA_config_env:%.c=$(FUZZ_BUILD)/obj/%.o)
 
 # Targets needing more than the pure modules. The credential parsers share
 # aws_creds.c (time parsing, wiping) with the providers on libevent.

@@ -1,5 +1,13 @@
 /*
  * config - the daemon's settings, from the environment (see config.h)
+ *
+ * The table below is the whole list: one row per variable, read in the
+ * table's order. A row names the field it sets, its default in the
+ * variable's own syntax (so a default passes the same checks as a value
+ * an operator writes), its bounds and its parser. Rows that depend on
+ * others (LISTEN on PORT, CASSANDRA_HOSTS on the region and CASSANDRA_TLS,
+ * CASSANDRA_AUTH on the user name and the region) come after them, as
+ * Postfix's *_FN_TABLE rows compute a default from settings read before.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,375 +15,507 @@
 #include <strings.h>
 #include <errno.h>
 #include <stddef.h>
-#include <arpa/inet.h>
+#include <stdint.h>
+
+#include <openssl/crypto.h>
 
 #include "config.h"
+#include "config_value.h"
 #include "log.h"
 
-#define CONFIG_CONNECT_TIMEOUT_MS	5000
-#define CONFIG_REQUEST_TIMEOUT_MS	1000
-#define CONFIG_RECONNECT_MIN_MS		100
-#define CONFIG_RECONNECT_MAX_MS		30000
-#define CONFIG_IDLE_TIMEOUT_S		60	/* Postfix drops idle ones after 10 s */
-#define CONFIG_MAX_CLIENTS		1000
-#define CONFIG_CACHE_MAX_ENTRIES	100000
-#define CONFIG_LOOKUP_TIMEOUT_MS	3000
-#define CONFIG_HEARTBEAT_MS		30000
-#define CONFIG_REFRESH_MS		60000
-#define CONFIG_CONNECTIONS_PER_HOST	2
+#define CONFIG_RECONNECT_MIN_MS		100	/* first reconnect backoff, fixed */
+#define CONFIG_KEYSPACES_TLS_PORT	CQL_DEFAULT_TLS_PORT	/* Keyspaces: TLS only */
+#define CONFIG_MS_PER_S			1000
+#define CONFIG_WHY_MAX			300	/* bytes of "what is allowed" */
+#define CONFIG_HOSTS_ERR_MAX		256	/* bytes of cql_parse_hosts' reason */
+#define CONFIG_LISTEN_DEFAULT_MAX	64	/* "inet:127.0.0.1:65535" and room */
+#define CONFIG_QUOTE_MAX		160	/* bytes of a bad value quoted back; the rest is "..." */
 
-/* env_int - an integer variable within [lo, hi], or its default */
-static int env_int(const char *name, long def, long lo, long hi, long *out,
-		   char *err, size_t errlen)
+#define CONFIG_STR(x)	CONFIG_STR_(x)
+#define CONFIG_STR_(x)	#x
+
+/* What a parser reports besides 0. */
+#define CONFIG_BAD_VALUE	(-1)	/* why: what is allowed; the caller names var and value */
+#define CONFIG_BAD_SETTING	(-2)	/* why: the whole message (a combination is wrong) */
+
+/* Row flags. */
+#define CONFIG_EMPTY_IS_VALUE	(1 << 0)	/* "" is a value, not "unset" */
+#define CONFIG_SECONDS		(1 << 1)	/* seconds, stored as milliseconds */
+#define CONFIG_OCTAL		(1 << 2)	/* a file mode */
+#define CONFIG_OFF_IS_EMPTY	(1 << 3)	/* "off" stores "" (disabled) */
+#define CONFIG_SECRET		(1 << 4)	/* never quoted in a message */
+
+struct config_var;
+
+/* config_parse_fn - store value (NULL: unset, no default); 0 or CONFIG_BAD_* with why */
+typedef int config_parse_fn(const struct config_var *var, const char *value,
+			    struct config *c, char *why, size_t whylen);
+
+struct config_var {
+	const char *name;	/* the environment variable */
+	const char *def;	/* default, in the variable's syntax; NULL: none */
+	size_t off, size;	/* the field of struct config it sets */
+	long min, max;		/* numbers: bounds; strings: max is the byte limit */
+	config_parse_fn *parse;
+	unsigned flags;		/* CONFIG_* above */
+};
+
+static config_parse_fn parse_number, parse_bool, parse_cache, parse_string,
+	parse_listen, parse_keyspace, parse_region, parse_hosts, parse_auth,
+	parse_consistency, parse_delimiter, parse_log_level, parse_log_target;
+
+#define FIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define NUMBER(n, d, f, lo, hi, fl)	{ n, d, FIELD(f), lo, hi, parse_number, fl }
+#define BOOL(n, d, f)			{ n, d, FIELD(f), 0, 1, parse_bool, 0 }
+#define STRING(n, d, f, fl)		{ n, d, FIELD(f), 0, sizeof(((struct config *)0)->f) - 1, \
+					  parse_string, fl }
+#define CUSTOM(n, d, f, fn, fl)		{ n, d, FIELD(f), 0, 0, fn, fl }
+
+static const struct config_var config_vars[] = {
+	/* Where Postfix reaches us. */
+	BOOL("LISTEN_ALLOW_REMOTE", "no", allow_remote),
+	NUMBER("PORT", CONFIG_STR(CONFIG_DEFAULT_PORT), port, 0, 65535, 0),
+	CUSTOM("LISTEN", NULL, listen, parse_listen, 0),	/* inet:127.0.0.1:$PORT */
+	NUMBER("LISTEN_MODE", "0660", listen_mode, 0, 0777, CONFIG_OCTAL),
+	STRING("LISTEN_GROUP", NULL, listen_group, 0),
+	STRING("METRICS_LISTEN", "off", metrics_listen, CONFIG_OFF_IS_EMPTY),
+	CUSTOM("KEYSPACE_NAME", NULL, keyspace, parse_keyspace, 0),	/* required */
+
+	/* The database: CASSANDRA_HOSTS, or Keyspaces in the region. */
+	CUSTOM("AWS_REGION", NULL, aws_region, parse_region, 0),
+	CUSTOM("AWS_DEFAULT_REGION", NULL, aws_region, parse_region, 0),
+	BOOL("CASSANDRA_TLS", NULL, cql.tls.enabled),	/* unset: -1, the port decides */
+	CUSTOM("CASSANDRA_HOSTS", NULL, cql, parse_hosts, 0),
+	BOOL("CASSANDRA_TLS_VERIFY", "on", cql.tls.verify),
+	STRING("CASSANDRA_TLS_CA_FILE", NULL, cql.tls.ca_file, 0),
+	STRING("CASSANDRA_TLS_CERT_FILE", NULL, cql.tls.cert_file, 0),
+	STRING("CASSANDRA_TLS_KEY_FILE", NULL, cql.tls.key_file, 0),
+	STRING("CASSANDRA_USERNAME", NULL, username, 0),
+	STRING("CASSANDRA_PASSWORD", NULL, password, CONFIG_SECRET),
+	STRING("CASSANDRA_PASSWORD_FILE", NULL, password_file, 0),
+	CUSTOM("CASSANDRA_AUTH", NULL, auth_password, parse_auth, 0),
+	CUSTOM("CONSISTENCY", "LOCAL_ONE", cql.consistency, parse_consistency, 0),
+	NUMBER("CASSANDRA_PROTOCOL_VERSION", "4", cql.max_version, 3, 4, 0),
+	NUMBER("CASSANDRA_CONNECT_TIMEOUT_MS", "5000", cql.connect_timeout_ms, 10, 600000, 0),
+	NUMBER("CASSANDRA_REQUEST_TIMEOUT_MS", "1000", cql.request_timeout_ms, 10, 600000, 0),
+	NUMBER("CASSANDRA_RECONNECT_MAX_MS", "30000", cql.reconnect_max_ms, 100, 3600000, 0),
+	NUMBER("CASSANDRA_LOOKUP_TIMEOUT_MS", "3000", cql.lookup_timeout_ms, 10, 600000, 0),
+	NUMBER("CASSANDRA_HEARTBEAT_MS", "30000", cql.heartbeat_ms, 0, 3600000, 0),
+	NUMBER("CASSANDRA_CONNECTIONS_PER_HOST", "2", cql.connections_per_host, 1, 16, 0),
+	BOOL("CASSANDRA_DISCOVERY", "on", cql.discovery),
+	NUMBER("CASSANDRA_REFRESH_MS", "60000", cql.refresh_ms, 100, 86400000, 0),
+	STRING("CASSANDRA_LOCAL_DC", NULL, cql.local_dc, 0),
+
+	/* Postfix's side: clients, search order, cache. */
+	NUMBER("CLIENT_IDLE_TIMEOUT", "60", idle_timeout_ms, 1, 86400, CONFIG_SECONDS),
+	NUMBER("MAX_CLIENTS", "1000", max_clients, 1, 1000000, 0),
+	CUSTOM("RECIPIENT_DELIMITER", "+", maps.delimiters, parse_delimiter, CONFIG_EMPTY_IS_VALUE),
+	NUMBER("CACHE_TTL", "300", maps.ttl_ms, 0, 86400 * 7, CONFIG_SECONDS),
+	NUMBER("CACHE_NEGATIVE_TTL", "30", maps.negative_ttl_ms, 0, 86400 * 7, CONFIG_SECONDS),
+	NUMBER("CACHE_STALE_TTL", "3600", maps.stale_ms, 0, 86400 * 7, CONFIG_SECONDS),
+	NUMBER("CACHE_MAX_ENTRIES", "100000", cache_max_entries, 0, 100000000, 0),
+	CUSTOM("CACHE", "on", cache_max_entries, parse_cache, 0),	/* off: no entries */
+
+	/* The log. */
+	CUSTOM("LOG_LEVEL", "info", log_level, parse_log_level, 0),
+	CUSTOM("LOG_TARGET", "stderr", log_syslog, parse_log_target, 0),
+};
+
+#define CONFIG_NVARS	(sizeof(config_vars) / sizeof(config_vars[0]))
+
+/* field - where var's value goes in c */
+static void *field(const struct config_var *var, struct config *c)
 {
-	const char *v = getenv(name);
+	return (char *)c + var->off;
+}
+
+/* store_int - n into var's integer field, whatever its width */
+static void store_int(const struct config_var *var, struct config *c, long long n)
+{
+	void *p = field(var, c);
+
+	uint8_t u8 = (uint8_t)n;
+	uint16_t u16 = (uint16_t)n;
+	int32_t i32 = (int32_t)n;
+	int64_t i64 = (int64_t)n;
+
+	/* The bounds were checked: n fits the field, whichever width it has. */
+	if (var->size == sizeof(u8))
+		memcpy(p, &u8, sizeof(u8));
+	else if (var->size == sizeof(u16))
+		memcpy(p, &u16, sizeof(u16));
+	else if (var->size == sizeof(i32))
+		memcpy(p, &i32, sizeof(i32));
+	else
+		memcpy(p, &i64, sizeof(i64));
+}
+
+/* parse_number - an integer within [min, max] (octal for a mode) */
+static int parse_number(const struct config_var *var, const char *value,
+			struct config *c, char *why, size_t whylen)
+{
 	char *end;
 	long n;
 
-	if (v == NULL || *v == 0) {
-		*out = def;
-		return 0;
+	errno = 0;
+	n = strtol(value, &end, var->flags & CONFIG_OCTAL ? 8 : 10);
+	if (end == value || *end != 0 || errno == ERANGE || n < var->min || n > var->max) {
+		if (var->flags & CONFIG_OCTAL)
+			snprintf(why, whylen, "expected an octal mode from 0 to %lo, such as 0660",
+				 var->max);
+		else
+			snprintf(why, whylen, "expected a number from %ld to %ld%s", var->min,
+				 var->max, var->flags & CONFIG_SECONDS ? " (seconds)" : "");
+		return CONFIG_BAD_VALUE;
 	}
-	n = strtol(v, &end, 10);
-	if (*end != 0 || n < lo || n > hi) {
-		snprintf(err, errlen, "%s='%s': expected a number from %ld to %ld",
-			 name, v, lo, hi);
-		return -1;
-	}
-	*out = n;
+	store_int(var, c, var->flags & CONFIG_SECONDS ? (long long)n * CONFIG_MS_PER_S : n);
 	return 0;
 }
 
-/* env_bool - yes/no, on/off, true/false, 1/0 */
-static int env_bool(const char *name, int def, int *out, char *err, size_t errlen)
+/* bool_words - how the README spells var's values, for its message */
+static const char *bool_words(const struct config_var *var)
 {
-	const char *v = getenv(name);
-
-	if (v == NULL || *v == 0) {
-		*out = def;
-		return 0;
-	}
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
-	    !strcasecmp(v, "true") || !strcmp(v, "1")) {
-		*out = 1;
-		return 0;
-	}
-	if (!strcasecmp(v, "no") || !strcasecmp(v, "off") ||
-	    !strcasecmp(v, "false") || !strcmp(v, "0")) {
-		*out = 0;
-		return 0;
-	}
-	snprintf(err, errlen, "%s='%s': expected yes or no", name, v);
-	return -1;
+	return var->def && (var->def[0] == 'y' || var->def[0] == 'n') ?
+	    CONFIG_BOOL_YES_NO : CONFIG_BOOL_ON_OFF;
 }
 
-/* config_from_env - read every setting */
-int config_from_env(struct config *c, char *err, size_t errlen)
+/* parse_bool - yes/no; unset with no default is -1 (not said) */
+static int parse_bool(const struct config_var *var, const char *value,
+		      struct config *c, char *why, size_t whylen)
 {
-	const char *v, *region;
-	long n;
-	int tls = 0;
-	char herr[256];
+	int b = value ? config_bool_parse(value) : -1;
 
-	memset(c, 0, sizeof(*c));
+	if (value && b < 0) {
+		snprintf(why, whylen, "expected %s", bool_words(var));
+		return CONFIG_BAD_VALUE;
+	}
+	store_int(var, c, b);
+	return 0;
+}
 
-	if (env_bool("LISTEN_ALLOW_REMOTE", 0, &c->allow_remote, err, errlen))
-		return -1;
-	if (env_int("PORT", CONFIG_DEFAULT_PORT, 0, 65535, &n, err, errlen))
-		return -1;
-	c->port = (int)n;
-	v = getenv("LISTEN");
-	{
-		char def[64], lerr[300];
+/* parse_cache - CACHE=off keeps no entries, whatever CACHE_MAX_ENTRIES says */
+static int parse_cache(const struct config_var *var, const char *value,
+		       struct config *c, char *why, size_t whylen)
+{
+	int b = config_bool_parse(value);
 
+	if (b < 0) {
+		snprintf(why, whylen, "expected %s", bool_words(var));
+		return CONFIG_BAD_VALUE;
+	}
+	if (b == 0)
+		c->cache_max_entries = 0;
+	return 0;
+}
+
+/* parse_string - text of at most max bytes; "off" may mean none */
+static int parse_string(const struct config_var *var, const char *value,
+			struct config *c, char *why, size_t whylen)
+{
+	if (value == NULL || ((var->flags & CONFIG_OFF_IS_EMPTY) && strcasecmp(value, "off") == 0))
+		value = "";
+	if (strlen(value) > (size_t)var->max) {
+		snprintf(why, whylen, "expected at most %ld bytes", var->max);
+		return CONFIG_BAD_VALUE;
+	}
+	memcpy(field(var, c), value, strlen(value) + 1);
+	return 0;
+}
+
+/* parse_listen - the endpoints; by default 127.0.0.1 on PORT */
+static int parse_listen(const struct config_var *var, const char *value,
+			struct config *c, char *why, size_t whylen)
+{
+	char def[CONFIG_LISTEN_DEFAULT_MAX], lerr[CONFIG_WHY_MAX];
+
+	(void)var;
+	if (value == NULL) {
 		snprintf(def, sizeof(def), "inet:127.0.0.1:%d", c->port);
-		if (listen_spec_parse(v && *v ? v : def, c->allow_remote, &c->listen,
-				      lerr, sizeof(lerr)) != 0) {
-			snprintf(err, errlen, "LISTEN=%s: %s", v && *v ? v : def, lerr);
-			return -1;
-		}
+		value = def;
 	}
-	v = getenv("LISTEN_MODE");
-	c->listen_mode = 0660;
-	if (v && *v) {
-		char *end;
-		long m = strtol(v, &end, 8);
+	if (listen_spec_parse(value, c->allow_remote, &c->listen, lerr, sizeof(lerr)) != 0) {
+		snprintf(why, whylen, "LISTEN='%s': %s", value, lerr);
+		return CONFIG_BAD_SETTING;
+	}
+	return 0;
+}
 
-		if (*end != 0 || m < 0 || m > 0777) {
-			snprintf(err, errlen, "LISTEN_MODE='%s': expected an octal mode such as 0660", v);
-			return -1;
-		}
-		c->listen_mode = (int)m;
+/* parse_keyspace - required; a name CQL takes unquoted */
+static int parse_keyspace(const struct config_var *var, const char *value,
+			  struct config *c, char *why, size_t whylen)
+{
+	(void)var;
+	if (value == NULL) {
+		snprintf(why, whylen, "KEYSPACE_NAME is not set (the keyspace holding the mail "
+			 "tables, e.g. KEYSPACE_NAME=mailion)");
+		return CONFIG_BAD_SETTING;
 	}
-	v = getenv("LISTEN_GROUP");
-	if (v && *v) {
-		if (strlen(v) >= sizeof(c->listen_group)) {
-			snprintf(err, errlen, "LISTEN_GROUP='%s': too long", v);
-			return -1;
-		}
-		snprintf(c->listen_group, sizeof(c->listen_group), "%s", v);
+	if (!map_keyspace_valid(value)) {
+		snprintf(why, whylen, "expected 1 to %d letters, digits or '_'", MAP_KEYSPACE_MAX);
+		return CONFIG_BAD_VALUE;
 	}
-	v = getenv("METRICS_LISTEN");
-	if (v && *v && strcasecmp(v, "off") != 0) {
-		if (strlen(v) >= sizeof(c->metrics_listen)) {
-			snprintf(err, errlen, "METRICS_LISTEN='%s': too long", v);
-			return -1;
-		}
-		snprintf(c->metrics_listen, sizeof(c->metrics_listen), "%s", v);
-	}
+	snprintf(c->keyspace, sizeof(c->keyspace), "%s", value);
+	return 0;
+}
 
-	v = getenv("KEYSPACE_NAME");
-	if (v == NULL || *v == 0) {
-		snprintf(err, errlen, "KEYSPACE_NAME is not set (the keyspace holding the mail tables, e.g. KEYSPACE_NAME=mailion)");
-		return -1;
-	}
-	if (!map_keyspace_valid(v)) {
-		snprintf(err, errlen, "KEYSPACE_NAME='%s': 1 to %d letters, digits or '_'",
-			 v, MAP_KEYSPACE_MAX);
-		return -1;
-	}
-	snprintf(c->keyspace, sizeof(c->keyspace), "%s", v);
+/* parse_region - AWS_REGION, else AWS_DEFAULT_REGION (ignored when the first is set) */
+static int parse_region(const struct config_var *var, const char *value,
+			struct config *c, char *why, size_t whylen)
+{
+	size_t i, n;
 
-	/* Backend: CASSANDRA_HOSTS, or Keyspaces in AWS_REGION. */
-	region = getenv("AWS_REGION");
-	if (region == NULL || *region == 0)
-		region = getenv("AWS_DEFAULT_REGION");
-	if (region && *region) {
-		size_t i, rlen = strlen(region);
-
-		for (i = 0; i < rlen; i++)
-			if (!((region[i] >= 'a' && region[i] <= 'z') ||
-			      (region[i] >= '0' && region[i] <= '9') || region[i] == '-'))
-				break;
-		if (i < rlen || rlen >= sizeof(c->aws_region)) {
-			snprintf(err, errlen, "AWS_REGION='%s': expected a region name such as us-east-1",
-				 region);
-			return -1;
-		}
-		snprintf(c->aws_region, sizeof(c->aws_region), "%s", region);
+	(void)var;
+	if (value == NULL || c->aws_region[0] != 0)
+		return 0;
+	n = strlen(value);
+	for (i = 0; i < n; i++)
+		if (!((value[i] >= 'a' && value[i] <= 'z') ||
+		      (value[i] >= '0' && value[i] <= '9') || value[i] == '-'))
+			break;
+	if (i < n || n >= sizeof(c->aws_region)) {
+		snprintf(why, whylen, "expected a region name such as us-east-1 (lower-case "
+			 "letters, digits and '-', at most %zu)", sizeof(c->aws_region) - 1);
+		return CONFIG_BAD_VALUE;
 	}
-	v = getenv("CASSANDRA_TLS");
-	tls = -1;			/* not said: decided by the port */
-	if (v && *v && env_bool("CASSANDRA_TLS", 0, &tls, err, errlen))
-		return -1;
-	v = getenv("CASSANDRA_HOSTS");
-	if (v && *v) {
-		if (cql_parse_hosts(v, tls == 1 ? CQL_DEFAULT_TLS_PORT : CQL_DEFAULT_PORT, &c->cql,
-				    herr, sizeof(herr))) {
-			snprintf(err, errlen, "CASSANDRA_HOSTS='%s': %s", v, herr);
-			return -1;
-		}
-	} else if (region && *region) {
-		/* Amazon Keyspaces in that region: TLS on 9142 (chosen by the port below). */
-		char ep[CQL_HOST_MAX];
+	memcpy(c->aws_region, value, n + 1);
+	return 0;
+}
 
-		snprintf(ep, sizeof(ep), "cassandra.%s.amazonaws.com%s:%d", region,
-			 strncmp(region, "cn-", 3) == 0 ? ".cn" : "", CQL_DEFAULT_TLS_PORT);
-		if (cql_parse_hosts(ep, CQL_DEFAULT_TLS_PORT, &c->cql, herr, sizeof(herr))) {
-			snprintf(err, errlen, "AWS_REGION='%s': %s", region, herr);
-			return -1;
+/*
+ * parse_hosts - the contact points: the list, else Keyspaces in the region,
+ * else 127.0.0.1. CASSANDRA_TLS unset (-1) is decided here: on when a port
+ * is 9142 (Keyspaces, DataStax Astra and others serve TLS there).
+ */
+static int parse_hosts(const struct config_var *var, const char *value,
+		       struct config *c, char *why, size_t whylen)
+{
+	uint16_t port = c->cql.tls.enabled == 1 ? CQL_DEFAULT_TLS_PORT : CQL_DEFAULT_PORT;
+	char herr[CONFIG_HOSTS_ERR_MAX], ep[CQL_HOST_MAX];
+	size_t i;
+
+	(void)var;
+	if (value != NULL) {
+		if (cql_parse_hosts(value, port, &c->cql, why, whylen) != 0)
+			return CONFIG_BAD_VALUE;
+	} else if (c->aws_region[0]) {
+		snprintf(ep, sizeof(ep), "cassandra.%s.amazonaws.com%s:%d", c->aws_region,
+			 strncmp(c->aws_region, "cn-", 3) == 0 ? ".cn" : "",
+			 CONFIG_KEYSPACES_TLS_PORT);
+		if (cql_parse_hosts(ep, CONFIG_KEYSPACES_TLS_PORT, &c->cql, herr, sizeof(herr))) {
+			snprintf(why, whylen, "AWS_REGION='%s': %s", c->aws_region, herr);
+			return CONFIG_BAD_SETTING;
 		}
 		c->keyspaces_endpoint = 1;
 	} else {
-		(void)cql_parse_hosts("127.0.0.1", tls == 1 ? CQL_DEFAULT_TLS_PORT : CQL_DEFAULT_PORT,
-				      &c->cql, herr, sizeof(herr));
+		(void)cql_parse_hosts("127.0.0.1", port, &c->cql, herr, sizeof(herr));
 	}
-	if (tls == -1) {		/* 9142 is the TLS port (Keyspaces, DataStax) */
-		size_t i;
-
-		tls = 0;
+	if (c->cql.tls.enabled == -1) {
+		c->cql.tls.enabled = 0;
 		for (i = 0; i < c->cql.nhosts; i++)
 			if (c->cql.hosts[i].port == CQL_DEFAULT_TLS_PORT)
-				tls = 1;
-	}
-	c->cql.tls.enabled = tls;
-	if (env_bool("CASSANDRA_TLS_VERIFY", 1, &c->cql.tls.verify, err, errlen))
-		return -1;
-	{
-		static const struct {
-			const char *name;
-			size_t off;
-		} files[] = {
-			{"CASSANDRA_TLS_CA_FILE", offsetof(struct cql_tls_config, ca_file)},
-			{"CASSANDRA_TLS_CERT_FILE", offsetof(struct cql_tls_config, cert_file)},
-			{"CASSANDRA_TLS_KEY_FILE", offsetof(struct cql_tls_config, key_file)},
-		};
-		size_t i;
-
-		for (i = 0; i < 3; i++) {
-			char *dst = (char *)&c->cql.tls + files[i].off;
-
-			v = getenv(files[i].name);
-			if (v && *v) {
-				if (strlen(v) >= sizeof(c->cql.tls.ca_file)) {
-					snprintf(err, errlen, "%s: path too long", files[i].name);
-					return -1;
-				}
-				strcpy(dst, v);
-			}
-		}
-	}
-
-	/*
-	 * Default: password when a user name is given, else SigV4 when a
-	 * region is (Keyspaces, also through CASSANDRA_HOSTS: VPC or FIPS
-	 * endpoints, tests), else none.
-	 */
-	v = getenv("CASSANDRA_AUTH");
-	if (v == NULL || *v == 0)
-		v = getenv("CASSANDRA_USERNAME") && *getenv("CASSANDRA_USERNAME") ? "password" :
-		    c->aws_region[0] ? "sigv4" : "none";
-	if (strcasecmp(v, "password") == 0) {
-		const char *u = getenv("CASSANDRA_USERNAME");
-		const char *pw = getenv("CASSANDRA_PASSWORD");
-		const char *pf = getenv("CASSANDRA_PASSWORD_FILE");
-
-		if (u == NULL || *u == 0 || strlen(u) >= sizeof(c->username)) {
-			snprintf(err, errlen, "CASSANDRA_AUTH=password needs CASSANDRA_USERNAME (1 to %zu bytes)",
-				 sizeof(c->username) - 1);
-			return -1;
-		}
-		snprintf(c->username, sizeof(c->username), "%s", u);
-		if (pf && *pf) {
-			FILE *fp = fopen(pf, "r");
-			size_t len;
-
-			if (fp == NULL) {
-				snprintf(err, errlen, "CASSANDRA_PASSWORD_FILE=%s: %s", pf, strerror(errno));
-				return -1;
-			}
-			len = fread(c->password, 1, sizeof(c->password) - 1, fp);
-			fclose(fp);
-			c->password[len] = 0;
-			while (len > 0 && (c->password[len - 1] == '\n' || c->password[len - 1] == '\r'))
-				c->password[--len] = 0;
-			if (len == 0) {
-				snprintf(err, errlen, "CASSANDRA_PASSWORD_FILE=%s is empty", pf);
-				return -1;
-			}
-		} else if (pw && *pw) {
-			if (strlen(pw) >= sizeof(c->password)) {
-				snprintf(err, errlen, "CASSANDRA_PASSWORD is too long");
-				return -1;
-			}
-			snprintf(c->password, sizeof(c->password), "%s", pw);
-		} else {
-			snprintf(err, errlen, "CASSANDRA_AUTH=password needs CASSANDRA_PASSWORD or CASSANDRA_PASSWORD_FILE");
-			return -1;
-		}
-		c->auth_password = 1;
-	} else if (strcasecmp(v, "sigv4") == 0) {
-		if (c->aws_region[0] == 0) {
-			snprintf(err, errlen, "CASSANDRA_AUTH=sigv4 needs AWS_REGION (the region signed for, "
-				 "e.g. AWS_REGION=us-east-1)");
-			return -1;
-		}
-		c->auth_sigv4 = 1;
-	} else if (strcasecmp(v, "none") != 0) {
-		snprintf(err, errlen, "CASSANDRA_AUTH='%s': expected none, password or sigv4", v);
-		return -1;
-	}
-
-	v = getenv("CONSISTENCY");
-	if (v && *v) {
-		int cl = cql_consistency_parse(v);
-
-		if (cl < 0) {
-			snprintf(err, errlen,
-				 "CONSISTENCY='%s': expected one of ONE, LOCAL_ONE, QUORUM, LOCAL_QUORUM, ...", v);
-			return -1;
-		}
-		c->cql.consistency = (uint16_t)cl;
-	} else {
-		c->cql.consistency = CQL_CONSISTENCY_LOCAL_ONE;
-	}
-	if (env_int("CASSANDRA_PROTOCOL_VERSION", 4, 3, 4, &n, err, errlen))
-		return -1;
-	c->cql.max_version = (uint8_t)n;
-	if (env_int("CASSANDRA_CONNECT_TIMEOUT_MS", CONFIG_CONNECT_TIMEOUT_MS, 10, 600000, &n, err, errlen))
-		return -1;
-	c->cql.connect_timeout_ms = (int)n;
-	if (env_int("CASSANDRA_REQUEST_TIMEOUT_MS", CONFIG_REQUEST_TIMEOUT_MS, 10, 600000, &n, err, errlen))
-		return -1;
-	c->cql.request_timeout_ms = (int)n;
-	if (env_int("CASSANDRA_RECONNECT_MAX_MS", CONFIG_RECONNECT_MAX_MS, 100, 3600000, &n, err, errlen))
-		return -1;
-	c->cql.reconnect_max_ms = (int)n;
-	c->cql.reconnect_min_ms = CONFIG_RECONNECT_MIN_MS;
-	if (env_int("CASSANDRA_LOOKUP_TIMEOUT_MS", CONFIG_LOOKUP_TIMEOUT_MS, 10, 600000, &n, err, errlen))
-		return -1;
-	c->cql.lookup_timeout_ms = (int)n;
-	if (env_int("CASSANDRA_HEARTBEAT_MS", CONFIG_HEARTBEAT_MS, 0, 3600000, &n, err, errlen))
-		return -1;
-	c->cql.heartbeat_ms = (int)n;
-	if (env_int("CASSANDRA_CONNECTIONS_PER_HOST", CONFIG_CONNECTIONS_PER_HOST, 1, 16, &n, err, errlen))
-		return -1;
-	c->cql.connections_per_host = (int)n;
-	if (env_bool("CASSANDRA_DISCOVERY", 1, &c->cql.discovery, err, errlen))
-		return -1;
-	if (env_int("CASSANDRA_REFRESH_MS", CONFIG_REFRESH_MS, 100, 86400000, &n, err, errlen))
-		return -1;
-	c->cql.refresh_ms = (int)n;
-	v = getenv("CASSANDRA_LOCAL_DC");
-	if (v && *v) {
-		if (strlen(v) >= sizeof(c->cql.local_dc)) {
-			snprintf(err, errlen, "CASSANDRA_LOCAL_DC='%s': too long", v);
-			return -1;
-		}
-		snprintf(c->cql.local_dc, sizeof(c->cql.local_dc), "%s", v);
-	}
-
-	if (env_int("CLIENT_IDLE_TIMEOUT", CONFIG_IDLE_TIMEOUT_S, 1, 86400, &n, err, errlen))
-		return -1;
-	c->idle_timeout_ms = (int)n * 1000;
-	if (env_int("MAX_CLIENTS", CONFIG_MAX_CLIENTS, 1, 1000000, &n, err, errlen))
-		return -1;
-	c->max_clients = (unsigned)n;
-
-	v = getenv("RECIPIENT_DELIMITER");
-	if (v == NULL)
-		v = "+";
-	if (strlen(v) > SEARCH_DELIM_MAX || strpbrk(v, "@ \t") != NULL) {
-		snprintf(err, errlen, "RECIPIENT_DELIMITER='%s': at most %d characters, no '@' or blanks",
-			 v, SEARCH_DELIM_MAX);
-		return -1;
-	}
-	snprintf(c->maps.delimiters, sizeof(c->maps.delimiters), "%s", v);
-	if (env_int("CACHE_TTL", MAP_DEFAULT_TTL_MS / 1000, 0, 86400 * 7, &n, err, errlen))
-		return -1;
-	c->maps.ttl_ms = n * 1000;
-	if (env_int("CACHE_NEGATIVE_TTL", MAP_DEFAULT_NEGATIVE_TTL_MS / 1000, 0, 86400 * 7, &n, err, errlen))
-		return -1;
-	c->maps.negative_ttl_ms = n * 1000;
-	if (env_int("CACHE_STALE_TTL", MAP_DEFAULT_STALE_MS / 1000, 0, 86400 * 7, &n, err, errlen))
-		return -1;
-	c->maps.stale_ms = n * 1000;
-	if (env_int("CACHE_MAX_ENTRIES", CONFIG_CACHE_MAX_ENTRIES, 0, 100000000, &n, err, errlen))
-		return -1;
-	c->cache_max_entries = (size_t)n;
-	{
-		int on;
-
-		if (env_bool("CACHE", 1, &on, err, errlen))
-			return -1;
-		if (!on)
-			c->cache_max_entries = 0;
-	}
-
-	v = getenv("LOG_LEVEL");
-	c->log_level = LOG_LEVEL_INFO;
-	if (v && *v && (c->log_level = log_level_parse(v)) < 0) {
-		snprintf(err, errlen, "LOG_LEVEL='%s': expected error, warning, info or debug", v);
-		return -1;
-	}
-	v = getenv("LOG_TARGET");
-	if (v && *v) {
-		if (strcasecmp(v, "syslog") == 0)
-			c->log_syslog = 1;
-		else if (strcasecmp(v, "stderr") != 0) {
-			snprintf(err, errlen, "LOG_TARGET='%s': expected stderr or syslog", v);
-			return -1;
-		}
+				c->cql.tls.enabled = 1;
 	}
 	return 0;
+}
+
+/*
+ * read_password_file - CASSANDRA_PASSWORD_FILE's contents, without the
+ * trailing newlines, into c->password. A longer file is refused, as a
+ * longer CASSANDRA_PASSWORD is, rather than cut into a wrong password.
+ */
+static int read_password_file(struct config *c, char *why, size_t whylen)
+{
+	char buf[CONFIG_SECRET_MAX + 3];	/* the password, "\r\n", and one more byte */
+	FILE *fp = fopen(c->password_file, "r");
+	size_t len;
+	int more;
+
+	if (fp == NULL) {
+		snprintf(why, whylen, "CASSANDRA_PASSWORD_FILE='%s': %s", c->password_file,
+			 strerror(errno));
+		return CONFIG_BAD_SETTING;
+	}
+	len = fread(buf, 1, sizeof(buf) - 1, fp);
+	more = len == sizeof(buf) - 1 && fgetc(fp) != EOF;
+	fclose(fp);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if (more || len > CONFIG_SECRET_MAX) {
+		OPENSSL_cleanse(buf, sizeof(buf));
+		snprintf(why, whylen, "CASSANDRA_PASSWORD_FILE='%s': expected at most %d bytes",
+			 c->password_file, CONFIG_SECRET_MAX);
+		return CONFIG_BAD_SETTING;
+	}
+	memcpy(c->password, buf, len);
+	c->password[len] = 0;
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (len == 0) {
+		snprintf(why, whylen, "CASSANDRA_PASSWORD_FILE='%s' is empty", c->password_file);
+		return CONFIG_BAD_SETTING;
+	}
+	return 0;
+}
+
+/*
+ * parse_auth - password when a user name is given, else SigV4 when a
+ * region is (Keyspaces, also through CASSANDRA_HOSTS: VPC or FIPS
+ * endpoints, tests), else none
+ */
+static int parse_auth(const struct config_var *var, const char *value,
+		      struct config *c, char *why, size_t whylen)
+{
+	(void)var;
+	if (value == NULL)
+		value = c->username[0] ? "password" : c->aws_region[0] ? "sigv4" : "none";
+	if (strcasecmp(value, "password") == 0) {
+		if (c->username[0] == 0) {
+			snprintf(why, whylen, "CASSANDRA_AUTH=password needs CASSANDRA_USERNAME "
+				 "(1 to %zu bytes)", sizeof(c->username) - 1);
+			return CONFIG_BAD_SETTING;
+		}
+		if (c->password_file[0] && read_password_file(c, why, whylen) != 0)
+			return CONFIG_BAD_SETTING;
+		if (c->password[0] == 0) {
+			snprintf(why, whylen, "CASSANDRA_AUTH=password needs CASSANDRA_PASSWORD "
+				 "or CASSANDRA_PASSWORD_FILE");
+			return CONFIG_BAD_SETTING;
+		}
+		c->auth_password = 1;
+		return 0;
+	} else if (strcasecmp(value, "sigv4") == 0) {
+		if (c->aws_region[0] == 0) {
+			snprintf(why, whylen, "CASSANDRA_AUTH=sigv4 needs AWS_REGION (the region "
+				 "signed for, e.g. AWS_REGION=us-east-1)");
+			return CONFIG_BAD_SETTING;
+		}
+		c->auth_sigv4 = 1;
+	} else if (strcasecmp(value, "none") != 0) {
+		snprintf(why, whylen, "expected none, password or sigv4");
+		return CONFIG_BAD_VALUE;
+	}
+	/* Not used: the password stays in memory only while it has a use. */
+	OPENSSL_cleanse(c->password, sizeof(c->password));
+	memset(c->username, 0, sizeof(c->username));
+	return 0;
+}
+
+/* parse_consistency - a consistency level's name, any case */
+static int parse_consistency(const struct config_var *var, const char *value,
+			     struct config *c, char *why, size_t whylen)
+{
+	int cl = cql_consistency_parse(value);
+
+	(void)var;
+	if (cl < 0) {
+		snprintf(why, whylen, "expected one of ONE, LOCAL_ONE, QUORUM, LOCAL_QUORUM, "
+			 "EACH_QUORUM, ALL, TWO, THREE, SERIAL, LOCAL_SERIAL");
+		return CONFIG_BAD_VALUE;
+	}
+	c->cql.consistency = (uint16_t)cl;
+	return 0;
+}
+
+/* parse_delimiter - extension delimiters; empty disables extensions */
+static int parse_delimiter(const struct config_var *var, const char *value,
+			   struct config *c, char *why, size_t whylen)
+{
+	(void)var;
+	if (strlen(value) > SEARCH_DELIM_MAX || strpbrk(value, "@ \t") != NULL) {
+		snprintf(why, whylen, "expected at most %d characters, no '@' or blanks",
+			 SEARCH_DELIM_MAX);
+		return CONFIG_BAD_VALUE;
+	}
+	snprintf(c->maps.delimiters, sizeof(c->maps.delimiters), "%s", value);
+	return 0;
+}
+
+/* parse_log_level - error, warning, info or debug */
+static int parse_log_level(const struct config_var *var, const char *value,
+			   struct config *c, char *why, size_t whylen)
+{
+	(void)var;
+	if ((c->log_level = log_level_parse(value)) < 0) {
+		snprintf(why, whylen, "expected error, warning, info or debug");
+		return CONFIG_BAD_VALUE;
+	}
+	return 0;
+}
+
+/* parse_log_target - stderr or syslog */
+static int parse_log_target(const struct config_var *var, const char *value,
+			    struct config *c, char *why, size_t whylen)
+{
+	(void)var;
+	if (strcasecmp(value, "syslog") == 0)
+		c->log_syslog = 1;
+	else if (strcasecmp(value, "stderr") == 0)
+		c->log_syslog = 0;
+	else {
+		snprintf(why, whylen, "expected stderr or syslog");
+		return CONFIG_BAD_VALUE;
+	}
+	return 0;
+}
+
+/* config_parse - read every row of the table, in order */
+int config_parse(struct config *c, config_get_fn *get, void *ctx, char *err, size_t errlen)
+{
+	char why[CONFIG_WHY_MAX];
+	const char *v;
+	size_t i;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->cql.reconnect_min_ms = CONFIG_RECONNECT_MIN_MS;
+	for (i = 0; i < CONFIG_NVARS; i++) {
+		const struct config_var *var = &config_vars[i];
+
+		v = get(ctx, var->name);
+		if (v == NULL || (*v == 0 && !(var->flags & CONFIG_EMPTY_IS_VALUE)))
+			v = var->def;
+		why[0] = 0;
+		if ((rc = var->parse(var, v, c, why, sizeof(why))) == 0)
+			continue;
+		if (rc == CONFIG_BAD_SETTING)
+			snprintf(err, errlen, "%s", why);
+		else if (var->flags & CONFIG_SECRET)
+			snprintf(err, errlen, "%s (value not shown): %s", var->name, why);
+		else if (v && strlen(v) > CONFIG_QUOTE_MAX)
+			snprintf(err, errlen, "%s='%.*s...': %s", var->name, CONFIG_QUOTE_MAX, v, why);
+		else
+			snprintf(err, errlen, "%s='%s': %s", var->name, v ? v : "", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* env_get - config_get_fn over the process environment */
+static const char *env_get(void *ctx, const char *name)
+{
+	(void)ctx;
+	return getenv(name);
+}
+
+/* config_from_env - fill c from the environment */
+int config_from_env(struct config *c, char *err, size_t errlen)
+{
+	return config_parse(c, env_get, NULL, err, errlen);
+}
+
+/* config_var_count - how many variables the table reads */
+size_t config_var_count(void)
+{
+	return CONFIG_NVARS;
+}
+
+/* config_var_name - the name of variable i */
+const char *config_var_name(size_t i)
+{
+	return i < CONFIG_NVARS ? config_vars[i].name : NULL;
+}
+
+/* config_var_default - the default of variable i as text, or NULL */
+const char *config_var_default(size_t i)
+{
+	return i < CONFIG_NVARS ? config_vars[i].def : NULL;
 }

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "config_file.h"
+#include "config_value.h"
 #include "result_format.h"
 
 #define CONFIG_LINE_MAX		2048	/* bytes in one line */
@@ -66,13 +67,7 @@ static char *trim(char *s)
 /* parse_bool - yes/no and friends; -1 if neither */
 static int parse_bool(const char *v)
 {
-	if (!strcasecmp(v, "yes") || !strcasecmp(v, "on") ||
-	    !strcasecmp(v, "true") || !strcmp(v, "1"))
-		return 1;
-	if (!strcasecmp(v, "no") || !strcasecmp(v, "off") ||
-	    !strcasecmp(v, "false") || !strcmp(v, "0"))
-		return 0;
-	return -1;
+	return config_bool_parse(v);	/* the environment's words too */
 }
 
 /* parse_seconds - 0..CONFIG_TTL_MAX_S to milliseconds; -1 if bad */
