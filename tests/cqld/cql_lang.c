@@ -843,6 +843,25 @@ static int parse_if_exists(struct cl_parser *ps)
 	return 0;
 }
 
+/*
+ * parse_condition - the optional IF EXISTS that ends UPDATE and DELETE
+ * (what: "updates" or "deletes"); other conditions (IF col = v) are
+ * refused by name.
+ */
+static int parse_condition(struct cl_parser *ps, const char *what)
+{
+	if (!is_word(ps, "if"))
+		return 0;
+	lex(ps);
+	if (!accept_word(ps, "exists")) {
+		invalid(ps, "cqld: conditional %s other than IF EXISTS are not "
+			"supported", what);
+		return -1;
+	}
+	ps->st->if_exists = 1;
+	return 0;
+}
+
 /* parse_property - name '=' term; handed back for the caller to use */
 static int parse_property(struct cl_parser *ps, char *name,
 			  struct cl_term *value)
@@ -1285,16 +1304,7 @@ static int parse_update(struct cl_parser *ps)
 	} while (accept_sym(ps, ","));
 	if (expect_word(ps, "where", "K_WHERE") < 0 || parse_where(ps) < 0)
 		return -1;
-	if (is_word(ps, "if")) {
-		lex(ps);
-		if (!accept_word(ps, "exists")) {
-			invalid(ps, "cqld: conditional updates other than IF "
-				"EXISTS are not supported");
-			return -1;
-		}
-		st->if_exists = 1;
-	}
-	return 0;
+	return parse_condition(ps, "updates");
 }
 
 /* parse_delete - DELETE FROM t [USING TIMESTAMP] WHERE ... [IF EXISTS] */
@@ -1314,16 +1324,7 @@ static int parse_delete(struct cl_parser *ps)
 		return -1;
 	if (expect_word(ps, "where", "K_WHERE") < 0 || parse_where(ps) < 0)
 		return -1;
-	if (is_word(ps, "if")) {
-		lex(ps);
-		if (!accept_word(ps, "exists")) {
-			invalid(ps, "cqld: conditional deletes other than IF "
-				"EXISTS are not supported");
-			return -1;
-		}
-		st->if_exists = 1;
-	}
-	return 0;
+	return parse_condition(ps, "deletes");
 }
 
 /* parse_selector - column [AS alias] | count(*) [AS alias] */
