@@ -650,17 +650,10 @@ static int parse_term_depth(struct cl_parser *ps, struct cl_term *t,
 		t->ival_ok = errno == 0;
 		break;
 	case TK_FLOAT:
-		t->kind = CL_TERM_FLOAT;
-		if (term_text(ps, t, tok->p, tok->len) < 0)
-			return -1;
-		break;
 	case TK_UUID:
-		t->kind = CL_TERM_UUID;
-		if (term_text(ps, t, tok->p, tok->len) < 0)
-			return -1;
-		break;
 	case TK_HEX:
-		t->kind = CL_TERM_HEX;
+		t->kind = tok->kind == TK_FLOAT ? CL_TERM_FLOAT :
+			  tok->kind == TK_UUID ? CL_TERM_UUID : CL_TERM_HEX;
 		if (term_text(ps, t, tok->p, tok->len) < 0)
 			return -1;
 		break;
@@ -819,6 +812,15 @@ static int parse_type(struct cl_parser *ps, struct cl_type *ty, int depth)
 }
 
 /* ---- statements -------------------------------------------------- */
+
+/* column_room - room for one more column after n, or -1 with the error */
+static int column_room(struct cl_parser *ps, size_t n)
+{
+	if (n < CL_MAX_COLUMNS)
+		return 0;
+	invalid(ps, "cqld: too many columns (max %d)", CL_MAX_COLUMNS);
+	return -1;
+}
 
 /* parse_if_not_exists - optional IF NOT EXISTS */
 static int parse_if_not_exists(struct cl_parser *ps)
@@ -1040,11 +1042,8 @@ static int parse_create_table(struct cl_parser *ps)
 				return -1;
 			continue;
 		}
-		if (st->ncols >= CL_MAX_COLUMNS) {
-			invalid(ps, "cqld: too many columns (max %d)",
-				CL_MAX_COLUMNS);
+		if (column_room(ps, st->ncols) < 0)
 			return -1;
-		}
 		cd = &st->cols[st->ncols];
 		if (parse_ident(ps, cd->name, "a column name") < 0)
 			return -1;
@@ -1158,11 +1157,8 @@ static int parse_insert(struct cl_parser *ps)
 	if (expect_sym(ps, "(") < 0)
 		return -1;
 	do {
-		if (st->nassign >= CL_MAX_COLUMNS) {
-			invalid(ps, "cqld: too many columns (max %d)",
-				CL_MAX_COLUMNS);
+		if (column_room(ps, st->nassign) < 0)
 			return -1;
-		}
 		if (parse_ident(ps, st->assign[st->nassign].col,
 				"a column name") < 0)
 			return -1;
@@ -1264,11 +1260,8 @@ static int parse_update(struct cl_parser *ps)
 	if (expect_word(ps, "set", "K_SET") < 0)
 		return -1;
 	do {
-		if (st->nassign >= CL_MAX_COLUMNS) {
-			invalid(ps, "cqld: too many columns (max %d)",
-				CL_MAX_COLUMNS);
+		if (column_room(ps, st->nassign) < 0)
 			return -1;
-		}
 		a = &st->assign[st->nassign];
 		if (parse_ident(ps, a->col, "a column name") < 0)
 			return -1;
@@ -1435,6 +1428,34 @@ static int parse_select(struct cl_parser *ps)
 	return 0;
 }
 
+
+/* What cqld knows by name and refuses: CREATE ..., and statements */
+static const char *const unsupported_creates[] = {
+	"index", "type", "materialized", "function", "aggregate", "role",
+	"user", "trigger", "custom", NULL,
+};
+static const char *const unsupported_statements[] = {
+	"begin", "alter", "grant", "revoke", "list", NULL,
+};
+
+/* is_one_of - the current token is one of the words (NULL-terminated) */
+static int is_one_of(struct cl_parser *ps, const char *const *words)
+{
+	for (; *words; words++)
+		if (is_word(ps, *words))
+			return 1;
+	return 0;
+}
+
+/* unsupported - Invalid: fmt with the current token for its %s; -1 */
+static int unsupported(struct cl_parser *ps, const char *fmt)
+{
+	char show[CL_TOKEN_SHOW + 1];
+
+	invalid(ps, fmt, tok_show(ps, show, sizeof(show)));
+	return -1;
+}
+
 /* parse_statement - dispatch on the first keyword */
 static int parse_statement(struct cl_parser *ps)
 {
@@ -1463,17 +1484,9 @@ static int parse_statement(struct cl_parser *ps)
 			return parse_create_keyspace(ps);
 		if (accept_word(ps, "table") || accept_word(ps, "columnfamily"))
 			return parse_create_table(ps);
-		if (is_word(ps, "index") || is_word(ps, "type") ||
-		    is_word(ps, "materialized") || is_word(ps, "function") ||
-		    is_word(ps, "aggregate") || is_word(ps, "role") ||
-		    is_word(ps, "user") || is_word(ps, "trigger") ||
-		    is_word(ps, "custom")) {
-			char show[CL_TOKEN_SHOW + 1];
-
-			invalid(ps, "cqld: CREATE %s is not supported",
-				tok_show(ps, show, sizeof(show)));
-			return -1;
-		}
+		if (is_one_of(ps, unsupported_creates))
+			return unsupported(ps, "cqld: CREATE %s is not "
+					   "supported");
 		syntax(ps, "K_KEYSPACE or K_TABLE");
 		return -1;
 	}
@@ -1493,15 +1506,8 @@ static int parse_statement(struct cl_parser *ps)
 		syntax(ps, "K_KEYSPACE or K_TABLE");
 		return -1;
 	}
-	if (is_word(ps, "begin") || is_word(ps, "alter") ||
-	    is_word(ps, "grant") || is_word(ps, "revoke") ||
-	    is_word(ps, "list")) {
-		char show[CL_TOKEN_SHOW + 1];
-
-		invalid(ps, "cqld: %s statements are not supported",
-			tok_show(ps, show, sizeof(show)));
-		return -1;
-	}
+	if (is_one_of(ps, unsupported_statements))
+		return unsupported(ps, "cqld: %s statements are not supported");
 	syntax(ps, NULL);
 	return -1;
 }
