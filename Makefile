@@ -68,8 +68,9 @@ $(DAEMON): $(BUILD)/obj/src/main.o $(LIB_OBJ)
 $(CQLD): $(CQLD_OBJ) $(CQLD_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-# Each unit test links the whole library (and cqld's parser, for its tests).
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ) $(filter-out $(BUILD)/obj/tests/cqld/cqld.o,$(CQLD_OBJ))
+# Each unit test links the whole library (and cqld's parser, for its tests;
+# not the server: cqld.c and its cqld_*.c parts).
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ) $(filter-out $(BUILD)/obj/tests/cqld/cqld%.o,$(CQLD_OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/cqld -Itests/unit $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 

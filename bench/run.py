@@ -42,6 +42,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import cqld_client  # noqa: E402  tests/cqld_client.py, shared with the e2e tests
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / os.environ.get("PAC_BUILD", "build")
 DAEMON = BUILD / "postfix-aws-cassandra"
@@ -223,15 +226,7 @@ class Bench:
         return p
 
     def control(self, cqld, cmd):
-        with socket.create_connection(("127.0.0.1", cqld.cport), timeout=10) as s:
-            s.sendall(cmd.encode() + b"\n")
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        return data.decode().strip()
+        return cqld_client.control(cqld.cport, cmd)
 
     def daemon(self, name, cql_port, port=0, wait_up=True, **env):
         pf = self.work / f"{name}.port"

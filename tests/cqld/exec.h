@@ -10,7 +10,7 @@
  *	SchemaChange) to a buffer, or fills a struct cql_error the way
  *	Cassandra 3.11 would word it. ex_prepare() checks a statement and
  *	appends a Prepared result body. Both are pure with respect to the
- *	network: cqld.c frames what they produce.
+ *	network: cqld_request.c frames what they produce.
  *
  *	The store also holds the system tables drivers read on connect
  *	(system.local, system.peers, system.peers_v2, system_schema.*):

@@ -106,6 +106,15 @@ static size_t fixed_len(uint16_t id)
 	}
 }
 
+/* fixed_int - a big-endian integer of fixed_len() bytes (not varint) */
+static int fixed_int(uint16_t id)
+{
+	return id == CQL_TYPE_TINYINT || id == CQL_TYPE_SMALLINT ||
+	       id == CQL_TYPE_INT || id == CQL_TYPE_BIGINT ||
+	       id == CQL_TYPE_COUNTER || id == CQL_TYPE_TIMESTAMP ||
+	       id == CQL_TYPE_TIME;
+}
+
 /* simple_check - a bound value of a simple type is well formed */
 static int simple_check(uint16_t id, const uint8_t *p, size_t len,
 			const char *col, char *err, size_t errlen)
@@ -171,22 +180,14 @@ int value_compare(uint16_t id, const uint8_t *a, size_t alen,
 
 	if (alen == 0 || blen == 0)	/* empty sorts first */
 		return (alen != 0) - (blen != 0);
-	switch (id) {
-	case CQL_TYPE_TINYINT:
-	case CQL_TYPE_SMALLINT:
-	case CQL_TYPE_INT:
-	case CQL_TYPE_BIGINT:
-	case CQL_TYPE_COUNTER:
-	case CQL_TYPE_TIMESTAMP:
-	case CQL_TYPE_TIME:
-	case CQL_TYPE_VARINT:
-		if (alen <= 8 && blen <= 8) {
-			int64_t x = value_int_from_bytes(a, alen);
-			int64_t y = value_int_from_bytes(b, blen);
+	if ((fixed_int(id) || id == CQL_TYPE_VARINT) && alen <= 8 &&
+	    blen <= 8) {
+		int64_t x = value_int_from_bytes(a, alen);
+		int64_t y = value_int_from_bytes(b, blen);
 
-			return (x > y) - (x < y);
-		}
-		break;
+		return (x > y) - (x < y);
+	}
+	switch (id) {
 	case CQL_TYPE_FLOAT:
 	case CQL_TYPE_DOUBLE:
 		if (alen == blen && (alen == 4 || alen == 8)) {
@@ -308,6 +309,15 @@ static int simple_from_term(uint16_t id, const struct cl_type *ty,
 	uint8_t u[16];
 	size_t i;
 
+	if (fixed_int(id)) {
+		if (t->kind != CL_TERM_INT)
+			return bad_literal(ty, t, col, err, errlen);
+		if (int_range(t, fixed_len(id), cql_type_name(id), err,
+			      errlen) < 0)
+			return -1;
+		put_be(out, (uint64_t)t->ival, fixed_len(id));
+		return 0;
+	}
 	switch (id) {
 	case CQL_TYPE_VARCHAR:
 	case CQL_TYPE_ASCII:
@@ -322,20 +332,6 @@ static int simple_from_term(uint16_t id, const struct cl_type *ty,
 		if (t->kind != CL_TERM_BOOL)
 			return bad_literal(ty, t, col, err, errlen);
 		buf_append_byte(out, t->ival ? 1 : 0);
-		return 0;
-	case CQL_TYPE_TINYINT:
-	case CQL_TYPE_SMALLINT:
-	case CQL_TYPE_INT:
-	case CQL_TYPE_BIGINT:
-	case CQL_TYPE_COUNTER:
-	case CQL_TYPE_TIMESTAMP:
-	case CQL_TYPE_TIME:
-		if (t->kind != CL_TERM_INT)
-			return bad_literal(ty, t, col, err, errlen);
-		if (int_range(t, fixed_len(id), cql_type_name(id), err,
-			      errlen) < 0)
-			return -1;
-		put_be(out, (uint64_t)t->ival, fixed_len(id));
 		return 0;
 	case CQL_TYPE_VARINT: {
 		size_t n = 8;

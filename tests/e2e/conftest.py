@@ -11,10 +11,14 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import cqld_client  # noqa: E402  tests/cqld_client.py, shared with bench/run.py
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / os.environ.get("PAC_BUILD", "build")
@@ -191,16 +195,9 @@ def start_cqld(tmp_path, procs):
 
 
 def cqld_control(port, cmd):
-    """Send one command to cqld's control socket; return the reply line."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(cmd.encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    reply = data.decode().strip()
+    """Send one command to cqld's control socket; return the reply line,
+    which must be "ok ..."."""
+    reply = cqld_client.control(port, cmd)
     assert reply.startswith("ok"), f"cqld control {cmd!r}: {reply}"
     return reply
 
