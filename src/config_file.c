@@ -63,6 +63,27 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * strip_comment - cut a '#' comment that starts the line or follows a
+ * blank, outside quotes (a CQL string literal may hold " #"), in place
+ */
+static void strip_comment(char *s)
+{
+	char quote = 0, *p;
+
+	for (p = s; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '#' && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = 0;
+			return;
+		}
+	}
+}
+
 /* parse_bool - yes/no and friends; -1 if neither */
 static int parse_bool(const char *v)
 {
@@ -144,15 +165,18 @@ static int set_param(struct map_def *m, const char *k, const char *v,
 			return -1;
 		}
 		m->search.kind = (enum search_kind)kind;
-	} else if (!strcmp(k, "parent_domains") || !strcmp(k, "fold_case")) {
+	} else if (!strcmp(k, "parent_domains")) {
+		if ((b = search_parent_parse(v)) < 0) {
+			snprintf(err, errlen, "%s '%s': expected yes, dot or no", k, v);
+			return -1;
+		}
+		m->search.parent_domains = b;
+	} else if (!strcmp(k, "fold_case")) {
 		if ((b = parse_bool(v)) < 0) {
 			snprintf(err, errlen, "%s '%s': expected yes or no", k, v);
 			return -1;
 		}
-		if (k[0] == 'p')
-			m->search.parent_domains = b;
-		else
-			m->fold_case = b;
+		m->fold_case = b;
 	} else if (!strcmp(k, "cache_ttl") || !strcmp(k, "negative_ttl") ||
 		   !strcmp(k, "stale_ttl")) {
 		if ((ms = parse_seconds(v)) < 0) {
@@ -214,8 +238,9 @@ int config_file_parse(const char *text, size_t len, struct map_registry *reg,
 			snprintf(err, errlen, "line %d: NUL byte", lineno);
 			return -1;
 		}
+		strip_comment(line);
 		s = trim(line);
-		if (*s == 0 || *s == '#' || *s == ';')
+		if (*s == 0 || *s == ';')
 			continue;
 		if (*s == '[') {
 			char *end = strchr(s, ']');
