@@ -595,6 +595,45 @@ static void resolve_candidate(struct lookup *lk, unsigned idx)
 	settle(lk, idx, &o);
 }
 
+/*
+ * expand_key - fold the key and list the candidates that can exist. The
+ * whole key is not checked first: a local part that is too long or not
+ * UTF-8 must not hide the domain and parent-domain rows (issue 11), so
+ * only the candidates that cannot be in the database are left out. The
+ * key may be as long as a request (NETSTRING_MAX_LEN); the candidates
+ * made from the domain are short.
+ */
+static int expand_key(const struct map_def *map, const char *key, size_t len,
+		      struct search_candidates *sc, const char **why)
+{
+	char *folded = malloc(len + 1);
+	size_t i, n = 0;
+	const char *cwhy;
+
+	if (folded == NULL)
+		return -1;
+	if (map->fold_case) {
+		lookup_key_fold(key, len, folded);
+	} else {
+		memcpy(folded, key, len);
+		folded[len] = 0;
+	}
+	search_order_expand(&map->search, folded, len, sc);
+	free(folded);
+	(void)lookup_key_valid(key, len, why);	/* for the log, if nothing is left */
+	for (i = 0; i < sc->n; i++) {
+		if (!lookup_key_valid(sc->key[i], sc->len[i], &cwhy))
+			continue;
+		if (n != i) {
+			memcpy(sc->key[n], sc->key[i], sc->len[i] + 1);
+			sc->len[n] = sc->len[i];
+		}
+		n++;
+	}
+	sc->n = n;
+	return 0;
+}
+
 /* lookup_start - answer one request */
 struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 			    size_t len, lookup_reply_fn cb, void *arg)
@@ -605,7 +644,6 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 	struct lookup *lk;
 	const char *why;
 	char reason[LOOKUP_REASON_MAX];
-	char folded[LOOKUP_KEY_MAX + 1];
 	size_t total = 0, i;
 	char *p;
 
@@ -624,21 +662,20 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 		cb(arg, SOCKETMAP_PERM, reason, strlen(reason));
 		return NULL;
 	}
-	if (!lookup_key_valid(r.key, r.key_len, &why)) {
-		msg_debug("lookup %s: NOTFOUND without a query: %s", map->name, why);
+	if (expand_key(map, r.key, r.key_len, &sc, &why) != 0) {
+		e->stats.by_status[SOCKETMAP_TEMP]++;
+		cb(arg, SOCKETMAP_TEMP, "out of memory", 13);
+		return NULL;
+	}
+	if (sc.n == 0) {
+		msg_debug("lookup %s: NOTFOUND without a query: no candidate can exist (%s)",
+			  map->name, why ? why : "");
 		e->stats.by_status[SOCKETMAP_NOTFOUND]++;
 		if (map->id < LOOKUP_STAT_MAPS)
 			e->stats.by_map[map->id][SOCKETMAP_NOTFOUND]++;
 		cb(arg, SOCKETMAP_NOTFOUND, "", 0);
 		return NULL;
 	}
-	if (map->fold_case) {
-		lookup_key_fold(r.key, r.key_len, folded);
-	} else {
-		memcpy(folded, r.key, r.key_len);
-		folded[r.key_len] = 0;
-	}
-	search_order_expand(&map->search, folded, r.key_len, &sc);
 	for (i = 0; i < sc.n; i++)
 		total += sc.len[i] + 1;
 	if ((lk = calloc(1, sizeof(*lk) + total)) == NULL) {
