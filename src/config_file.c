@@ -171,12 +171,15 @@ static int set_param(struct map_def *m, const char *k, const char *v,
 			return -1;
 		}
 		m->search.parent_domains = b;
-	} else if (!strcmp(k, "fold_case")) {
+	} else if (!strcmp(k, "fold_case") || !strcmp(k, "propagate_extension")) {
 		if ((b = parse_bool(v)) < 0) {
 			snprintf(err, errlen, "%s '%s': expected yes or no", k, v);
 			return -1;
 		}
-		m->fold_case = b;
+		if (k[0] == 'f')
+			m->fold_case = b;
+		else
+			m->propagate_ext = b;
 	} else if (!strcmp(k, "cache_ttl") || !strcmp(k, "negative_ttl") ||
 		   !strcmp(k, "stale_ttl")) {
 		if ((ms = parse_seconds(v)) < 0) {
@@ -192,7 +195,7 @@ static int set_param(struct map_def *m, const char *k, const char *v,
 			m->stale_ms = ms;
 	} else {
 		snprintf(err, errlen, "unknown parameter '%s' (query, result_format, search, "
-			 "parent_domains, fold_case, cache_ttl, negative_ttl, stale_ttl)", k);
+			 "parent_domains, fold_case, propagate_extension, cache_ttl, negative_ttl, stale_ttl)", k);
 		return -1;
 	}
 	return 0;

@@ -17,6 +17,8 @@
  *	  search         = virtual      (exact, virtual, access, transport, domain)
  *	  parent_domains = no           (yes, dot, no; default: Postfix's for the kind)
  *	  fold_case      = yes
+ *	  propagate_extension = no     (yes: user+foo@d matched by user@d puts
+ *	                                "+foo" into each result address)
  *	  cache_ttl      = 300          (seconds; 0: never cached)
  *	  negative_ttl   = 30
  *	  stale_ttl      = 3600

@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "cql/cql_session.h"
+#include "extension.h"
 #include "log.h"
 #include "lookup_engine.h"
 #include "lookup_key.h"
@@ -45,6 +46,9 @@ struct lookup {
 	unsigned ncand;
 	unsigned pending;		/* reads this lookup still waits for */
 	int answered;
+	size_t ext_cand;		/* extension-stripped candidate, or SEARCH_NO_EXT */
+	const char *ext;		/* its extension, as the client wrote it */
+	size_t ext_len;
 	struct cand cand[SEARCH_MAX_CANDIDATES];
 	char keys[];			/* the candidates, NUL-terminated */
 };
@@ -302,6 +306,43 @@ static void answer(struct lookup *lk, enum socketmap_status st,
 		lk->cb(lk->arg, st, data, len);
 }
 
+/*
+ * answer_found - OK with the value of candidate i; when i is the
+ * extension-stripped key of a map that propagates extensions, the
+ * extension goes into each address, as Postfix would have done itself
+ * had it known which key matched (extension.h)
+ */
+static void answer_found(struct lookup *lk, unsigned i)
+{
+	struct cand *c = &lk->cand[i];
+	const char *text = c->text;
+	size_t len = c->len;
+	struct buf ext;
+
+	buf_init(&ext);
+	if (i == lk->ext_cand && lk->map->propagate_ext && len > 0 && text[0] != '@') {
+		extension_propagate(text, len, lk->ext, lk->ext_len, &ext);
+		if (ext.oom) {
+			buf_free(&ext);
+			answer(lk, SOCKETMAP_TEMP, "out of memory", 13);
+			return;
+		}
+		text = (const char *)ext.data;
+		len = ext.len;
+	}
+	if (len + sizeof("OK ") > SOCKETMAP_REPLY_MAX) {
+		msg_limited(&lk->e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
+			    "lookup %s %s: reply of %zu bytes is over the %d-byte limit",
+			    lk->map->name, c->key, len, SOCKETMAP_REPLY_MAX);
+		answer(lk, SOCKETMAP_PERM, "reply too long", 14);
+	} else {
+		msg_debug("lookup %s %s: OK via %s: %.*s", lk->map->name,
+			  lk->cand[0].key, c->key, (int)len, text);
+		answer(lk, SOCKETMAP_OK, text, len);
+	}
+	buf_free(&ext);
+}
+
 /* try_answer - answer if the candidates settled in priority order allow */
 static void try_answer(struct lookup *lk)
 {
@@ -318,17 +359,7 @@ static void try_answer(struct lookup *lk)
 		case CAND_NOTFOUND:
 			continue;
 		case CAND_FOUND:
-			if (c->len + sizeof("OK ") > SOCKETMAP_REPLY_MAX) {
-				msg_limited(&lk->e->perm_log, LOOKUP_LOG_INTERVAL_MS,
-					    LOG_LEVEL_ERROR,
-					    "lookup %s %s: reply of %zu bytes is over the %d-byte limit",
-					    lk->map->name, c->key, c->len, SOCKETMAP_REPLY_MAX);
-				answer(lk, SOCKETMAP_PERM, "reply too long", 14);
-				return;
-			}
-			msg_debug("lookup %s %s: OK via %s: %s", lk->map->name,
-				  lk->cand[0].key, c->key, c->text);
-			answer(lk, SOCKETMAP_OK, c->text, c->len);
+			answer_found(lk, i);
 			return;
 		case CAND_FAILED:
 			answer(lk, c->fail_status, c->text, c->len);
@@ -622,8 +653,13 @@ static int expand_key(const struct map_def *map, const char *key, size_t len,
 	free(folded);
 	(void)lookup_key_valid(key, len, why);	/* for the log, if nothing is left */
 	for (i = 0; i < sc->n; i++) {
-		if (!lookup_key_valid(sc->key[i], sc->len[i], &cwhy))
+		if (!lookup_key_valid(sc->key[i], sc->len[i], &cwhy)) {
+			if (sc->ext_cand == i)
+				sc->ext_cand = SEARCH_NO_EXT;
 			continue;
+		}
+		if (sc->ext_cand == i)
+			sc->ext_cand = n;
 		if (n != i) {
 			memcpy(sc->key[n], sc->key[i], sc->len[i] + 1);
 			sc->len[n] = sc->len[i];
@@ -678,6 +714,8 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 	}
 	for (i = 0; i < sc.n; i++)
 		total += sc.len[i] + 1;
+	if (sc.ext_cand != SEARCH_NO_EXT)
+		total += sc.ext_len + 1;
 	if ((lk = calloc(1, sizeof(*lk) + total)) == NULL) {
 		e->stats.by_status[SOCKETMAP_TEMP]++;
 		cb(arg, SOCKETMAP_TEMP, "out of memory", 13);
@@ -694,6 +732,13 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 		lk->cand[i].key_len = sc.len[i];
 		lk->cand[i].state = CAND_PENDING;
 		p += sc.len[i] + 1;
+	}
+	lk->ext_cand = sc.ext_cand;
+	if (sc.ext_cand != SEARCH_NO_EXT) {
+		memcpy(p, r.key + sc.ext_off, sc.ext_len);	/* the client's case */
+		p[sc.ext_len] = 0;
+		lk->ext = p;
+		lk->ext_len = sc.ext_len;
 	}
 	/*
 	 * Hold a reference while starting the reads: a read that completes

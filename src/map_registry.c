@@ -67,6 +67,7 @@ int map_registry_defaults(struct map_registry *reg, const char *ks,
 			 d->delimiters);
 		m->search.parent_domains = 0;
 		m->fold_case = 1;
+		m->propagate_ext = !strcmp(map_seed[i].name, "virtual_aliases");
 		m->ttl_ms = d->ttl_ms;
 		m->negative_ttl_ms = d->negative_ttl_ms;
 		m->stale_ms = d->stale_ms;

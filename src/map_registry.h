@@ -21,7 +21,9 @@
  *
  *	with the search orders of search_order.h: domains and relay_domains
  *	"domain", users and virtual_aliases "virtual", transport_maps
- *	"transport", access_maps "access".
+ *	"transport", access_maps "access". virtual_aliases propagates an
+ *	unmatched address extension into its result (extension.h), as
+ *	Postfix does by default for virtual_alias_maps.
  */
 #ifndef PAC_MAP_REGISTRY_H
 #define PAC_MAP_REGISTRY_H
@@ -49,6 +51,7 @@ struct map_def {
 	char result_format[MAP_FORMAT_MAX];
 	struct search_settings search;
 	int fold_case;
+	int propagate_ext;		/* put an unmatched extension into the result */
 	int64_t ttl_ms;			/* 0: never cached */
 	int64_t negative_ttl_ms;
 	int64_t stale_ms;		/* stale-if-error window after expiry */

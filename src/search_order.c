@@ -175,6 +175,8 @@ void search_order_expand(const struct search_settings *s, const char *key,
 	enum search_parent style = parent_style(s);
 
 	out->n = 0;
+	out->ext_cand = SEARCH_NO_EXT;
+	out->ext_off = out->ext_len = 0;
 	for (i = len; i > 0; i--)
 		if (key[i - 1] == '@') {
 			at = key + i - 1;
@@ -212,8 +214,16 @@ void search_order_expand(const struct search_settings *s, const char *key,
 
 	switch (s->kind) {
 	case SEARCH_VIRTUAL:
-		if (ext < ulen)
+		if (ext < ulen) {
+			size_t before = out->n;
+
 			add(out, key, ext, at, dlen + 1);	/* user@domain */
+			if (out->n > before) {
+				out->ext_cand = before;
+				out->ext_off = ext;
+				out->ext_len = ulen - ext;
+			}
+		}
 		if (dlen > 0)
 			add(out, at, dlen + 1, "", 0);		/* @domain */
 		break;

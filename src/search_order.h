@@ -75,8 +75,17 @@ struct search_settings {
 	int parent_domains;			/* an enum search_parent */
 };
 
+#define SEARCH_NO_EXT	((size_t)-1)	/* no extension-stripped candidate */
+
 struct search_candidates {
 	size_t n;
+	/*
+	 * SEARCH_VIRTUAL: the index of the user@domain candidate made by
+	 * stripping an extension, and where that extension (its delimiter
+	 * included, "+foo") sits in the key: what Postfix propagates when
+	 * that candidate matches. ext_cand is SEARCH_NO_EXT otherwise.
+	 */
+	size_t ext_cand, ext_off, ext_len;
 	size_t len[SEARCH_MAX_CANDIDATES];
 	char key[SEARCH_MAX_CANDIDATES][LOOKUP_KEY_MAX + 1];
 };
