@@ -21,7 +21,9 @@
  *
  *	with the search orders of search_order.h: domains and relay_domains
  *	"domain", users and virtual_aliases "virtual", transport_maps
- *	"transport", access_maps "access". virtual_aliases propagates an
+ *	"transport", access_maps "access"; relay_domains tries parent domains
+ *	("example.com" for sub.example.com) as Postfix does for relay_domains
+ *	by default. virtual_aliases propagates an
  *	unmatched address extension into its result (extension.h), as
  *	Postfix does by default for virtual_alias_maps.
  */

@@ -8,12 +8,13 @@ with `postmap -c DIR lmdb:FILE`. Private Postfix instances with the same
 main.cf except the map names then take the same SMTP dialogue:
 
   phase A (Postfix's defaults: parent_domain_matches_subdomains, so access
-          maps match subdomains with "example.com" rows, transport maps
-          with ".example.com" rows; propagate_unmatched_extensions =
+          maps and relay_domains match subdomains with "example.com" rows,
+          transport maps with ".example.com" rows; propagate_unmatched_extensions =
           canonical, virtual): lmdb:, socketmap:inet: and socketmap:unix:
           instances
-  phase B (parent_domain_matches_subdomains flipped: access with
-          ".example.com" rows, transport with "example.com" rows;
+  phase B (parent_domain_matches_subdomains flipped: access and
+          relay_domains with ".example.com" rows, transport with
+          "example.com" rows;
           extensions not propagated): lmdb: and socketmap:inet: instances,
           the daemon's maps configured with parent_domains = dot / yes and
           propagate_extension = no
@@ -58,7 +59,7 @@ LONG_LOCAL = "x" * 1100  # over LOOKUP_KEY_MAX (1024)
 PDMS_DEFAULT = ("debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,"
                 "qmqpd_authorized_clients,relay_domains,smtpd_access_maps")
 PDMS_FLIPPED = ("debug_peer_list,fast_flush_domains,mynetworks,permit_mx_backup_networks,"
-                "qmqpd_authorized_clients,relay_domains,transport_maps")
+                "qmqpd_authorized_clients,transport_maps")
 
 # The daemon's extra maps for phase B, over the same tables.
 DAEMON_CONF = """\
@@ -72,6 +73,11 @@ query          = SELECT destination FROM mailion.virtual_aliases WHERE alias = ?
 search         = virtual
 propagate_extension = no        # propagate_unmatched_extensions without "virtual"
 
+[relay_dot]
+query          = SELECT domain, active FROM mailion.relay_domains WHERE domain = ?
+search         = domain
+parent_domains = dot            # relay_domains not in parent_domain_matches_subdomains
+
 [transport_plain]
 query          = SELECT transport FROM mailion.transport_maps WHERE address = ?
 search         = transport
@@ -79,9 +85,11 @@ parent_domains = yes
 """
 
 PHASES = {
-    "A": {"names": ("domains", "users", "virtual_aliases", "transport_maps", "access_maps"),
+    "A": {"names": ("domains", "users", "virtual_aliases", "transport_maps", "access_maps",
+                    "relay_domains"),
           "pdms": PDMS_DEFAULT, "propagate": "canonical, virtual"},
-    "B": {"names": ("domains", "users", "aliases_noext", "transport_plain", "access_dot"),
+    "B": {"names": ("domains", "users", "aliases_noext", "transport_plain", "access_dot",
+                    "relay_dot"),
           "pdms": PDMS_FLIPPED, "propagate": "canonical"},
 }
 
@@ -103,6 +111,7 @@ class Rows:
 
     def __init__(self):
         self.domains = {}        # domain -> active
+        self.relay = {}          # domain -> active
         self.users = {}          # email -> active
         self.aliases = {}        # alias -> [destination, ...]
         self.transport = {}      # address -> transport
@@ -114,6 +123,8 @@ class Rows:
         out = [SCHEMA]
         for d, a in self.domains.items():
             out.append(f"INSERT INTO mailion.domains (domain, active) VALUES ({q(d)}, {str(a).lower()});")
+        for d, a in self.relay.items():
+            out.append(f"INSERT INTO mailion.relay_domains (domain, active) VALUES ({q(d)}, {str(a).lower()});")
         for e, a in self.users.items():
             out.append(f"INSERT INTO mailion.users (email, active) VALUES ({q(e)}, {str(a).lower()});")
         for k, dests in self.aliases.items():
@@ -138,6 +149,7 @@ class Rows:
                 users[e] = f"{dom}/{local}/"
         return {
             "domains": {d: d for d, a in self.domains.items() if a},
+            "relay_domains": {d: d for d, a in self.relay.items() if a},
             "users": users,
             "virtual_aliases": {k: ", ".join(sorted(v)) for k, v in self.aliases.items()},
             "transport": dict(self.transport),
@@ -161,6 +173,12 @@ def build_rows(rng):
     r.domains[".delta.test"] = True              # never matches: a string list
     r.domains["inactive.test"] = False
     r.domains["x.epsilon.test"] = False
+    # Relay domains: a domain list to Postfix, so parent rows count.
+    r.relay["relay.test"] = True
+    r.relay[".dotrelay.test"] = True
+    r.relay["dotrelay.test"] = True
+    r.relay["x.offrelay.test"] = False
+    r.relay["offrelay.test"] = True
     # Mailboxes, including the local parts split_addr() never splits.
     for local in ("alice", "bob", "postmaster", "mailer-daemon", "double-bounce",
                   "owner-list", "list-request", "owner", "list", "-lead", "lead",
@@ -253,7 +271,9 @@ RCPT_DOMAINS = ["alpha.test"] * 6 + ["ALPHA.Test", "beta.test", "beta.test", "ga
                                      "delta.test", "x.delta.test", "y.x.delta.test",
                                      "epsilon.test", "x.epsilon.test", "y.epsilon.test",
                                      "inactive.test", "zeta.test", "unknown.test",
-                                     "alpha.test."]
+                                     "alpha.test.", "relay.test", "a.relay.test",
+                                     "b.a.relay.test", "dotrelay.test", "x.dotrelay.test",
+                                     "offrelay.test", "x.offrelay.test"]
 CLIENTS = [("198.51.100.7", "[UNAVAILABLE]"), ("10.1.2.3", "[UNAVAILABLE]"),
            ("10.20.1.2", "[UNAVAILABLE]"), ("10.1.20.3", "[UNAVAILABLE]"),
            ("192.0.2.55", "[UNAVAILABLE]"), ("192.0.2.5", "[UNAVAILABLE]"),
@@ -321,8 +341,9 @@ def build_cases(rng):
 # ---------------------------------------------------------------- Postfix side
 
 def main_cf(maps, pdms, propagate):
-    d, u, a, t, acc = maps
+    d, u, a, t, acc, rel = maps
     return {
+        "relay_domains": rel,
         "virtual_mailbox_domains": d,
         "virtual_mailbox_maps": u,
         "virtual_alias_maps": a,
@@ -353,7 +374,7 @@ def main_cf(maps, pdms, propagate):
 
 
 def lmdb_maps(dirpath, rows, postmap_conf):
-    """Build the lmdb: tables with postmap; return the five map names."""
+    """Build the lmdb: tables with postmap; return the six map names."""
     names = {}
     for table, entries in rows.sources().items():
         src = dirpath / table
@@ -363,7 +384,7 @@ def lmdb_maps(dirpath, rows, postmap_conf):
                        capture_output=True, timeout=60)
         names[table] = f"lmdb:{src}"
     return (names["domains"], names["users"], names["virtual_aliases"], names["transport"],
-            names["access"])
+            names["access"], names["relay_domains"])
 
 
 QUEUED = re.compile(r"queued as (\w+)")

@@ -40,6 +40,15 @@ static void test_defaults_without_file(void **state)
 	assert_int_equal(map_registry_find(&reg, "access_maps", 11)->search.kind, SEARCH_ACCESS);
 	assert_int_equal(map_registry_find(&reg, "transport_maps", 14)->search.kind, SEARCH_TRANSPORT);
 	assert_null(map_registry_find(&reg, "user", 4));
+	/* Postfix's defaults: relay_domains is a domain list matching subdomains
+	 * (parent_domain_matches_subdomains), virtual_mailbox_domains a plain
+	 * list; virtual_alias_maps propagate an unmatched extension. */
+	assert_int_equal(map_registry_find(&reg, "relay_domains", 13)->search.parent_domains,
+			 SEARCH_PARENT_PLAIN);
+	assert_int_equal(map_registry_find(&reg, "domains", 7)->search.parent_domains,
+			 SEARCH_PARENT_DEFAULT);
+	assert_int_equal(map_registry_find(&reg, "virtual_aliases", 15)->propagate_ext, 1);
+	assert_int_equal(m->propagate_ext, 0);
 }
 
 static void test_override_and_new_map(void **state)
