@@ -5,8 +5,8 @@
  * may be longer than LOOKUP_KEY_MAX (the engine expands any request key
  * and drops the candidates that cannot exist). Every candidate is
  * non-empty, NUL-terminated, at most LOOKUP_KEY_MAX bytes, unique, never
- * longer than the key plus one byte ("@" of user@, "*"), and made of
- * bytes of the key; one the engine would read (lookup_key_valid) has no
+ * longer than a quoted copy of the key (2 x key + 3: quotes, escapes, "@"),
+ * and made of bytes of the key and '.', '*', '@', '"', '\\'; one the engine would read (lookup_key_valid) has no
  * NUL inside. For a valid key the full key comes first.
  */
 #include <stdint.h>
@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (valid && (c.n < 1 || c.len[0] != klen || memcmp(c.key[0], key, klen) != 0))
 		abort();
 	for (i = 0; i < c.n; i++) {
-		if (c.len[i] == 0 || c.len[i] > klen + 1 || c.len[i] > LOOKUP_KEY_MAX ||
+		if (c.len[i] == 0 || c.len[i] > 2 * klen + 3 || c.len[i] > LOOKUP_KEY_MAX ||
 		    c.key[i][c.len[i]] != 0)
 			abort();
 		/* A NUL inside a key is possible; the engine drops such candidates. */
@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (j = 0; j < c.len[i]; j++)
 			if (memchr(key, c.key[i][j], klen) == NULL &&
-			    c.key[i][j] != '.' && c.key[i][j] != '*' && c.key[i][j] != '@')
+			    strchr(".*@\"\\", c.key[i][j]) == NULL)
 				abort();
 		for (j = 0; j < i; j++)
 			if (c.len[j] == c.len[i] && memcmp(c.key[j], c.key[i], c.len[i]) == 0)

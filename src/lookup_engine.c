@@ -46,7 +46,7 @@ struct lookup {
 	unsigned ncand;
 	unsigned pending;		/* reads this lookup still waits for */
 	int answered;
-	size_t ext_cand;		/* extension-stripped candidate, or SEARCH_NO_EXT */
+	uint32_t ext_mask;		/* extension-stripped candidates (search_order.h) */
 	const char *ext;		/* its extension, as the client wrote it */
 	size_t ext_len;
 	struct cand cand[SEARCH_MAX_CANDIDATES];
@@ -320,7 +320,7 @@ static void answer_found(struct lookup *lk, unsigned i)
 	struct buf ext;
 
 	buf_init(&ext);
-	if (i == lk->ext_cand && lk->map->propagate_ext && len > 0 && text[0] != '@') {
+	if ((lk->ext_mask >> i & 1) && lk->map->propagate_ext && len > 0 && text[0] != '@') {
 		extension_propagate(text, len, lk->ext, lk->ext_len, &ext);
 		if (ext.oom) {
 			buf_free(&ext);
@@ -640,6 +640,7 @@ static int expand_key(const struct map_def *map, const char *key, size_t len,
 	char *folded = malloc(len + 1);
 	size_t i, n = 0;
 	const char *cwhy;
+	uint32_t mask;
 
 	if (folded == NULL)
 		return -1;
@@ -652,14 +653,12 @@ static int expand_key(const struct map_def *map, const char *key, size_t len,
 	search_order_expand(&map->search, folded, len, sc);
 	free(folded);
 	(void)lookup_key_valid(key, len, why);	/* for the log, if nothing is left */
+	mask = sc->ext_mask;
+	sc->ext_mask = 0;
 	for (i = 0; i < sc->n; i++) {
-		if (!lookup_key_valid(sc->key[i], sc->len[i], &cwhy)) {
-			if (sc->ext_cand == i)
-				sc->ext_cand = SEARCH_NO_EXT;
+		if (!lookup_key_valid(sc->key[i], sc->len[i], &cwhy))
 			continue;
-		}
-		if (sc->ext_cand == i)
-			sc->ext_cand = n;
+		sc->ext_mask |= (mask >> i & 1u) << n;
 		if (n != i) {
 			memcpy(sc->key[n], sc->key[i], sc->len[i] + 1);
 			sc->len[n] = sc->len[i];
@@ -714,7 +713,7 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 	}
 	for (i = 0; i < sc.n; i++)
 		total += sc.len[i] + 1;
-	if (sc.ext_cand != SEARCH_NO_EXT)
+	if (sc.ext_mask)
 		total += sc.ext_len + 1;
 	if ((lk = calloc(1, sizeof(*lk) + total)) == NULL) {
 		e->stats.by_status[SOCKETMAP_TEMP]++;
@@ -733,8 +732,8 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 		lk->cand[i].state = CAND_PENDING;
 		p += sc.len[i] + 1;
 	}
-	lk->ext_cand = sc.ext_cand;
-	if (sc.ext_cand != SEARCH_NO_EXT) {
+	lk->ext_mask = sc.ext_mask;
+	if (sc.ext_mask) {
 		memcpy(p, r.key + sc.ext_off, sc.ext_len);	/* the client's case */
 		p[sc.ext_len] = 0;
 		lk->ext = p;

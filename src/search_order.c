@@ -166,16 +166,163 @@ static void add_address_parents(struct search_candidates *out, const char *a,
 	}
 }
 
+/*
+ * unquote - the internal form of a local part, as Postfix's
+ * unquote_822_local(): quotes dropped, a backslash takes the next byte as
+ * is. With pos non-NULL, pos[i] is where output byte i came from.
+ */
+static size_t unquote(const char *l, size_t len, char *out, size_t *pos)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (l[i] == '"')
+			continue;
+		if (l[i] == '\\' && i + 1 < len)
+			i++;
+		if (pos)
+			pos[n] = i;
+		out[n++] = l[i];
+	}
+	return n;
+}
+
+/* dot_string - a local part Postfix writes without quotes (is_822_dot_string) */
+static int dot_string(const char *l, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || l[0] == '.' || l[len - 1] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)l[i];
+
+		if ((c == '.' && i + 1 < len && l[i + 1] == '.') || c == ' ' || c < 0x20 ||
+		    c == 0x7f || strchr("()<>@,;:\\\"[]", c) != NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* quote - the external form of a local part (quote_822_local); returns its length */
+static size_t quote(const char *l, size_t len, char *out)
+{
+	size_t i, n = 0;
+
+	if (dot_string(l, len)) {
+		memcpy(out, l, len);
+		return len;
+	}
+	out[n++] = '"';
+	for (i = 0; i < len; i++) {
+		if (l[i] == '"' || l[i] == '\\' || l[i] == '\r')
+			out[n++] = '\\';
+		out[n++] = l[i];
+	}
+	out[n++] = '"';
+	return n;
+}
+
+/*
+ * The forms Postfix's mail_addr_find() asks for one address, in order:
+ * the external (quoted) form before the internal one, the full local part
+ * before the extension-stripped one. The key is what Postfix sent first,
+ * the full external form.
+ */
+struct local_forms {
+	const char *full_ext;		/* the key's local part */
+	size_t full_ext_len;
+	char full_int[LOOKUP_KEY_MAX + 1];
+	size_t full_int_len;
+	size_t ext;			/* split point in full_int; full_int_len: none */
+	char bare_ext[2 * LOOKUP_KEY_MAX + 3];
+	size_t bare_ext_len;
+	size_t ext_src, ext_src_end;	/* the extension in the key, if a plain slice */
+};
+
+/* local_forms - the forms of a local part, and where its extension is */
+static void local_forms(const char *l, size_t ulen, const char *delims,
+			struct local_forms *f)
+{
+	size_t pos[LOOKUP_KEY_MAX + 1], i;
+
+	f->full_ext = l;
+	f->full_ext_len = ulen;
+	if (ulen > LOOKUP_KEY_MAX || (memchr(l, '"', ulen) == NULL && memchr(l, '\\', ulen) == NULL)) {
+		/* Nothing to unquote (or too long to be a key: only the bytes matter). */
+		f->full_int_len = 0;
+		f->ext = ext_start(l, ulen, delims);
+		f->ext_src = f->ext;
+		f->ext_src_end = ulen;
+		f->bare_ext_len = 0;
+		if (f->ext < ulen && f->ext <= LOOKUP_KEY_MAX && !dot_string(l, f->ext))
+			f->bare_ext_len = quote(l, f->ext, f->bare_ext);
+		return;
+	}
+	f->full_int_len = unquote(l, ulen, f->full_int, pos);
+	f->ext = ext_start(f->full_int, f->full_int_len, delims);
+	f->bare_ext_len = f->ext < f->full_int_len ? quote(f->full_int, f->ext, f->bare_ext) : 0;
+	f->ext_src = f->ext_src_end = 0;
+	if (f->ext < f->full_int_len) {
+		f->ext_src = pos[f->ext];
+		f->ext_src_end = pos[f->full_int_len - 1] + 1;
+		for (i = f->ext_src; i < f->ext_src_end; i++)
+			if (l[i] == '"' || l[i] == '\\')
+				f->ext_src = f->ext_src_end = 0;	/* not a plain slice */
+	}
+}
+
+/* int_local - the internal local part: the unquoted copy, or the key's own */
+static const char *int_local(const struct local_forms *f, size_t *len)
+{
+	*len = f->full_int_len ? f->full_int_len : f->full_ext_len;
+	return f->full_int_len ? f->full_int : f->full_ext;
+}
+
+/*
+ * add_address - full external, full internal, then (when split) bare
+ * external and bare internal forms, each followed by suffix. Virtual
+ * alias expansion (cleanup's mail_addr_map) asks the external forms only:
+ * then as_virtual is set, and the bare form is recorded as the
+ * extension-stripped candidate. Access and transport lookups ask both
+ * forms (MA_FORM_EXTERNAL_FIRST); smtpd's recipient validation does too,
+ * and gets the internal form by sending it as a query of its own.
+ */
+static void add_address(struct search_candidates *out, const struct local_forms *f,
+			const char *suffix, size_t slen, int as_virtual)
+{
+	size_t ilen, before;
+	const char *il = int_local(f, &ilen);
+
+	add(out, f->full_ext, f->full_ext_len, suffix, slen);
+	if (!as_virtual)
+		add(out, il, ilen, suffix, slen);
+	if (f->ext >= ilen)
+		return;
+	before = out->n;
+	if (f->bare_ext_len)
+		add(out, f->bare_ext, f->bare_ext_len, suffix, slen);
+	if (!as_virtual || f->bare_ext_len == 0)
+		add(out, il, f->ext, suffix, slen);
+	if (as_virtual && out->n > before && f->ext_src_end > f->ext_src) {
+		for (; before < out->n; before++)
+			out->ext_mask |= 1u << before;
+		out->ext_off = f->ext_src;
+		out->ext_len = f->ext_src_end - f->ext_src;
+	}
+}
+
 /* search_order_expand - candidates in priority order */
 void search_order_expand(const struct search_settings *s, const char *key,
 			 size_t len, struct search_candidates *out)
 {
+	struct local_forms lf;
 	const char *at = NULL, *dom;
-	size_t i, ulen, dlen, ext;
+	size_t i, ulen, dlen;
 	enum search_parent style = parent_style(s);
 
 	out->n = 0;
-	out->ext_cand = SEARCH_NO_EXT;
+	out->ext_mask = 0;
 	out->ext_off = out->ext_len = 0;
 	for (i = len; i > 0; i--)
 		if (key[i - 1] == '@') {
@@ -210,34 +357,21 @@ void search_order_expand(const struct search_settings *s, const char *key,
 	ulen = (size_t)(at - key);
 	dom = at + 1;
 	dlen = len - ulen - 1;
-	ext = ext_start(key, ulen, s->delimiters);
+	local_forms(key, ulen, s->delimiters, &lf);
 
 	switch (s->kind) {
 	case SEARCH_VIRTUAL:
-		if (ext < ulen) {
-			size_t before = out->n;
-
-			add(out, key, ext, at, dlen + 1);	/* user@domain */
-			if (out->n > before) {
-				out->ext_cand = before;
-				out->ext_off = ext;
-				out->ext_len = ulen - ext;
-			}
-		}
+		add_address(out, &lf, at, dlen + 1, 1);		/* user@domain */
 		if (dlen > 0)
 			add(out, at, dlen + 1, "", 0);		/* @domain */
 		break;
 	case SEARCH_ACCESS:
-		if (ext < ulen)
-			add(out, key, ext, at, dlen + 1);
+		add_address(out, &lf, at, dlen + 1, 0);
 		add_domain(out, dom, dlen, style);
-		add(out, key, ulen + 1, "", 0);			/* user+ext@ */
-		if (ext < ulen)
-			add(out, key, ext, "@", 1);		/* user@ */
+		add_address(out, &lf, "@", 1, 0);		/* user+ext@, user@ */
 		break;
 	case SEARCH_TRANSPORT:
-		if (ext < ulen)
-			add(out, key, ext, at, dlen + 1);
+		add_address(out, &lf, at, dlen + 1, 0);
 		add_domain(out, dom, dlen, style);
 		add(out, "*", 1, "", 0);
 		break;

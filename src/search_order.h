@@ -19,6 +19,14 @@
  *	and with '-' among the delimiters owner-* and *-request
  *	(owner_request_special = yes, Postfix's default).
  *
+ *	Postfix sends the external (quoted) form of an address first. Where
+ *	the internal (unquoted) form differs ("a..b+x"@d is a..b+x@d inside),
+ *	the extension is found in the internal form, and each user@domain
+ *	step tries the external form, then the internal one, as
+ *	mail_addr_find() does for access and transport lookups; virtual alias
+ *	expansion asks the external forms only (user+ext@domain, user@domain
+ *	below stand for these pairs).
+ *
  *	SEARCH_EXACT      key
  *	SEARCH_VIRTUAL    user+ext@domain, user@domain, @domain   (virtual(5):
  *	                  virtual_alias_maps, virtual_mailbox_maps); a key
@@ -48,6 +56,7 @@
 #define PAC_SEARCH_ORDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lookup_key.h"
 
@@ -75,17 +84,17 @@ struct search_settings {
 	int parent_domains;			/* an enum search_parent */
 };
 
-#define SEARCH_NO_EXT	((size_t)-1)	/* no extension-stripped candidate */
-
 struct search_candidates {
 	size_t n;
 	/*
-	 * SEARCH_VIRTUAL: the index of the user@domain candidate made by
-	 * stripping an extension, and where that extension (its delimiter
-	 * included, "+foo") sits in the key: what Postfix propagates when
-	 * that candidate matches. ext_cand is SEARCH_NO_EXT otherwise.
+	 * SEARCH_VIRTUAL: bit i set when candidate i is user@domain made by
+	 * stripping an extension (external or internal form), and where that
+	 * extension (its delimiter included, "+foo") sits in the key: what
+	 * Postfix propagates when such a candidate matches. 0 otherwise, and
+	 * when the extension is not a plain slice of the key (escapes).
 	 */
-	size_t ext_cand, ext_off, ext_len;
+	uint32_t ext_mask;
+	size_t ext_off, ext_len;
 	size_t len[SEARCH_MAX_CANDIDATES];
 	char key[SEARCH_MAX_CANDIDATES][LOOKUP_KEY_MAX + 1];
 };

@@ -205,6 +205,10 @@ def build_rows(rng):
     r.aliases["mailer-daemon@beta.test"] = ["bob@alpha.test"]
     r.aliases["-lead@beta.test"] = ["lead@alpha.test"]
     r.aliases["@zeta.test"] = ["@alpha.test"]    # domain aliasing: the user is kept
+    # Quoted local parts: Postfix asks the quoted (external) form first.
+    r.aliases['"a..b"@beta.test'] = ["info@alpha.test"]
+    r.aliases["c..d@beta.test"] = ["bob@alpha.test"]
+    r.aliases['"e.f."@beta.test'] = ["alice@alpha.test"]
     r.aliases["alice@alpha.test"] = ["alice@alpha.test", "bob@alpha.test"]
     # Transports: tags that the discard transport logs.
     r.transport["*"] = "discard:star"
@@ -312,7 +316,11 @@ SPECIAL_RCPTS = [LONG_LOCAL + "@alpha.test", b"x\xe9@alpha.test", b"j\xc3\xb6rg@
                  "+lead@beta.test", "alice+vip@alpha.test", "alice+vip-x@alpha.test",
                  "bob-x@zeta.test", "dave@alpha.test", "dave+x@alpha.test", "carol@alpha.test",
                  "u@delta.test", "u@x.delta.test", "u@y.x.delta.test", "u@y.epsilon.test",
-                 "u+q@x.delta.test", "anyone@gamma.test", "u@inactive.test"]
+                 "u+q@x.delta.test", "anyone@gamma.test", "u@inactive.test",
+                 '"a..b"@beta.test', '"a..b+x"@beta.test', '"a..b"+x@beta.test',
+                 '"c..d"@beta.test', '"c..d-y"@beta.test', '"e.f."@beta.test', '"e f"@beta.test',
+                 '"e.f.+z"@beta.test', '"e+f"@beta.test', '"x\\"y"@beta.test',
+                 '"team+q"@beta.test', '"Team-Q"@Beta.Test']
 
 
 def client(rng):
@@ -324,9 +332,9 @@ def client(rng):
 def build_cases(rng):
     cases = []
     for s in SPECIAL_SENDERS:
-        cases.append((rng.choice(CLIENTS), s, ["alice@alpha.test"]))
+        cases.append((client(rng), s, ["alice@alpha.test"]))
     for rcpt in SPECIAL_RCPTS:
-        cases.append((rng.choice(CLIENTS), "someone@good.test", [rcpt]))
+        cases.append((CLIENTS[0], "someone@good.test", [rcpt]))
     for c in CLIENTS:
         cases.append((c, "someone@good.test", ["bob@alpha.test"]))
     while len(cases) < MIN_CASES + 40:

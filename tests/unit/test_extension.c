@@ -56,20 +56,27 @@ static void test_search_marks_the_stripped_candidate(void **state)
 
 	(void)state;
 	search_order_expand(&s, key, strlen(key), &c);
-	assert_int_equal(c.ext_cand, 1);
+	assert_int_equal(c.ext_mask, 1u << 1);
 	assert_string_equal(c.key[1], "team@beta.test");
 	assert_int_equal(c.ext_off, 4);
 	assert_int_equal(c.ext_len, 4);			/* "-x+y" */
 	key = "team@beta.test";
 	search_order_expand(&s, key, strlen(key), &c);
-	assert_int_equal(c.ext_cand, SEARCH_NO_EXT);
+	assert_int_equal(c.ext_mask, 0);
 	key = "owner-list@beta.test";		/* not split: nothing to propagate */
 	search_order_expand(&s, key, strlen(key), &c);
-	assert_int_equal(c.ext_cand, SEARCH_NO_EXT);
+	assert_int_equal(c.ext_mask, 0);
+	/* Quoted: the bare external and internal forms both count. */
+	key = "\"a..b+x\"@beta.test";
+	search_order_expand(&s, key, strlen(key), &c);
+	assert_string_equal(c.key[1], "\"a..b\"@beta.test");
+	assert_int_equal(c.ext_mask, 1u << 1);
+	assert_int_equal(c.ext_off, 5);
+	assert_int_equal(c.ext_len, 2);			/* "+x" */
 	s.kind = SEARCH_ACCESS;			/* only virtual maps propagate */
 	key = "team+x@beta.test";
 	search_order_expand(&s, key, strlen(key), &c);
-	assert_int_equal(c.ext_cand, SEARCH_NO_EXT);
+	assert_int_equal(c.ext_mask, 0);
 }
 
 int main(void)

@@ -281,6 +281,39 @@ static void test_odd_domains(void **state)
 	       (const char *[]){ "a+b@", "a@", NULL });
 }
 
+/*
+ * mail_addr_find(): access and transport lookups (MA_FORM_EXTERNAL_FIRST)
+ * ask the quoted (external) form before the internal one, for the full and
+ * the extension-stripped local part; virtual alias expansion
+ * (MA_FORM_EXTERNAL) the external forms only. The extension is found in
+ * the internal form.
+ */
+static void test_quoted_forms(void **state)
+{
+	(void)state;
+	expect(SEARCH_VIRTUAL, "+", 0, "\"a..b+x\"@beta.test",
+	       (const char *[]){ "\"a..b+x\"@beta.test", "\"a..b\"@beta.test",
+				 "@beta.test", NULL });
+	/* Quotes that were not needed: the external form of the bare part has none. */
+	expect(SEARCH_VIRTUAL, "+", 0, "\"team+q\"@beta.test",
+	       (const char *[]){ "\"team+q\"@beta.test", "team@beta.test", "@beta.test", NULL });
+	/* An unquoted key whose bare part needs quotes ("a." ends with a dot). */
+	expect(SEARCH_TRANSPORT, "+", 0, "a.+x@t.example",
+	       (const char *[]){ "a.+x@t.example", "\"a.\"@t.example", "a.@t.example",
+				 "t.example", ".example", "*", NULL });
+	expect(SEARCH_ACCESS, "+", 0, "\"e f+z\"@x.test",
+	       (const char *[]){ "\"e f+z\"@x.test", "e f+z@x.test", "\"e f\"@x.test",
+				 "e f@x.test", "x.test", "test", "\"e f+z\"@", "e f+z@",
+				 "\"e f\"@", "e f@", NULL });
+	/* Escapes: a backslash takes the next byte; the special names unquoted. */
+	expect(SEARCH_TRANSPORT, "+", 0, "\"x\\\"y+z\"@d.test",
+	       (const char *[]){ "\"x\\\"y+z\"@d.test", "x\"y+z@d.test",
+				 "\"x\\\"y\"@d.test", "x\"y@d.test", "d.test", ".test", "*", NULL });
+	expect(SEARCH_TRANSPORT, "-", 0, "\"owner-x\"@d.test",
+	       (const char *[]){ "\"owner-x\"@d.test", "owner-x@d.test", "d.test", ".test",
+				 "*", NULL });
+}
+
 /* A key or candidate over LOOKUP_KEY_MAX cannot exist: it is left out, the short ones stay. */
 static void test_long_local_part(void **state)
 {
@@ -321,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_access_dot_parents),
 		cmocka_unit_test(test_odd_domains),
 		cmocka_unit_test(test_long_local_part),
+		cmocka_unit_test(test_quoted_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
