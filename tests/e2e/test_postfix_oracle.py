@@ -24,7 +24,8 @@ resolve.c): the domain itself only, whatever parent_domain_matches_subdomains
 says, as the daemon's domains map does by default.
 
 Every case sets the client with XCLIENT (check_client_access: IPv4 and
-IPv6 networks, host names and parents), then MAIL FROM and one to three
+IPv6 networks, host names and parents), sends EHLO (check_helo_access:
+host names and parents), then MAIL FROM and one to three
 RCPT TO (check_sender_access, check_recipient_access, virtual mailbox and
 alias validation), and DATA when a recipient was accepted. Compared per
 case: each SMTP reply (code and text) and, from the delivery log lines of
@@ -323,6 +324,15 @@ SPECIAL_RCPTS = [LONG_LOCAL + "@alpha.test", b"x\xe9@alpha.test", b"j\xc3\xb6rg@
                  '"team+q"@beta.test', '"Team-Q"@Beta.Test']
 
 
+# HELO names for check_helo_access: host names walk their parent domains.
+# Not an address literal or a bare IPv4/IPv6 address: Postfix looks those up
+# whole, while the daemon cannot tell them from a client address and tries
+# the networks too (README).
+HELOS = ["client.test"] * 24 + ["mail.spam.test", "x.dotspam.test", "dotspam.test",
+                               "host.bad.test", "a.b.bad.test", "Mail.Spam.Test", "good.test",
+                               "sub.test.example", "helo.test."]
+
+
 def client(rng):
     """Half the cases from a client no rule names, so that the sender and
     recipient rules get their turn."""
@@ -332,17 +342,19 @@ def client(rng):
 def build_cases(rng):
     cases = []
     for s in SPECIAL_SENDERS:
-        cases.append((client(rng), s, ["alice@alpha.test"]))
+        cases.append((client(rng), s, ["alice@alpha.test"], "client.test"))
     for rcpt in SPECIAL_RCPTS:
-        cases.append((CLIENTS[0], "someone@good.test", [rcpt]))
+        cases.append((CLIENTS[0], "someone@good.test", [rcpt], "client.test"))
     for c in CLIENTS:
-        cases.append((c, "someone@good.test", ["bob@alpha.test"]))
+        cases.append((c, "someone@good.test", ["bob@alpha.test"], "client.test"))
+    for h in HELOS:
+        cases.append((CLIENTS[0], "someone@good.test", ["bob@alpha.test"], h))
     while len(cases) < MIN_CASES + 40:
         roll = rng.random()
         sender = (address(rng, SENDER_DOMAINS) if roll < 0.5 else
                   address(rng, ["good.test", "elsewhere.test"]) if roll < 0.92 else "")
         rcpts = [address(rng, RCPT_DOMAINS) for _ in range(rng.randint(1, 3))]
-        cases.append((client(rng), sender, rcpts))
+        cases.append((client(rng), sender, rcpts, rng.choice(HELOS)))
     return cases
 
 
@@ -365,7 +377,8 @@ def main_cf(maps, pdms, propagate):
         # After XCLIENT the client is the one named: it must be allowed to
         # send the next XCLIENT (smtpd listens on 127.0.0.1 only).
         "smtpd_authorized_xclient_hosts": "0.0.0.0/0, [::]/0",
-        "smtpd_recipient_restrictions": (f"check_client_access {acc}, check_sender_access {acc}, "
+        "smtpd_recipient_restrictions": (f"check_client_access {acc}, check_helo_access {acc}, "
+                                         f"check_sender_access {acc}, "
                                          f"check_recipient_access {acc}, permit"),
         "inet_protocols": "all",        # XCLIENT takes IPv6 client addresses
         "smtpd_error_sleep_time": "0",
@@ -405,11 +418,11 @@ def run_dialogue(pf, cases):
     (command, code, text) and the queue id of its message, if any."""
     out = []
     with Dialogue(pf.port) as s:
-        for (addr, name), sender, rcpts in cases:
+        for (addr, name), sender, rcpts, helo in cases:
             steps = []
             code, text = s.cmd(f"XCLIENT ADDR={addr} NAME={name}")
             steps.append(("XCLIENT", code, text.split(" ", 1)[0]))
-            steps.append(("EHLO", s.cmd("EHLO client.test")[0], ""))
+            steps.append(("EHLO", s.cmd(f"EHLO {helo}")[0], ""))
             snd = sender if isinstance(sender, bytes) else sender.encode()
             code, text = s.cmd(b"MAIL FROM:<" + snd + b">")
             steps.append(("MAIL", code, text))
@@ -460,8 +473,8 @@ def observe(pf, cases):
 
 
 def show(case):
-    (addr, name), sender, rcpts = case
-    return f"client {addr} ({name}), MAIL FROM:<{sender!r}>, RCPT TO: {rcpts!r}"
+    (addr, name), sender, rcpts, helo = case
+    return f"client {addr} ({name}), EHLO {helo}, MAIL FROM:<{sender!r}>, RCPT TO: {rcpts!r}"
 
 
 def compare(cases, ref_name, ref, other_name, other):
