@@ -75,3 +75,20 @@ def test_invalid_local_part_still_meets_the_domain_rule(mx, local):
         code, text = s.cmd("RCPT TO:<alice@example.com>")
     assert code == 554, (code, text)
     assert "spam.test is a known spam source" in text
+
+
+def test_request_sized_local_part_still_meets_the_domain_rule(start_cqld, start_daemon):
+    """A key near the 100000-byte request limit: folded and expanded whole,
+    the short domain candidates are read (issue 11, item 1)."""
+    from conftest import netstring, raw_connect, read_netstring
+    cqld = start_cqld(DATA / "search.cql")
+    daemon = start_daemon(cqld.port)
+    local = b"x" * 99000
+    with raw_connect(daemon.port) as s:
+        for key, want in ((local + b"@mail.spam.test", b"OK REJECT spam.test is a known spam source"),
+                          (local + b"+tag@mail.spam.test", b"OK REJECT spam.test is a known spam source"),
+                          (b"\x01" * 99000 + b"@spam.test", b"OK REJECT spam.test is a known spam source"),
+                          (local + b"@elsewhere.test", b"NOTFOUND ")):
+            s.sendall(netstring(b"access_maps " + key))
+            assert read_netstring(s, timeout=30) == want, key[-20:]
+    assert daemon.proc.poll() is None
