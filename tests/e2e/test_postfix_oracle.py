@@ -12,7 +12,9 @@ main.cf except the map names then take the same SMTP dialogue:
           transport maps with ".example.com" rows; propagate_unmatched_extensions =
           canonical, virtual): lmdb:, socketmap:inet: and socketmap:unix:
           instances
-  phase B (parent_domain_matches_subdomains flipped: access and
+  phase B (recipient_delimiter "+" instead of "+-", so '-' splits nothing
+          and owner-/-request are ordinary;
+          parent_domain_matches_subdomains flipped: access and
           relay_domains with ".example.com" rows, transport with
           "example.com" rows;
           extensions not propagated): lmdb: and socketmap:inet: instances,
@@ -53,7 +55,7 @@ from postfix_instance import PostfixInstance
 from smtp_dialogue import Dialogue
 
 SEED = 20261130          # change it to explore; keep it fixed in the tree
-DELIMS = "+-"            # RECIPIENT_DELIMITER and recipient_delimiter
+DELIMS = "+-"            # RECIPIENT_DELIMITER and recipient_delimiter (phase A)
 MIN_CASES = 500
 LONG_LOCAL = "x" * 1100  # over LOOKUP_KEY_MAX (1024)
 
@@ -88,10 +90,10 @@ parent_domains = yes
 PHASES = {
     "A": {"names": ("domains", "users", "virtual_aliases", "transport_maps", "access_maps",
                     "relay_domains"),
-          "pdms": PDMS_DEFAULT, "propagate": "canonical, virtual"},
+          "pdms": PDMS_DEFAULT, "propagate": "canonical, virtual", "delims": DELIMS},
     "B": {"names": ("domains", "users", "aliases_noext", "transport_plain", "access_dot",
                     "relay_dot"),
-          "pdms": PDMS_FLIPPED, "propagate": "canonical"},
+          "pdms": PDMS_FLIPPED, "propagate": "canonical", "delims": "+"},
 }
 
 SCHEMA = """\
@@ -248,6 +250,8 @@ def build_rows(rng):
     r.access["bad.test"] = "REJECT a-bad-plain"
     r.access[".bad.test"] = "REJECT a-bad-dot"
     r.access["test.example"] = "REJECT a-tld-like"
+    r.access["<>"] = "550 5.7.1 a-null-sender"    # smtpd_null_access_lookup_key
+    r.access["2.3]"] = "REJECT a-literal-suffix"  # domain walk of [10.1.2.3]
     # Random extra rows over the same vocabulary.
     for i in range(60):
         local = rng.choice(LOCALS).replace("\u00f6", "o")
@@ -308,7 +312,8 @@ SPECIAL_SENDERS = ["", LONG_LOCAL + "@spam.test", LONG_LOCAL + "@good.test",
                    '"a..b"@spam.test', '""@spam.test', '""@good.test', "evil+x@good.test",
                    "EVIL+X@Good.Test", "badguy+z@anywhere.test", "Postmaster@spam.test",
                    "MAILER-DAEMON@good.test", "owner-list@good.test", "owner-list-x@good.test",
-                   '"-lead+x"@good.test', "lead-x@good.test", "lead@x.dotspam.test"]
+                   '"-lead+x"@good.test', "lead-x@good.test", "lead@x.dotspam.test",
+                   "x@[10.1.2.3]", "x@[192.0.2.9]", "postmaster@[10.1.2.3]"]
 SPECIAL_RCPTS = [LONG_LOCAL + "@alpha.test", b"x\xe9@alpha.test", b"j\xc3\xb6rg@alpha.test",
                  '"alice"@alpha.test', '"a b"@beta.test', '""@beta.test', '"team"@beta.test',
                  "team+x@beta.test", "team-x@beta.test", "owner-list-x@beta.test",
@@ -360,7 +365,7 @@ def build_cases(rng):
 
 # ---------------------------------------------------------------- Postfix side
 
-def main_cf(maps, pdms, propagate):
+def main_cf(maps, pdms, propagate, delims):
     d, u, a, t, acc, rel = maps
     return {
         "relay_domains": rel,
@@ -371,7 +376,7 @@ def main_cf(maps, pdms, propagate):
         "transport_maps": t,
         "default_transport": "discard:default",
         "relay_transport": "discard:relay",
-        "recipient_delimiter": DELIMS,
+        "recipient_delimiter": delims,
         "propagate_unmatched_extensions": propagate,
         "parent_domain_matches_subdomains": pdms,
         # After XCLIENT the client is the one named: it must be allowed to
@@ -504,27 +509,30 @@ def test_daemon_answers_as_postfix_lmdb_tables_do(tmp_path, start_cqld, start_da
     # the lmdb files must be reachable by it (pytest's tmp_path is not).
     shared = Path(tempfile.mkdtemp(prefix="pac-oracle-"))
     shared.chmod(0o755)
-    sock = shared / "pac.sock"
     pm_conf = tmp_path / "postmap-conf"
     pm_conf.mkdir()
     (pm_conf / "main.cf").write_text("compatibility_level = 3.6\n")
     instances = []
     try:
         cqld = start_cqld(cql)
-        daemon = start_daemon(cqld.port, RECIPIENT_DELIMITER=DELIMS, CONFIG_FILE=conf,
-                              LISTEN=f"inet:127.0.0.1:0,unix:{sock}", LISTEN_MODE="0666")
-        wait_for(sock.exists, what="the daemon's unix socket")
         lmdb = lmdb_maps(shared, rows, pm_conf)
-        inet = f"socketmap:inet:127.0.0.1:{daemon.port}:"
-        unix = f"socketmap:unix:{sock}:"
         failures = []
         for phase, spec in phases.items():
+            # One daemon per phase: RECIPIENT_DELIMITER is the daemon's own.
+            sock = shared / f"pac-{phase}.sock"
+            daemon = start_daemon(cqld.port, RECIPIENT_DELIMITER=spec["delims"],
+                                  CONFIG_FILE=conf, LISTEN_MODE="0666",
+                                  LISTEN=f"inet:127.0.0.1:0,unix:{sock}")
+            wait_for(sock.exists, what="the daemon's unix socket")
+            inet = f"socketmap:inet:127.0.0.1:{daemon.port}:"
+            unix = f"socketmap:unix:{sock}:"
             setups = [("lmdb", lmdb), ("socketmap:inet", tuple(inet + n for n in spec["names"]))]
             if phase == "A":
                 setups.append(("socketmap:unix", tuple(unix + n for n in spec["names"])))
             seen = {}
             for label, maps in setups:
-                pf = PostfixInstance(main_cf(maps, spec["pdms"], spec["propagate"]))
+                pf = PostfixInstance(main_cf(maps, spec["pdms"], spec["propagate"],
+                                             spec["delims"]))
                 instances.append(pf)
                 pf.start()
                 seen[label] = observe(pf, cases)
