@@ -3,8 +3,8 @@
  *
  * Input: <format> NUL <value>. The format is first checked as the config
  * loader does; apply is run whether or not it passed (a bad format must
- * still be handled safely). A discarded value (%d without '@') leaves the
- * output as it was; %s alone gives the value itself.
+ * still be handled safely). A discarded value (an empty part that %d or
+ * %u needs) leaves the output as it was; %s alone gives the value itself.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,8 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = result_format_apply(fmt, val, vlen, &b);
 	if (b.oom || (rc != 0 && rc != 1) || (rc == 0 && b.len != 1) || b.data[0] != 'x')
 		abort();
-	if (rc == 0 && (strstr(fmt, "%d") == NULL || memchr(val, '@', vlen) != NULL))
+	if (rc == 0 && strstr(fmt, "%d") == NULL && strstr(fmt, "%u") == NULL)
 		abort();
+	if (rc == 0 && vlen > 1 && val[0] != '@' && val[vlen - 1] != '@' &&
+	    memchr(val, '@', vlen) != NULL)
+		abort();		/* both parts present: never discarded */
 	if (!strcmp(fmt, "%s") && (b.len != 1 + vlen || memcmp(b.data + 1, val, vlen)))
 		abort();
 	buf_free(&b);

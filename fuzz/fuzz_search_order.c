@@ -1,13 +1,13 @@
 /*
  * fuzz_search_order - libFuzzer target for search-order expansion
  *
- * Input: <kind byte> <parent_domains byte> <delimiters> NUL <key>. Keys
- * are run through the engine's own gate first (lookup_key_valid and
- * folding), as the engine does; invalid keys are still expanded to check
- * memory safety. For valid keys: the full key comes first, candidates are
- * non-empty, NUL-terminated, within the key buffer, unique, never longer
- * than the key plus one byte ("." of a transport parent, "@" of user@),
- * and each one is made of bytes of the key.
+ * Input: <kind byte> <parent style byte> <delimiters> NUL <key>. Keys
+ * may be longer than LOOKUP_KEY_MAX (the engine expands any request key
+ * and drops the candidates that cannot exist). Every candidate is
+ * non-empty, NUL-terminated, at most LOOKUP_KEY_MAX bytes, unique, never
+ * longer than a quoted copy of the key (2 x key + 3: quotes, escapes, "@"),
+ * and made of bytes of the key and '.', '*', '@', '"', '\\'; one the engine would read (lookup_key_valid) has no
+ * NUL inside. For a valid key the full key comes first.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct search_candidates c;
-	static char folded[LOOKUP_KEY_MAX + 1];
+	static char folded[LOOKUP_KEY_MAX * 4 + 1];
 	struct search_settings s;
 	const uint8_t *nul;
 	const char *key, *why;
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(&s, 0, sizeof(s));
 	s.kind = (enum search_kind)(data[0] % 5);
-	s.parent_domains = data[1] & 1;
+	s.parent_domains = data[1] % 4;
 	data += 2;
 	size -= 2;
 	if ((nul = memchr(data, 0, size)) == NULL)
@@ -43,33 +43,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.delimiters[dlen] = 0;
 	key = (const char *)nul + 1;
 	klen = size - dlen - 1;
-	if (klen > LOOKUP_KEY_MAX + 8)
+	if (klen > LOOKUP_KEY_MAX * 4)
 		return 0;
 	valid = lookup_key_valid(key, klen, &why);
-	if (valid) {
-		lookup_key_fold(key, klen, folded);
-		key = folded;
-	}
+	lookup_key_fold(key, klen, folded);
+	key = folded;
 	search_order_expand(&s, key, klen, &c);
 	if (c.n > SEARCH_MAX_CANDIDATES)
 		abort();
-	if (!valid)
-		return 0;
-	if (c.n < 1 || c.len[0] != klen || memcmp(c.key[0], key, klen) != 0)
+	if (valid && (c.n < 1 || c.len[0] != klen || memcmp(c.key[0], key, klen) != 0))
 		abort();
 	for (i = 0; i < c.n; i++) {
-		if (c.len[i] == 0 || c.len[i] > klen + 1 || c.len[i] > LOOKUP_KEY_MAX + 1 ||
-		    c.key[i][c.len[i]] != 0 || strlen(c.key[i]) != c.len[i])
+		if (c.len[i] == 0 || c.len[i] > 2 * klen + 3 || c.len[i] > LOOKUP_KEY_MAX ||
+		    c.key[i][c.len[i]] != 0)
+			abort();
+		/* A NUL inside a key is possible; the engine drops such candidates. */
+		if (lookup_key_valid(c.key[i], c.len[i], &why) && strlen(c.key[i]) != c.len[i])
 			abort();
 		for (j = 0; j < c.len[i]; j++)
 			if (memchr(key, c.key[i][j], klen) == NULL &&
-			    c.key[i][j] != '.' && c.key[i][j] != '*' && c.key[i][j] != '@')
+			    strchr(".*@\"\\", c.key[i][j]) == NULL)
 				abort();
 		for (j = 0; j < i; j++)
 			if (c.len[j] == c.len[i] && memcmp(c.key[j], c.key[i], c.len[i]) == 0)
 				abort();
 	}
-	if (s.kind == SEARCH_EXACT && c.n != 1)
+	if (valid && s.kind == SEARCH_EXACT && c.n != 1)
 		abort();
 	return 0;
 }

@@ -73,19 +73,29 @@ def result_format():
         "%s\0alice@example.com", "%d/%u/\0alice@example.com", "%d\0postmaster",
         "100%%\0x", "%x\0y", "a%\0v", "smtp:[%s]:25\0mx.example",
         "%u|%d\0\"a@b\"@example.com", "[%u][%d]\0@example.com", "%s\0",
+        "%d/%u/\0@example.org", "%d\0user@",
     ])
 
 
 def search_order():
     keys = ["alice+news@mail.example.com", "example.com", "@example.com",
             "+tag@x.y", "a@b@c.d", "postmaster", "sub.deep.example.co.uk",
-            "User-List+x@Example.COM", "user@", "a.", ".a"]
+            "User-List+x@Example.COM", "user@", "a.", ".a",
+            "owner-list+x@mail.example.com", "list-request@x.y", "MAILER-DAEMON-x@x.y",
+            "10.20.1.5", "2001:db8:1:2::5", "+a+b@x..y.", "x" * 1100 + "@spam.example"]
     seeds = []
     for kind in range(5):
         for i, k in enumerate(keys):
             delims = ["+", "+-", "", "-"][i % 4]
-            seeds.append(bytes([kind, i & 1]) + delims.encode() + b"\0" + k.encode())
+            seeds.append(bytes([kind, i % 4]) + delims.encode() + b"\0" + k.encode())
     write("search_order", seeds)
+
+
+def extension():
+    write("extension", [
+        "+x\0alice@alpha.test", "-a+b\0alice@alpha.test, bob@alpha.test", "+x\0alice",
+        "+x\0\"a,b@c\"@d.test", "+x\0\"a\\\",b\"@d.test,e@f", "+x\0a@b,, c@d", "\0a@b",
+    ])
 
 
 def config_file():
@@ -103,6 +113,9 @@ def config_file():
         "[users]\ncache_ttl = -1\n", "[users]\nsearch = nearby\n",
         "[users]\nfoo = bar\n", "[users]\nno equals sign\n", "[new]\n",
         "[users]\nquery = \n", "[a]\n[b]\n[c]\n",
+        "[users]\nresult_format  = %d/%u/   # comment\nparent_domains = dot\n"
+        "[x]   # section comment\nquery = SELECT a FROM t WHERE k = ? AND j = ' #'\n"
+        "propagate_extension = yes\n",
     ]
     conf = os.path.join(ROOT, "packaging", "etc", "postfix-aws-cassandra.conf")
     if os.path.exists(conf):
@@ -201,6 +214,7 @@ if __name__ == "__main__":
     socketmap()
     result_format()
     search_order()
+    extension()
     config_file()
     cql_frame()
     sigv4()

@@ -64,6 +64,27 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * strip_comment - cut a '#' comment that starts the line or follows a
+ * blank, outside quotes (a CQL string literal may hold " #"), in place
+ */
+static void strip_comment(char *s)
+{
+	char quote = 0, *p;
+
+	for (p = s; *p; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+		} else if (*p == '#' && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = 0;
+			return;
+		}
+	}
+}
+
 /* parse_bool - yes/no and friends; -1 if neither */
 static int parse_bool(const char *v)
 {
@@ -139,15 +160,21 @@ static int set_param(struct map_def *m, const char *k, const char *v,
 			return -1;
 		}
 		m->search.kind = (enum search_kind)kind;
-	} else if (!strcmp(k, "parent_domains") || !strcmp(k, "fold_case")) {
+	} else if (!strcmp(k, "parent_domains")) {
+		if ((b = search_parent_parse(v)) < 0) {
+			snprintf(err, errlen, "%s '%s': expected yes, dot or no", k, v);
+			return -1;
+		}
+		m->search.parent_domains = b;
+	} else if (!strcmp(k, "fold_case") || !strcmp(k, "propagate_extension")) {
 		if ((b = parse_bool(v)) < 0) {
 			snprintf(err, errlen, "%s '%s': expected yes or no", k, v);
 			return -1;
 		}
-		if (k[0] == 'p')
-			m->search.parent_domains = b;
-		else
+		if (k[0] == 'f')
 			m->fold_case = b;
+		else
+			m->propagate_ext = b;
 	} else if (!strcmp(k, "cache_ttl") || !strcmp(k, "negative_ttl") ||
 		   !strcmp(k, "stale_ttl")) {
 		if ((ms = parse_seconds(v)) < 0) {
@@ -163,7 +190,7 @@ static int set_param(struct map_def *m, const char *k, const char *v,
 			m->stale_ms = ms;
 	} else {
 		snprintf(err, errlen, "unknown parameter '%s' (query, result_format, search, "
-			 "parent_domains, fold_case, cache_ttl, negative_ttl, stale_ttl)", k);
+			 "parent_domains, fold_case, propagate_extension, cache_ttl, negative_ttl, stale_ttl)", k);
 		return -1;
 	}
 	return 0;
@@ -209,8 +236,9 @@ int config_file_parse(const char *text, size_t len, struct map_registry *reg,
 			snprintf(err, errlen, "line %d: NUL byte", lineno);
 			return -1;
 		}
+		strip_comment(line);
 		s = trim(line);
-		if (*s == 0 || *s == '#' || *s == ';')
+		if (*s == 0 || *s == ';')
 			continue;
 		if (*s == '[') {
 			char *end = strchr(s, ']');

@@ -6,15 +6,19 @@
  *
  * DESCRIPTION
  *	One section per map; a section named like a default map changes it,
- *	any other name adds a map. Blank lines and lines starting with '#'
- *	or ';' are ignored; "name = value" sets a parameter:
+ *	any other name adds a map. Blank lines and lines starting with ';'
+ *	are ignored; a '#' at the start of a line or after a blank, outside
+ *	quotes, starts a comment to the end of the line (so a value cannot
+ *	hold " #"); "name = value" sets a parameter:
  *
  *	  [users]
  *	  query          = SELECT email, active FROM mailion.users WHERE email = ?
  *	  result_format  = %d/%u/
  *	  search         = virtual      (exact, virtual, access, transport, domain)
- *	  parent_domains = no
+ *	  parent_domains = no           (yes, dot, no; default: Postfix's for the kind)
  *	  fold_case      = yes
+ *	  propagate_extension = no     (yes: user+foo@d matched by user@d puts
+ *	                                "+foo" into each result address)
  *	  cache_ttl      = 300          (seconds; 0: never cached)
  *	  negative_ttl   = 30
  *	  stale_ttl      = 3600

@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "cql/cql_session.h"
+#include "extension.h"
 #include "log.h"
 #include "lookup_engine.h"
 #include "lookup_key.h"
@@ -58,6 +59,9 @@ struct lookup {
 	unsigned ncand;
 	unsigned pending;		/* reads this lookup still waits for */
 	int answered;
+	uint32_t ext_mask;		/* extension-stripped candidates (search_order.h) */
+	const char *ext;		/* its extension, as the client wrote it */
+	size_t ext_len;
 	struct cand cand[SEARCH_MAX_CANDIDATES];
 	char keys[];			/* the candidates, NUL-terminated */
 };
@@ -284,6 +288,43 @@ static void answer(struct lookup *lk, enum socketmap_status st,
 		lk->cb(lk->arg, st, data, len);
 }
 
+/*
+ * answer_found - OK with the value of candidate i; when i is the
+ * extension-stripped key of a map that propagates extensions, the
+ * extension goes into each address, as Postfix would have done itself
+ * had it known which key matched (extension.h)
+ */
+static void answer_found(struct lookup *lk, unsigned i)
+{
+	struct cand *c = &lk->cand[i];
+	const char *text = c->text;
+	size_t len = c->len;
+	struct buf ext;
+
+	buf_init(&ext);
+	if ((lk->ext_mask >> i & 1) && lk->map->propagate_ext && len > 0 && text[0] != '@') {
+		extension_propagate(text, len, lk->ext, lk->ext_len, &ext);
+		if (ext.oom) {
+			buf_free(&ext);
+			answer(lk, SOCKETMAP_TEMP, "out of memory", 13);
+			return;
+		}
+		text = (const char *)ext.data;
+		len = ext.len;
+	}
+	if (len + sizeof("OK ") > SOCKETMAP_REPLY_MAX) {
+		msg_limited(&lk->e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
+			    "lookup %s %s: reply of %zu bytes is over the %d-byte limit",
+			    lk->map->name, c->key, len, SOCKETMAP_REPLY_MAX);
+		answer(lk, SOCKETMAP_PERM, "reply too long", 14);
+	} else {
+		msg_debug("lookup %s %s: OK via %s: %.*s", lk->map->name,
+			  lk->cand[0].key, c->key, (int)len, text);
+		answer(lk, SOCKETMAP_OK, text, len);
+	}
+	buf_free(&ext);
+}
+
 /* try_answer - answer if the candidates settled in priority order allow */
 static void try_answer(struct lookup *lk)
 {
@@ -300,17 +341,7 @@ static void try_answer(struct lookup *lk)
 		case CAND_NOTFOUND:
 			continue;
 		case CAND_FOUND:
-			if (c->len + sizeof("OK ") > SOCKETMAP_REPLY_MAX) {
-				msg_limited(&lk->e->perm_log, LOOKUP_LOG_INTERVAL_MS,
-					    LOG_LEVEL_ERROR,
-					    "lookup %s %s: reply of %zu bytes is over the %d-byte limit",
-					    lk->map->name, c->key, c->len, SOCKETMAP_REPLY_MAX);
-				answer(lk, SOCKETMAP_PERM, "reply too long", 14);
-				return;
-			}
-			msg_debug("lookup %s %s: OK via %s: %s", lk->map->name,
-				  lk->cand[0].key, c->key, c->text);
-			answer(lk, SOCKETMAP_OK, c->text, c->len);
+			answer_found(lk, i);
 			return;
 		case CAND_FAILED:
 			answer(lk, c->fail_status, c->text, c->len);
@@ -596,6 +627,49 @@ static void resolve_candidate(struct lookup *lk, unsigned idx)
 	settle(lk, idx, &o);
 }
 
+/*
+ * expand_key - fold the key and list the candidates that can exist. The
+ * whole key is not checked first: a local part that is too long or not
+ * UTF-8 must not hide the domain and parent-domain rows (issue 11), so
+ * only the candidates that cannot be in the database are left out. The
+ * key may be as long as a request (NETSTRING_MAX_LEN); the candidates
+ * made from the domain are short.
+ */
+static int expand_key(const struct map_def *map, const char *key, size_t len,
+		      struct search_candidates *sc, const char **why)
+{
+	char *folded = malloc(len + 1);
+	size_t i, n = 0;
+	const char *cwhy;
+	uint32_t mask;
+
+	if (folded == NULL)
+		return -1;
+	if (map->fold_case) {
+		lookup_key_fold(key, len, folded);
+	} else {
+		memcpy(folded, key, len);
+		folded[len] = 0;
+	}
+	search_order_expand(&map->search, folded, len, sc);
+	free(folded);
+	(void)lookup_key_valid(key, len, why);	/* for the log, if nothing is left */
+	mask = sc->ext_mask;
+	sc->ext_mask = 0;
+	for (i = 0; i < sc->n; i++) {
+		if (!lookup_key_valid(sc->key[i], sc->len[i], &cwhy))
+			continue;
+		sc->ext_mask |= (mask >> i & 1u) << n;
+		if (n != i) {
+			memcpy(sc->key[n], sc->key[i], sc->len[i] + 1);
+			sc->len[n] = sc->len[i];
+		}
+		n++;
+	}
+	sc->n = n;
+	return 0;
+}
+
 /* lookup_start - answer one request */
 struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 			    size_t len, lookup_reply_fn cb, void *arg)
@@ -606,7 +680,6 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 	struct lookup *lk;
 	const char *why;
 	char reason[LOOKUP_REASON_MAX];
-	char folded[LOOKUP_KEY_MAX + 1];
 	size_t total = 0, i;
 	char *p;
 
@@ -625,23 +698,24 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 		cb(arg, SOCKETMAP_PERM, reason, strlen(reason));
 		return NULL;
 	}
-	if (!lookup_key_valid(r.key, r.key_len, &why)) {
-		msg_debug("lookup %s: NOTFOUND without a query: %s", map->name, why);
+	if (expand_key(map, r.key, r.key_len, &sc, &why) != 0) {
+		e->stats.by_status[SOCKETMAP_TEMP]++;
+		cb(arg, SOCKETMAP_TEMP, "out of memory", 13);
+		return NULL;
+	}
+	if (sc.n == 0) {
+		msg_debug("lookup %s: NOTFOUND without a query: no candidate can exist (%s)",
+			  map->name, why ? why : "");
 		e->stats.by_status[SOCKETMAP_NOTFOUND]++;
 		if (map->id < LOOKUP_STAT_MAPS)
 			e->stats.by_map[map->id][SOCKETMAP_NOTFOUND]++;
 		cb(arg, SOCKETMAP_NOTFOUND, "", 0);
 		return NULL;
 	}
-	if (map->fold_case) {
-		lookup_key_fold(r.key, r.key_len, folded);
-	} else {
-		memcpy(folded, r.key, r.key_len);
-		folded[r.key_len] = 0;
-	}
-	search_order_expand(&map->search, folded, r.key_len, &sc);
 	for (i = 0; i < sc.n; i++)
 		total += sc.len[i] + 1;
+	if (sc.ext_mask)
+		total += sc.ext_len + 1;
 	if ((lk = calloc(1, sizeof(*lk) + total)) == NULL ||
 	    (lk->snap = snap_get(e, map)) == NULL) {
 		free(lk);
@@ -660,6 +734,13 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 		lk->cand[i].key_len = sc.len[i];
 		lk->cand[i].state = CAND_PENDING;
 		p += sc.len[i] + 1;
+	}
+	lk->ext_mask = sc.ext_mask;
+	if (sc.ext_mask) {
+		memcpy(p, r.key + sc.ext_off, sc.ext_len);	/* the client's case */
+		p[sc.ext_len] = 0;
+		lk->ext = p;
+		lk->ext_len = sc.ext_len;
 	}
 	/*
 	 * Hold a reference while starting the reads: a read that completes

@@ -7,8 +7,11 @@
  *	lower case here (ASCII only: UTF-8 domain and local parts pass
  *	unchanged, as Postfix's own tables keep them). A key that cannot
  *	exist in the database (empty, not valid UTF-8, a control character,
- *	over LOOKUP_KEY_MAX bytes) is refused, and the engine answers
- *	NOTFOUND without asking the database.
+ *	over LOOKUP_KEY_MAX bytes) is never read. The engine checks each
+ *	search-order candidate, not the request key: an over-long or
+ *	non-UTF-8 local part still leaves the domain candidates to read, and
+ *	the answer is NOTFOUND without a query only when no candidate can
+ *	exist.
  */
 #ifndef PAC_LOOKUP_KEY_H
 #define PAC_LOOKUP_KEY_H

@@ -59,6 +59,7 @@
 #include "lookup_key.h"
 #include "map_registry.h"
 #include "metrics.h"
+#include "postfix_conf.h"
 #include "result_rows.h"
 #include "search_order.h"
 #include "service.h"
@@ -360,6 +361,7 @@ static void check_report(struct daemon *d)
 	printf("  keyspace     %s\n", d->cfg.keyspace);
 	printf("  cassandra    %s\n", cql_session_state(d->cql));
 	printf("  consistency  %s\n", cql_consistency_name(d->cfg.cql.consistency));
+	(void)postfix_delimiter_report(d->cfg.maps.delimiters, stdout);
 	if (d->creds)
 		printf("  auth         SigV4, region %s, credentials: %s\n", d->cfg.aws_region,
 		       aws_creds_current(d->creds) ? aws_creds_describe(d->creds) :

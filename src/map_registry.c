@@ -14,13 +14,25 @@ static const struct {
 	const char *key;
 	const char *format;
 	enum search_kind search;
+	enum search_parent parents;
 } map_seed[] = {
-	{"domains", "domain, active", "domains", "domain", "%s", SEARCH_DOMAIN},
-	{"relay_domains", "domain, active", "relay_domains", "domain", "%s", SEARCH_DOMAIN},
-	{"users", "email, active", "users", "email", "%d/%u/", SEARCH_VIRTUAL},
-	{"virtual_aliases", "destination", "virtual_aliases", "alias", "%s", SEARCH_VIRTUAL},
-	{"transport_maps", "transport", "transport_maps", "address", "%s", SEARCH_TRANSPORT},
-	{"access_maps", "action", "access_maps", "sender", "%s", SEARCH_ACCESS},
+	/*
+	 * virtual_mailbox_domains is a plain string list to Postfix (the
+	 * domain only); relay_domains a domain list whose subdomains match,
+	 * relay_domains being in parent_domain_matches_subdomains by default.
+	 */
+	{"domains", "domain, active", "domains", "domain", "%s", SEARCH_DOMAIN,
+	 SEARCH_PARENT_DEFAULT},
+	{"relay_domains", "domain, active", "relay_domains", "domain", "%s", SEARCH_DOMAIN,
+	 SEARCH_PARENT_PLAIN},
+	{"users", "email, active", "users", "email", "%d/%u/", SEARCH_VIRTUAL,
+	 SEARCH_PARENT_DEFAULT},
+	{"virtual_aliases", "destination", "virtual_aliases", "alias", "%s", SEARCH_VIRTUAL,
+	 SEARCH_PARENT_DEFAULT},
+	{"transport_maps", "transport", "transport_maps", "address", "%s", SEARCH_TRANSPORT,
+	 SEARCH_PARENT_DEFAULT},
+	{"access_maps", "action", "access_maps", "sender", "%s", SEARCH_ACCESS,
+	 SEARCH_PARENT_DEFAULT},
 };
 
 /* map_keyspace_valid - letters, digits and '_', 1 to 48 of them */
@@ -65,8 +77,9 @@ int map_registry_defaults(struct map_registry *reg, const char *ks,
 		m->search.kind = map_seed[i].search;
 		snprintf(m->search.delimiters, sizeof(m->search.delimiters), "%s",
 			 d->delimiters);
-		m->search.parent_domains = 0;
+		m->search.parent_domains = map_seed[i].parents;
 		m->fold_case = 1;
+		m->propagate_ext = !strcmp(map_seed[i].name, "virtual_aliases");
 		m->ttl_ms = d->ttl_ms;
 		m->negative_ttl_ms = d->negative_ttl_ms;
 		m->stale_ms = d->stale_ms;

@@ -21,7 +21,11 @@
  *
  *	with the search orders of search_order.h: domains and relay_domains
  *	"domain", users and virtual_aliases "virtual", transport_maps
- *	"transport", access_maps "access".
+ *	"transport", access_maps "access"; relay_domains tries parent domains
+ *	("example.com" for sub.example.com) as Postfix does for relay_domains
+ *	by default. virtual_aliases propagates an
+ *	unmatched address extension into its result (extension.h), as
+ *	Postfix does by default for virtual_alias_maps.
  *
  *	Each build of the registry (startup, every reload) is stamped with
  *	a new generation, carried by every map, so a copy of a map taken by
@@ -53,6 +57,7 @@ struct map_def {
 	char result_format[MAP_FORMAT_MAX];
 	struct search_settings search;
 	int fold_case;
+	int propagate_ext;		/* put an unmatched extension into the result */
 	int64_t ttl_ms;			/* 0: never cached */
 	int64_t negative_ttl_ms;
 	int64_t stale_ms;		/* stale-if-error window after expiry */

@@ -278,3 +278,26 @@ def test_metrics_are_valid_prometheus_and_move(start_cqld, start_daemon, postmap
     assert after[p + "cql_host_connections" + host] == 2   # CASSANDRA_CONNECTIONS_PER_HOST
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f"http://127.0.0.1:{mport}/other", timeout=5)
+
+
+def test_check_compares_the_recipient_delimiter_with_postfix(tmp_path, start_cqld):
+    """--check asks postconf (with MAIL_CONFIG, as Postfix's commands do)
+    and warns when RECIPIENT_DELIMITER is not Postfix's recipient_delimiter:
+    the daemon would split addresses that Postfix's own tables do not."""
+    cqld = start_cqld()
+    conf = tmp_path / "postfix"
+    conf.mkdir()
+    (conf / "main.cf").write_text("compatibility_level = 3.6\nrecipient_delimiter = -+\n")
+    env = {"CASSANDRA_HOSTS": f"127.0.0.1:{cqld.port}", "MAIL_CONFIG": str(conf),
+           "PATH": os.environ["PATH"] + ":/usr/sbin"}
+    r = run_check(dict(env, RECIPIENT_DELIMITER="+-"), "--check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "delimiter    '+-', as Postfix's recipient_delimiter" in r.stdout, r.stdout
+    r = run_check(dict(env, RECIPIENT_DELIMITER="+"), "--check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ("WARNING: RECIPIENT_DELIMITER '+' differs from Postfix's recipient_delimiter '-+'"
+            in r.stdout), r.stdout
+    r = run_check(dict(env, RECIPIENT_DELIMITER="+", MAIL_CONFIG=str(tmp_path / "nosuch")),
+                  "--check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "'+'; not compared with Postfix (postconf -c " in r.stdout, r.stdout

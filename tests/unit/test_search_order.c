@@ -159,6 +159,183 @@ static void test_bounded(void **state)
 	assert_int_equal(search_kind_parse("nope"), -1);
 }
 
+
+/*
+ * Postfix's split_addr(): postmaster, MAILER-DAEMON and the double-bounce
+ * local part are never split, whatever the delimiter and case.
+ */
+static void test_never_split(void **state)
+{
+	(void)state;
+	expect(SEARCH_VIRTUAL, "+-", 0, "postmaster@example.com",
+	       (const char *[]){ "postmaster@example.com", "@example.com", NULL });
+	expect(SEARCH_VIRTUAL, "-", 0, "MAILER-DAEMON@example.com",
+	       (const char *[]){ "MAILER-DAEMON@example.com", "@example.com", NULL });
+	expect(SEARCH_VIRTUAL, "-", 0, "mailer-daemon@example.com",
+	       (const char *[]){ "mailer-daemon@example.com", "@example.com", NULL });
+	expect(SEARCH_ACCESS, "-", 0, "double-bounce@example.com",
+	       (const char *[]){ "double-bounce@example.com", "example.com", "com",
+				 "double-bounce@", NULL });
+	/* Only the whole local part is special. */
+	expect(SEARCH_VIRTUAL, "-", 0, "mailer-daemons@example.com",
+	       (const char *[]){ "mailer-daemons@example.com", "mailer@example.com",
+				 "@example.com", NULL });
+	expect(SEARCH_VIRTUAL, "+", 0, "postmaster+x@example.com",
+	       (const char *[]){ "postmaster+x@example.com", "postmaster@example.com",
+				 "@example.com", NULL });
+}
+
+/* owner_request_special (default yes): with '-' a delimiter, owner-* and *-request stay whole. */
+static void test_owner_request(void **state)
+{
+	(void)state;
+	expect(SEARCH_VIRTUAL, "-", 0, "owner-list@example.com",
+	       (const char *[]){ "owner-list@example.com", "@example.com", NULL });
+	expect(SEARCH_VIRTUAL, "+-", 0, "owner-list+x@example.com",
+	       (const char *[]){ "owner-list+x@example.com", "@example.com", NULL });
+	expect(SEARCH_VIRTUAL, "-", 0, "list-request@example.com",
+	       (const char *[]){ "list-request@example.com", "@example.com", NULL });
+	expect(SEARCH_VIRTUAL, "-", 0, "List-Request@example.com",
+	       (const char *[]){ "List-Request@example.com", "@example.com", NULL });
+	/* "-request" alone is 8 bytes: not special, and starts with a delimiter. */
+	expect(SEARCH_VIRTUAL, "-", 0, "-request@example.com",
+	       (const char *[]){ "-request@example.com", "@example.com", NULL });
+	/* Without '-' among the delimiters they split as any other. */
+	expect(SEARCH_VIRTUAL, "+", 0, "owner-list+x@example.com",
+	       (const char *[]){ "owner-list+x@example.com", "owner-list@example.com",
+				 "@example.com", NULL });
+	expect(SEARCH_VIRTUAL, "+", 0, "a+list-request@example.com",
+	       (const char *[]){ "a+list-request@example.com", "a@example.com",
+				 "@example.com", NULL });
+}
+
+/* split_addr(): strcspn() == 0 means no split at all, even with a later delimiter. */
+static void test_leading_delimiter(void **state)
+{
+	(void)state;
+	expect(SEARCH_VIRTUAL, "+", 0, "+a+b@example.com",
+	       (const char *[]){ "+a+b@example.com", "@example.com", NULL });
+	expect(SEARCH_ACCESS, "+-", 0, "-a+b@example.com",
+	       (const char *[]){ "-a+b@example.com", "example.com", "com",
+				 "-a+b@", NULL });
+	/* A trailing delimiter splits to an empty extension. */
+	expect(SEARCH_VIRTUAL, "+", 0, "a+@example.com",
+	       (const char *[]){ "a+@example.com", "a@example.com", "@example.com", NULL });
+}
+
+/*
+ * access(5) and smtpd's check_addr_access(): a client address and its
+ * networks, never domain-style suffixes (10.20.1.5 must not match "1.5").
+ */
+static void test_client_address(void **state)
+{
+	(void)state;
+	expect(SEARCH_ACCESS, "+", 0, "10.20.1.5",
+	       (const char *[]){ "10.20.1.5", "10.20.1", "10.20", "10", NULL });
+	expect(SEARCH_ACCESS, "+", 0, "2001:db8:1:2::5",
+	       (const char *[]){ "2001:db8:1:2::5", "2001:db8:1:2:", "2001:db8:1:2",
+				 "2001:db8:1", "2001:db8", "2001", NULL });
+	expect(SEARCH_ACCESS, "+", 0, "::1",
+	       (const char *[]){ "::1", ":", NULL });
+	/* Not an address: a host name, with its parents. */
+	expect(SEARCH_ACCESS, "+", 0, "10.20.1.500",
+	       (const char *[]){ "10.20.1.500", "20.1.500", "1.500", "500", NULL });
+	expect(SEARCH_ACCESS, "+", SEARCH_PARENT_DOT, "10.20.1.5",
+	       (const char *[]){ "10.20.1.5", "10.20.1", "10.20", "10", NULL });
+}
+
+/* parent_domain_matches_subdomains off for an access map: ".parent" keys. */
+static void test_access_dot_parents(void **state)
+{
+	(void)state;
+	expect(SEARCH_ACCESS, "+", SEARCH_PARENT_DOT, "bob+x@mail.spam.test",
+	       (const char *[]){ "bob+x@mail.spam.test", "bob@mail.spam.test",
+				 "mail.spam.test", ".spam.test", ".test",
+				 "bob+x@", "bob@", NULL });
+	expect(SEARCH_ACCESS, "+", SEARCH_PARENT_DOT, "host.example.com",
+	       (const char *[]){ "host.example.com", ".example.com", ".com", NULL });
+	expect(SEARCH_ACCESS, "+", SEARCH_PARENT_NONE, "bob@mail.spam.test",
+	       (const char *[]){ "bob@mail.spam.test", "mail.spam.test", "bob@", NULL });
+	expect(SEARCH_TRANSPORT, "+", SEARCH_PARENT_PLAIN, "joe@mail.example.net",
+	       (const char *[]){ "joe@mail.example.net", "mail.example.net",
+				 "example.net", "net", "*", NULL });
+	expect(SEARCH_DOMAIN, "+", SEARCH_PARENT_DOT, "mail.example.com",
+	       (const char *[]){ "mail.example.com", ".example.com", ".com", NULL });
+}
+
+/* Postfix's domain loop over odd domains: trailing and doubled dots. */
+static void test_odd_domains(void **state)
+{
+	(void)state;
+	expect(SEARCH_ACCESS, "+", 0, "a@example.com.",
+	       (const char *[]){ "a@example.com.", "example.com.", "com.", "a@", NULL });
+	expect(SEARCH_ACCESS, "+", SEARCH_PARENT_DOT, "a@example.com.",
+	       (const char *[]){ "a@example.com.", "example.com.", ".com.", ".", "a@", NULL });
+	expect(SEARCH_ACCESS, "+", 0, "a@x..y",
+	       (const char *[]){ "a@x..y", "x..y", ".y", "a@", NULL });
+	/* Empty local part: "@" is what Postfix's localpart@ step asks. */
+	expect(SEARCH_ACCESS, "+", 0, "@example.com",
+	       (const char *[]){ "@example.com", "example.com", "com", "@", NULL });
+	/* Empty domain. */
+	expect(SEARCH_ACCESS, "+", 0, "a+b@",
+	       (const char *[]){ "a+b@", "a@", NULL });
+}
+
+/*
+ * mail_addr_find(): access and transport lookups (MA_FORM_EXTERNAL_FIRST)
+ * ask the quoted (external) form before the internal one, for the full and
+ * the extension-stripped local part; virtual alias expansion
+ * (MA_FORM_EXTERNAL) the external forms only. The extension is found in
+ * the internal form.
+ */
+static void test_quoted_forms(void **state)
+{
+	(void)state;
+	expect(SEARCH_VIRTUAL, "+", 0, "\"a..b+x\"@beta.test",
+	       (const char *[]){ "\"a..b+x\"@beta.test", "\"a..b\"@beta.test",
+				 "@beta.test", NULL });
+	/* Quotes that were not needed: the external form of the bare part has none. */
+	expect(SEARCH_VIRTUAL, "+", 0, "\"team+q\"@beta.test",
+	       (const char *[]){ "\"team+q\"@beta.test", "team@beta.test", "@beta.test", NULL });
+	/* An unquoted key whose bare part needs quotes ("a." ends with a dot). */
+	expect(SEARCH_TRANSPORT, "+", 0, "a.+x@t.example",
+	       (const char *[]){ "a.+x@t.example", "\"a.\"@t.example", "a.@t.example",
+				 "t.example", ".example", "*", NULL });
+	expect(SEARCH_ACCESS, "+", 0, "\"e f+z\"@x.test",
+	       (const char *[]){ "\"e f+z\"@x.test", "e f+z@x.test", "\"e f\"@x.test",
+				 "e f@x.test", "x.test", "test", "\"e f+z\"@", "e f+z@",
+				 "\"e f\"@", "e f@", NULL });
+	/* Escapes: a backslash takes the next byte; the special names unquoted. */
+	expect(SEARCH_TRANSPORT, "+", 0, "\"x\\\"y+z\"@d.test",
+	       (const char *[]){ "\"x\\\"y+z\"@d.test", "x\"y+z@d.test",
+				 "\"x\\\"y\"@d.test", "x\"y@d.test", "d.test", ".test", "*", NULL });
+	expect(SEARCH_TRANSPORT, "-", 0, "\"owner-x\"@d.test",
+	       (const char *[]){ "\"owner-x\"@d.test", "owner-x@d.test", "d.test", ".test",
+				 "*", NULL });
+}
+
+/* A key or candidate over LOOKUP_KEY_MAX cannot exist: it is left out, the short ones stay. */
+static void test_long_local_part(void **state)
+{
+	struct search_settings s = { .kind = SEARCH_ACCESS, .delimiters = "+" };
+	static struct search_candidates c;
+	static char key[LOOKUP_KEY_MAX * 3];
+
+	(void)state;
+	memset(key, 'x', 1100);
+	strcpy(key + 1100, "@spam.example");
+	search_order_expand(&s, key, strlen(key), &c);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.key[0], "spam.example");
+	assert_string_equal(c.key[1], "example");
+	key[5] = '+';
+	s.kind = SEARCH_VIRTUAL;
+	search_order_expand(&s, key, strlen(key), &c);
+	assert_int_equal(c.n, 2);
+	assert_string_equal(c.key[0], "xxxxx@spam.example");
+	assert_string_equal(c.key[1], "@spam.example");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +347,14 @@ int main(void)
 		cmocka_unit_test(test_domain),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_never_split),
+		cmocka_unit_test(test_owner_request),
+		cmocka_unit_test(test_leading_delimiter),
+		cmocka_unit_test(test_client_address),
+		cmocka_unit_test(test_access_dot_parents),
+		cmocka_unit_test(test_odd_domains),
+		cmocka_unit_test(test_long_local_part),
+		cmocka_unit_test(test_quoted_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
