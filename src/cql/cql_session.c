@@ -149,74 +149,11 @@ static void exec_finish(struct exec *x, const struct cql_result *res);
 static int exec_retry(struct exec *x, const char *host, const char *failure);
 static void discover(struct cql_session *s, struct pconn *pc);
 
-/* cql_parse_hosts - split a host list */
+/* cql_parse_hosts - split a host list into a session's configuration */
 int cql_parse_hosts(const char *list, uint16_t default_port,
 		    struct cql_session_config *cfg, char *err, size_t errlen)
 {
-	const char *p = list, *end, *colon, *hend;
-	struct cql_host_spec *h;
-
-	cfg->nhosts = 0;
-	while (*p) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (!*p)
-			break;
-		end = p + strcspn(p, ", ");
-		if (cfg->nhosts == CQL_MAX_HOSTS) {
-			snprintf(err, errlen, "more than %d hosts", CQL_MAX_HOSTS);
-			return -1;
-		}
-		h = &cfg->hosts[cfg->nhosts];
-		h->port = default_port;
-		if (*p == '[') {		/* [v6]:port */
-			hend = memchr(p, ']', (size_t)(end - p));
-			if (hend == NULL) {
-				snprintf(err, errlen, "unterminated '[' in host '%.*s'",
-					 (int)(end - p), p);
-				return -1;
-			}
-			colon = hend + 1 < end && hend[1] == ':' ? hend + 1 : NULL;
-			if (hend + 1 < end && colon == NULL) {
-				snprintf(err, errlen, "junk after ']' in host '%.*s'",
-					 (int)(end - p), p);
-				return -1;
-			}
-			p++;
-		} else {
-			colon = memchr(p, ':', (size_t)(end - p));
-			if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1))) {
-				snprintf(err, errlen, "IPv6 address '%.*s' must be written [addr]:port",
-					 (int)(end - p), p);
-				return -1;
-			}
-			hend = colon ? colon : end;
-		}
-		if (hend == p || (size_t)(hend - p) >= sizeof(h->host)) {
-			snprintf(err, errlen, "bad host name in '%s'", list);
-			return -1;
-		}
-		memcpy(h->host, p, (size_t)(hend - p));
-		h->host[hend - p] = 0;
-		if (colon) {
-			char *e;
-			long port = strtol(colon + 1, &e, 10);
-
-			if (e != end || port < 1 || port > 65535) {
-				snprintf(err, errlen, "bad port in '%.*s'",
-					 (int)(end - colon - 1), colon + 1);
-				return -1;
-			}
-			h->port = (uint16_t)port;
-		}
-		cfg->nhosts++;
-		p = end;
-	}
-	if (cfg->nhosts == 0) {
-		snprintf(err, errlen, "no host given");
-		return -1;
-	}
-	return 0;
+	return cql_hosts_parse(list, default_port, cfg->hosts, &cfg->nhosts, err, errlen);
 }
 
 /* set_state - remember a one-line description of the backend */

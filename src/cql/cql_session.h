@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "cql_conn.h"
+#include "cql_hosts.h"
 #include "cql_proto.h"
 #include "cql_tls.h"
 
@@ -38,16 +39,6 @@ struct event_base;
 struct evdns_base;
 struct cql_session;
 struct cql_stmt;
-
-#define CQL_MAX_HOSTS		32	/* entries in CASSANDRA_HOSTS */
-#define CQL_HOST_MAX		256	/* bytes in a host name */
-#define CQL_DEFAULT_PORT	9042
-#define CQL_DEFAULT_TLS_PORT	9142
-
-struct cql_host_spec {
-	char host[CQL_HOST_MAX];
-	uint16_t port;
-};
 
 struct cql_session_config {
 	struct cql_host_spec hosts[CQL_MAX_HOSTS];
@@ -70,8 +61,8 @@ struct cql_session_config {
 };
 
 /*
- * cql_parse_hosts - "h1[:port],[v6addr]:port,..." into cfg->hosts.
- * Returns 0, or -1 with a message in err.
+ * cql_parse_hosts - "h1[:port],[v6addr]:port,..." into cfg->hosts
+ * (cql_hosts_parse). Returns 0, or -1 with a message in err.
  */
 int cql_parse_hosts(const char *list, uint16_t default_port,
 		    struct cql_session_config *cfg, char *err, size_t errlen);
