@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../buf.h"
+#include "buf.h"
 
 #define CQL_HEADER_LEN		9		/* bytes, v3 and v4 */
 #define CQL_MAX_BODY_LEN	(256u * 1024 * 1024)	/* spec limit, bytes */
