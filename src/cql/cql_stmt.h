@@ -30,8 +30,6 @@
 
 struct event;
 
-#define CQL_PREPARED_ID_MAX	64	/* bytes in a prepared id */
-
 struct cql_stmt {
 	struct cql_stmt *next;
 	char *cql;
