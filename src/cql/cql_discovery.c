@@ -160,7 +160,7 @@ static int peer_sockaddr(const struct cql_cell *a, unsigned port,
 			 struct sockaddr_storage *ss, socklen_t *len)
 {
 	memset(ss, 0, sizeof(*ss));
-	if (a == NULL || a->kind == CQL_CELL_NULL || port < 1 || port > 65535)
+	if (a == NULL || a->kind == CQL_CELL_NULL || port < 1 || port > CQL_PORT_MAX)
 		return -1;
 	if (a->len == 4) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
@@ -211,7 +211,7 @@ static int peer_address(const struct peer_columns *col, const struct cql_cell *c
 		a = &cells[col->addr];
 		/* native_port goes with native_address; peer_port is internode. */
 		if (col->port >= 0 && cells[col->port].kind == CQL_CELL_INT)
-			port = cells[col->port].i > 0 && cells[col->port].i <= 65535 ?
+			port = cells[col->port].i > 0 && cells[col->port].i <= CQL_PORT_MAX ?
 			       (unsigned)cells[col->port].i : 0;
 	} else if (col->peer >= 0) {
 		a = &cells[col->peer];

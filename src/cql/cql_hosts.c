@@ -12,8 +12,6 @@
 
 #include "cql_hosts.h"
 
-#define CQL_PORT_MAX	65535
-
 /*
  * host_bounds - where the name of entry [p, end) starts and ends (*name,
  * *hend) and its ":port" (*colon, NULL if none); -1 with err set

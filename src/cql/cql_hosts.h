@@ -28,6 +28,7 @@
 #define CQL_HOST_MAX		256	/* bytes in a host name, with its NUL */
 #define CQL_DEFAULT_PORT	9042
 #define CQL_DEFAULT_TLS_PORT	9142
+#define CQL_PORT_MAX		65535	/* ports are 1 to this */
 
 struct cql_host_spec {
 	char host[CQL_HOST_MAX];
