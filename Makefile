@@ -37,7 +37,7 @@ LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c src/cql/*.c src/aws/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CQLD_SRC  := $(wildcard tests/cqld/*.c)
 CQLD_OBJ  := $(CQLD_SRC:%.c=$(BUILD)/obj/%.o)
-CQLD_LIB  := $(BUILD)/obj/src/buf.o $(BUILD)/obj/src/cql/cql_proto.o
+CQLD_LIB  := $(BUILD)/obj/src/buf.o $(BUILD)/obj/src/cql/cql_proto.o $(BUILD)/obj/src/cql/cql_response.o
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 

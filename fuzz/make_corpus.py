@@ -98,6 +98,16 @@ def extension():
     ])
 
 
+def cql_hosts():
+    write("cql_hosts", [
+        "127.0.0.1", "a.example.com,b:9043 10.0.0.1:1", " ,, x ,  y:65535,,",
+        "[::1]:9044,[fe80::1%eth0],[2001:db8::7]", "::1", "[::1", "[::1]9042",
+        "[]:9042", ":9042", "h:0", "h:65536", "h:", "h:12x,g", "h:-1", "h: 5",
+        "[[a]:1", "a]:1", "[a[b]:1", "cassandra.us-east-1.amazonaws.com:9142",
+        ",".join("h%d" % i for i in range(33)), "n" * 255, "n" * 256, "",
+    ])
+
+
 def config_file():
     seeds = [
         "# comment\n[users]\n  result_format = %u@%d\ncache_ttl = 60\r\n\n"
@@ -215,6 +225,7 @@ if __name__ == "__main__":
     result_format()
     search_order()
     extension()
+    cql_hosts()
     config_file()
     cql_frame()
     sigv4()

@@ -66,6 +66,11 @@ static void password_destroy(struct cql_auth *a)
 	free(a);
 }
 
+/* password_auth - the functions; each authenticator made from it gets its own ctx */
+static const struct cql_auth password_auth = {
+	"password", password_initial, password_challenge, password_destroy, password_identity, NULL
+};
+
 /* cql_auth_password_new - a PasswordAuthenticator client */
 struct cql_auth *cql_auth_password_new(const char *user, const char *password)
 {
@@ -81,11 +86,7 @@ struct cql_auth *cql_auth_password_new(const char *user, const char *password)
 		free(a);
 		return NULL;
 	}
-	a->name = "password";
-	a->initial = password_initial;
-	a->challenge = password_challenge;
-	a->identity = password_identity;
-	a->destroy = password_destroy;
+	*a = password_auth;
 	a->ctx = p;
 	return a;
 }

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../buf.h"
+#include "buf.h"
 
 #define CQL_AUTH_FIELD_MAX	1024	/* bytes in a user name or password */
 

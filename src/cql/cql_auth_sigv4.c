@@ -10,9 +10,10 @@
 #include "cql_auth_sigv4.h"
 
 #define SIGV4_AUTH_ID_MAX	128	/* bytes of access key id kept for logs */
+#define SIGV4_REGION_MAX	64	/* bytes in a region name, with its NUL */
 
 struct sigv4_ctx {
-	char region[64];
+	char region[SIGV4_REGION_MAX];
 	cql_sigv4_creds_fn get;
 	void *arg;
 	char last_key_id[SIGV4_AUTH_ID_MAX + 1];	/* for logs only */
@@ -79,6 +80,11 @@ static void sigv4_destroy(struct cql_auth *a)
 	free(a);
 }
 
+/* sigv4_auth - the functions; each authenticator made from it gets its own ctx */
+static const struct cql_auth sigv4_auth = {
+	"sigv4", sigv4_initial, sigv4_challenge, sigv4_destroy, sigv4_identity, NULL
+};
+
 /* cql_auth_sigv4_new - a SigV4 client */
 struct cql_auth *cql_auth_sigv4_new(const char *region, cql_sigv4_creds_fn get, void *arg)
 {
@@ -93,11 +99,7 @@ struct cql_auth *cql_auth_sigv4_new(const char *region, cql_sigv4_creds_fn get, 
 	snprintf(s->region, sizeof(s->region), "%s", region);
 	s->get = get;
 	s->arg = arg;
-	a->name = "sigv4";
-	a->initial = sigv4_initial;
-	a->challenge = sigv4_challenge;
-	a->identity = sigv4_identity;
-	a->destroy = sigv4_destroy;
+	*a = sigv4_auth;
 	a->ctx = s;
 	return a;
 }

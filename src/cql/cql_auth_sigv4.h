@@ -21,7 +21,7 @@
 #ifndef PAC_CQL_AUTH_SIGV4_H
 #define PAC_CQL_AUTH_SIGV4_H
 
-#include "../aws/sigv4.h"
+#include "aws/sigv4.h"
 #include "cql_auth.h"
 
 /*

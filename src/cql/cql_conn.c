@@ -23,13 +23,12 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "../clock.h"
-#include "../log.h"
+#include "clock.h"
+#include "log.h"
 #include "cql_auth.h"
 #include "cql_conn.h"
 #include "cql_tls.h"
 
-#define CQL_LABEL_MAX		128	/* "host:port" text */
 #define CQL_HANDSHAKE_STREAM	0	/* stream used before READY */
 
 enum conn_state { CONN_CONNECTING, CONN_STARTUP, CONN_AUTH, CONN_READY, CONN_CLOSED };

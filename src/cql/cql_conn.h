@@ -97,6 +97,7 @@ struct cql_conn_options {
 };
 
 #define CQL_CONN_MAX_BODY	(16u * 1024 * 1024)	/* default answer limit */
+#define CQL_LABEL_MAX		128	/* bytes in a node's "address:port", for logs */
 
 struct cql_conn *cql_conn_new(struct event_base *base,
 			      const struct sockaddr *sa, socklen_t salen,

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../buf.h"
+#include "buf.h"
 #include "cql_proto.h"
 
 /*

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../buf.h"
+#include "buf.h"
 
 #define CQL_HEADER_LEN		9		/* bytes, v3 and v4 */
 #define CQL_MAX_BODY_LEN	(256u * 1024 * 1024)	/* spec limit, bytes */
@@ -255,6 +255,10 @@ const char *cql_type_name(uint16_t id);
 /* ---- error bodies ------------------------------------------------ */
 
 #define CQL_ERROR_MSG_MAX	512	/* bytes kept of a server message */
+#define CQL_WRITE_TYPE_MAX	32	/* bytes kept of a write type (SIMPLE, BATCH, ...) */
+#define CQL_SCHEMA_NAME_MAX	64	/* bytes kept of a keyspace or table name */
+#define CQL_PREPARED_ID_MAX	64	/* bytes in a prepared id */
+#define CQL_FUNCTION_NAME_MAX	128	/* bytes kept of a function name */
 
 struct cql_error {
 	int32_t code;
@@ -265,15 +269,15 @@ struct cql_error {
 	int32_t alive;		/* alive / received */
 	int32_t failures;	/* ReadFailure, WriteFailure */
 	uint8_t data_present;	/* ReadTimeout, ReadFailure */
-	char write_type[32];	/* WriteTimeout, WriteFailure */
+	char write_type[CQL_WRITE_TYPE_MAX];	/* WriteTimeout, WriteFailure */
 	/* AlreadyExists */
-	char keyspace[64];
-	char table[64];
+	char keyspace[CQL_SCHEMA_NAME_MAX];
+	char table[CQL_SCHEMA_NAME_MAX];
 	/* Unprepared */
-	uint8_t unprepared_id[64];
+	uint8_t unprepared_id[CQL_PREPARED_ID_MAX];
 	size_t unprepared_id_len;
 	/* FunctionFailure */
-	char function[128];
+	char function[CQL_FUNCTION_NAME_MAX];
 };
 
 /* cql_error_decode - decode an ERROR body; 0 on success, -1 if malformed */

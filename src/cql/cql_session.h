@@ -32,6 +32,7 @@
 
 #include "cql_conn.h"
 #include "cql_proto.h"
+#include "cql_session_types.h"
 #include "cql_tls.h"
 
 struct event_base;
@@ -39,58 +40,12 @@ struct evdns_base;
 struct cql_session;
 struct cql_stmt;
 
-#define CQL_MAX_HOSTS		32	/* entries in CASSANDRA_HOSTS */
-#define CQL_HOST_MAX		256	/* bytes in a host name */
-#define CQL_DEFAULT_PORT	9042
-#define CQL_DEFAULT_TLS_PORT	9142
-
-struct cql_host_spec {
-	char host[CQL_HOST_MAX];
-	uint16_t port;
-};
-
-struct cql_session_config {
-	struct cql_host_spec hosts[CQL_MAX_HOSTS];
-	size_t nhosts;
-	uint16_t consistency;
-	uint8_t max_version;		/* 4, or 3 to never try v4 */
-	int connect_timeout_ms;
-	int request_timeout_ms;
-	int reconnect_min_ms;
-	int reconnect_max_ms;
-	int lookup_timeout_ms;		/* a read and its retry end by then */
-	int heartbeat_ms;		/* OPTIONS on silent connections */
-	int connections_per_host;
-	int discovery;			/* learn nodes from system.peers */
-	int refresh_ms;			/* names resolved, peers read again */
-	char local_dc[64];		/* prefer this datacenter ("": any) */
-	struct cql_tls_config tls;	/* settings, read from the environment */
-	SSL_CTX *tls_ctx;		/* built from tls when enabled (not owned) */
-	const struct cql_auth *auth;	/* NULL: none (not owned) */
-};
-
 /*
- * cql_parse_hosts - "h1[:port],[v6addr]:port,..." into cfg->hosts.
- * Returns 0, or -1 with a message in err.
+ * cql_parse_hosts - "h1[:port],[v6addr]:port,..." into cfg->hosts
+ * (cql_hosts_parse). Returns 0, or -1 with a message in err.
  */
 int cql_parse_hosts(const char *list, uint16_t default_port,
 		    struct cql_session_config *cfg, char *err, size_t errlen);
-
-struct cql_result {
-	enum cql_status status;
-	const struct cql_error *err;	/* SERVER_ERROR, NOT_PREPARED */
-	int has_rows;
-	struct cql_rows rows;		/* every page's rows; valid during the callback */
-	const char *host;		/* which host answered, for logs */
-};
-
-typedef void (*cql_result_fn)(const struct cql_result *res, void *arg);
-
-enum cql_stmt_state {
-	CQL_STMT_NEW,		/* never prepared on a live connection */
-	CQL_STMT_READY,		/* prepared: can be executed */
-	CQL_STMT_FAILED,	/* the server refused it: see the error */
-};
 
 struct cql_session *cql_session_new(struct event_base *base,
 				    struct evdns_base *dns,

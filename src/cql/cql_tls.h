@@ -15,12 +15,14 @@
 
 #include <openssl/ssl.h>
 
+#define CQL_TLS_PATH_MAX	1024	/* bytes in a certificate or key file name */
+
 struct cql_tls_config {
 	int enabled;
 	int verify;			/* certificate and host name */
-	char ca_file[1024];		/* empty: system bundle */
-	char cert_file[1024];		/* client certificate, optional */
-	char key_file[1024];
+	char ca_file[CQL_TLS_PATH_MAX];	/* empty: system bundle */
+	char cert_file[CQL_TLS_PATH_MAX];	/* client certificate, optional */
+	char key_file[CQL_TLS_PATH_MAX];
 };
 
 /* cql_tls_ctx_new - a client context; NULL with err */
