@@ -266,6 +266,7 @@ struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *
 	m->timeout_ms = (int)cred_env_number("AWS_METADATA_SERVICE_TIMEOUT", IMDS_TIMEOUT_S, 60) * 1000;
 	m->attempts = (int)cred_env_number("AWS_METADATA_SERVICE_NUM_ATTEMPTS", IMDS_ATTEMPTS, 10);
 	p->name = "imds";
+	p->static_stability = 1;
 	snprintf(p->where, sizeof(p->where), "instance metadata (IMDSv2) at %.400s", m->endpoint);
 	p->fetch = imds_fetch;
 	p->cancel = imds_cancel;
