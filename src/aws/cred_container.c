@@ -12,7 +12,8 @@
  *	addresses; https endpoints are not supported by this build. The
  *	answer is the usual credential document (cred_json.c). Requests
  *	time out after AWS_METADATA_SERVICE_TIMEOUT seconds (1) and are
- *	attempted AWS_METADATA_SERVICE_NUM_ATTEMPTS times (3).
+ *	attempted AWS_METADATA_SERVICE_NUM_ATTEMPTS times (3 by default, as
+ *	botocore's ContainerMetadataFetcher, RETRY_ATTEMPTS = 3).
  *
  *	A host given by name is resolved (evdns) before each fetch and every
  *	address it resolves to must be allowed, as the Go SDK checks
