@@ -486,9 +486,10 @@ def process_doc(c):
 
 def process_profile(tmp_path, command):
     """AWS_PROFILE=mail from a config file whose profile runs `command`; the
-    command carries a marker that must never reach the log."""
+    command carries a marker that must never reach the log (an assignment,
+    not a comment: the file's comments never reach the command)."""
     config = tmp_path / "config"
-    config.write_text(f"[profile mail]\ncredential_process = {command}  # cmd-s3cr3t\n")
+    config.write_text(f"[profile mail]\ncredential_process = PAC_MARK=cmd-s3cr3t {command}\n")
     return dict(AWS_PROFILE="mail", AWS_CONFIG_FILE=config,
                 AWS_SHARED_CREDENTIALS_FILE=tmp_path / "no-credentials-file")
 
@@ -528,6 +529,57 @@ def test_credential_process_signs_and_is_run_again_before_expiry(pki, start_cqld
     assert int(auth_stats(node)["rejected"]) == 0
     secrets_absent(daemon.log_text(), *gens)
     assert "cmd-s3cr3t" not in daemon.log_text()
+
+
+FAILING_HELPER = """\
+import json, sys
+state = json.load(open(sys.argv[1]))
+state["runs"] += 1
+json.dump(state, open(sys.argv[1], "w"))
+if state["runs"] > 1:
+    sys.exit("ExpiredToken: the session behind this helper has ended")
+print(json.dumps(state["doc"]))
+"""
+
+
+def test_credential_process_whose_refresh_fails_never_switches_identity(
+        pki, start_cqld, start_daemon, postmap, endpoints, tmp_path):
+    """Issue 17 item 4. The default profile's credential_process works once,
+    then fails at every refresh, while an instance role is there for the
+    taking: the daemon keeps the command's key until it expires, then has
+    no credentials (TEMP) and says why, but never signs as the instance
+    role and never asks IMDS (Go and botocore keep the provider and return
+    its error). On 18c8247 it walked on to IMDS and signed as the role."""
+    mine = Creds("ASIAPROCESSONCE001", "once/secret", token="once-token", lifetime=5)
+    role = Creds("ASIAINSTANCEROLE01", "role/secret", token="role-token", lifetime=3600)
+    node = sigv4_node(start_cqld, pki, mine)
+    imds = endpoints("imds", role)
+    env = keyspaces_env(pki, node, tmp_path, AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
+                        AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS=3)
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"runs": 0, "doc": process_doc(mine)}))
+    (tmp_path / "helper.py").write_text(FAILING_HELPER)
+    (tmp_path / "home" / ".aws").mkdir(parents=True)
+    (tmp_path / "home" / ".aws" / "config").write_text(
+        f"[default]\ncredential_process = /usr/bin/python3 {tmp_path}/helper.py {state}\n")
+    daemon = start_daemon(node.port, wait_ready=True, **env)
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK"
+    wait_for(lambda: "cannot refresh credentials" in daemon.log_text(), timeout=10,
+             what="the failed refresh")
+    wait_for(lambda: f"access key id {mine.key_id}) expired" in daemon.log_text(), timeout=15,
+             what="the expiry")
+    wait_for(lambda: "no AWS credentials found" in daemon.log_text(), timeout=10,
+             what="the error naming the profile")
+    line = next(l for l in daemon.log_text().splitlines() if "no AWS credentials found" in l)
+    assert "ExpiredToken" in line and "so no later source is tried" in line, line
+    node.control("drop")
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP",
+             timeout=10, what="TEMP without the profile's credentials")
+    time.sleep(2)   # a retry or two of the walk
+    assert role.key_id not in daemon.log_text()
+    assert imds.count("PUT", "/") == 0 and imds.count("GET", "/") == 0
+    assert auth_stats(node)["last"] == mine.key_id
+    secrets_absent(daemon.log_text(), mine, role)
 
 
 @pytest.mark.parametrize("case,command,said", [

@@ -411,3 +411,28 @@ def test_daemon_chooses_what_the_sdks_choose(case, tmp_path):
         f"daemon: {ours!r}, expected {case.expect!r} ({case.note or 'all SDKs agree'})\n{log}")
     assert js == js_expect, (
         f"JS SDK: {js!r} ({js_err}), the table says {js_expect!r}: the oracle changed?\n{js_log}")
+
+
+def test_info_log_names_the_source_and_why_a_set_up_source_is_unusable(tmp_path):
+    """Acceptance of issue 17: at info level the log names the source in
+    use and, for a source that is set up but unusable, why; sources that
+    are simply absent stay at debug. --credentials prints the same choice."""
+    case = Case("log", K_IMDS, imds="ok", env={"AWS_ACCESS_KEY_ID": K_ENV},
+                config="[default]\nregion = eu-west-1\n")
+    setup = Setup(case, tmp_path)
+    try:
+        r = subprocess.run([str(DAEMON), "--credentials"], env=dict(setup.env, LOG_LEVEL="info"),
+                           capture_output=True, text=True, timeout=120)
+    finally:
+        setup.close()
+    assert r.returncode == 0, r.stderr
+    assert f"access_key_id: {K_IMDS}" in r.stdout
+    assert "source: instance metadata (IMDSv2) at http://127.0.0.1:" in r.stdout
+    assert ("info: aws: credential source env is set but unusable: AWS_ACCESS_KEY_ID is set "
+            "but AWS_SECRET_ACCESS_KEY is not; trying the next") in r.stderr, r.stderr
+    assert "info: aws: credentials from instance metadata (IMDSv2) at http://127.0.0.1:" \
+           in r.stderr
+    # The default profile with a region only, and the container endpoint not
+    # set, are not problems: nothing about them at info.
+    assert "profile" not in r.stderr and "container" not in r.stderr, r.stderr
+    assert SECRET not in r.stdout + r.stderr
