@@ -18,10 +18,12 @@ the JS SDK does, and `note` names the code of each SDK (read in boto/botocore,
 aws/aws-sdk-go-v2, and the installed JS packages). The JS SDK's deviation is
 still asserted, so a change in it shows up here.
 
-Cases are a table: helper branches add theirs to CASES (or extend it with
-a list of their own) with the same fields; `fakes` names the endpoints to
-start and how they behave, `env` may use {imds}, {container}, {closed},
-{home} and {tmp} placeholders.
+Cases are a table: add yours to CASES (or CASES.extend(...)) with the same
+fields. `imds` and `container` say which fake endpoints run and how they
+behave; `env` may use the {imds}, {container}, {container_localhost},
+{closed} (a loopback port nothing listens on), {home} and {tmp}
+placeholders; `files` are written under tmp_path. Other fakes (an STS
+endpoint, say) plug in through SETUP_HOOKS and the case's `extra` options.
 
 The daemon from an older build (without --credentials) is asked by starting
 it in service mode and reading which key its log says it took, so the
@@ -73,6 +75,15 @@ class Case:
     files: dict = field(default_factory=dict)   # more files under tmp: name -> text
     js: Optional[object] = "same"      # the JS SDK's answer where it differs from the majority
     note: str = ""                     # why, with the SDKs' sources
+    extra: dict = field(default_factory=dict)   # options for SETUP_HOOKS
+
+
+# Hooks for more fakes: each is called as hook(case, setup, subst) after the
+# IMDS and container fakes have started and before the case's files and env
+# are written; it may start servers (append them to setup.fakes: they are
+# stopped after the case), add placeholders to subst and variables to
+# setup.env.
+SETUP_HOOKS = []
 
 
 def static(key, secret=SECRET):
@@ -294,6 +305,13 @@ def free_port():
     return port
 
 
+def fill(text, subst):
+    """The {name} placeholders of subst replaced; other braces left alone."""
+    for k, v in subst.items():
+        text = text.replace("{" + k + "}", v)
+    return text
+
+
 def imds_creds(kind):
     if kind == "expired":
         return Creds(K_IMDS, SECRET, token="imds-session-token", lifetime=-600)
@@ -323,21 +341,23 @@ class Setup:
             self.fakes.append(e)
             subst["container"] = e.url
             subst["container_localhost"] = f"http://localhost:{e.port}"
+        self.env = {}
+        for hook in SETUP_HOOKS:
+            hook(case, self, subst)
         for name, text in case.files.items():
             p = tmp_path / name
             p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(text.replace("{tmp}", str(tmp_path)))
+            p.write_text(fill(text, subst))
         for name, text in (("credentials", case.credentials), ("config", case.config)):
             if text is not None:
-                (home / ".aws" / name).write_bytes(text.replace("{tmp}", str(tmp_path))
-                                                   .encode("utf-8"))
-        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
-                    "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds_url,
-                    "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "1",
-                    "AWS_METADATA_SERVICE_TIMEOUT": "2",
-                    "AWS_REGION": "us-west-2"}
+                (home / ".aws" / name).write_bytes(fill(text, subst).encode("utf-8"))
+        self.env = dict({"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+                         "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds_url,
+                         "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "1",
+                         "AWS_METADATA_SERVICE_TIMEOUT": "2",
+                         "AWS_REGION": "us-west-2"}, **self.env)
         for k, v in case.env.items():
-            self.env[k] = v.format(**subst)
+            self.env[k] = fill(v, subst)
 
     def close(self):
         for e in self.fakes:
