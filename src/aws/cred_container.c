@@ -92,9 +92,14 @@ static void container_fail(struct container *k, const char *why)
 		evtimer_add(k->retry, &tv);
 		return;
 	}
-	snprintf(reason, sizeof(reason), "container endpoint %.180s: %.220s (%d attempt%s); "
-		 "set in the environment, so IMDS is not tried",
-		 k->url, why, k->attempts, k->attempts > 1 ? "s" : "");
+	/* A failure before any request (token file, host check) forced attempt past the count. */
+	if (k->attempt > k->attempts)
+		snprintf(reason, sizeof(reason), "container endpoint %.180s: %.250s; set in the "
+			 "environment, so IMDS is not tried", k->url, why);
+	else
+		snprintf(reason, sizeof(reason), "container endpoint %.180s: %.220s (%d attempt%s); "
+			 "set in the environment, so IMDS is not tried",
+			 k->url, why, k->attempts, k->attempts > 1 ? "s" : "");
 	container_finish(k, NULL, reason);
 }
 
