@@ -395,7 +395,7 @@ static void refresh_done(void *arg, const struct aws_credentials *c, const char 
 
 		delay = backoff(ac);
 		when_text(ac->source_exp_ms, when);
-		msg_warn("aws: cannot refresh credentials from %s: %s; they expire at %s: using "
+		msg_warn("aws: cannot refresh credentials from %s: %s; their Expiration is %s: using "
 			 "access key id %s up to %lld min more, as the AWS SDKs do (static "
 			 "stability), retrying in %lld ms", ac->p[ac->chosen]->where,
 			 reason ? reason : "failed", when, ac->cur.access_key_id,
