@@ -355,6 +355,8 @@ class Setup:
                          "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds_url,
                          "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "1",
                          "AWS_METADATA_SERVICE_TIMEOUT": "2",
+                         # No real STS either (the JS SDK assumes roles itself).
+                         "AWS_ENDPOINT_URL_STS": closed,
                          "AWS_REGION": "us-west-2"}, **self.env)
         for k, v in case.env.items():
             self.env[k] = fill(v, subst)
