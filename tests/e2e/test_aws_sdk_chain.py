@@ -142,6 +142,13 @@ CASES = [
          note="Go (envconfig.go profileEnvKeys: AWS_PROFILE first) and JS (only AWS_PROFILE) take "
               "AWS_PROFILE; botocore lists AWS_DEFAULT_PROFILE first and would take 'other'. "
               "Majority: AWS_PROFILE."),
+    Case("aws_profile_empty_means_default", K_CRED, env={"AWS_PROFILE": ""},
+         credentials="[default]\n" + static(K_CRED), imds="ok"),
+    Case("missing_credentials_file_then_config", K_CONF, imds="ok",
+         env={"AWS_SHARED_CREDENTIALS_FILE": "{tmp}/no-such-file"},
+         config="[default]\n" + static(K_CONF)),
+    Case("session_token_in_credentials_file", K_CRED, imds="ok",
+         credentials="[default]\n" + static(K_CRED) + "aws_session_token = tok\n"),
     Case("container_full_uri", K_CONTAINER, container="ok", imds="ok",
          env={"AWS_CONTAINER_CREDENTIALS_FULL_URI": "{container}/creds"}),
     Case("container_localhost_name", K_CONTAINER, container="ok",
@@ -169,6 +176,8 @@ CASES = [
          env={"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://192.0.2.1/creds"}),
     Case("imds_role", K_IMDS, imds="ok"),
     Case("imds_disabled", None, imds="ok", env={"AWS_EC2_METADATA_DISABLED": "true"}),
+    Case("imds_disabled_false_is_enabled", K_IMDS, imds="ok",
+         env={"AWS_EC2_METADATA_DISABLED": "false"}),
     Case("imds_down", None),
     Case("imds_http_500", None, imds="500"),
     # item 3: static stability: expired credentials from IMDS are extended, not refused
