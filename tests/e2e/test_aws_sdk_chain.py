@@ -41,7 +41,7 @@ from typing import Optional
 
 import pytest
 
-from aws_fakes import Creds, FakeEndpoint
+from aws_fakes import ROLE, Creds, FakeEndpoint
 from conftest import DAEMON, ROOT
 
 AWSSDK_DIR = ROOT / "tests" / "drivers" / "awssdk"
@@ -467,3 +467,25 @@ def test_info_log_names_the_source_and_why_a_set_up_source_is_unusable(tmp_path)
     # set, are not problems: nothing about them at info.
     assert "profile" not in r.stderr and "container" not in r.stderr, r.stderr
     assert SECRET not in r.stdout + r.stderr
+
+
+def test_imds_is_asked_once_by_default_as_the_reference_guide_says(tmp_path):
+    """Issue 17 item 5: AWS_METADATA_SERVICE_NUM_ATTEMPTS defaults to 1 (AWS
+    SDKs and Tools Reference Guide; botocore; the JS SDK's maxRetries 0).
+    Against an IMDS that answers 500 for the role's credentials, the JS SDK
+    and the daemon each ask once. (18c8247 asked 3 times.)"""
+    case = Case("attempts", None, imds="500")
+    setup = Setup(case, tmp_path)
+    imds = setup.fakes[0]
+    path = "/latest/meta-data/iam/security-credentials/" + ROLE
+    env = {k: v for k, v in setup.env.items() if k != "AWS_METADATA_SERVICE_NUM_ATTEMPTS"}
+    try:
+        js, _, _ = sdk_answer(env)
+        js_asks = imds.count("GET", path)
+        ours, log = daemon_answer(env, tmp_path)
+        our_asks = imds.count("GET", path) - js_asks
+    finally:
+        setup.close()
+    assert js is None and ours is None, log
+    assert js_asks == 1, js_asks
+    assert our_asks == 1, (our_asks, log)
