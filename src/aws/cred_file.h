@@ -1,51 +1,51 @@
 /*
- * cred_file - the shared credentials and config files (~/.aws)
+ * cred_file - the shared credentials and config files (~/.aws) as a source
  *
  * SYNOPSIS
  *	#include "aws/cred_file.h"
  *
  * DESCRIPTION
- *	cred_file_parse() is a pure function over (text, length): it finds a
- *	profile's aws_access_key_id, aws_secret_access_key and
- *	aws_session_token (or the older aws_security_token) in an INI file.
- *	In the credentials file a profile is "[NAME]"; in the config file it
- *	is "[profile NAME]", and the default profile "[default]" (or
- *	"[profile default]"). Lines starting with '#' or ';' are comments,
- *	indented lines continue a nested setting and are skipped, key names
- *	are case-insensitive, values are trimmed. When a section repeats,
- *	later keys override earlier ones.
+ *	The profile is AWS_PROFILE, else AWS_DEFAULT_PROFILE (AWS_PROFILE wins
+ *	when both are set, as in the Go SDK and the JS SDK, which reads only
+ *	AWS_PROFILE; botocore lets AWS_DEFAULT_PROFILE win), else "default".
+ *	The files are AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) and
+ *	AWS_CONFIG_FILE (~/.aws/config); a leading "~" or "~/" in either
+ *	variable is the home directory ($HOME, else the passwd entry), as
+ *	botocore and the JS SDK expand it.
  *
- *	A profile without static keys but with credential_process gives that
- *	command in process (static keys win when a profile has both, as in
- *	the Go SDK). A profile naming another way to get credentials
- *	(role_arn, sso_*, web_identity_token_file) without static keys is
- *	reported, since this daemon does not implement those.
+ *	cred_profile_load() reads both files (a missing file is an empty one)
+ *	and merges the profile's settings, the credentials file winning key
+ *	by key as in every SDK; cred_profile.h decides the kind. It is the
+ *	entry point for a provider that needs another profile (a role's
+ *	source_profile).
  *
- * DIAGNOSTICS
- *	cred_file_parse() returns 1 (found, complete), 2 (the profile's
- *	credential_process is in process), 0 (no such profile, or no keys in
- *	it: reason in err) or -1 (a key id without a secret or the other way
- *	round, a value too long, a line that is not INI: the line number in
- *	err). Secrets never appear in err.
+ *	The provider (cred_file_new) acts on the kind in one switch
+ *	(file_fetch): static keys are given at once; a credential_process is
+ *	run on the loop (cred_process.c) each time the chain asks; every other
+ *	kind the profile names (a role, SSO) or a broken profile ends the walk
+ *	with the reason, never falling back to another identity.
  */
 #ifndef PAC_AWS_CRED_FILE_H
 #define PAC_AWS_CRED_FILE_H
 
 #include <stddef.h>
 
-#include "aws_creds.h"
+#include "cred_profile.h"
 
-#define CRED_FILE_MAX		(1024 * 1024)	/* bytes read from a profile file */
-#define CRED_PROFILE_MAX	128		/* bytes in a profile name */
-#define CRED_PROCESS_MAX	4096		/* bytes in a credential_process command */
+#define CRED_PATH_MAX		4096	/* bytes in a file path */
 
-enum cred_file_kind {
-	CRED_FILE_CREDENTIALS,		/* [NAME] */
-	CRED_FILE_CONFIG,		/* [profile NAME], [default] */
-};
+/* cred_profile_name - the profile to use; *named: a variable chose it */
+const char *cred_profile_name(int *named);
 
-int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
-		    const char *profile, struct aws_credentials *out,
-		    char *process, size_t processlen, char *err, size_t errlen);
+/* cred_file_path - the credentials or config file, "~" expanded */
+void cred_file_path(enum cred_file_kind kind, char *out, size_t size);
+
+/*
+ * cred_profile_load - the profile from both files, merged, and its kind.
+ * where names the file(s) it came from; err says why for every kind but
+ * STATIC and PROCESS. Secrets never appear in err.
+ */
+enum cred_profile_kind cred_profile_load(const char *profile, struct cred_profile *out,
+					 char *where, size_t wherelen, char *err, size_t errlen);
 
 #endif
