@@ -143,6 +143,32 @@ struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
 	return e;
 }
 
+/* cache_get_fresh - a fresh entry (a hit) or NULL (a miss), counted */
+struct cache_entry *cache_get_fresh(struct cache *c, uint32_t map_id,
+				    const char *key, size_t len, int64_t now_ms)
+{
+	struct cache_entry *e = cache_get(c, map_id, key, len, now_ms);
+
+	if (e != NULL && now_ms < cache_entry_fresh_until(e)) {
+		c->stats.hits++;
+		return e;
+	}
+	c->stats.misses++;
+	return NULL;
+}
+
+/* cache_get_stale - an entry that may answer for a failed read, counted */
+struct cache_entry *cache_get_stale(struct cache *c, uint32_t map_id,
+				    const char *key, size_t len, int64_t now_ms)
+{
+	struct cache_entry *e = cache_get(c, map_id, key, len, now_ms);
+
+	if (e == NULL || !cache_entry_serves_failure(e, now_ms))
+		return NULL;
+	c->stats.stale_hits++;
+	return e;
+}
+
 /* cache_epoch - the current epoch */
 uint64_t cache_epoch(const struct cache *c)
 {
@@ -208,7 +234,7 @@ void cache_flush(struct cache *c)
 }
 
 /* cache_stats - the counters */
-struct cache_stats *cache_stats(struct cache *c)
+const struct cache_stats *cache_stats(const struct cache *c)
 {
 	return &c->stats;
 }

@@ -98,7 +98,7 @@ struct cache_stats {
 struct cache *cache_new(size_t max_entries, uint64_t seed);
 void cache_free(struct cache *c);
 
-/* cache_hash - the seeded hash of (map id, key), shared with coalescing */
+/* cache_hash - the seeded hash of (map id, key) */
 uint64_t cache_hash(const struct cache *c, uint32_t map_id, const char *key,
 		    size_t len);
 
@@ -109,6 +109,20 @@ uint64_t cache_hash(const struct cache *c, uint32_t map_id, const char *key,
  */
 struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
 			      const char *key, size_t len, int64_t now_ms);
+
+/*
+ * cache_get_fresh - the entry while fresh, counted as a hit; NULL (a
+ * miss, counted) when absent or past its TTL
+ */
+struct cache_entry *cache_get_fresh(struct cache *c, uint32_t map_id,
+				    const char *key, size_t len, int64_t now_ms);
+
+/*
+ * cache_get_stale - for a read that failed: the entry if it may answer
+ * instead (cache_entry_serves_failure), counted as a stale hit; else NULL
+ */
+struct cache_entry *cache_get_stale(struct cache *c, uint32_t map_id,
+				    const char *key, size_t len, int64_t now_ms);
 
 /*
  * cache_epoch - the cache's identity: cache_flush changes it. A read
@@ -131,7 +145,7 @@ struct cache_entry *cache_put(struct cache *c, uint64_t epoch, uint32_t map_id,
 /* cache_flush - drop every entry, and start a new epoch */
 void cache_flush(struct cache *c);
 
-/* cache_stats - counters (hits/misses are counted by the caller's calls) */
-struct cache_stats *cache_stats(struct cache *c);
+/* cache_stats - counters: hits and misses of cache_get_fresh, stale hits of cache_get_stale */
+const struct cache_stats *cache_stats(const struct cache *c);
 
 #endif

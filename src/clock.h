@@ -1,11 +1,24 @@
 /*
  * clock - monotonic and wall time in milliseconds
+ *
+ * SYNOPSIS
+ *	#include "clock.h"
+ *
+ * DESCRIPTION
+ *	clock_now_ms() is the one monotonic clock of the daemon. A unit test
+ *	may replace it with clock_set_hook(), so time-dependent policy
+ *	(TTLs, stale windows, refresh-ahead) is tested at exact instants.
  */
 #ifndef PAC_CLOCK_H
 #define PAC_CLOCK_H
 
 #include <stdint.h>
 
-int64_t clock_now_ms(void);	/* CLOCK_MONOTONIC */
+typedef int64_t (*clock_hook_fn)(void);
+
+int64_t clock_now_ms(void);	/* CLOCK_MONOTONIC, or the hook's time */
+
+/* clock_set_hook - tests only: read time from fn (NULL: the real clock) */
+void clock_set_hook(clock_hook_fn fn);
 
 #endif

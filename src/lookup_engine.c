@@ -12,9 +12,9 @@
 
 #include "cache.h"
 #include "clock.h"
-#include "cql/cql_session.h"
 #include "extension.h"
 #include "log.h"
+#include "lookup_backend.h"
 #include "lookup_engine.h"
 #include "lookup_key.h"
 #include "map_registry.h"
@@ -25,6 +25,8 @@
 #define LOOKUP_REASON_MAX	400	/* bytes of a TEMP/PERM reason */
 #define LOOKUP_QUERY_BUCKETS	1024	/* in-flight read table (power of 2) */
 #define LOOKUP_REFRESH_PERMILLE	900	/* refresh after 90% of the TTL */
+
+_Static_assert(CQL_LABEL_COUNT <= LOOKUP_STAT_ERRORS, "a counter for every failure label");
 
 /*
  * A map's definition as lookups saw it when they started. A reload
@@ -96,8 +98,9 @@ struct outcome {
 
 struct lookup_engine {
 	struct map_registry *reg;
-	struct cql_session *cql;
+	struct lookup_backend be;
 	struct cache *cache;
+	uint64_t seed;			/* of the in-flight table's hash */
 	struct map_snap *snaps[MAP_MAX];	/* by slot: the latest copy */
 	struct query *queries[LOOKUP_QUERY_BUCKETS];
 	struct lookup_stats stats;
@@ -106,18 +109,19 @@ struct lookup_engine {
 	struct log_limit stale_log;
 };
 
-/* lookup_engine_new - an engine over a registry, a session and a cache */
+/* lookup_engine_new - an engine over a registry, a backend and a cache */
 struct lookup_engine *lookup_engine_new(struct map_registry *reg,
-					struct cql_session *cql,
-					struct cache *cache)
+					const struct lookup_backend *be,
+					struct cache *cache, uint64_t seed)
 {
 	struct lookup_engine *e = calloc(1, sizeof(*e));
 
 	if (e == NULL)
 		return NULL;
 	e->reg = reg;
-	e->cql = cql;
+	e->be = *be;
 	e->cache = cache;
+	e->seed = seed;
 	return e;
 }
 
@@ -177,48 +181,10 @@ double lookup_latency_bound(int i)
 	return i >= 0 && i < LOOKUP_LATENCY_BUCKETS ? latency_bounds[i] : 0;
 }
 
-static const char *const error_names[LOOKUP_STAT_ERRORS] = {
-	"timeout", "connection_lost", "not_connected", "busy", "protocol",
-	"not_prepared", "unavailable", "overloaded", "read_timeout",
-	"read_failure", "is_bootstrapping", "server_error", "invalid",
-	"unauthorized", "other", "schema_disagreement",
-};
-
-/* lookup_error_name - label of failure kind i */
+/* lookup_error_name - label of failure kind i (cql_errclass.h) */
 const char *lookup_error_name(int i)
 {
-	return i >= 0 && i < LOOKUP_STAT_ERRORS ? error_names[i] : NULL;
-}
-
-/* error_kind - index into error_names for a failed read */
-static int error_kind(const struct cql_result *r)
-{
-	switch (r->status) {
-	case CQL_STATUS_TIMEOUT: return 0;
-	case CQL_STATUS_CONN_LOST: return 1;
-	case CQL_STATUS_NOT_CONNECTED: return 2;
-	case CQL_STATUS_BUSY: return 3;
-	case CQL_STATUS_PROTOCOL: return 4;
-	case CQL_STATUS_NOT_PREPARED: return 5;
-	case CQL_STATUS_NODE_REFUSED: return 15;
-	case CQL_STATUS_SERVER_ERROR:
-		switch (r->err->code) {
-		case CQL_ERR_UNAVAILABLE: return 6;
-		case CQL_ERR_OVERLOADED: return 7;
-		case CQL_ERR_READ_TIMEOUT: return 8;
-		case CQL_ERR_READ_FAILURE: return 9;
-		case CQL_ERR_IS_BOOTSTRAPPING: return 10;
-		case CQL_ERR_SERVER: return 11;
-		case CQL_ERR_INVALID:
-		case CQL_ERR_SYNTAX:
-		case CQL_ERR_CONFIG: return 12;
-		case CQL_ERR_UNAUTHORIZED:
-		case CQL_ERR_BAD_CREDENTIALS: return 13;
-		default: return 14;
-		}
-	default:
-		return 14;
-	}
+	return cql_errclass_label_name(i);
 }
 
 /* observe_latency - one finished read into the histogram */
@@ -234,33 +200,21 @@ static void observe_latency(struct lookup_stats *st, int64_t ms)
 			st->latency_le[i]++;
 }
 
-/* failure_reason - TEMP or PERM, and the short reason, for a failed read */
+/*
+ * failure_reason - TEMP or PERM, and the short reason, for a failed read:
+ * a query the server refuses is the map's configuration, anything else
+ * the backend's trouble of the moment
+ */
 static enum socketmap_status failure_reason(const struct map_def *map,
-					    const struct cql_result *r,
+					    const struct lookup_read *r,
 					    char *reason, size_t size)
 {
-	switch (r->status) {
-	case CQL_STATUS_SERVER_ERROR:
-		switch (r->err->code) {
-		case CQL_ERR_SYNTAX:
-		case CQL_ERR_INVALID:
-		case CQL_ERR_CONFIG:
-			/* The query is wrong for this schema: configuration. */
-			snprintf(reason, size, "map %s: %s: %.200s", map->name,
-				 cql_error_name(r->err->code), r->err->message);
-			return SOCKETMAP_PERM;
-		default:
-			snprintf(reason, size, "cassandra: %s", cql_error_name(r->err->code));
-			return SOCKETMAP_TEMP;
-		}
-	case CQL_STATUS_NOT_PREPARED:
-		snprintf(reason, size, "map %s: query refused by the server%s%.200s",
-			 map->name, r->err ? ": " : "", r->err ? r->err->message : "");
+	if (r->fail.cls == CQL_ERRCLASS_CONFIG) {
+		snprintf(reason, size, "map %s: %s", map->name, r->fail.reason);
 		return SOCKETMAP_PERM;
-	default:
-		snprintf(reason, size, "cassandra: %s", cql_status_name(r->status));
-		return SOCKETMAP_TEMP;
 	}
+	snprintf(reason, size, "%s", r->fail.reason);
+	return SOCKETMAP_TEMP;
 }
 
 /* lookup_release - free a lookup once answered and no read needs it */
@@ -384,6 +338,28 @@ static void outcome_from_entry(const struct cache_entry *ce, struct outcome *o)
 	o->len = ce->val_len;
 }
 
+/*
+ * query_hash - seeded FNV-1a over the map id and key, then mixed: the
+ * in-flight table's own, so keys stay spread (and clients cannot aim
+ * them at one bucket) whether the cache is on or off
+ */
+static uint64_t query_hash(const struct lookup_engine *e, uint32_t map_id,
+			   const char *key, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ e->seed;
+	size_t i;
+
+	h = (h ^ map_id) * 0x100000001b3ULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
 /* query_bucket - the in-flight table slot for a hash */
 static struct query **query_bucket(struct lookup_engine *e, uint64_t h)
 {
@@ -423,13 +399,13 @@ static struct query *query_find(struct lookup_engine *e, uint64_t h,
  */
 static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
 			    const char *key, size_t len,
-			    const struct cql_result *r, struct outcome *o,
+			    const struct lookup_read *r, struct outcome *o,
 			    char *reason, size_t size)
 {
 	struct cache_entry *ce;
 	int64_t now;
 
-	e->stats.errors[error_kind(r)]++;
+	e->stats.errors[r->fail.label]++;
 	o->state = CAND_FAILED;
 	o->fail_status = failure_reason(map, r, reason, size);
 	o->text = reason;
@@ -442,11 +418,9 @@ static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
 	now = clock_now_ms();
 	/* After a reload the map's cache slot may hold another map's answers. */
 	if (e->cache && map_registry_current(e->reg, map) &&
-	    (ce = cache_get(e->cache, map->id, key, len, now)) != NULL &&
-	    cache_entry_serves_failure(ce, now)) {
+	    (ce = cache_get_stale(e->cache, map->id, key, len, now)) != NULL) {
 		outcome_from_entry(ce, o);
 		e->stats.stale_answers++;
-		cache_stats(e->cache)->stale_hits++;
 		msg_limited(&e->stale_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
 			    "lookup %s: %s; answering from cached data up to %lld s old",
 			    map->name, reason, (long long)((now - ce->fetched_ms) / 1000));
@@ -454,12 +428,12 @@ static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
 	}
 	msg_limited(&e->temp_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
 		    "lookup %s: TEMP %s%s%s (%s)", map->name, reason,
-		    r->err ? ": " : "", r->err ? r->err->message : "",
-		    cql_session_state(e->cql));
+		    r->detail[0] ? ": " : "", r->detail,
+		    e->be.ops->state(e->be.ctx));
 }
 
 /* query_done - a read finished: cache it, settle every waiter */
-static void query_done(const struct cql_result *r, void *arg)
+static void query_done(const struct lookup_read *r, void *arg)
 {
 	struct query *q = arg;
 	struct lookup_engine *e = q->e;
@@ -472,18 +446,18 @@ static void query_done(const struct cql_result *r, void *arg)
 	int found;
 
 	query_unlink(q);
-	if (r->status != CQL_STATUS_NOT_CONNECTED)
+	if (r->timed)
 		observe_latency(&e->stats, clock_now_ms() - q->started_ms);
 	buf_init(&out);
-	if (r->status != CQL_STATUS_OK) {
+	if (r->fail.cls != CQL_ERRCLASS_OK) {
 		failure_outcome(e, map, q->key, q->key_len, r, &o, reason, sizeof(reason));
-	} else if (!r->has_rows) {
+	} else if (r->rows == NULL) {
 		snprintf(reason, sizeof(reason), "map %s: query is not a SELECT", map->name);
 		o.state = CAND_FAILED;
 		o.fail_status = SOCKETMAP_PERM;
 		o.text = reason;
 		o.len = strlen(reason);
-	} else if (result_rows_check(&r->rows.meta, why, sizeof(why)) != 0) {
+	} else if (result_rows_check(&r->rows->meta, why, sizeof(why)) != 0) {
 		/* A column the map cannot read: configuration, not "no row". */
 		snprintf(reason, sizeof(reason), "map %s: %s", map->name, why);
 		msg_limited(&e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
@@ -493,11 +467,12 @@ static void query_done(const struct cql_result *r, void *arg)
 		o.text = reason;
 		o.len = strlen(reason);
 	} else {
-		rows = r->rows;
+		rows = *r->rows;	/* a cursor of our own over the rows */
 		found = result_rows_format(&rows, map->result_format, &out);
 		if (found < 0) {
-			struct cql_result bad = { .status = CQL_STATUS_PROTOCOL };
+			struct lookup_read bad = { .detail = "" };
 
+			cql_errclass_classify(CQL_STATUS_PROTOCOL, NULL, &bad.fail);
 			failure_outcome(e, map, q->key, q->key_len, &bad, &o, reason,
 					sizeof(reason));
 		} else {
@@ -526,6 +501,14 @@ static void query_done(const struct cql_result *r, void *arg)
 	free(q);
 }
 
+/* out_of_memory - a read that could not start for want of memory: TEMP */
+static void out_of_memory(struct lookup_read *r)
+{
+	memset(r, 0, sizeof(*r));
+	cql_errclass_classify(CQL_STATUS_BUSY, NULL, &r->fail);
+	r->detail = "";
+}
+
 /*
  * query_start - start (or join) the read of one candidate. With lk NULL
  * it is a background refresh. Returns 0 if the read is under way (lk will
@@ -533,19 +516,15 @@ static void query_done(const struct cql_result *r, void *arg)
  */
 static int query_start(struct lookup_engine *e, struct map_snap *snap,
 		       const char *key, size_t len, struct lookup *lk,
-		       unsigned idx, struct cql_result *r)
+		       unsigned idx, struct lookup_read *r)
 {
 	const struct map_def *map = &snap->def;
-	uint64_t h = e->cache ? cache_hash(e->cache, map->id, key, len) :
-				(uint64_t)map->id * 31 + len;	/* no cache: coalesce anyway */
+	uint64_t h = query_hash(e, map->id, key, len);
 	struct query *q = query_find(e, h, map, key, len);
 	struct waiter *w = NULL;
-	struct cql_value val;
-	enum cql_status st;
 
-	memset(r, 0, sizeof(*r));
 	if (lk && (w = malloc(sizeof(*w))) == NULL) {
-		r->status = CQL_STATUS_BUSY;
+		out_of_memory(r);
 		return -1;
 	}
 	if (q != NULL) {
@@ -555,7 +534,7 @@ static int query_start(struct lookup_engine *e, struct map_snap *snap,
 	} else {
 		if ((q = malloc(sizeof(*q) + len + 1)) == NULL) {
 			free(w);
-			r->status = CQL_STATUS_BUSY;
+			out_of_memory(r);
 			return -1;
 		}
 		q->e = e;
@@ -568,14 +547,9 @@ static int query_start(struct lookup_engine *e, struct map_snap *snap,
 		q->key_len = len;
 		memcpy(q->key, key, len);
 		q->key[len] = 0;
-		val.p = q->key;
-		val.len = (int32_t)len;
-		if (cql_session_execute(e->cql, map->stmt, &val, 1, query_done, q, &st) != 0) {
+		if (e->be.ops->read(e->be.ctx, map->stmt, q->key, len, query_done, q, r) != 0) {
 			free(q);
 			free(w);
-			r->status = st;
-			if (st == CQL_STATUS_NOT_PREPARED)
-				(void)cql_stmt_state(map->stmt, &r->err);
 			return -1;
 		}
 		e->stats.queries++;
@@ -600,27 +574,23 @@ static void resolve_candidate(struct lookup *lk, unsigned idx)
 	const struct map_def *map = lk->map;
 	struct cand *c = &lk->cand[idx];
 	struct cache_entry *ce = NULL;
-	struct cql_result r;
+	struct lookup_read r;
 	struct outcome o;
 	char reason[LOOKUP_REASON_MAX];
 	int64_t now = clock_now_ms();
 
-	if (e->cache && (ce = cache_get(e->cache, map->id, c->key, c->key_len, now)) != NULL &&
-	    now < cache_entry_fresh_until(ce)) {
+	if (e->cache && (ce = cache_get_fresh(e->cache, map->id, c->key, c->key_len, now)) != NULL) {
 		int64_t life = ce->fresh_for_ms;
 
-		cache_stats(e->cache)->hits++;
 		outcome_from_entry(ce, &o);
 		settle(lk, idx, &o);
 		/* Refresh-ahead: keep hot keys from ever expiring under load. */
 		if (now - ce->fetched_ms >= life * LOOKUP_REFRESH_PERMILLE / 1000 &&
-		    cql_session_is_ready(e->cql) &&
+		    e->be.ops->is_ready(e->be.ctx) &&
 		    query_start(e, lk->snap, c->key, c->key_len, NULL, 0, &r) == 0)
 			e->stats.refreshes++;
 		return;
 	}
-	if (e->cache)
-		cache_stats(e->cache)->misses++;
 	if (query_start(e, lk->snap, c->key, c->key_len, lk, idx, &r) == 0)
 		return;
 	failure_outcome(e, map, c->key, c->key_len, &r, &o, reason, sizeof(reason));

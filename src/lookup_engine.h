@@ -6,15 +6,18 @@
  *
  * DESCRIPTION
  *	The engine takes a socketmap request payload ("name key"), finds the
- *	map, checks and folds the key, asks the CQL session, and turns the
- *	outcome into a reply by the rule that protects mail:
+ *	map, checks and folds the key, asks the backend (lookup_backend.h:
+ *	the CQL session in the daemon, a fake in the unit test), and turns
+ *	the class of its outcome (cql_errclass.h) into a reply by the rule
+ *	that protects mail:
  *
  *	  row found, active absent or true, value non-empty   OK <value>
  *	  no row, active false/null, value null/empty         NOTFOUND
  *	  key that cannot exist (empty, bad UTF-8, too long)  NOTFOUND
  *	  any backend trouble, including "not connected yet"  TEMP <reason>
  *	  unknown map, reply too long, query refused by the   PERM <reason>
- *	  server (missing table or column)
+ *	  server (missing table or column), a column the map
+ *	  cannot read, a result that is not Rows
  *
  *	NOTFOUND is only ever the answer of a database that was asked and
  *	answered. No other module invents a socketmap reply.
@@ -26,7 +29,7 @@
  *	round trip. The first candidate found wins; a failure on a candidate
  *	before it makes the whole lookup fail (a lower match must not win
  *	because a higher one could not be read). Identical reads in flight
- *	are shared (coalescing). When a read fails, an expired *found*
+ *	are shared (coalescing, in a table with its own seeded hash). When a read fails, an expired *found*
  *	entry still inside its stale-if-error window answers instead of
  *	TEMP; an expired "no row" does not (the key may exist by now). A
  *	fresh hit in the last tenth of its life starts one background
@@ -48,7 +51,7 @@
 #include "socketmap.h"
 
 struct map_registry;
-struct cql_session;
+struct lookup_backend;
 struct lookup_engine;
 struct lookup;
 
@@ -59,7 +62,7 @@ struct cache;
 
 #define LOOKUP_LATENCY_BUCKETS	12	/* CQL read latency histogram */
 #define LOOKUP_STAT_MAPS	32	/* = MAP_MAX */
-#define LOOKUP_STAT_ERRORS	16	/* failure kinds, see lookup_error_name() */
+#define LOOKUP_STAT_ERRORS	24	/* failure kinds, see lookup_error_name() */
 
 struct lookup_stats {
 	uint64_t requests;
@@ -75,10 +78,14 @@ struct lookup_stats {
 	uint64_t stale_answers;		/* failures answered from stale entries */
 };
 
-/* lookup_engine_new - engine over a registry, a session and a cache */
+/*
+ * lookup_engine_new - engine over a registry, a backend (copied; see
+ * lookup_backend.h) and a cache (NULL: none); seed keys the hash of the
+ * table of reads in flight
+ */
 struct lookup_engine *lookup_engine_new(struct map_registry *reg,
-					struct cql_session *cql,
-					struct cache *cache);
+					const struct lookup_backend *be,
+					struct cache *cache, uint64_t seed);
 void lookup_engine_free(struct lookup_engine *e);
 const struct lookup_stats *lookup_engine_stats(const struct lookup_engine *e);
 

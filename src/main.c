@@ -59,6 +59,7 @@
 #include "cql/cql_auth_sigv4.h"
 #include "cql/cql_session.h"
 #include "log.h"
+#include "lookup_backend.h"
 #include "lookup_engine.h"
 #include "lookup_key.h"
 #include "map_registry.h"
@@ -691,7 +692,9 @@ int main(int argc, char **argv)
 	SSL_CTX *tls_ctx = NULL;
 	struct cql_auth *auth = NULL;
 	struct aws_creds *creds = NULL;
+	struct lookup_backend backend = { &lookup_backend_cql, NULL };
 	char err[CONFIG_ERR_MAX];
+	uint64_t seed;
 	int a, i, rc;
 
 	d.config_path = getenv("CONFIG_FILE");
@@ -784,14 +787,15 @@ int main(int argc, char **argv)
 		msg_error("out of memory");
 		return 1;
 	}
+	seed = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid() ^ (uint64_t)rand() << 32;
 	if (d.cfg.cache_max_entries > 0 && d.mode == MODE_SERVE &&
-	    (d.cache = cache_new(d.cfg.cache_max_entries,
-				 (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid() ^
-				 (uint64_t)rand() << 32)) == NULL) {
+	    (d.cache = cache_new(d.cfg.cache_max_entries, seed)) == NULL) {
 		msg_error("out of memory");
 		return 1;
 	}
-	if ((d.engine = lookup_engine_new(&d.reg, d.cql, d.cache)) == NULL ||
+	backend.ctx = d.cql;
+	if ((d.engine = lookup_engine_new(&d.reg, &backend, d.cache,
+					  seed * 0x9e3779b97f4a7c15ULL + 1)) == NULL ||
 	    (d.poll_timer = evtimer_new(d.base, poll_cb, &d)) == NULL) {
 		msg_error("out of memory");
 		return 1;

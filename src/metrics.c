@@ -101,7 +101,7 @@ void metrics_render(struct metrics *m, struct buf *o)
 	buf_printf(o, METRICS_PREFIX "requests_total %llu\n", (unsigned long long)st->requests);
 
 	if (m->cache) {
-		struct cache_stats *cs = cache_stats(m->cache);
+		const struct cache_stats *cs = cache_stats(m->cache);
 
 		head(o, "cache_hits_total", "counter", "Candidate keys answered from fresh cache entries.");
 		buf_printf(o, METRICS_PREFIX "cache_hits_total %llu\n", (unsigned long long)cs->hits);

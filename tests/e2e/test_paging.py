@@ -7,6 +7,9 @@ must follow the paging state to the end, never take a first page for the
 whole answer, and answer TEMP when a result goes past the bound it reads.
 Lookups go through Debian's real postmap.
 """
+import socket
+import urllib.request
+
 from conftest import DATA, wait_for
 
 STAFF = "alice@example.com, bob@example.com, carol@example.org"
@@ -43,9 +46,18 @@ def test_multi_page_alias_list_is_read_whole(start_cqld, start_daemon, postmap):
         ("OK", STAFF)
 
 
+def metrics_text(port):
+    """The daemon's /metrics page."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return r.read().decode()
+
+
 def test_result_over_the_page_bound_is_temp(start_cqld, start_daemon, postmap):
     cqld = start_cqld(DATA / "clustered_aliases.cql")
-    daemon = start_daemon(cqld.port, CACHE="off")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        mport = s.getsockname()[1]
+    daemon = start_daemon(cqld.port, CACHE="off", METRICS_LISTEN=f"127.0.0.1:{mport}")
     for i in range(40):
         cqld.control("exec INSERT INTO mailion.virtual_aliases (alias, destination) "
                      f"VALUES ('big@example.com', 'member{i:02d}@example.com')")
@@ -61,6 +73,10 @@ def test_result_over_the_page_bound_is_temp(start_cqld, start_daemon, postmap):
              what="the TEMP line")
     assert "over the paging bound after 32 pages" in daemon.log_text()
     assert "(at most 32 pages, 4194304 bytes per read)" in daemon.log_text()
+    # Counted under its own kind, not with the unexplained "other" errors.
+    page = metrics_text(mport)
+    assert 'cql_errors_total{kind="too_large"} 1\n' in page, page
+    assert 'cql_errors_total{kind="other"} 0\n' in page, page
     # Other keys of the map are still answered, in pages.
     assert postmap.query(daemon.port, "virtual_aliases", "staff@example.com") == \
         ("OK", STAFF)

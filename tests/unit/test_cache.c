@@ -78,6 +78,31 @@ static void test_serves_failure(void **state)
 	cache_free(c);
 }
 
+/* The cache counts its own hits, misses and stale hits. */
+static void test_counts_its_hits(void **state)
+{
+	struct cache *c = cache_new(10, 5);
+
+	(void)state;
+	assert_null(cache_get_fresh(c, 0, K("a"), 0));
+	assert_non_null(cache_put(c, cache_epoch(c), 0, K("a"), 1, K("x"), 0, 100, 50));
+	assert_non_null(cache_put(c, cache_epoch(c), 0, K("n"), 0, "", 0, 0, 100, 50));
+	assert_non_null(cache_get_fresh(c, 0, K("a"), 99));
+	assert_null(cache_get_fresh(c, 0, K("a"), 100));	/* expired: a miss */
+	assert_int_equal(cache_stats(c)->hits, 1);
+	assert_int_equal(cache_stats(c)->misses, 2);
+	/* Stale: a found entry inside its window, never an expired "no row". */
+	assert_non_null(cache_get_stale(c, 0, K("a"), 149));
+	assert_null(cache_get_stale(c, 0, K("a"), 150));
+	assert_null(cache_get_stale(c, 0, K("n"), 100));
+	assert_non_null(cache_get_stale(c, 0, K("n"), 99));	/* fresh still answers */
+	assert_int_equal(cache_stats(c)->stale_hits, 2);
+	/* cache_get itself counts nothing. */
+	assert_null(cache_get(c, 0, K("zz"), 0));
+	assert_int_equal(cache_stats(c)->misses, 2);
+	cache_free(c);
+}
+
 /* An answer read before a flush is not stored after it. */
 static void test_flush_starts_an_epoch(void **state)
 {
@@ -219,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_put_get),
 		cmocka_unit_test(test_expiry_and_stale_window),
 		cmocka_unit_test(test_serves_failure),
+		cmocka_unit_test(test_counts_its_hits),
 		cmocka_unit_test(test_flush_starts_an_epoch),
 		cmocka_unit_test(test_replace),
 		cmocka_unit_test(test_lru_eviction),
