@@ -24,15 +24,13 @@ DESCRIPTION
     another branch is writing) is left out; a mutant left with no test is
     "uncovered" and scored as not killed.
 
-    The score is killed / (killed + survived + uncovered); the exit status is 1 under
-    --min (95%), 2 on a stale or broken mutant or a red baseline.
+    The score is killed / (killed + survived + uncovered); the exit status
+    is 1 under --min (95%), 2 on a stale or broken mutant or a red baseline.
 
-    List format, one block per mutant, blank lines between blocks, '#'
-    comments:
+    List format, one block per mutant, one "key: value" a line, blank lines
+    between blocks, '#' comments:
 
         id:    so-leading-delim
-        after: (optional) a unique text; 'from' is its next occurrence,
-               at most 15 lines on, when 'from' alone is not unique
         file:  src/search_order.c
         from:  return i == 0 ? ulen : i;
         to:    return i;
@@ -41,6 +39,8 @@ DESCRIPTION
         why:   +x@example.com is not split at 0 (split_addr's strcspn() == 0)
         equivalent: (optional) the argument why no test can tell
 
+    When "from" is not unique in its file, "after: TEXT" names a unique
+    anchor: the mutant is the first "from" after it, at most 15 lines on.
     Values are stripped of the spaces and tabs around them; a 'to' may be
     empty (the fragment is deleted).
 """
@@ -56,7 +56,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
-UNIT_TIMEOUT_S = 120		# a mutant that loops forever is killed by this
+UNIT_TIMEOUT_S = 60		# a mutant that loops forever is killed by this (so-addr-parent-delim)
 E2E_TIMEOUT_S = 600
 BUILD_TIMEOUT_S = 600
 KEYS = ("id", "file", "after", "from", "to", "test", "why", "equivalent")
