@@ -182,12 +182,42 @@ static void test_pages_byte_bound(void **state)
 	buf_free(&b);
 }
 
+/* The byte bound exactly: CQL_PAGES_MAX_BYTES of cells is read, one more is not. */
+static void test_pages_byte_bound_exact(void **state)
+{
+	static char big[CQL_PAGES_MAX_BYTES / 2];
+	const char *const v[] = { big };
+	struct cql_pages pg;
+	struct buf b;
+
+	(void)state;
+	/* Each cell is 4 bytes of length and MAX/2 - 4 of value: MAX/2. */
+	memset(big, 'x', sizeof(big) - 4);
+	buf_init(&b);
+	cql_pages_init(&pg);
+	page(&b, "s", 0, "v", 1, v);
+	assert_int_equal(add(&pg, &b, NULL), CQL_PAGES_MORE);
+	page(&b, NULL, 0, "v", 1, v);
+	assert_int_equal(add(&pg, &b, NULL), CQL_PAGES_DONE);
+	assert_int_equal(pg.rows.len, CQL_PAGES_MAX_BYTES);
+	cql_pages_free(&pg);
+	cql_pages_init(&pg);
+	page(&b, "s", 0, "v", 1, v);
+	assert_int_equal(add(&pg, &b, NULL), CQL_PAGES_MORE);
+	big[sizeof(big) - 4] = 'x';		/* one byte more */
+	page(&b, NULL, 0, "v", 1, v);
+	assert_int_equal(add(&pg, &b, NULL), CQL_PAGES_TOO_LARGE);
+	cql_pages_free(&pg);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pages_to_the_last),
 		cmocka_unit_test(test_pages_refused),
 		cmocka_unit_test(test_pages_byte_bound),
+		cmocka_unit_test(test_pages_byte_bound_exact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -78,6 +78,11 @@ static void test_utf8(void **state)
 	assert_false(V("\xf5\x80\x80\x80"));
 	assert_false(V("\xff"));
 	assert_false(V("\xfe"));
+	assert_false(V("\xe0\x9f\xbf"));		/* U+07FF overlong in 3 bytes */
+	assert_true(V("\xe0\xa0\x80"));		/* U+0800, the first 3-byte one */
+	/* Truncated inside len, even when the byte after it would continue it. */
+	assert_false(valid("a\xc3\xbc", 2));
+	assert_false(valid("\xe2\x82\xac", 2));
 }
 
 static void test_fold(void **state)
@@ -96,6 +101,11 @@ static void test_fold(void **state)
 	assert_string_equal(out, "ab");
 	lookup_key_fold("", 0, out);
 	assert_string_equal(out, "");
+	/* The whole alphabet, its ends included; '@' and '[' sit beside them. */
+	lookup_key_fold("@ABCDEFGHIJKLMNOPQRSTUVWXYZ[", 28, out);
+	assert_string_equal(out, "@abcdefghijklmnopqrstuvwxyz[");
+	lookup_key_fold("ZOE@EXAMPLE.ORG", 15, out);
+	assert_string_equal(out, "zoe@example.org");
 }
 
 int main(void)

@@ -47,6 +47,9 @@ static void test_virtual(void **state)
 	/* The virtual_alias_domains check asks for a bare domain: as is, only. */
 	expect(SEARCH_VIRTUAL, "+", 0, "example.com",
 	       (const char *[]){ "example.com", NULL });
+	/* No domain after the '@': no catch-all either (never the key "@"). */
+	expect(SEARCH_VIRTUAL, "+", 0, "alice@",
+	       (const char *[]){ "alice@", NULL });
 	/* An empty localpart is the catch-all key itself. */
 	expect(SEARCH_VIRTUAL, "+", 0, "@example.com",
 	       (const char *[]){ "@example.com", NULL });
@@ -242,6 +245,14 @@ static void test_client_address(void **state)
 	       (const char *[]){ "10.20.1.500", "20.1.500", "1.500", "500", NULL });
 	expect(SEARCH_ACCESS, "+", SEARCH_PARENT_DOT, "10.20.1.5",
 	       (const char *[]){ "10.20.1.5", "10.20.1", "10.20", "10", NULL });
+	/* Each byte at most 255 (valid_ipv4_hostaddr): 256 makes a host name. */
+	expect(SEARCH_ACCESS, "+", 0, "10.0.0.255",
+	       (const char *[]){ "10.0.0.255", "10.0.0", "10.0", "10", NULL });
+	expect(SEARCH_ACCESS, "+", 0, "10.0.0.256",
+	       (const char *[]){ "10.0.0.256", "0.0.256", "0.256", "256", NULL });
+	/* One ':' is no IPv6 address (two at least, as in "::"): no networks. */
+	expect(SEARCH_ACCESS, "+", 0, "ab:cd",
+	       (const char *[]){ "ab:cd", NULL });
 }
 
 /* parent_domain_matches_subdomains off for an access map: ".parent" keys. */
