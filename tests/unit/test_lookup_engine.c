@@ -776,6 +776,7 @@ static void test_stale_positive_served_on_failure(void **state)
 
 static void test_stale_negative_never_served(void **state)
 {
+	const struct map_def *m;
 	struct reply r;
 	int64_t t0 = now_ms;
 
@@ -786,6 +787,10 @@ static void test_stale_negative_never_served(void **state)
 	expect(&r, SOCKETMAP_NOTFOUND, "");
 	/* Past its TTL a "no row" is not knowledge: TEMP, not NOTFOUND. */
 	now_ms = t0 + NEG_TTL_MS;
+	/* Nor is it kept for a stale window it could never answer from. */
+	m = map_registry_find(&reg, "virtual_aliases", strlen("virtual_aliases"));
+	assert_null(cache_get(cache, m->id, "alice@example.com",
+			      strlen("alice@example.com"), now_ms));
 	ask("virtual_aliases", "alice@example.com", &r);
 	assert_int_equal(fk.n, 4);
 	fake_fail(2, CQL_STATUS_CONN_LOST, NULL);
