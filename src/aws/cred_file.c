@@ -33,14 +33,15 @@
 #include "cred_file.h"
 #include "cred_process.h"
 #include "cred_provider.h"
+#include "cred_role.h"
 
-#define CRED_PATH_MAX		4096	/* bytes in a file path */
 #define CRED_PROCESS_TIMEOUT_S	60	/* as the Go SDK; AWS_CREDENTIAL_PROCESS_TIMEOUT_SECONDS */
 #define CRED_PROCESS_TIMEOUT_MAX 3600
 
 struct file_ctx {
 	struct event_base *base;
 	struct cred_process *running;	/* credential_process in flight */
+	struct cred_role *role;		/* role assumption (cred_role.c) */
 	cred_done_fn done;
 	void *arg;
 	char profile[CRED_PROFILE_MAX + 1];
@@ -89,14 +90,36 @@ static int set_value(char *dst, size_t size, const char *v, size_t n, const char
 	return 0;
 }
 
-/* cred_file_parse - a profile's static keys, or its credential_process, from INI text */
-int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
-		    const char *profile, struct aws_credentials *out,
-		    char *process, size_t processlen, char *err, size_t errlen)
+/* role_key - where a role assumption key goes, or NULL */
+static char *role_key(struct cred_profile_role *role, const char *k, size_t n, size_t *size)
+{
+#define ROLE_KEY(name) \
+	if (n == strlen(#name) && strncasecmp(k, #name, n) == 0) { \
+		*size = sizeof(role->name); \
+		return role->name; \
+	}
+	ROLE_KEY(role_arn)
+	ROLE_KEY(source_profile)
+	ROLE_KEY(credential_source)
+	ROLE_KEY(external_id)
+	ROLE_KEY(role_session_name)
+	ROLE_KEY(duration_seconds)
+	ROLE_KEY(web_identity_token_file)
+#undef ROLE_KEY
+	return NULL;
+}
+
+/* parse_profile - static keys, credential_process and (role != NULL) role keys */
+static int parse_profile(const char *text, size_t len, enum cred_file_kind kind,
+			 const char *profile, struct aws_credentials *out,
+			 char *process, size_t processlen, struct cred_profile_role *role,
+			 char *err, size_t errlen)
 {
 	static const char *const other_ways[] = {
 		"role_arn", "sso_start_url", "sso_session", "web_identity_token_file", NULL,
 	};
+	char *rdst;
+	size_t rsize;
 	const char *p = text, *end = text + len, *nl, *s, *e, *eq, *ks, *ke, *vs, *ve;
 	const char *other = NULL;
 	int in_section = 0, found = 0, rc;
@@ -104,6 +127,8 @@ int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	if (role)
+		memset(role, 0, sizeof(*role));
 	process[0] = 0;
 	err[0] = 0;
 	for (; p < end; p = nl + 1) {
@@ -158,6 +183,8 @@ int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 		else if (KEY_IS("credential_process"))
 			rc = set_value(process, processlen, vs, (size_t)(ve - vs),
 				       "credential_process", line, err, errlen);
+		else if (role && (rdst = role_key(role, ks, (size_t)(ke - ks), &rsize)) != NULL)
+			rc = set_value(rdst, rsize, vs, (size_t)(ve - vs), "a role key", line, err, errlen);
 		else {
 			rc = 0;
 			for (i = 0; other_ways[i]; i++)
@@ -174,6 +201,11 @@ int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 		else
 			snprintf(err, errlen, "no [%.*s]", CRED_PROFILE_MAX, profile);
 		return 0;
+	}
+	if (role && (role->role_arn[0] || role->web_identity_token_file[0])) {
+		/* Keys of role assumption first, as in every SDK; cred_role.c decides. */
+		process[0] = 0;
+		return CRED_FILE_ROLE;
 	}
 	if (out->access_key_id[0] == 0 && out->secret_access_key[0] == 0) {
 		if (process[0]) {
@@ -202,6 +234,23 @@ fail:
 	aws_credentials_wipe(out);
 	process[0] = 0;
 	return rc;
+}
+
+/* cred_file_parse - a profile's static keys, or its credential_process, from INI text */
+int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
+		    const char *profile, struct aws_credentials *out,
+		    char *process, size_t processlen, char *err, size_t errlen)
+{
+	return parse_profile(text, len, kind, profile, out, process, processlen, NULL, err, errlen);
+}
+
+/* cred_file_parse_role - the same, with the keys of role assumption */
+int cred_file_parse_role(const char *text, size_t len, enum cred_file_kind kind,
+			 const char *profile, struct aws_credentials *out,
+			 char *process, size_t processlen, struct cred_profile_role *role,
+			 char *err, size_t errlen)
+{
+	return parse_profile(text, len, kind, profile, out, process, processlen, role, err, errlen);
 }
 
 /* home_path - $HOME/rel, else the passwd entry's home */
@@ -287,6 +336,67 @@ static void file_cancel(struct cred_provider *p)
 
 	cred_process_cancel(fc->running);
 	fc->running = NULL;
+	cred_role_cancel(fc->role);
+}
+
+/* file_paths - the credentials file and the config file */
+static void file_paths(char paths[2][CRED_PATH_MAX])
+{
+	const char *v = getenv("AWS_SHARED_CREDENTIALS_FILE");
+
+	if (v && *v)
+		snprintf(paths[0], CRED_PATH_MAX, "%s", v);
+	else
+		home_path(".aws/credentials", paths[0], CRED_PATH_MAX);
+	v = getenv("AWS_CONFIG_FILE");
+	if (v && *v)
+		snprintf(paths[1], CRED_PATH_MAX, "%s", v);
+	else
+		home_path(".aws/config", paths[1], CRED_PATH_MAX);
+}
+
+/* cred_file_load - the profile from the credentials file, else the config file */
+int cred_file_load(const char *profile, struct aws_credentials *out, char *process,
+		   size_t processlen, struct cred_profile_role *role, char *path, size_t pathlen,
+		   char *err, size_t errlen)
+{
+	char paths[2][CRED_PATH_MAX], why[2][CRED_REASON_MAX], perr[CRED_REASON_MAX / 2];
+	struct buf b;
+	int i, rc;
+
+	file_paths(paths);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, pathlen, "%s", paths[i]);
+		buf_init(&b);
+		if (read_file(paths[i], &b, perr, sizeof(perr)) != 0) {
+			snprintf(why[i], sizeof(why[i]), "%s", perr);
+			wipe_buf(&b);
+			continue;
+		}
+		rc = parse_profile((const char *)b.data, b.len,
+				   i == 0 ? CRED_FILE_CREDENTIALS : CRED_FILE_CONFIG,
+				   profile, out, process, processlen, role, perr, sizeof(perr));
+		wipe_buf(&b);
+		if (rc > 0)
+			return rc;
+		snprintf(why[i], sizeof(why[i]), "%.200s: %s", paths[i], perr);
+		if (rc < 0) {
+			/* A broken profile is reported as it is, not hidden by the next file. */
+			snprintf(err, errlen, "%s", why[i]);
+			return rc;
+		}
+	}
+	snprintf(err, errlen, "profile %.128s: %s; %s", profile, why[0], why[1]);
+	return 0;
+}
+
+/* role_done - the profile's role was assumed, or not */
+static void role_done(void *arg, const struct aws_credentials *c, const char *reason)
+{
+	struct cred_provider *p = arg;
+	struct file_ctx *fc = p->ctx;
+
+	fc->done(fc->arg, c, reason);
 }
 
 /* file_fetch - credentials file, then config file */
@@ -294,15 +404,14 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 {
 	static struct aws_credentials c;
 	static char command[CRED_PROCESS_MAX + 1];
+	static struct cred_profile_role role;
 	struct file_ctx *fc = p->ctx;
-	char paths[2][CRED_PATH_MAX], why[2][CRED_REASON_MAX], perr[CRED_REASON_MAX / 2];
+	char path[CRED_PATH_MAX], perr[2 * CRED_REASON_MAX];
 	char reason[3 * CRED_REASON_MAX];
 	const char *profile = getenv("AWS_PROFILE");
-	const char *v;
-	struct buf b;
-	int i, rc;
+	int rc;
 
-	file_cancel(p);		/* a command still running from an earlier ask */
+	file_cancel(p);		/* a command or an STS call still running from an earlier ask */
 	p->final = profile != NULL && *profile != 0;
 	if (!p->final)
 		profile = "default";
@@ -312,66 +421,57 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 	}
 	snprintf(fc->profile, sizeof(fc->profile), "%s", profile);
 	snprintf(p->where, sizeof(p->where), "shared files, profile %s", profile);
-	v = getenv("AWS_SHARED_CREDENTIALS_FILE");
-	if (v && *v)
-		snprintf(paths[0], sizeof(paths[0]), "%s", v);
-	else
-		home_path(".aws/credentials", paths[0], sizeof(paths[0]));
-	v = getenv("AWS_CONFIG_FILE");
-	if (v && *v)
-		snprintf(paths[1], sizeof(paths[1]), "%s", v);
-	else
-		home_path(".aws/config", paths[1], sizeof(paths[1]));
-	for (i = 0; i < 2; i++) {
-		buf_init(&b);
-		if (read_file(paths[i], &b, perr, sizeof(perr)) != 0) {
-			snprintf(why[i], sizeof(why[i]), "%s", perr);
-			wipe_buf(&b);
-			continue;
-		}
-		rc = cred_file_parse((const char *)b.data, b.len,
-				     i == 0 ? CRED_FILE_CREDENTIALS : CRED_FILE_CONFIG,
-				     profile, &c, command, sizeof(command), perr, sizeof(perr));
-		wipe_buf(&b);
-		if (rc == 2) {
-			run_process(p, command, paths[i], done, arg);
-			OPENSSL_cleanse(command, sizeof(command));
-			return;
-		}
-		if (rc == 1) {
-			done(arg, &c, NULL);
-			aws_credentials_wipe(&c);
-			return;
-		}
-		snprintf(why[i], sizeof(why[i]), "%.200s: %s", paths[i], perr);
-		if (rc < 0) {
-			/* A broken profile is reported as it is, not hidden by the next file. */
-			snprintf(reason, sizeof(reason), "%s%s", why[i], p->final ? FINAL_NOTE : "");
-			done(arg, NULL, reason);
-			return;
-		}
+	rc = cred_file_load(profile, &c, command, sizeof(command), &role, path, sizeof(path),
+			    perr, sizeof(perr));
+	if (rc == CRED_FILE_PROCESS) {
+		aws_credentials_wipe(&c);
+		run_process(p, command, path, done, arg);
+		OPENSSL_cleanse(command, sizeof(command));
+		return;
 	}
-	snprintf(reason, sizeof(reason), "profile %.128s: %s; %s%s", profile, why[0], why[1],
-		 p->final ? FINAL_NOTE : "");
+	if (rc == CRED_FILE_ROLE) {
+		/* The operator named a role: a failure must not fall to another identity. */
+		p->final = 1;
+		fc->done = done;
+		fc->arg = arg;
+		cred_role_fetch(fc->role, profile, &role, &c, path, p->where, sizeof(p->where),
+				role_done, p);
+		aws_credentials_wipe(&c);
+		OPENSSL_cleanse(&role, sizeof(role));
+		return;
+	}
+	if (rc == CRED_FILE_STATIC) {
+		done(arg, &c, NULL);
+		aws_credentials_wipe(&c);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "%s%s", perr, p->final ? FINAL_NOTE : "");
 	done(arg, NULL, reason);
+}
+
+/* fc_of - the provider's context */
+static struct file_ctx *fc_of(struct cred_provider *p)
+{
+	return p->ctx;
 }
 
 /* file_destroy - cancel, free */
 static void file_destroy(struct cred_provider *p)
 {
 	file_cancel(p);
+	cred_role_free(fc_of(p)->role);
 	free(p->ctx);
 	free(p);
 }
 
 /* cred_file_new - the shared files provider */
-struct cred_provider *cred_file_new(struct event_base *base)
+struct cred_provider *cred_file_new(struct event_base *base, struct evdns_base *dns)
 {
 	struct cred_provider *p = calloc(1, sizeof(*p));
 	struct file_ctx *fc = calloc(1, sizeof(*fc));
 	const char *profile = getenv("AWS_PROFILE");
 
-	if (p == NULL || fc == NULL) {
+	if (p == NULL || fc == NULL || (fc->role = cred_role_new(base, dns)) == NULL) {
 		free(p);
 		free(fc);
 		return NULL;

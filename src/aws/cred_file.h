@@ -18,12 +18,24 @@
  *	A profile without static keys but with credential_process gives that
  *	command in process (static keys win when a profile has both, as in
  *	the Go SDK). A profile naming another way to get credentials
- *	(role_arn, sso_*, web_identity_token_file) without static keys is
- *	reported, since this daemon does not implement those.
+ *	(sso_*) without static keys is reported, since this daemon does not
+ *	implement it.
+ *
+ *	cred_file_parse_role() reads the same and also the keys of role
+ *	assumption (role_arn, source_profile, credential_source,
+ *	external_id, role_session_name, duration_seconds,
+ *	web_identity_token_file) into role; a profile with role_arn or
+ *	web_identity_token_file is CRED_FILE_ROLE, its static keys (if any) left in out for when it is
+ *	the source_profile of another (cred_role.c decides).
+ *
+ *	cred_file_load() reads AWS_SHARED_CREDENTIALS_FILE
+ *	(~/.aws/credentials) then AWS_CONFIG_FILE (~/.aws/config) for a
+ *	profile and answers as the parser does, with the file it came from.
  *
  * DIAGNOSTICS
  *	cred_file_parse() returns 1 (found, complete), 2 (the profile's
- *	credential_process is in process), 0 (no such profile, or no keys in
+ *	credential_process is in process), 3 (cred_file_parse_role() only:
+ *	the profile assumes a role), 0 (no such profile, or no keys in
  *	it: reason in err) or -1 (a key id without a secret or the other way
  *	round, a value too long, a line that is not INI: the line number in
  *	err). Secrets never appear in err.
@@ -38,6 +50,24 @@
 #define CRED_FILE_MAX		(1024 * 1024)	/* bytes read from a profile file */
 #define CRED_PROFILE_MAX	128		/* bytes in a profile name */
 #define CRED_PROCESS_MAX	4096		/* bytes in a credential_process command */
+#define CRED_PATH_MAX		4096		/* bytes in a file path */
+#define CRED_ROLE_ARN_MAX	2048		/* bytes in role_arn */
+#define CRED_ROLE_FIELD_MAX	1224		/* bytes in external_id and the other role keys */
+
+#define CRED_FILE_STATIC	1
+#define CRED_FILE_PROCESS	2
+#define CRED_FILE_ROLE		3
+
+/* The role assumption keys of a profile, as written ("": absent). */
+struct cred_profile_role {
+	char role_arn[CRED_ROLE_ARN_MAX + 1];
+	char source_profile[CRED_PROFILE_MAX + 1];
+	char credential_source[CRED_ROLE_FIELD_MAX + 1];
+	char external_id[CRED_ROLE_FIELD_MAX + 1];
+	char role_session_name[CRED_ROLE_FIELD_MAX + 1];
+	char duration_seconds[CRED_ROLE_FIELD_MAX + 1];
+	char web_identity_token_file[CRED_PATH_MAX + 1];
+};
 
 enum cred_file_kind {
 	CRED_FILE_CREDENTIALS,		/* [NAME] */
@@ -47,5 +77,18 @@ enum cred_file_kind {
 int cred_file_parse(const char *text, size_t len, enum cred_file_kind kind,
 		    const char *profile, struct aws_credentials *out,
 		    char *process, size_t processlen, char *err, size_t errlen);
+
+int cred_file_parse_role(const char *text, size_t len, enum cred_file_kind kind,
+			 const char *profile, struct aws_credentials *out,
+			 char *process, size_t processlen, struct cred_profile_role *role,
+			 char *err, size_t errlen);
+
+/*
+ * cred_file_load - profile from the credentials file, else the config
+ * file: the parser's answer (role may be NULL), the path in path.
+ */
+int cred_file_load(const char *profile, struct aws_credentials *out, char *process,
+		   size_t processlen, struct cred_profile_role *role, char *path, size_t pathlen,
+		   char *err, size_t errlen);
 
 #endif

@@ -39,7 +39,8 @@ struct cred_provider {
 };
 
 struct cred_provider *cred_env_new(void);
-struct cred_provider *cred_file_new(struct event_base *base);
+struct cred_provider *cred_web_identity_new(struct event_base *base, struct evdns_base *dns);
+struct cred_provider *cred_file_new(struct event_base *base, struct evdns_base *dns);
 struct cred_provider *cred_container_new(struct event_base *base, struct evdns_base *dns);
 struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *dns);
 
