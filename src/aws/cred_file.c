@@ -18,6 +18,11 @@
  * A profile with credential_process (and no static keys) runs that
  * command on the loop (cred_process.c) each time the chain asks, so
  * credentials with an Expiration are fetched again by running it again.
+ *
+ * A profile with role_arn (or web_identity_token_file) is handed to
+ * cred_role.c, which assumes the role through STS; whatever goes wrong
+ * there ends the chain (final), with or without AWS_PROFILE: the operator
+ * named a role, and the instance role is someone else.
  */
 #include <errno.h>
 #include <pwd.h>

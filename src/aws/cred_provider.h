@@ -29,7 +29,7 @@ typedef void (*cred_done_fn)(void *arg, const struct aws_credentials *creds,
 			     const char *reason);
 
 struct cred_provider {
-	const char *name;		/* short: env, profile, container, imds */
+	const char *name;		/* short: env, web_identity, profile, container, imds */
 	char where[CRED_WHERE_MAX];	/* e.g. "IMDSv2 at http://169.254.169.254" */
 	void (*fetch)(struct cred_provider *p, cred_done_fn done, void *arg);
 	void (*cancel)(struct cred_provider *p);
