@@ -233,7 +233,7 @@ static int step_from(struct role_step *s, const char *profile, const struct cred
 			 STS_SESSION_NAME_MAX);
 		return -1;
 	}
-	snprintf(s->session_name, sizeof(s->session_name), "%s", role->role_session_name);
+	snprintf(s->session_name, sizeof(s->session_name), "%.64s", role->role_session_name);
 	if (role->duration_seconds[0]) {
 		s->duration_s = strtol(role->duration_seconds, &end, 10);
 		if (*end != 0 || s->duration_s < STS_DURATION_MIN_S || s->duration_s > STS_DURATION_MAX_S) {
