@@ -10,7 +10,11 @@
  *	Its place in the chain is after the environment's static keys and
  *	before the shared files, as in botocore (its provider list) and the
  *	Go SDK (resolveCredentialChain); the JS SDK asks the shared files
- *	first. As in botocore and Go, a token file without AWS_ROLE_ARN is
+ *	first. One exception, where botocore (AssumeRoleProvider comes
+ *	before AssumeRoleWithWebIdentityProvider) and the JS SDK (fromIni
+ *	before fromTokenFile) agree against Go: a profile that assumes a role
+ *	from source_profile or credential_source is asked first, so this
+ *	provider steps aside for it. As in botocore and Go, a token file without AWS_ROLE_ARN is
  *	an error, AWS_ROLE_ARN alone is ignored. Once configured, a failure
  *	ends the walk (final): signing as the node's instance role instead
  *	would be another identity.
@@ -19,9 +23,36 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "cred_file.h"
 #include "cred_provider.h"
 #include "cred_role.h"
 #include "sts.h"
+
+/* profile_role_first - does the profile assume a role from another source? */
+static int profile_role_first(char *profile, size_t size)
+{
+	static struct aws_credentials c;
+	static struct cred_profile_role role;
+	static char command[CRED_PROCESS_MAX + 1];
+	const char *name = getenv("AWS_PROFILE");
+	char path[CRED_PATH_MAX], err[CRED_REASON_MAX];
+	int rc;
+
+	if (name == NULL || *name == 0)
+		name = "default";
+	if (strlen(name) > CRED_PROFILE_MAX)
+		return 0;
+	snprintf(profile, size, "%s", name);
+	rc = cred_file_load(name, &c, command, sizeof(command), &role, path, sizeof(path), err,
+			    sizeof(err)) == CRED_FILE_ROLE && role.web_identity_token_file[0] == 0 &&
+	     (role.source_profile[0] || role.credential_source[0]);
+	aws_credentials_wipe(&c);
+	OPENSSL_cleanse(command, sizeof(command));
+	OPENSSL_cleanse(&role, sizeof(role));
+	return rc;
+}
 
 /* wi_fetch - read the variables now, then ask STS */
 static void wi_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
@@ -29,12 +60,19 @@ static void wi_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 	const char *file = getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
 	const char *arn = getenv("AWS_ROLE_ARN");
 	const char *session = getenv("AWS_ROLE_SESSION_NAME");
-	char url[STS_URL_MAX], region[AWS_REGION_MAX + 1];
+	char url[STS_URL_MAX], region[AWS_REGION_MAX + 1], profile[CRED_PROFILE_MAX + 1];
+	char why[CRED_REASON_MAX];
 
 	cred_role_cancel(p->ctx);
 	p->final = 0;
 	if (file == NULL || *file == 0) {
 		done(arg, NULL, "AWS_WEB_IDENTITY_TOKEN_FILE is not set");
+		return;
+	}
+	if (profile_role_first(profile, sizeof(profile))) {
+		snprintf(why, sizeof(why), "profile %s assumes a role from source_profile or "
+			 "credential_source, which comes first (as in botocore and the JS SDK)", profile);
+		done(arg, NULL, why);
 		return;
 	}
 	p->final = 1;

@@ -372,3 +372,39 @@ def test_sts_down_at_refresh_keeps_the_old_credentials_until_they_expire(
              what="the refresh once STS is back")
     assert time.time() < old.expiration
     no_leak(daemon, base, old, new)
+
+
+@pytest.mark.parametrize("profile", ["static", "role"])
+def test_web_identity_and_a_profile_in_the_majority_order(pki, start_cqld, start_daemon, postmap,
+                                                          sts, tmp_path, profile):
+    """Both the environment's web identity and [default] offer credentials.
+    Static keys in [default]: the web identity wins (botocore's provider
+    list, Go's resolveCredentialChain; the JS SDK would take the keys).
+    A role from source_profile in [default]: the profile wins (botocore's
+    AssumeRoleProvider and the JS SDK's fromIni come first; Go would take
+    the web identity)."""
+    web = Creds("ASIAWEBIDENTITY777", "web/secret/7", token="web-session-7", lifetime=3600)
+    base = Creds("AKIABASEUSER000777", "base/secret/7")
+    xacct = Creds("ASIAXACCT000000777", "xacct/secret/7", token="xacct-session-7", lifetime=3600)
+    sts.role(ROLE_ARN, web)
+    sts.role(XACCT_ARN, xacct)
+    sts.callers[base.key_id] = base
+    sts.web_tokens.add("pod-token-7")
+    (tmp_path / "token").write_text("pod-token-7")
+    statics = f"aws_access_key_id = {base.key_id}\naws_secret_access_key = {base.secret}\n"
+    if profile == "static":
+        files = role_files(tmp_path, "", "[default]\n" + statics)
+        want = web
+    else:
+        files = role_files(tmp_path, f"[default]\nrole_arn = {XACCT_ARN}\nsource_profile = base\n",
+                           "[base]\n" + statics)
+        want = xacct
+    node = tac.sigv4_node(start_cqld, pki, want)
+    daemon = start_daemon(node.port, wait_ready=True,
+                          **sts_env(pki, node, tmp_path, sts, **files, AWS_ROLE_ARN=ROLE_ARN,
+                                    AWS_WEB_IDENTITY_TOKEN_FILE=tmp_path / "token"))
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK"
+    assert tac.auth_stats(node)["last"] == want.key_id
+    assert [c["action"] for c in sts.ok_calls()] == \
+        ["AssumeRoleWithWebIdentity" if profile == "static" else "AssumeRole"]
+    no_leak(daemon, web, base, xacct, tokens=["pod-token-7"])
