@@ -20,17 +20,24 @@ DEB_PKGS=(
 DNF_PKGS=(gcc make pkgconf-pkg-config libevent-devel openssl-devel jansson-devel expat-devel
   systemd-devel libcmocka-devel rpm-build)
 
-# Node.js drivers for the real-driver tests (npm registry, pinned by the lock
-# file in tests/drivers/node). Debian's nodejs/npm only when no node exists.
+# Node.js packages for the tests (npm registry, each directory pinned by its
+# lock file): tests/drivers/node (the real drivers) and tests/drivers/awssdk
+# (the AWS SDK for JavaScript v3's credential chain, the oracle of
+# tests/e2e/test_aws_sdk_chain.py). Debian's nodejs/npm only when no node exists.
 node_deps() {
-  local dir; dir="$(cd "$(dirname "$0")/.." && pwd)/tests/drivers/node"
+  local root; root="$(cd "$(dirname "$0")/.." && pwd)/tests/drivers"
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
   fi
-  [ -d "$dir/node_modules/cassandra-driver" ] &&
-    [ -d "$dir/node_modules/aws-sigv4-auth-cassandra-plugin" ] && return 0
-  echo "install-deps: npm ci in tests/drivers/node" >&2
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  if ! [ -d "$root/node/node_modules/cassandra-driver" ] ||
+     ! [ -d "$root/node/node_modules/aws-sigv4-auth-cassandra-plugin" ]; then
+    echo "install-deps: npm ci in tests/drivers/node" >&2
+    (cd "$root/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  if ! [ -d "$root/awssdk/node_modules/@aws-sdk/credential-provider-node" ]; then
+    echo "install-deps: npm ci in tests/drivers/awssdk" >&2
+    (cd "$root/awssdk" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
 }
 
 missing=()

@@ -5,6 +5,7 @@
  *	postfix-aws-cassandra [-c FILE] [--foreground] [--port-file PATH]
  *	postfix-aws-cassandra [-c FILE] --check
  *	postfix-aws-cassandra [-c FILE] --query MAP KEY
+ *	postfix-aws-cassandra --credentials
  *	postfix-aws-cassandra --flush | --version | --help
  *
  * DESCRIPTION
@@ -20,6 +21,8 @@
  *	--check connects, prepares and runs every map's query once, prints a
  *	report and exits 0 when all is well. --query runs one lookup through
  *	the full engine and prints the candidate keys and the reply.
+ *	--credentials resolves the AWS credentials once and prints their
+ *	source and access key id (aws_creds_show.c).
  *
  * SIGNALS
  *	HUP re-reads the map file and re-prepares its statements, serving
@@ -51,6 +54,7 @@
 #include "config.h"
 #include "config_file.h"
 #include "aws/aws_creds.h"
+#include "aws/aws_creds_show.h"
 #include "cql/cql_auth.h"
 #include "cql/cql_auth_sigv4.h"
 #include "cql/cql_session.h"
@@ -109,6 +113,7 @@ static void usage(FILE *fp)
 		"usage: %s [-c FILE] [--foreground] [--port-file PATH]\n"
 		"       %s [-c FILE] --check\n"
 		"       %s [-c FILE] --query MAP KEY\n"
+		"       %s --credentials\n"
 		"       %s --flush | --version | --help\n"
 		"\n"
 		"Answers Postfix socketmap lookups from Cassandra / Amazon Keyspaces.\n"
@@ -122,7 +127,7 @@ static void usage(FILE *fp)
 		"  CACHE_MAX_ENTRIES (100000), CACHE_TTL (300 s), CACHE_NEGATIVE_TTL (30 s),\n"
 		"  CACHE_STALE_TTL (3600 s), METRICS_LISTEN (off),\n"
 		"  CONFIG_FILE (" CONFIG_FILE_DEFAULT ").\n",
-		PROGNAME, PROGNAME, PROGNAME, PROGNAME);
+		PROGNAME, PROGNAME, PROGNAME, PROGNAME, PROGNAME);
 }
 
 /*
@@ -685,6 +690,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[a], "--flush")) {
 			return flush_running();
+		} else if (!strcmp(argv[a], "--credentials")) {
+			return aws_creds_show(PROGNAME);
 		} else if (!strcmp(argv[a], "--check")) {
 			d.mode = MODE_CHECK;
 		} else if (!strcmp(argv[a], "--query") && a + 2 < argc) {
