@@ -6,7 +6,8 @@ XML answers, STS's ErrorResponse documents) and checks what it gets:
 - AssumeRoleWithWebIdentity: the token must be one it was told to accept
   (`web_tokens`), the role one it knows;
 - AssumeRole: the request must carry a valid SigV4 Authorization for service
-  `sts` and the server's region, signed by credentials it was told about
+  `sts` and the server's region (any region when it has none: the SDKs
+  differ in the region they sign AssumeRole for), signed by credentials it was told about
   (`callers`: access key id -> Creds), with their session token as
   X-Amz-Security-Token; the ExternalId must match the role's, when it has one.
   The verifier below is written from the SigV4 documentation with hmac and
@@ -27,12 +28,10 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from aws_fakes import iso
+
 NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 CLOCK_SKEW_S = 300      # as STS: a request more than 5 min off is refused
-
-
-def iso(ts):
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _hmac(key, msg):
@@ -68,8 +67,10 @@ def check_sigv4(method, path, headers, body, callers, region):
     c = callers[key_id]
     if "host" not in signed or "x-amz-date" not in signed:
         return key_id, "host and x-amz-date must be signed"
-    if scope != f"{date[:8]}/{region}/sts/aws4_request":
+    scope_region = scope.split("/")[1] if scope.count("/") == 3 else ""
+    if scope != f"{date[:8]}/{region or scope_region}/sts/aws4_request" or not scope_region:
         return key_id, f"SignatureDoesNotMatch: scope {scope}"
+    region = region or scope_region
     try:
         t = datetime.datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
     except ValueError:

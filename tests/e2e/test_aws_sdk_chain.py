@@ -182,9 +182,9 @@ CASES = [
     Case("role_arn_with_source_profile_not_signed_as_someone_else", None, imds="ok",
          config="[default]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = base\n"
                 "[profile base]\n" + static(K_OTHER),
-         note="AssumeRole is helper 'sts''s; until it is in, the daemon refuses the profile and "
-              "never signs with the base profile's or the instance's keys. JS calls STS (no "
-              "network here) and fails."),
+         note="STS (a closed port here) cannot be reached: the daemon, as the JS SDK, fails "
+              "and never signs with the base profile's or the instance's keys. The STS cases "
+              "with a fake STS are in test_aws_sdk_chain_sts.py."),
     Case("role_arn_with_credential_source_not_signed_as_instance", None, imds="ok",
          config="[default]\nrole_arn = arn:aws:iam::123456789012:role/x\n"
                 "credential_source = Ec2InstanceMetadata\n"),
@@ -283,8 +283,6 @@ NOT_YET = {
     "default_key_without_secret_stops",
     "default_secret_without_key_stops",
     "default_empty_key_value_stops",
-    "role_arn_with_source_profile_not_signed_as_someone_else",
-    "role_arn_with_credential_source_not_signed_as_instance",
     "credential_process_failing_stops",
     "aws_config_file_tilde",
     "aws_shared_credentials_file_tilde",
@@ -347,7 +345,10 @@ class Setup:
                     "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds_url,
                     "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "1",
                     "AWS_METADATA_SERVICE_TIMEOUT": "2",
-                    "AWS_REGION": "us-west-2"}
+                    "AWS_REGION": "us-west-2",
+                    # Never the real STS: the STS cases (test_aws_sdk_chain_sts.py)
+                    # put their fake here.
+                    "AWS_ENDPOINT_URL_STS": closed}
         for k, v in case.env.items():
             self.env[k] = v.format(**subst)
 

@@ -22,12 +22,12 @@ import time
 import pytest
 
 import test_aws_credentials as tac
+from aws_fakes import Creds, FakeEndpoint
 from conftest import wait_for
 from fake_sts import FakeSTS
 from tls_certs import session_pki
 
 REGION = tac.REGION
-Creds = tac.Creds
 ROLE_ARN = "arn:aws:iam::111122223333:role/mail-lookup"
 XACCT_ARN = "arn:aws:iam::444455556666:role/keyspaces-reader"
 
@@ -49,7 +49,7 @@ def endpoints():
     started = []
 
     def start(*a, **kw):
-        e = tac.FakeEndpoint(*a, **kw)
+        e = FakeEndpoint(*a, **kw)
         started.append(e)
         return e
     yield start
