@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "aws/aws_creds.h"
-#include "aws/cred_file.h"
+#include "aws/cred_profile.h"
 #include "aws/cred_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,7 +32,8 @@ static void check_found(const struct aws_credentials *c)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct aws_credentials c;
-	static char process[CRED_PROCESS_MAX + 1];
+	static struct cred_profile prof;
+	enum cred_profile_kind kind;
 	char err[256];
 	const char *text = (const char *)data + 1;
 	const char *profile;
@@ -53,15 +54,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	default:
-		rc = cred_file_parse(text, size - 1,
-				     data[0] % 3 == 1 ? CRED_FILE_CREDENTIALS : CRED_FILE_CONFIG,
-				     profile, &c, process, sizeof(process), err, sizeof(err));
-		if (rc == 1)
-			check_found(&c);
-		else if (rc == 2) {
-			if (process[0] == 0 || memchr(process, 0, sizeof(process)) == NULL)
+		kind = cred_profile_parse(text, size - 1,
+					  data[0] % 3 == 1 ? CRED_FILE_CREDENTIALS : CRED_FILE_CONFIG,
+					  profile, &prof, err, sizeof(err));
+		if (kind == CRED_PROFILE_STATIC)
+			check_found(&prof.creds);
+		else if (prof.creds.access_key_id[0] || prof.creds.secret_access_key[0])
+			abort();	/* keys kept only for static profiles */
+		if (kind == CRED_PROFILE_PROCESS) {
+			if (prof.process[0] == 0 || memchr(prof.process, 0, sizeof(prof.process)) == NULL)
 				abort();
-		} else if ((rc != 0 && rc != -1) || memchr(err, 0, sizeof(err)) == NULL)
+		} else if (prof.process[0] != 0 ||
+			   (kind != CRED_PROFILE_STATIC && memchr(err, 0, sizeof(err)) == NULL))
 			abort();
 		break;
 	}

@@ -158,6 +158,11 @@ def cred_parse():
         b"\x01" + creds.encode(), b"\x05" + creds.encode(),
         b"\x02" + config.encode(), b"\x06" + config.encode(),
         b"\x01[default]\naws_access_key_id = only\n", b"\x01no section line\n",
+        # Issue 17: a byte order mark, inline comments, a role, CRLF, quotes.
+        b"\x01\xef\xbb\xbf[default] # c\r\naws_access_key_id = \"A\" ; k\r\n"
+        b"aws_secret_access_key = S#notacomment\r\n",
+        b"\x02[profile default]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = b\n"
+        b"web_identity_token_file = /t\nsso_session = s\ncredential_process = x\n",
     ])
 
 

@@ -25,6 +25,8 @@
 #define AWS_RETRY_MIN_MS	1000	/* backoff after a failure ... */
 #define AWS_RETRY_MAX_MS	60000	/* ... doubling up to this */
 #define AWS_LOG_INTERVAL_MS	60000	/* repeated failures are logged this often */
+#define AWS_EXTEND_MIN_S	300	/* static stability: keep expired credentials ... */
+#define AWS_EXTEND_JITTER_S	600	/* ... 5 to 15 min more */
 
 struct aws_creds {
 	struct event_base *base;
@@ -34,6 +36,8 @@ struct aws_creds {
 	int asking;			/* source asked now; -1: idle */
 	int walking;			/* asking in a walk of the whole chain */
 	int have;
+	int extended;			/* cur is past the Expiration its source gave */
+	int64_t source_exp_ms;		/* that Expiration, for logs */
 	struct aws_credentials cur;
 	char reasons[AWS_PROVIDERS][CRED_REASON_MAX];
 	struct event *timer;
@@ -50,6 +54,7 @@ struct aws_creds {
 static struct aws_creds *the_chain;	/* for metrics: one chain per process */
 
 static void walk(struct aws_creds *ac, int i);
+static int64_t backoff(struct aws_creds *ac);
 
 /* settle - the first walk ended: tell the one who waits */
 static void settle(struct aws_creds *ac)
@@ -206,6 +211,36 @@ static void schedule_refresh(struct aws_creds *ac)
 	arm_ms(ac, delay);
 }
 
+/*
+ * extend - static stability: use expired credentials a while longer.
+ *
+ * When the instance metadata service hands out credentials that have
+ * already expired, or cannot be reached when they expire, every SDK keeps
+ * the old ones and tries again later, so that an IMDS outage does not stop
+ * an instance whose credentials are in fact still accepted (AWS SDKs and
+ * Tools Reference Guide, "static stability"). The extension is random so
+ * that a fleet does not retry in step:
+ *   Go, credentials/ec2rolecreds/provider.go HandleFailToRefresh:
+ *	"Random distribution of [5,15) minutes."
+ *	expireOffset := randFloat64*10*time.Minute + 5*time.Minute
+ *   JS, @smithy/credential-provider-imds getExtendedInstanceMetadataCredentials:
+ *	refreshInterval = 5 * 60 + Math.floor(Math.random() * 5 * 60)   (5-10 min)
+ *   botocore, utils.py InstanceMetadataFetcher._evaluate_expiration:
+ *	refresh_interval = 600; jitter = random.randint(120, 600)      (12-20 min)
+ * We take Go's 5-15 min. Meanwhile the source is asked again with the
+ * usual backoff, so fresh credentials are taken as soon as it has them.
+ */
+static int64_t extend(struct aws_creds *ac)
+{
+	int64_t add = (AWS_EXTEND_MIN_S + (int64_t)(rand() % (AWS_EXTEND_JITTER_S + 1))) * 1000LL;
+
+	if (!ac->extended)
+		ac->source_exp_ms = ac->cur.expiration_ms;
+	ac->cur.expiration_ms = aws_now_ms() + add;
+	ac->extended = 1;
+	return add;
+}
+
 /* install - take new credentials from source i */
 static void install(struct aws_creds *ac, int i, const struct aws_credentials *c)
 {
@@ -217,7 +252,7 @@ static void install(struct aws_creds *ac, int i, const struct aws_credentials *c
 	ac->cur = *c;
 	ac->have = 1;
 	ac->chosen = i;
-	ac->retry_ms = AWS_RETRY_MIN_MS;
+	ac->extended = 0;
 	when_text(c->expiration_ms, when);
 	if (changed_source || ac->failed_once)
 		msg_info("aws: credentials from %s: access key id %s%s, expire %s",
@@ -230,6 +265,19 @@ static void install(struct aws_creds *ac, int i, const struct aws_credentials *c
 		msg_debug("aws: credentials refreshed from %s: same key, expire %s",
 			  ac->p[i]->where, when);
 	ac->failed_once = 0;
+	if (ac->p[i]->static_stability && c->expiration_ms != 0 &&
+	    c->expiration_ms <= aws_now_ms()) {
+		int64_t add = extend(ac), delay = backoff(ac);
+
+		msg_limited(&ac->fail_log, AWS_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+			    "aws: %s handed out credentials (access key id %s) that expired at %s; "
+			    "using them up to %lld min more, as the AWS SDKs do (static stability), "
+			    "and asking again in %lld ms", ac->p[i]->where, c->access_key_id, when,
+			    (long long)(add / 60000), (long long)delay);
+		arm_ms(ac, delay);
+		return;
+	}
+	ac->retry_ms = AWS_RETRY_MIN_MS;
 	schedule_refresh(ac);
 }
 
@@ -292,10 +340,13 @@ static void walk_done(void *arg, const struct aws_credentials *c, const char *re
 		return;
 	}
 	snprintf(ac->reasons[i], sizeof(ac->reasons[i]), "%s", reason ? reason : "failed");
-	msg_debug("aws: credential source %s: %s", ac->p[i]->name, ac->reasons[i]);
-	if ((size_t)i + 1 < ac->np && !ac->p[i]->final)
+	if ((size_t)i + 1 < ac->np && !ac->p[i]->final) {
+		/* A source that is set up but unusable is worth saying at info. */
+		msg_log(ac->p[i]->present ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+			"aws: credential source %s %s: %s; trying the next", ac->p[i]->name,
+			ac->p[i]->present ? "is set but unusable" : "not used", ac->reasons[i]);
 		walk(ac, i + 1);
-	else
+	} else
 		all_failed(ac, (size_t)i + 1);
 }
 
@@ -313,13 +364,21 @@ static void refresh_done(void *arg, const struct aws_credentials *c, const char 
 	struct aws_creds *ac = arg;
 	char when[SIGV4_AMZDATE_LEN + 1];
 	int64_t now = aws_now_ms(), delay;
+	int stable;
 
 	ac->asking = -1;
 	if (c) {
 		install(ac, ac->chosen, c);
 		return;
 	}
-	if (ac->have && !expired(ac, now)) {
+	/*
+	 * A source with static stability whose credentials end within the
+	 * shortest extension is extended now (Go's HandleFailToRefresh does the
+	 * same inside 5 minutes), so that they never lapse between two tries.
+	 */
+	stable = ac->have && ac->p[ac->chosen]->static_stability;
+	if (ac->have && !expired(ac, now) &&
+	    !(stable && ac->cur.expiration_ms - now < AWS_EXTEND_MIN_S * 1000LL)) {
 		delay = backoff(ac);
 		if (delay > ac->cur.expiration_ms - now)
 			delay = ac->cur.expiration_ms - now;
@@ -328,6 +387,19 @@ static void refresh_done(void *arg, const struct aws_credentials *c, const char 
 			    "aws: cannot refresh credentials: %s; keeping access key id %s until it "
 			    "expires at %s, retrying in %lld ms", reason ? reason : "failed",
 			    ac->cur.access_key_id, when, (long long)delay);
+		arm_ms(ac, delay);
+		return;
+	}
+	if (stable) {
+		int64_t add = extend(ac);
+
+		delay = backoff(ac);
+		when_text(ac->source_exp_ms, when);
+		msg_warn("aws: cannot refresh credentials from %s: %s; their Expiration is %s: using "
+			 "access key id %s up to %lld min more, as the AWS SDKs do (static "
+			 "stability), retrying in %lld ms", ac->p[ac->chosen]->where,
+			 reason ? reason : "failed", when, ac->cur.access_key_id,
+			 (long long)(add / 60000), (long long)delay);
 		arm_ms(ac, delay);
 		return;
 	}
@@ -347,7 +419,8 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (ac->asking >= 0)
 		return;
-	if (ac->have && ac->chosen >= 0 && !expired(ac, aws_now_ms())) {
+	if (ac->have && ac->chosen >= 0 &&
+	    (!expired(ac, aws_now_ms()) || ac->p[ac->chosen]->static_stability)) {
 		ac->asking = ac->chosen;
 		ac->walking = 0;
 		ac->p[ac->chosen]->fetch(ac->p[ac->chosen], refresh_done, ac);

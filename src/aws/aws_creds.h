@@ -12,24 +12,36 @@
  *	2. web identity: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, STS
  *	   AssumeRoleWithWebIdentity (cred_web_identity.c, cred_role.c, sts.c);
  *	3. shared files: AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials)
- *	   then AWS_CONFIG_FILE (~/.aws/config, "[profile NAME]" sections),
- *	   profile AWS_PROFILE or "default": static keys, the profile's
- *	   credential_process run on the loop (cred_file.c, cred_process.c),
- *	   or its role_arn assumed through STS (cred_role.c);
+ *	   merged over AWS_CONFIG_FILE (~/.aws/config, "[profile NAME]"
+ *	   sections), profile AWS_PROFILE, else AWS_DEFAULT_PROFILE, else
+ *	   "default": static keys, the profile's credential_process run on the
+ *	   loop (cred_file.c, cred_profile.c, cred_process.c), or its role_arn
+ *	   assumed through STS (cred_role.c);
  *	4. container endpoint (ECS, EKS Pod Identity):
  *	   AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on 169.254.170.2, or
  *	   AWS_CONTAINER_CREDENTIALS_FULL_URI with
  *	   AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] (cred_container.c);
  *	5. EC2 instance metadata, IMDSv2 only (cred_imds.c).
  *
- *	The first source that gives credentials is kept. Credentials with an
- *	Expiration are fetched again from it before they expire (5 to 15
- *	minutes ahead, with jitter; AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS
- *	sets a fixed margin, for tests). A failed refresh keeps the old
- *	credentials until they really expire and retries with backoff; once
- *	they have expired the whole chain is walked again. When no source
- *	works the log names every source tried and why it failed, and the
- *	chain is retried with backoff until one does.
+ *	The first source that gives credentials is kept. A source that is set
+ *	up but fails (a profile named, or present but broken or of a kind this
+ *	build refuses, a failing credential_process, a container endpoint that
+ *	is set, a web identity token file, a role that cannot be assumed) ends
+ *	the walk: no other identity is used in its place. One that
+ *	is set up but unusable while the walk goes on (a key id without its
+ *	secret in the environment) is named at info level.
+ *
+ *	Credentials with an Expiration are fetched again from their source
+ *	before they expire (5 to 15 minutes ahead, with jitter;
+ *	AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS sets a fixed margin, for
+ *	tests). A failed refresh keeps the old credentials until they really
+ *	expire and retries with backoff; once they have expired the whole chain
+ *	is walked again. IMDS credentials are the exception, as in every SDK
+ *	(static stability): handed out expired, or not refreshable within 5
+ *	minutes of their Expiration, they are extended 5 to 15 minutes at a
+ *	time while IMDS is asked again with backoff. When no source works the
+ *	log names every source tried and why it failed (once, then once a
+ *	minute), and the chain is retried with backoff until one does.
  *
  *	Everything runs on the event loop: HTTP through evhttp, never a
  *	blocking call. Secrets and session tokens are never logged; the

@@ -12,7 +12,20 @@
  *	addresses; https endpoints are not supported by this build. The
  *	answer is the usual credential document (cred_json.c). Requests
  *	time out after AWS_METADATA_SERVICE_TIMEOUT seconds (1) and are
- *	attempted AWS_METADATA_SERVICE_NUM_ATTEMPTS times (3).
+ *	attempted AWS_METADATA_SERVICE_NUM_ATTEMPTS times (3 by default, as
+ *	botocore's ContainerMetadataFetcher, RETRY_ATTEMPTS = 3).
+ *
+ *	A host given by name is resolved (evdns) before each fetch and every
+ *	address it resolves to must be allowed, as the Go SDK checks
+ *	(credentials/endpointcreds, validateLocalURL): a prefix test on the
+ *	name would let "127.example.invalid" through.
+ *
+ *	Once either variable is set, this source is final: an endpoint that
+ *	is refused, answers 500, or is not allowed ends the walk with its
+ *	reason. botocore and the Go SDK stop there with an error, and in the
+ *	C SDK (aws-c-auth credentials_provider_default_chain.c) the container
+ *	and IMDS providers are mutually exclusive; falling through would sign
+ *	as the instance's role instead of the task's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +33,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <event2/dns.h>
 #include <event2/event.h>
+#include <event2/util.h>
 
 #include "cred_http.h"
 #include "cred_json.h"
@@ -31,12 +50,15 @@
 #define CONTAINER_ATTEMPTS	3
 #define CONTAINER_RETRY_MS	200
 #define CONTAINER_AUTH_MAX	16384	/* bytes in an authorization token */
+#define CONTAINER_HOST_MAX	256	/* bytes in FULL_URI's host */
 
 struct container {
 	struct event_base *base;
 	struct evdns_base *dns;
 	char url[CRED_HTTP_URL_MAX];	/* "": not configured */
 	char bad[CRED_REASON_MAX];	/* why the configuration is unusable */
+	char host[CONTAINER_HOST_MAX];	/* FULL_URI's host, when it is a name to check */
+	struct evdns_getaddrinfo_request *resolving;
 	int timeout_ms;
 	int attempts;
 	int attempt;
@@ -47,6 +69,7 @@ struct container {
 };
 
 static void container_send(struct container *k);
+static void container_resolve(struct container *k);
 
 /* container_finish - report to the chain */
 static void container_finish(struct container *k, const struct aws_credentials *c,
@@ -69,8 +92,14 @@ static void container_fail(struct container *k, const char *why)
 		evtimer_add(k->retry, &tv);
 		return;
 	}
-	snprintf(reason, sizeof(reason), "container endpoint %.300s: %.150s (%d attempt%s)",
-		 k->url, why, k->attempts, k->attempts > 1 ? "s" : "");
+	/* A failure before any request (token file, host check) forced attempt past the count. */
+	if (k->attempt > k->attempts)
+		snprintf(reason, sizeof(reason), "container endpoint %.180s: %.250s; set in the "
+			 "environment, so IMDS is not tried", k->url, why);
+	else
+		snprintf(reason, sizeof(reason), "container endpoint %.180s: %.220s (%d attempt%s); "
+			 "set in the environment, so IMDS is not tried",
+			 k->url, why, k->attempts, k->attempts > 1 ? "s" : "");
 	container_finish(k, NULL, reason);
 }
 
@@ -178,7 +207,10 @@ static void container_fetch(struct cred_provider *p, cred_done_fn done, void *ar
 	k->done = done;
 	k->arg = arg;
 	k->attempt = 0;
-	container_send(k);
+	if (k->host[0])
+		container_resolve(k);
+	else
+		container_send(k);
 }
 
 /* container_cancel - stop a fetch in flight */
@@ -188,6 +220,9 @@ static void container_cancel(struct cred_provider *p)
 
 	cred_http_cancel(k->http);
 	k->http = NULL;
+	if (k->resolving)
+		evdns_getaddrinfo_cancel(k->resolving);	/* calls back with CANCEL */
+	k->resolving = NULL;
 	evtimer_del(k->retry);
 	k->done = NULL;
 }
@@ -203,20 +238,104 @@ static void container_destroy(struct cred_provider *p)
 	free(p);
 }
 
-/* full_uri_allowed - plain http only to loopback or the ECS/EKS addresses */
-static int full_uri_allowed(const char *host)
+/* address_allowed - loopback, or the ECS / EKS container addresses */
+static int address_allowed(const struct sockaddr *sa)
 {
-	static const char *const ok[] = {
-		"localhost", "::1", "169.254.170.2", "169.254.170.23", "fd00:ec2::23", NULL,
-	};
+	static const char *const v4[] = { "169.254.170.2", "169.254.170.23", NULL };
+	struct in6_addr eks6;
 	size_t i;
 
-	if (strncmp(host, "127.", 4) == 0)
-		return 1;
-	for (i = 0; ok[i]; i++)
-		if (strcasecmp(host, ok[i]) == 0)
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		struct in_addr a;
+
+		if ((ntohl(in->sin_addr.s_addr) >> 24) == 127)
 			return 1;
+		for (i = 0; v4[i]; i++)
+			if (inet_pton(AF_INET, v4[i], &a) == 1 && a.s_addr == in->sin_addr.s_addr)
+				return 1;
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+			return 1;
+		return inet_pton(AF_INET6, "fd00:ec2::23", &eks6) == 1 &&
+		       memcmp(&eks6, &in6->sin6_addr, sizeof(eks6)) == 0;
+	}
 	return 0;
+}
+
+/* literal_allowed - 1 allowed, 0 not, -1 not an address (a name to resolve) */
+static int literal_allowed(const char *host)
+{
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+
+	memset(&in, 0, sizeof(in));
+	memset(&in6, 0, sizeof(in6));
+	in.sin_family = AF_INET;
+	in6.sin6_family = AF_INET6;
+	if (inet_pton(AF_INET, host, &in.sin_addr) == 1)
+		return address_allowed((struct sockaddr *)&in);
+	if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1)
+		return address_allowed((struct sockaddr *)&in6);
+	return -1;
+}
+
+/* container_resolved - FULL_URI's name resolved: every address must be allowed */
+static void container_resolved(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct container *k = arg;
+	struct evutil_addrinfo *ai;
+	char why[CRED_REASON_MAX], addr[INET6_ADDRSTRLEN];
+	const void *a;
+
+	k->resolving = NULL;
+	if (result == EVUTIL_EAI_CANCEL) {
+		if (res)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	why[0] = 0;
+	if (result != 0 || res == NULL)
+		snprintf(why, sizeof(why), "cannot resolve %.100s (%s), so cannot check that it is "
+			 "loopback or a container address", k->host, evutil_gai_strerror(result));
+	for (ai = res; ai && !why[0]; ai = ai->ai_next) {
+		if (address_allowed(ai->ai_addr))
+			continue;
+		a = ai->ai_family == AF_INET ?
+		    (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr :
+		    (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+		if (inet_ntop(ai->ai_family, a, addr, sizeof(addr)) == NULL)
+			snprintf(addr, sizeof(addr), "?");
+		snprintf(why, sizeof(why), "%.100s resolves to %s, which is neither loopback nor "
+			 "169.254.170.2, 169.254.170.23 or fd00:ec2::23 (plain http is allowed only "
+			 "there)", k->host, addr);
+	}
+	if (res)
+		evutil_freeaddrinfo(res);
+	if (why[0]) {
+		k->attempt = k->attempts;
+		container_fail(k, why);
+		return;
+	}
+	container_send(k);
+}
+
+/* container_resolve - check FULL_URI's host name before asking it */
+static void container_resolve(struct container *k)
+{
+	struct evutil_addrinfo hints;
+	struct evdns_getaddrinfo_request *req;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	/* NULL when answered at once (hosts file, cache): the callback has run. */
+	req = evdns_getaddrinfo(k->dns, k->host, NULL, &hints, container_resolved, k);
+	k->resolving = req;
 }
 
 /* cred_container_new - the container endpoint provider, from the environment */
@@ -226,8 +345,8 @@ struct cred_provider *cred_container_new(struct event_base *base, struct evdns_b
 	struct container *k = calloc(1, sizeof(*k));
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-	char host[256], path[CRED_HTTP_URL_MAX];
-	int port;
+	char host[CONTAINER_HOST_MAX], path[CRED_HTTP_URL_MAX];
+	int port, allowed;
 
 	if (p == NULL || k == NULL ||
 	    (k->retry = evtimer_new(base, container_retry_cb, k)) == NULL) {
@@ -241,7 +360,9 @@ struct cred_provider *cred_container_new(struct event_base *base, struct evdns_b
 	k->attempts = (int)cred_env_number("AWS_METADATA_SERVICE_NUM_ATTEMPTS", CONTAINER_ATTEMPTS, 10);
 	if (rel && *rel) {
 		snprintf(k->url, sizeof(k->url), CONTAINER_HOST "%s%.900s", rel[0] == '/' ? "" : "/", rel);
+		p->final = 1;
 	} else if (full && *full) {
+		p->final = 1;
 		snprintf(k->url, sizeof(k->url), "%.1000s", full);
 		if (strncasecmp(full, "https:", 6) == 0)
 			snprintf(k->bad, sizeof(k->bad), "AWS_CONTAINER_CREDENTIALS_FULL_URI=%.300s: https "
@@ -249,13 +370,19 @@ struct cred_provider *cred_container_new(struct event_base *base, struct evdns_b
 		else if (cred_http_url_split(full, host, sizeof(host), &port, path, sizeof(path)) != 0)
 			snprintf(k->bad, sizeof(k->bad), "AWS_CONTAINER_CREDENTIALS_FULL_URI=%.300s: "
 				 "not an http://host[:port]/path URL", full);
-		else if (!full_uri_allowed(host))
+		else if ((allowed = literal_allowed(host)) == 0)
 			snprintf(k->bad, sizeof(k->bad), "AWS_CONTAINER_CREDENTIALS_FULL_URI=%.300s: plain "
-				 "http is allowed only to loopback, 169.254.170.2 or 169.254.170.23", full);
+				 "http is allowed only to loopback, 169.254.170.2, 169.254.170.23 or "
+				 "fd00:ec2::23", full);
+		else if (allowed < 0)
+			snprintf(k->host, sizeof(k->host), "%s", host);
 	} else {
 		snprintf(k->bad, sizeof(k->bad), "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
 			 "AWS_CONTAINER_CREDENTIALS_FULL_URI are not set");
 	}
+	if (p->final && k->bad[0])
+		snprintf(k->bad + strlen(k->bad), sizeof(k->bad) - strlen(k->bad),
+			 "; set in the environment, so IMDS is not tried");
 	p->name = "container";
 	snprintf(p->where, sizeof(p->where), "container endpoint %.400s", k->url[0] ? k->url : "(none)");
 	p->fetch = container_fetch;

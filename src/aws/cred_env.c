@@ -40,8 +40,8 @@ static void env_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 	const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
 	const char *token = getenv("AWS_SESSION_TOKEN");
 
-	(void)p;
-	if ((id == NULL || *id == 0) && (secret == NULL || *secret == 0)) {
+	p->present = (id && *id) || (secret && *secret);
+	if (!p->present) {
 		done(arg, NULL, "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set");
 		return;
 	}

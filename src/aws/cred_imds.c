@@ -14,7 +14,10 @@
  *	anyway. A 401 means the session token expired: a new one is asked
  *	for. Each request has a short timeout (AWS_METADATA_SERVICE_TIMEOUT,
  *	seconds, default 1) and the whole sequence is attempted
- *	AWS_METADATA_SERVICE_NUM_ATTEMPTS times (default 3), as in the SDKs.
+ *	AWS_METADATA_SERVICE_NUM_ATTEMPTS times, default 1 as the AWS SDKs and
+ *	Tools Reference Guide and botocore have it: the chain's own retry with
+ *	backoff (aws_creds.c), and static stability at refresh, cover a
+ *	moment's outage.
  *	AWS_EC2_METADATA_SERVICE_ENDPOINT overrides http://169.254.169.254
  *	(AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6: http://[fd00:ec2::254])
  *	and AWS_EC2_METADATA_DISABLED=true switches the source off.
@@ -38,7 +41,7 @@
 #define IMDS_TOKEN_MAX		1024	/* bytes in a session token */
 #define IMDS_ROLE_MAX		256	/* bytes in a role name */
 #define IMDS_TIMEOUT_S		1	/* per request */
-#define IMDS_ATTEMPTS		3
+#define IMDS_ATTEMPTS		1	/* AWS_METADATA_SERVICE_NUM_ATTEMPTS */
 #define IMDS_RETRY_DELAY_MS	200	/* between attempts */
 #define IMDS_CREDS_PATH		"/latest/meta-data/iam/security-credentials/"
 
@@ -266,6 +269,7 @@ struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *
 	m->timeout_ms = (int)cred_env_number("AWS_METADATA_SERVICE_TIMEOUT", IMDS_TIMEOUT_S, 60) * 1000;
 	m->attempts = (int)cred_env_number("AWS_METADATA_SERVICE_NUM_ATTEMPTS", IMDS_ATTEMPTS, 10);
 	p->name = "imds";
+	p->static_stability = 1;
 	snprintf(p->where, sizeof(p->where), "instance metadata (IMDSv2) at %.400s", m->endpoint);
 	p->fetch = imds_fetch;
 	p->cancel = imds_cancel;

@@ -11,6 +11,9 @@
  *	fetch in flight without calling done. A fetch that fails and sets
  *	final ends the walk there: the operator named this source, so the
  *	chain must not quietly fall back to another (an instance role).
+ *	A source with static_stability set (IMDS, as in every SDK) has its
+ *	credentials kept past their Expiration when it cannot give fresh ones
+ *	(aws_creds.c).
  */
 #ifndef PAC_AWS_CRED_PROVIDER_H
 #define PAC_AWS_CRED_PROVIDER_H
@@ -36,6 +39,8 @@ struct cred_provider {
 	void (*destroy)(struct cred_provider *p);
 	void *ctx;
 	int final;			/* when a fetch fails: ask no source after this one */
+	int present;			/* a failed fetch: the source is configured but unusable */
+	int static_stability;		/* expired credentials are extended, not dropped (IMDS) */
 };
 
 struct cred_provider *cred_env_new(void);

@@ -30,8 +30,8 @@ enum role_base {
 };
 
 struct role_step {
-	char role_arn[CRED_ROLE_ARN_MAX + 1];
-	char external_id[CRED_ROLE_FIELD_MAX + 1];
+	char role_arn[CRED_SETTING_MAX + 1];
+	char external_id[CRED_PROFILE_MAX + 1];
 	char session_name[STS_SESSION_NAME_MAX + 1];	/* "": generated */
 	long duration_s;
 };
@@ -220,7 +220,7 @@ static void start(struct cred_role *r)
 }
 
 /* step_from - a role step from a profile's keys; -1 with err */
-static int step_from(struct role_step *s, const char *profile, const struct cred_profile_role *role,
+static int step_from(struct role_step *s, const char *profile, const struct cred_profile *role,
 		     char *err, size_t errlen)
 {
 	char *end;
@@ -277,30 +277,23 @@ static int has_static(const struct aws_credentials *c)
 }
 
 /* plan - from the first profile down to where the first credentials come from */
-static int plan(struct cred_role *r, const char *profile, const struct cred_profile_role *first,
-		const struct aws_credentials *first_statics, char *desc, size_t desclen,
-		char *err, size_t errlen)
+static int plan(struct cred_role *r, const char *profile, const struct cred_profile *first,
+		char *desc, size_t desclen, char *err, size_t errlen)
 {
-	static struct cred_profile_role role;
-	static struct aws_credentials statics;
-	char names[ROLE_CHAIN_MAX + 1][CRED_PROFILE_MAX + 1], path[CRED_PATH_MAX];
+	static struct cred_profile role;
+	char names[ROLE_CHAIN_MAX + 1][CRED_PROFILE_MAX + 1], where[CRED_PATH_MAX];
 	char lerr[CRED_REASON_MAX], loop[ROLE_CHAIN_MAX * (CRED_PROFILE_MAX + 4)];
+	const char *next;
 	int depth, i, rc = -1;
 	size_t off;
 
 	role = *first;
-	statics = *first_statics;
 	snprintf(names[0], sizeof(names[0]), "%s", profile);
 	r->nsteps = 0;
 	for (depth = 0;; depth++) {
 		const char *name = names[depth];
 
-		if (role.role_arn[0] == 0) {
-			snprintf(err, errlen, "profile %.128s has web_identity_token_file without "
-				 "role_arn", name);
-			goto done;
-		}
-		if (role.web_identity_token_file[0]) {
+		if (role.kind == CRED_PROFILE_WEB_IDENTITY) {
 			r->kind = BASE_WEB_IDENTITY;
 			snprintf(r->token_file, sizeof(r->token_file), "%s", role.web_identity_token_file);
 			if (step_from(&r->web, name, &role, err, errlen) != 0)
@@ -310,13 +303,8 @@ static int plan(struct cred_role *r, const char *profile, const struct cred_prof
 			goto done;
 		}
 		if (role.source_profile[0] && role.credential_source[0]) {
-			snprintf(err, errlen, "profile %.128s has both source_profile and credential_source",
-				 name);
-			goto done;
-		}
-		if (!role.source_profile[0] && !role.credential_source[0]) {
-			snprintf(err, errlen, "profile %.128s has role_arn without source_profile, "
-				 "credential_source or web_identity_token_file", name);
+			snprintf(err, errlen, "profile %.128s has both source_profile and "
+				 "credential_source", name);
 			goto done;
 		}
 		if (r->nsteps == ROLE_CHAIN_MAX) {
@@ -338,13 +326,13 @@ static int plan(struct cred_role *r, const char *profile, const struct cred_prof
 		}
 		if (strcmp(role.source_profile, name) == 0) {
 			/* A profile naming itself: its own static keys are the source. */
-			if (!has_static(&statics)) {
+			if (!has_static(&role.creds)) {
 				snprintf(err, errlen, "profile %.128s is its own source_profile but has no "
 					 "aws_access_key_id and aws_secret_access_key", name);
 				goto done;
 			}
 			r->kind = BASE_STATIC;
-			r->cur = statics;
+			r->cur = role.creds;
 			snprintf(desc, desclen, "the static keys of profile %.128s", name);
 			rc = 0;
 			goto done;
@@ -358,44 +346,45 @@ static int plan(struct cred_role *r, const char *profile, const struct cred_prof
 			goto done;
 		}
 		snprintf(names[depth + 1], sizeof(names[depth + 1]), "%s", role.source_profile);
-		switch (cred_file_load(names[depth + 1], &statics, r->command, sizeof(r->command),
-				       &role, path, sizeof(path), lerr, sizeof(lerr))) {
-		case CRED_FILE_STATIC:
+		next = names[depth + 1];
+		cred_profile_wipe(&role);
+		switch (cred_profile_load(next, &role, where, sizeof(where), lerr, sizeof(lerr))) {
+		case CRED_PROFILE_STATIC:
 			r->kind = BASE_STATIC;
-			r->cur = statics;
-			snprintf(desc, desclen, "source_profile %s (static keys)", names[depth + 1]);
+			r->cur = role.creds;
+			snprintf(desc, desclen, "source_profile %.128s (static keys)", next);
 			rc = 0;
 			goto done;
-		case CRED_FILE_PROCESS:
+		case CRED_PROFILE_PROCESS:
 			r->kind = BASE_PROCESS;
-			snprintf(desc, desclen, "source_profile %s (credential_process)", names[depth + 1]);
+			snprintf(r->command, sizeof(r->command), "%s", role.process);
+			snprintf(desc, desclen, "source_profile %.128s (credential_process)", next);
 			rc = 0;
 			goto done;
-		case CRED_FILE_ROLE:
-			if (has_static(&statics)) {
-				/* In a source profile, static keys win over its role_arn (all SDKs). */
+		case CRED_PROFILE_ASSUME_ROLE:
+		case CRED_PROFILE_WEB_IDENTITY:
+			if (has_static(&role.creds)) {
+				/* In a source profile, static keys win over its role (all SDKs). */
 				r->kind = BASE_STATIC;
-				r->cur = statics;
-				snprintf(desc, desclen, "source_profile %s (static keys)", names[depth + 1]);
+				r->cur = role.creds;
+				snprintf(desc, desclen, "source_profile %.128s (static keys)", next);
 				rc = 0;
 				goto done;
 			}
 			continue;	/* a chained role */
 		default:
-			snprintf(err, errlen, "source_profile %.128s of profile %.128s: %.600s", names[depth + 1],
-				 name, lerr);
+			snprintf(err, errlen, "source_profile %.128s of profile %.128s: %.600s", next,
+				 name, lerr[0] ? lerr : cred_profile_kind_name(role.kind));
 			goto done;
 		}
 	}
 done:
-	aws_credentials_wipe(&statics);
-	OPENSSL_cleanse(&role, sizeof(role));
+	cred_profile_wipe(&role);
 	return rc;
 }
 
 /* cred_role_fetch - plan the profile's roles, then run the plan */
-void cred_role_fetch(struct cred_role *r, const char *profile,
-		     const struct cred_profile_role *role, const struct aws_credentials *statics,
+void cred_role_fetch(struct cred_role *r, const char *profile, const struct cred_profile *prof,
 		     const char *path, char *where, size_t wherelen, cred_done_fn done, void *arg)
 {
 	char desc[CRED_PATH_MAX / 8], err[ROLE_REASON_MAX], url[STS_URL_MAX];
@@ -407,15 +396,15 @@ void cred_role_fetch(struct cred_role *r, const char *profile,
 	snprintf(r->label, sizeof(r->label), "profile %s", profile);
 	sts_endpoint(url, sizeof(url), region, sizeof(region));
 	snprintf(where, wherelen, "shared files (%.150s), profile %s: role %.200s", path, profile,
-		 role->role_arn);
-	if (plan(r, profile, role, statics, desc, sizeof(desc), err, sizeof(err)) != 0) {
+		 prof->role_arn);
+	if (plan(r, profile, prof, desc, sizeof(desc), err, sizeof(err)) != 0) {
 		aws_credentials_wipe(&r->cur);
 		r->done = NULL;
 		done(arg, NULL, err);
 		return;
 	}
 	snprintf(where, wherelen, "shared files (%.150s), profile %s: role %.200s assumed with STS "
-		 "at %.150s from %.200s%s", path, profile, role->role_arn, url, desc,
+		 "at %.150s from %.200s%s", path, profile, prof->role_arn, url, desc,
 		 r->nsteps > 1 ? " through chained roles" : "");
 	start(r);
 }

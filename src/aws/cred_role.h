@@ -39,6 +39,7 @@
 #include <stddef.h>
 
 #include "cred_file.h"
+#include "cred_profile.h"
 #include "cred_provider.h"
 
 struct event_base;
@@ -54,12 +55,11 @@ void cred_role_free(struct cred_role *r);
 void cred_role_cancel(struct cred_role *r);
 
 /*
- * cred_role_fetch - assume the role of profile (its keys in role, its
- * static keys if any in statics, read from path); where receives the
- * description of the source for logs.
+ * cred_role_fetch - assume the role of profile (prof, read from path:
+ * kind ASSUME_ROLE or WEB_IDENTITY); where receives the description of
+ * the source for logs.
  */
-void cred_role_fetch(struct cred_role *r, const char *profile,
-		     const struct cred_profile_role *role, const struct aws_credentials *statics,
+void cred_role_fetch(struct cred_role *r, const char *profile, const struct cred_profile *prof,
 		     const char *path, char *where, size_t wherelen, cred_done_fn done, void *arg);
 
 /* cred_role_web_identity - AssumeRoleWithWebIdentity with the token in token_file */

@@ -23,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "cred_file.h"
 #include "cred_provider.h"
 #include "cred_role.h"
@@ -33,24 +31,17 @@
 /* profile_role_first - does the profile assume a role from another source? */
 static int profile_role_first(char *profile, size_t size)
 {
-	static struct aws_credentials c;
-	static struct cred_profile_role role;
-	static char command[CRED_PROCESS_MAX + 1];
-	const char *name = getenv("AWS_PROFILE");
-	char path[CRED_PATH_MAX], err[CRED_REASON_MAX];
-	int rc;
+	static struct cred_profile prof;
+	char where[CRED_PATH_MAX], err[CRED_REASON_MAX];
+	int named, rc;
+	const char *name = cred_profile_name(&named);
 
-	if (name == NULL || *name == 0)
-		name = "default";
 	if (strlen(name) > CRED_PROFILE_MAX)
 		return 0;
 	snprintf(profile, size, "%s", name);
-	rc = cred_file_load(name, &c, command, sizeof(command), &role, path, sizeof(path), err,
-			    sizeof(err)) == CRED_FILE_ROLE && role.web_identity_token_file[0] == 0 &&
-	     (role.source_profile[0] || role.credential_source[0]);
-	aws_credentials_wipe(&c);
-	OPENSSL_cleanse(command, sizeof(command));
-	OPENSSL_cleanse(&role, sizeof(role));
+	rc = cred_profile_load(name, &prof, where, sizeof(where), err, sizeof(err)) ==
+	     CRED_PROFILE_ASSUME_ROLE;
+	cred_profile_wipe(&prof);
 	return rc;
 }
 
@@ -65,6 +56,7 @@ static void wi_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 
 	cred_role_cancel(p->ctx);
 	p->final = 0;
+	p->present = 0;
 	if (file == NULL || *file == 0) {
 		done(arg, NULL, "AWS_WEB_IDENTITY_TOKEN_FILE is not set");
 		return;
@@ -76,11 +68,12 @@ static void wi_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 		return;
 	}
 	p->final = 1;
+	p->present = 1;
 	if (arn == NULL || *arn == 0) {
 		done(arg, NULL, "AWS_WEB_IDENTITY_TOKEN_FILE is set but AWS_ROLE_ARN is not");
 		return;
 	}
-	if (strlen(arn) > CRED_ROLE_ARN_MAX || strlen(file) > CRED_PATH_MAX ||
+	if (strlen(arn) > CRED_SETTING_MAX || strlen(file) > CRED_PATH_MAX ||
 	    (session && strlen(session) > STS_SESSION_NAME_MAX)) {
 		done(arg, NULL, "AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE or AWS_ROLE_SESSION_NAME "
 		     "is too long");

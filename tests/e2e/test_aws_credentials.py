@@ -208,19 +208,20 @@ def test_rotation_across_two_expiries_without_temp(pki, start_cqld, start_daemon
 def test_failed_refresh_keeps_the_old_credentials_until_they_expire(pki, start_cqld,
                                                                      start_daemon, postmap,
                                                                      endpoints, tmp_path):
-    """IMDS fails when the daemon refreshes: it warns, keeps signing new
-    connections with the old key (still valid), retries with backoff, and
-    takes the new key once IMDS answers again."""
+    """The container endpoint fails when the daemon refreshes: it warns,
+    keeps signing new connections with the old key (still valid), retries
+    with backoff, and takes the new key once the endpoint answers again.
+    (IMDS would have its credentials extended instead: static stability.)"""
     old = Creds("ASIAOLDKEY00000001", "old/secret", token="old-token", lifetime=12)
     new = Creds("ASIANEWKEY00000002", "new/secret", token="new-token", lifetime=3600)
     node = sigv4_node(start_cqld, pki, old)
-    imds = endpoints("imds", old)
+    k = endpoints("container", old)
     daemon = start_daemon(node.port, wait_ready=True,
                           **keyspaces_env(pki, node, tmp_path,
-                                          AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
+                                          AWS_CONTAINER_CREDENTIALS_FULL_URI=k.url + "/creds",
                                           AWS_METADATA_SERVICE_NUM_ATTEMPTS=1,
                                           AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS=10))
-    imds.failing = True
+    k.failing = True
     wait_for(lambda: "cannot refresh credentials" in daemon.log_text(), timeout=8,
              what="the failed refresh")
     line = next(l for l in daemon.log_text().splitlines() if "cannot refresh credentials" in l)
@@ -232,9 +233,9 @@ def test_failed_refresh_keeps_the_old_credentials_until_they_expire(pki, start_c
              timeout=5, what="lookups on the new connection")
     assert int(auth_stats(node)["rejected"]) == 0
     # IMDS answers again, with the next key: the retry picks it up before expiry.
-    imds.set(new)
+    k.set(new)
     node.control(f"auth key {new.key_id}:{new.secret}:{REGION}")
-    imds.failing = False
+    k.failing = False
     wait_for(lambda: any(new.key_id in l for l in cred_lines(daemon)), timeout=8,
              what="the refresh after the failure")
     assert time.time() < old.expiration
@@ -242,15 +243,19 @@ def test_failed_refresh_keeps_the_old_credentials_until_they_expire(pki, start_c
     wait_for(lambda: auth_stats(node)["last"] == new.key_id, timeout=5, what="the new key in use")
     wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
              timeout=5, what="lookups")
-    assert imds.count("GET", "/latest/meta-data/iam/security-credentials/" + ROLE, 500) >= 2
+    assert k.count("GET", "/creds", 500) >= 2
     secrets_absent(daemon.log_text(), old, new)
 
 
-def test_expired_credentials_are_not_used_and_the_chain_recovers(pki, start_cqld, start_daemon,
-                                                                  postmap, endpoints, tmp_path):
-    """IMDS keeps failing until the credentials expire: the daemon says so,
-    signs nothing with them (new connections fail, lookups TEMP), and takes
-    new credentials when IMDS answers again."""
+def test_imds_down_at_expiry_keeps_the_credentials_static_stability(pki, start_cqld,
+                                                                    start_daemon, postmap,
+                                                                    endpoints, tmp_path):
+    """Issue 17 item 3. IMDS fails from the first refresh until well after
+    the credentials expire: as the SDKs do (static stability) the daemon
+    keeps signing with them, extended by 5 to 15 minutes, says so once at
+    warning level, logs no error, asks IMDS again with backoff instead of
+    every second, and takes the new key once IMDS answers. (On 18c8247 it
+    dropped them: TEMP, and an error line a second.)"""
     old = Creds("ASIASHORTLIVED0001", "short/secret", token="short-token", lifetime=4)
     new = Creds("ASIAAFTEREXPIRY002", "after/secret", token="after-token", lifetime=3600)
     node = sigv4_node(start_cqld, pki, old)
@@ -261,6 +266,59 @@ def test_expired_credentials_are_not_used_and_the_chain_recovers(pki, start_cqld
                                           AWS_METADATA_SERVICE_NUM_ATTEMPTS=1,
                                           AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS=3))
     imds.failing = True
+    wait_for(lambda: "static stability" in daemon.log_text(), timeout=15,
+             what="the extension at expiry")
+    line = next(l for l in daemon.log_text().splitlines() if "static stability" in l)
+    assert "warning:" in line and f"using access key id {old.key_id} up to" in line
+    # Past the real expiry, new connections still sign with the old key.
+    time.sleep(max(0, old.expiration + 1 - time.time()))
+    accepted = int(auth_stats(node)["accepted"])
+    node.control("drop")
+    wait_for(lambda: int(auth_stats(node)["accepted"]) > accepted, timeout=10,
+             what="a reconnect signed with the extended key")
+    assert auth_stats(node)["last"] == old.key_id
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
+             timeout=10, what="lookups with the extended key")
+    # Some seconds of outage: no error line, and IMDS asked with backoff, not every second.
+    t0 = time.time()
+    fails0 = imds.count("GET", "/latest/meta-data/iam/security-credentials/" + ROLE, 500)
+    time.sleep(6)
+    fails = imds.count("GET", "/latest/meta-data/iam/security-credentials/" + ROLE, 500) - fails0
+    assert fails <= 4, f"{fails} IMDS requests in {time.time() - t0:.0f} s: no backoff"
+    errors = [l for l in daemon.log_text().splitlines() if l.startswith("postfix-aws-cassandra: error:")]
+    assert errors == [], errors
+    # IMDS answers again: the new key is taken.
+    imds.set(new)
+    node.control(f"auth key {new.key_id}:{new.secret}:{REGION}")
+    imds.failing = False
+    wait_for(lambda: any(new.key_id in l for l in cred_lines(daemon)), timeout=70,
+             what="the new key once IMDS is back")
+    node.control("drop")
+    wait_for(lambda: auth_stats(node)["last"] == new.key_id, timeout=10, what="the new key in use")
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
+             timeout=10, what="lookups")
+    secrets_absent(daemon.log_text(), old, new)
+
+
+def test_expired_container_credentials_are_not_used_and_the_chain_recovers(
+        pki, start_cqld, start_daemon, postmap, endpoints, tmp_path):
+    """The container endpoint keeps failing until its credentials expire
+    (static stability is IMDS's alone, as in the SDKs): the daemon says so,
+    signs nothing with them (new connections fail, lookups TEMP), does not
+    fall back to IMDS, and takes new credentials when the endpoint answers."""
+    old = Creds("ASIASHORTLIVED0001", "short/secret", token="short-token", lifetime=4)
+    new = Creds("ASIAAFTEREXPIRY002", "after/secret", token="after-token", lifetime=3600)
+    role = Creds("ASIAINSTANCEROLE01", "role/secret", token="role-token", lifetime=3600)
+    node = sigv4_node(start_cqld, pki, old)
+    k = endpoints("container", old)
+    imds = endpoints("imds", role)
+    daemon = start_daemon(node.port, wait_ready=True,
+                          **keyspaces_env(pki, node, tmp_path,
+                                          AWS_CONTAINER_CREDENTIALS_FULL_URI=k.url + "/creds",
+                                          AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
+                                          AWS_METADATA_SERVICE_NUM_ATTEMPTS=1,
+                                          AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS=3))
+    k.failing = True
     wait_for(lambda: "expired" in daemon.log_text(), timeout=10, what="the expiry")
     assert f"access key id {old.key_id}) expired" in daemon.log_text()
     accepted = auth_stats(node)["accepted"]
@@ -269,9 +327,10 @@ def test_expired_credentials_are_not_used_and_the_chain_recovers(pki, start_cqld
              timeout=5, what="TEMP without valid credentials")
     assert "SigV4: no AWS credentials available yet" in daemon.log_text()
     assert auth_stats(node)["accepted"] == accepted     # nothing signed with expired keys
-    imds.set(new)
+    assert role.key_id not in daemon.log_text()         # and not the instance's role
+    k.set(new)
     node.control(f"auth key {new.key_id}:{new.secret}:{REGION}")
-    imds.failing = False
+    k.failing = False
     wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK",
              timeout=15, what="recovery")
     assert auth_stats(node)["last"] == new.key_id
@@ -302,7 +361,7 @@ def test_each_source_alone(pki, start_cqld, start_daemon, postmap, endpoints, tm
                                          f"aws_secret_access_key = {c.secret}\n")
         env.update(AWS_PROFILE="mail", AWS_SHARED_CREDENTIALS_FILE=tmp_path / "credentials",
                    AWS_CONFIG_FILE=tmp_path / "config")
-        where = "shared files, profile mail"
+        where = f"shared files, profile mail in {tmp_path / 'config'}"
     elif source.startswith("container"):
         k = endpoints("container", c, auth_token="Bearer eks-pod-identity-token")
         env.update(AWS_CONTAINER_CREDENTIALS_FULL_URI=k.url + "/creds")
@@ -427,9 +486,10 @@ def process_doc(c):
 
 def process_profile(tmp_path, command):
     """AWS_PROFILE=mail from a config file whose profile runs `command`; the
-    command carries a marker that must never reach the log."""
+    command carries a marker that must never reach the log (an assignment,
+    not a comment: the file's comments never reach the command)."""
     config = tmp_path / "config"
-    config.write_text(f"[profile mail]\ncredential_process = {command}  # cmd-s3cr3t\n")
+    config.write_text(f"[profile mail]\ncredential_process = PAC_MARK=cmd-s3cr3t {command}\n")
     return dict(AWS_PROFILE="mail", AWS_CONFIG_FILE=config,
                 AWS_SHARED_CREDENTIALS_FILE=tmp_path / "no-credentials-file")
 
@@ -471,6 +531,57 @@ def test_credential_process_signs_and_is_run_again_before_expiry(pki, start_cqld
     assert "cmd-s3cr3t" not in daemon.log_text()
 
 
+FAILING_HELPER = """\
+import json, sys
+state = json.load(open(sys.argv[1]))
+state["runs"] += 1
+json.dump(state, open(sys.argv[1], "w"))
+if state["runs"] > 1:
+    sys.exit("ExpiredToken: the session behind this helper has ended")
+print(json.dumps(state["doc"]))
+"""
+
+
+def test_credential_process_whose_refresh_fails_never_switches_identity(
+        pki, start_cqld, start_daemon, postmap, endpoints, tmp_path):
+    """Issue 17 item 4. The default profile's credential_process works once,
+    then fails at every refresh, while an instance role is there for the
+    taking: the daemon keeps the command's key until it expires, then has
+    no credentials (TEMP) and says why, but never signs as the instance
+    role and never asks IMDS (Go and botocore keep the provider and return
+    its error). On 18c8247 it walked on to IMDS and signed as the role."""
+    mine = Creds("ASIAPROCESSONCE001", "once/secret", token="once-token", lifetime=5)
+    role = Creds("ASIAINSTANCEROLE01", "role/secret", token="role-token", lifetime=3600)
+    node = sigv4_node(start_cqld, pki, mine)
+    imds = endpoints("imds", role)
+    env = keyspaces_env(pki, node, tmp_path, AWS_EC2_METADATA_SERVICE_ENDPOINT=imds.url,
+                        AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS=3)
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"runs": 0, "doc": process_doc(mine)}))
+    (tmp_path / "helper.py").write_text(FAILING_HELPER)
+    (tmp_path / "home" / ".aws").mkdir(parents=True)
+    (tmp_path / "home" / ".aws" / "config").write_text(
+        f"[default]\ncredential_process = /usr/bin/python3 {tmp_path}/helper.py {state}\n")
+    daemon = start_daemon(node.port, wait_ready=True, **env)
+    assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK"
+    wait_for(lambda: "cannot refresh credentials" in daemon.log_text(), timeout=10,
+             what="the failed refresh")
+    wait_for(lambda: f"access key id {mine.key_id}) expired" in daemon.log_text(), timeout=15,
+             what="the expiry")
+    wait_for(lambda: "no AWS credentials found" in daemon.log_text(), timeout=10,
+             what="the error naming the profile")
+    line = next(l for l in daemon.log_text().splitlines() if "no AWS credentials found" in l)
+    assert "ExpiredToken" in line and "so no later source is tried" in line, line
+    node.control("drop")
+    wait_for(lambda: postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP",
+             timeout=10, what="TEMP without the profile's credentials")
+    time.sleep(2)   # a retry or two of the walk
+    assert role.key_id not in daemon.log_text()
+    assert imds.count("PUT", "/") == 0 and imds.count("GET", "/") == 0
+    assert auth_stats(node)["last"] == mine.key_id
+    secrets_absent(daemon.log_text(), mine, role)
+
+
 @pytest.mark.parametrize("case,command,said", [
     ("status", "sh -c 'echo \"AccessDenied: role not trusted\" >&2; exit 3'",
      "credential_process exited with status 3: AccessDenied: role not trusted"),
@@ -493,7 +604,7 @@ def test_credential_process_failures_are_named(pki, start_cqld, start_daemon, po
              what="the error line")
     line = next(l for l in daemon.log_text().splitlines() if "no AWS credentials found" in l)
     assert f"3. profile: profile mail: {said}" in line, line
-    assert "AWS_PROFILE names it, so no later source is tried" in line
+    assert line.endswith(", so no later source is tried"), line   # never another identity
     assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"
     assert "cmd-s3cr3t" not in daemon.log_text()
     if case == "hang":

@@ -11,28 +11,30 @@
 #include <string.h>
 
 #include "aws/aws_creds.h"
-#include "aws/cred_file.h"
+#include "aws/cred_profile.h"
 #include "aws/cred_http.h"
 #include "aws/cred_json.h"
 
-/* parse - cred_file_parse over a C string */
-static int parse(const char *text, enum cred_file_kind kind, const char *profile,
-		 struct aws_credentials *c, char *err)
+/* parse - cred_profile_parse over a C string; the static keys in c */
+static enum cred_profile_kind parse(const char *text, enum cred_file_kind kind,
+				    const char *profile, struct aws_credentials *c, char *err)
 {
-	static char process[CRED_PROCESS_MAX + 1];
+	static struct cred_profile p;
+	enum cred_profile_kind k;
 
-	return cred_file_parse(text, strlen(text), kind, profile, c, process, sizeof(process),
-			       err, 256);
+	k = cred_profile_parse(text, strlen(text), kind, profile, &p, err, 256);
+	*c = p.creds;
+	return k;
 }
 
-/* pparse - cred_file_parse, keeping the credential_process command */
-static int pparse(const char *text, const char *profile, char *process, size_t size)
+/* pparse - cred_profile_parse of a config file, keeping the whole profile */
+static enum cred_profile_kind pparse(const char *text, const char *profile,
+				     struct cred_profile *p)
 {
-	struct aws_credentials c;
 	char err[256];
 
-	return cred_file_parse(text, strlen(text), CRED_FILE_CONFIG, profile, &c, process, size,
-			       err, sizeof(err));
+	return cred_profile_parse(text, strlen(text), CRED_FILE_CONFIG, profile, p, err,
+				  sizeof(err));
 }
 
 static void test_credentials_file_profiles(void **state)
@@ -56,16 +58,16 @@ static void test_credentials_file_profiles(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(parse(text, CRED_FILE_CREDENTIALS, "default", &c, err), 1);
+	assert_int_equal(parse(text, CRED_FILE_CREDENTIALS, "default", &c, err), CRED_PROFILE_STATIC);
 	assert_string_equal(c.access_key_id, "AKIDDEFAULT");
 	assert_string_equal(c.secret_access_key, "secretdefault");
 	assert_string_equal(c.session_token, "");
 	assert_true(c.expiration_ms == 0);
-	assert_int_equal(parse(text, CRED_FILE_CREDENTIALS, "work", &c, err), 1);
+	assert_int_equal(parse(text, CRED_FILE_CREDENTIALS, "work", &c, err), CRED_PROFILE_STATIC);
 	assert_string_equal(c.access_key_id, "AKIDWORK");
 	assert_string_equal(c.secret_access_key, "s/e+c=");
 	assert_string_equal(c.session_token, "tok==");
-	assert_int_equal(parse(text, CRED_FILE_CREDENTIALS, "nope", &c, err), 0);
+	assert_int_equal(parse(text, CRED_FILE_CREDENTIALS, "nope", &c, err), CRED_PROFILE_MISSING);
 	assert_string_equal(err, "no [nope]");
 	assert_string_equal(c.access_key_id, "");
 }
@@ -90,15 +92,15 @@ static void test_config_file_profiles(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(parse(text, CRED_FILE_CONFIG, "default", &c, err), 1);
+	assert_int_equal(parse(text, CRED_FILE_CONFIG, "default", &c, err), CRED_PROFILE_STATIC);
 	assert_string_equal(c.access_key_id, "AKIDCFGDEFAULT");
-	assert_int_equal(parse(text, CRED_FILE_CONFIG, "mail", &c, err), 1);
+	assert_int_equal(parse(text, CRED_FILE_CONFIG, "mail", &c, err), CRED_PROFILE_STATIC);
 	assert_string_equal(c.access_key_id, "AKIDMAIL");
 	assert_string_equal(c.session_token, "legacy");
-	/* A profile that assumes a role is reported, not half-used. */
-	assert_int_equal(parse(text, CRED_FILE_CONFIG, "assumed", &c, err), 0);
-	assert_non_null(strstr(err, "role_arn"));
-	assert_int_equal(parse(text, CRED_FILE_CONFIG, "other", &c, err), 0);
+	/* A profile that assumes a role is that kind, not half-used. */
+	assert_int_equal(parse(text, CRED_FILE_CONFIG, "assumed", &c, err), CRED_PROFILE_ASSUME_ROLE);
+	assert_string_equal(c.access_key_id, "");
+	assert_int_equal(parse(text, CRED_FILE_CONFIG, "other", &c, err), CRED_PROFILE_MISSING);
 	assert_string_equal(err, "no [profile other]");
 }
 
@@ -116,21 +118,23 @@ static void test_credential_process_profiles(void **state)
 		"aws_secret_access_key = s\n"
 		"[profile empty]\n"
 		"credential_process =\n";
-	char process[CRED_PROCESS_MAX + 1], small[16];
+	static struct cred_profile p;
+	static char big[CRED_PROCESS_MAX + 64];
 
 	(void)state;
-	assert_int_equal(pparse(text, "helper", process, sizeof(process)), 2);
-	assert_string_equal(process, "/usr/bin/aws_signing_helper credential-process "
+	assert_int_equal(pparse(text, "helper", &p), CRED_PROFILE_PROCESS);
+	assert_string_equal(p.process, "/usr/bin/aws_signing_helper credential-process "
 			    "--certificate /etc/pki/c.pem --role-arn arn:aws:iam::1:role/r=x");
-	/* Static keys win over the command (Go SDK order); no command given back. */
-	assert_int_equal(pparse(text, "both", process, sizeof(process)), 1);
-	assert_string_equal(process, "");
+	/* Static keys win over the command (all SDKs); no command given back. */
+	assert_int_equal(pparse(text, "both", &p), CRED_PROFILE_STATIC);
+	assert_string_equal(p.process, "");
 	/* An empty command is no way to get credentials. */
-	assert_int_equal(pparse(text, "empty", process, sizeof(process)), 0);
-	assert_string_equal(process, "");
+	assert_int_equal(pparse(text, "empty", &p), CRED_PROFILE_EMPTY);
+	assert_string_equal(p.process, "");
 	/* A command longer than the room for it is refused, never cut short. */
-	assert_int_equal(pparse(text, "helper", small, sizeof(small)), -1);
-	assert_string_equal(small, "");
+	snprintf(big, sizeof(big), "[default]\ncredential_process = %0*d\n", CRED_PROCESS_MAX + 1, 7);
+	assert_int_equal(pparse(big, "default", &p), CRED_PROFILE_BROKEN);
+	assert_string_equal(p.process, "");
 }
 
 /* ppjson - cred_process_parse over a C string */
@@ -181,26 +185,106 @@ static void test_profile_errors(void **state)
 
 	(void)state;
 	assert_int_equal(parse("[default]\naws_access_key_id = A\n", CRED_FILE_CREDENTIALS,
-			       "default", &c, err), -1);
+			       "default", &c, err), CRED_PROFILE_BROKEN);
 	assert_non_null(strstr(err, "without aws_secret_access_key"));
 	assert_int_equal(parse("[default]\naws_secret_access_key = TOPSECRET\n",
-			       CRED_FILE_CREDENTIALS, "default", &c, err), -1);
+			       CRED_FILE_CREDENTIALS, "default", &c, err), CRED_PROFILE_BROKEN);
 	assert_null(strstr(err, "TOPSECRET"));
 	assert_int_equal(parse("[default\naws_access_key_id = A\n", CRED_FILE_CREDENTIALS,
-			       "default", &c, err), -1);
+			       "default", &c, err), CRED_PROFILE_BROKEN);
 	assert_string_equal(err, "line 1: section header without ']'");
 	assert_int_equal(parse("[default]\nthis is not ini\n", CRED_FILE_CREDENTIALS,
-			       "default", &c, err), -1);
+			       "default", &c, err), CRED_PROFILE_BROKEN);
 	assert_string_equal(err, "line 2: expected 'name = value'");
 	/* Junk outside the wanted profile does not matter. */
 	assert_int_equal(parse("[other]\njunk\n[default]\naws_access_key_id=A\naws_secret_access_key=B",
-			       CRED_FILE_CREDENTIALS, "default", &c, err), 1);
+			       CRED_FILE_CREDENTIALS, "default", &c, err), CRED_PROFILE_STATIC);
 	snprintf(big, sizeof(big), "[default]\naws_access_key_id = %0300d\naws_secret_access_key = B\n", 1);
-	assert_int_equal(parse(big, CRED_FILE_CREDENTIALS, "default", &c, err), -1);
+	assert_int_equal(parse(big, CRED_FILE_CREDENTIALS, "default", &c, err), CRED_PROFILE_BROKEN);
 	assert_non_null(strstr(err, "too long"));
-	assert_int_equal(parse("", CRED_FILE_CREDENTIALS, "default", &c, err), 0);
-	assert_int_equal(parse("[default]\nregion = x\n", CRED_FILE_CREDENTIALS, "default", &c, err), 0);
+	assert_int_equal(parse("", CRED_FILE_CREDENTIALS, "default", &c, err), CRED_PROFILE_MISSING);
+	assert_int_equal(parse("[default]\nregion = x\n", CRED_FILE_CREDENTIALS, "default", &c, err),
+			 CRED_PROFILE_EMPTY);
 	assert_non_null(strstr(err, "no aws_access_key_id"));
+}
+
+/* The corners where the SDKs differ: the majority's reading (cred_profile.h). */
+static void test_profile_syntax_corners(void **state)
+{
+	struct aws_credentials c;
+	char err[256];
+
+	(void)state;
+	/* A byte order mark does not hide the first section. */
+	assert_int_equal(parse("\xef\xbb\xbf[default]\naws_access_key_id = A\naws_secret_access_key = B\n",
+			       CRED_FILE_CREDENTIALS, "default", &c, err), CRED_PROFILE_STATIC);
+	assert_string_equal(c.access_key_id, "A");
+	/* '#' or ';' after a blank starts a comment, on sections and keys. */
+	assert_int_equal(parse("[default] # x\naws_access_key_id = A # prod\n"
+			       "aws_secret_access_key = B\t; rotated\n",
+			       CRED_FILE_CREDENTIALS, "default", &c, err), CRED_PROFILE_STATIC);
+	assert_string_equal(c.access_key_id, "A");
+	assert_string_equal(c.secret_access_key, "B");
+	/* ... not inside a word. */
+	assert_int_equal(parse("[default]\naws_access_key_id = A#B;C\naws_secret_access_key = S\n",
+			       CRED_FILE_CREDENTIALS, "default", &c, err), CRED_PROFILE_STATIC);
+	assert_string_equal(c.access_key_id, "A#B;C");
+	/* Quotes are part of the value; a repeated section continues, the last key wins. */
+	assert_int_equal(parse("[default]\naws_access_key_id = \"A\"\n[x]\n[default]\n"
+			       "aws_secret_access_key = S\naws_access_key_id = \"Z\"\n",
+			       CRED_FILE_CREDENTIALS, "default", &c, err), CRED_PROFILE_STATIC);
+	assert_string_equal(c.access_key_id, "\"Z\"");
+	assert_string_equal(c.secret_access_key, "S");
+}
+
+/* Kinds the daemon must not mistake for no profile at all. */
+static void test_profile_kinds(void **state)
+{
+	static struct cred_profile p;
+
+	(void)state;
+	/* A role wins over static keys in the same profile (all SDKs). */
+	assert_int_equal(pparse("[default]\nrole_arn = arn:aws:iam::1:role/r\n"
+				"credential_source = Ec2InstanceMetadata\n"
+				"aws_access_key_id = A\naws_secret_access_key = B\n", "default", &p),
+			 CRED_PROFILE_ASSUME_ROLE);
+	assert_string_equal(p.credential_source, "Ec2InstanceMetadata");
+	/* ... but its keys are kept: they win when it is another's source_profile. */
+	assert_string_equal(p.creds.secret_access_key, "B");
+	assert_int_equal(pparse("[default]\nweb_identity_token_file = /var/run/token\n"
+				"aws_access_key_id = A\naws_secret_access_key = B\n", "default", &p),
+			 CRED_PROFILE_BROKEN);
+	assert_int_equal(pparse("[profile w]\nrole_arn = arn:aws:iam::1:role/r\n"
+				"web_identity_token_file = /var/run/token\nrole_session_name = s\n",
+				"w", &p), CRED_PROFILE_WEB_IDENTITY);
+	assert_string_equal(p.web_identity_token_file, "/var/run/token");
+	assert_string_equal(p.role_session_name, "s");
+	assert_int_equal(pparse("[default]\nrole_arn = arn:aws:iam::1:role/r\n", "default", &p),
+			 CRED_PROFILE_BROKEN);
+	assert_int_equal(pparse("[default]\nsso_session = corp\n", "default", &p), CRED_PROFILE_SSO);
+	assert_int_equal(pparse("[default]\naws_access_key_id =\naws_secret_access_key = S\n",
+				"default", &p), CRED_PROFILE_BROKEN);
+}
+
+/* The credentials file's settings win over the config file's, key by key. */
+static void test_profile_merge(void **state)
+{
+	static struct cred_profile base, over;
+	static const char cfg[] = "[default]\naws_access_key_id = CFG\naws_secret_access_key = S\n";
+	static const char cred[] = "[default]\naws_access_key_id = CRED\n";
+	char err[256];
+
+	(void)state;
+	memset(&base, 0, sizeof(base));
+	memset(&over, 0, sizeof(over));
+	assert_int_equal(cred_profile_scan(cfg, strlen(cfg), CRED_FILE_CONFIG, "default", &base,
+					   err, sizeof(err)), 1);
+	assert_int_equal(cred_profile_scan(cred, strlen(cred), CRED_FILE_CREDENTIALS, "default",
+					   &over, err, sizeof(err)), 1);
+	cred_profile_merge(&base, &over);
+	assert_int_equal(cred_profile_decide(&base, "default", err, sizeof(err)), CRED_PROFILE_STATIC);
+	assert_string_equal(base.creds.access_key_id, "CRED");
+	assert_string_equal(base.creds.secret_access_key, "S");
 }
 
 /* jparse - cred_json_parse over a C string */
@@ -303,6 +387,9 @@ int main(void)
 		cmocka_unit_test(test_credential_process_profiles),
 		cmocka_unit_test(test_credential_process_output),
 		cmocka_unit_test(test_profile_errors),
+		cmocka_unit_test(test_profile_syntax_corners),
+		cmocka_unit_test(test_profile_kinds),
+		cmocka_unit_test(test_profile_merge),
 		cmocka_unit_test(test_credential_json),
 		cmocka_unit_test(test_iso8601_times),
 		cmocka_unit_test(test_url_split),
