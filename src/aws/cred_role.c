@@ -19,7 +19,8 @@
 #include "cred_role.h"
 #include "sts.h"
 
-#define ROLE_PROCESS_TIMEOUT_MS	60000	/* a source profile's credential_process */
+#define ROLE_PROCESS_TIMEOUT_S	60	/* a source profile's credential_process, as cred_file.c */
+#define ROLE_PROCESS_TIMEOUT_MAX 3600
 #define ROLE_REASON_MAX		(2 * CRED_REASON_MAX)
 
 enum role_base {
@@ -206,8 +207,11 @@ static void start(struct cred_role *r)
 		start_web_identity(r);
 		return;
 	case BASE_PROCESS:
-		r->proc = cred_process_run(r->base, r->command, ROLE_PROCESS_TIMEOUT_MS, base_done, r,
-					   err, sizeof(err));
+		r->proc = cred_process_run(r->base, r->command,
+					   cred_env_number("AWS_CREDENTIAL_PROCESS_TIMEOUT_SECONDS",
+							   ROLE_PROCESS_TIMEOUT_S,
+							   ROLE_PROCESS_TIMEOUT_MAX) * 1000,
+					   base_done, r, err, sizeof(err));
 		OPENSSL_cleanse(r->command, sizeof(r->command));
 		if (r->proc == NULL)
 			base_done(r, NULL, err);

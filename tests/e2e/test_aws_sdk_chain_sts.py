@@ -18,8 +18,9 @@ import pytest
 
 from aws_fakes import Creds
 from fake_sts import FakeSTS
-from test_aws_sdk_chain import (K_CONTAINER, K_CRED, K_ENV, K_IMDS, K_OTHER, SECRET, Case,
-                                Setup, daemon_answer, sdk_answer, static)
+from test_aws_sdk_chain import (K_CONTAINER, K_CRED, K_ENV, K_IMDS, K_OTHER, K_PROCESS,
+                                PROCESS_OK, SECRET, Case, Setup, daemon_answer, sdk_answer,
+                                static)
 from test_aws_sdk_chain import pytestmark  # noqa: F401  (skip without node)
 from tls_certs import session_pki
 
@@ -35,7 +36,7 @@ ROLES = {ARN_WEB: K_WEB, ARN_ROLE: K_ROLE, ARN_HUB: K_HUB}
 # Everyone the fake STS lets call AssumeRole, with the keys the fakes hand out.
 CALLERS = [Creds(K_ENV, SECRET), Creds(K_CRED, SECRET), Creds(K_OTHER, SECRET),
            Creds(K_IMDS, SECRET, token="imds-session-token"),
-           Creds(K_CONTAINER, SECRET, token="container-token")]
+           Creds(K_CONTAINER, SECRET, token="container-token"), Creds(K_PROCESS, SECRET)]
 WEB_ENV = {"AWS_ROLE_ARN": ARN_WEB, "AWS_WEB_IDENTITY_TOKEN_FILE": "{tmp}/token"}
 
 
@@ -103,6 +104,10 @@ CASES = [
             note="a profile naming itself as source_profile signs with its own static keys "
                  "(botocore _resolve_source_credentials, Go's self-reference rule, JS "
                  "resolveProfileData)."),
+    StsCase("assume_role_source_profile_credential_process", K_ROLE, imds="ok",
+            files={"proc.sh": PROCESS_OK},
+            config=role_profile("default", ARN_ROLE, source_profile="helper")
+                   + "[profile helper]\ncredential_process = sh {tmp}/proc.sh\n"),
     StsCase("assume_role_chained", K_ROLE, imds="ok",
             credentials="[base]\n" + static(K_OTHER),
             config=role_profile("default", ARN_ROLE, source_profile="hub")
