@@ -52,13 +52,23 @@
 #define CONTAINER_AUTH_MAX	16384	/* bytes in an authorization token */
 #define CONTAINER_HOST_MAX	256	/* bytes in FULL_URI's host */
 
+/*
+ * One resolution of FULL_URI's host. Apart from the container because
+ * libevent calls back a cancelled evdns_getaddrinfo later, from the loop:
+ * cancelling only unhooks it (k = NULL), and the callback frees it.
+ */
+struct resolving {
+	struct container *k;		/* NULL: cancelled */
+	struct evdns_getaddrinfo_request *req;
+};
+
 struct container {
 	struct event_base *base;
 	struct evdns_base *dns;
 	char url[CRED_HTTP_URL_MAX];	/* "": not configured */
 	char bad[CRED_REASON_MAX];	/* why the configuration is unusable */
 	char host[CONTAINER_HOST_MAX];	/* FULL_URI's host, when it is a name to check */
-	struct evdns_getaddrinfo_request *resolving;
+	struct resolving *resolving;	/* FULL_URI's name being resolved */
 	int timeout_ms;
 	int attempts;
 	int attempt;
@@ -220,9 +230,11 @@ static void container_cancel(struct cred_provider *p)
 
 	cred_http_cancel(k->http);
 	k->http = NULL;
-	if (k->resolving)
-		evdns_getaddrinfo_cancel(k->resolving);	/* calls back with CANCEL */
-	k->resolving = NULL;
+	if (k->resolving) {
+		k->resolving->k = NULL;
+		evdns_getaddrinfo_cancel(k->resolving->req);	/* calls back later */
+		k->resolving = NULL;
+	}
 	evtimer_del(k->retry);
 	k->done = NULL;
 }
@@ -287,17 +299,19 @@ static int literal_allowed(const char *host)
 /* container_resolved - FULL_URI's name resolved: every address must be allowed */
 static void container_resolved(int result, struct evutil_addrinfo *res, void *arg)
 {
-	struct container *k = arg;
+	struct resolving *r = arg;
+	struct container *k = r->k;
 	struct evutil_addrinfo *ai;
 	char why[CRED_REASON_MAX], addr[INET6_ADDRSTRLEN];
 	const void *a;
 
-	k->resolving = NULL;
-	if (result == EVUTIL_EAI_CANCEL) {
+	free(r);
+	if (k == NULL || result == EVUTIL_EAI_CANCEL) {
 		if (res)
 			evutil_freeaddrinfo(res);
 		return;
 	}
+	k->resolving = NULL;
 	why[0] = 0;
 	if (result != 0 || res == NULL)
 		snprintf(why, sizeof(why), "cannot resolve %.100s (%s), so cannot check that it is "
@@ -329,13 +343,23 @@ static void container_resolve(struct container *k)
 {
 	struct evutil_addrinfo hints;
 	struct evdns_getaddrinfo_request *req;
+	struct resolving *r = calloc(1, sizeof(*r));
 
+	if (r == NULL) {
+		k->attempt = k->attempts;
+		container_fail(k, "out of memory");
+		return;
+	}
+	r->k = k;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	/* NULL when answered at once (hosts file, cache): the callback has run. */
-	req = evdns_getaddrinfo(k->dns, k->host, NULL, &hints, container_resolved, k);
-	k->resolving = req;
+	/* NULL when answered at once (hosts file, cache): r is freed already. */
+	req = evdns_getaddrinfo(k->dns, k->host, NULL, &hints, container_resolved, r);
+	if (req != NULL) {
+		r->req = req;
+		k->resolving = r;
+	}
 }
 
 /* cred_container_new - the container endpoint provider, from the environment */

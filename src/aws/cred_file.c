@@ -234,7 +234,7 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 {
 	static struct cred_profile prof;
 	struct file_ctx *fc = p->ctx;
-	char where[2 * 210 + 8], err[CRED_REASON_MAX / 2], reason[CRED_REASON_MAX + 64];
+	char where[2 * 210 + 8], err[CRED_REASON_MAX], reason[CRED_REASON_MAX + 64];
 	int named;
 	const char *profile = cred_profile_name(&named);
 	const char *v = getenv("AWS_PROFILE"), *by = v && *v ? "AWS_PROFILE" : "AWS_DEFAULT_PROFILE";
