@@ -54,6 +54,9 @@ struct cred_role {
 	struct cred_process *proc;
 	int asking;				/* a provider of src is fetching */
 	char label[CRED_PROFILE_MAX + 64];	/* "profile NAME", "AWS_ROLE_ARN" */
+	char *where;				/* the provider's description, for logs */
+	size_t wherelen;
+	size_t where_base;			/* its length before " as <assumed ARN>" */
 	cred_done_fn done;
 	void *arg;
 };
@@ -82,13 +85,16 @@ static void step_done(void *arg, const struct aws_credentials *c, const char *as
 {
 	struct cred_role *r = arg;
 
-	(void)assumed_arn;
 	r->call = NULL;
 	if (c == NULL) {
 		aws_credentials_wipe(&r->cur);
 		finish(r, NULL, reason);
 		return;
 	}
+	if (r->next < 0 && r->where && assumed_arn && assumed_arn[0] && r->where_base < r->wherelen)
+		/* The last role: name the session STS made, as operators see it in CloudTrail. */
+		snprintf(r->where + r->where_base, r->wherelen - r->where_base, ", as %.300s",
+			 assumed_arn);
 	aws_credentials_wipe(&r->cur);
 	r->cur = *c;
 	run_steps(r);
@@ -410,14 +416,21 @@ void cred_role_fetch(struct cred_role *r, const char *profile, const struct cred
 	snprintf(where, wherelen, "shared files (%.150s), profile %s: role %.200s assumed with STS "
 		 "at %.150s from %.200s%s", path, profile, prof->role_arn, url, desc,
 		 r->nsteps > 1 ? " through chained roles" : "");
+	r->where = where;
+	r->wherelen = wherelen;
+	r->where_base = strlen(where);
 	start(r);
 }
 
 /* cred_role_web_identity - the web identity call alone */
 void cred_role_web_identity(struct cred_role *r, const char *role_arn, const char *token_file,
-			    const char *session_name, cred_done_fn done, void *arg)
+			    const char *session_name, char *where, size_t wherelen,
+			    cred_done_fn done, void *arg)
 {
 	cred_role_cancel(r);
+	r->where = where;
+	r->wherelen = wherelen;
+	r->where_base = strlen(where);
 	r->done = done;
 	r->arg = arg;
 	snprintf(r->label, sizeof(r->label), "AWS_ROLE_ARN");

@@ -30,6 +30,9 @@
  *	cred_role_web_identity() is the web identity call alone, for
  *	AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE.
  *
+ *	Once the last role is assumed, the description of the source (where)
+ *	ends with ", as <the assumed role's ARN>" when STS names it.
+ *
  *	done is called exactly once per fetch unless cred_role_cancel()
  *	comes first; reasons never hold a secret or a token.
  */
@@ -62,8 +65,12 @@ void cred_role_cancel(struct cred_role *r);
 void cred_role_fetch(struct cred_role *r, const char *profile, const struct cred_profile *prof,
 		     const char *path, char *where, size_t wherelen, cred_done_fn done, void *arg);
 
-/* cred_role_web_identity - AssumeRoleWithWebIdentity with the token in token_file */
+/*
+ * cred_role_web_identity - AssumeRoleWithWebIdentity with the token in
+ * token_file; where (the provider's description) gets the assumed ARN.
+ */
 void cred_role_web_identity(struct cred_role *r, const char *role_arn, const char *token_file,
-			    const char *session_name, cred_done_fn done, void *arg);
+			    const char *session_name, char *where, size_t wherelen,
+			    cred_done_fn done, void *arg);
 
 #endif

@@ -82,7 +82,7 @@ static void wi_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 	sts_endpoint(url, sizeof(url), region, sizeof(region));
 	snprintf(p->where, sizeof(p->where), "web identity: role %.180s (AWS_ROLE_ARN), token file "
 		 "%.150s, STS at %.120s", arn, file, url);
-	cred_role_web_identity(p->ctx, arn, file, session, done, arg);
+	cred_role_web_identity(p->ctx, arn, file, session, p->where, sizeof(p->where), done, arg);
 }
 
 /* wi_cancel - stop the STS call in flight */

@@ -96,7 +96,8 @@ def test_web_identity_from_the_environment_signs_as_the_role(pki, start_cqld, st
     assert imds.count("PUT", "/") == 0, "the instance role was asked"
     assert tac.auth_stats(node)["last"] == role.key_id
     assert (f"aws: credentials from web identity: role {ROLE_ARN} (AWS_ROLE_ARN), token file "
-            f"{tmp_path / 'token'}, STS at {sts.url}: access key id {role.key_id}"
+            f"{tmp_path / 'token'}, STS at {sts.url}, as arn:aws:sts::111122223333:"
+            f"assumed-role/mail-lookup/mail-lookup-pod: access key id {role.key_id}"
             in daemon.log_text()), tac.cred_lines(daemon)
     no_leak(daemon, role, tokens=["pod-token-1"])
 
@@ -150,7 +151,8 @@ def test_web_identity_in_a_profile(pki, start_cqld, start_daemon, postmap, sts, 
     assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK"
     assert [c["session"] for c in sts.ok_calls("AssumeRoleWithWebIdentity")] == ["from-profile"]
     assert (f"profile mail: role {ROLE_ARN} assumed with STS at {sts.url} from web identity "
-            f"token file {tmp_path / 'token'}: access key id {role.key_id}") in daemon.log_text()
+            f"token file {tmp_path / 'token'}, as arn:aws:sts::111122223333:assumed-role/"
+            f"mail-lookup/from-profile: access key id {role.key_id}") in daemon.log_text()
     no_leak(daemon, role, tokens=["profile-token"])
 
 
@@ -189,7 +191,8 @@ def test_assume_role_from_a_source_profile(pki, start_cqld, start_daemon, postma
         ("ext-7f3a", "postfix-mx1", "1800")
     assert imds.count("PUT", "/") == 0
     assert (f"profile default: role {XACCT_ARN} assumed with STS at {sts.url} from "
-            f"source_profile base (static keys): access key id {role.key_id} (temporary"
+            f"source_profile base (static keys), as arn:aws:sts::444455556666:assumed-role/"
+            f"keyspaces-reader/postfix-mx1: access key id {role.key_id} (temporary"
             in daemon.log_text()), tac.cred_lines(daemon)
     no_leak(daemon, base, role)
 
@@ -246,7 +249,9 @@ def test_assume_role_from_a_credential_source(pki, start_cqld, start_daemon, pos
     assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "OK"
     assert [c["caller"] for c in sts.ok_calls("AssumeRole")] == [own.key_id]
     assert tac.auth_stats(node)["last"] == role.key_id
-    assert f"from credential_source {source}: access key id {role.key_id}" in daemon.log_text()
+    assert (f"from credential_source {source}, as arn:aws:sts::444455556666:assumed-role/"
+            f"keyspaces-reader/postfix-aws-cassandra-") in daemon.log_text()
+    assert f"access key id {role.key_id}" in tac.cred_lines(daemon)[0]
     no_leak(daemon, own, role)
 
 
