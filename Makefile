@@ -11,7 +11,7 @@
 
 VERSION   := $(shell cat VERSION)
 CC        ?= cc
-PKGS      := libevent libevent_openssl openssl libsystemd jansson
+PKGS      := libevent libevent_openssl openssl libsystemd jansson expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS  := $(shell pkg-config --libs $(PKGS)) -levent_extra
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)

@@ -59,8 +59,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					  profile, &prof, err, sizeof(err));
 		if (kind == CRED_PROFILE_STATIC)
 			check_found(&prof.creds);
+		else if ((kind == CRED_PROFILE_ASSUME_ROLE || kind == CRED_PROFILE_WEB_IDENTITY) &&
+			 prof.creds.access_key_id[0])
+			check_found(&prof.creds);	/* a role keeps complete keys, for cred_role.c */
 		else if (prof.creds.access_key_id[0] || prof.creds.secret_access_key[0])
-			abort();	/* keys kept only for static profiles */
+			abort();	/* otherwise keys are kept only for static profiles */
 		if (kind == CRED_PROFILE_PROCESS) {
 			if (prof.process[0] == 0 || memchr(prof.process, 0, sizeof(prof.process)) == NULL)
 				abort();

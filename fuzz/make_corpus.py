@@ -223,6 +223,25 @@ def cred_parse():
     ])
 
 
+def sts_xml():
+    ns = ' xmlns="https://sts.amazonaws.com/doc/2011-06-15/"'
+    creds = ("<Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId>"
+             "<SecretAccessKey>secret</SecretAccessKey><SessionToken>tok</SessionToken>"
+             "<Expiration>2026-11-30T20:00:00Z</Expiration></Credentials>")
+    user = "<AssumedRoleUser><Arn>arn:aws:sts::1:assumed-role/r/s</Arn></AssumedRoleUser>"
+    write("sts_xml", [
+        b"\x00" + f"<AssumeRoleResponse{ns}><AssumeRoleResult>{user}{creds}"
+                  "</AssumeRoleResult></AssumeRoleResponse>".encode(),
+        b"\x01" + f"<?xml version='1.0'?><AssumeRoleWithWebIdentityResponse{ns}>"
+                  f"<AssumeRoleWithWebIdentityResult>{creds}</AssumeRoleWithWebIdentityResult>"
+                  "</AssumeRoleWithWebIdentityResponse>".encode(),
+        b"\x00" + f"<ErrorResponse{ns}><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                  "<Message>no</Message></Error><RequestId>1</RequestId></ErrorResponse>".encode(),
+        b"\x00<!DOCTYPE a [<!ENTITY x \"y\">]><AssumeRoleResponse>&x;</AssumeRoleResponse>",
+        b"\x01<AssumeRoleResponse/>", b"\x00<a:b xmlns:a='u'><c/></a:b>", b"\x00<",
+    ])
+
+
 if __name__ == "__main__":
     config_env()
     netstrings()
@@ -235,3 +254,4 @@ if __name__ == "__main__":
     cql_frame()
     sigv4()
     cred_parse()
+    sts_xml()

@@ -41,9 +41,11 @@ FUZZ_OBJ_config_env    := $(FUZZ_EXTRA_config_env:%.c=$(FUZZ_BUILD)/obj/%.o)
 # Targets needing more than the pure modules. The credential parsers share
 # aws_creds.c (time parsing, wiping) with the providers on libevent.
 FUZZ_EXTRA_sigv4       := src/aws/sigv4.c
-FUZZ_EXTRA_cred_parse  := $(wildcard src/aws/*.c) src/log.c src/clock.c
+FUZZ_EXTRA_cred_parse  := $(wildcard src/aws/*.c) src/cql/cql_tls.c src/log.c src/clock.c
+FUZZ_EXTRA_sts_xml     := $(FUZZ_EXTRA_cred_parse)
 FUZZ_OBJ_sigv4         := $(FUZZ_EXTRA_sigv4:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_OBJ_cred_parse    := $(FUZZ_EXTRA_cred_parse:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_OBJ_sts_xml       := $(FUZZ_OBJ_cred_parse)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
 .PHONY: fuzz fuzz-check fuzz-build fuzz-corpus

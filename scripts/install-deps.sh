@@ -4,20 +4,20 @@
 # Debian 12 (the development and CI machine): apt-get, only what is missing.
 # Amazon Linux 2023 / RHEL-like (building the daemon only):
 #   dnf install -y gcc make pkgconf-pkg-config libevent-devel openssl-devel \
-#       jansson-devel systemd-devel libcmocka-devel rpm-build
+#       jansson-devel expat-devel systemd-devel libcmocka-devel rpm-build
 #
 # Usage: scripts/install-deps.sh [--check]   (--check: exit 1 if anything is missing)
 set -euo pipefail
 
 DEB_PKGS=(
   build-essential pkg-config
-  libevent-dev libssl-dev libjansson-dev libsystemd-dev libcmocka-dev
+  libevent-dev libssl-dev libjansson-dev libexpat1-dev libsystemd-dev libcmocka-dev
   python3 python3-pytest python3-cassandra
   postfix postfix-lmdb rpm groff-base man-db systemd iproute2 util-linux procps
   golang-go golang-github-gocql-gocql-dev
   clang libclang-rt-14-dev llvm valgrind hyperfine
 )
-DNF_PKGS=(gcc make pkgconf-pkg-config libevent-devel openssl-devel jansson-devel
+DNF_PKGS=(gcc make pkgconf-pkg-config libevent-devel openssl-devel jansson-devel expat-devel
   systemd-devel libcmocka-devel rpm-build)
 
 # Node.js packages for the tests (npm registry, each directory pinned by its

@@ -16,7 +16,7 @@
 #include "cred_provider.h"
 #include "sigv4.h"
 
-#define AWS_PROVIDERS		4
+#define AWS_PROVIDERS		5
 #define AWS_MARGIN_MIN_S	300	/* refresh at least 5 min before Expiration */
 #define AWS_MARGIN_JITTER_S	600	/* ... and up to 10 min earlier still */
 #define AWS_MARGIN_MAX_S	86400	/* AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS */
@@ -448,9 +448,10 @@ struct aws_creds *aws_creds_new(struct event_base *base, struct evdns_base *dns)
 	ac->retry_ms = AWS_RETRY_MIN_MS;
 	ac->margin_s = cred_env_number("AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS", 0, AWS_MARGIN_MAX_S);
 	ac->p[0] = cred_env_new();
-	ac->p[1] = cred_file_new(base);
-	ac->p[2] = cred_container_new(base, dns);
-	ac->p[3] = cred_imds_new(base, dns);
+	ac->p[1] = cred_web_identity_new(base, dns);
+	ac->p[2] = cred_file_new(base, dns);
+	ac->p[3] = cred_container_new(base, dns);
+	ac->p[4] = cred_imds_new(base, dns);
 	ac->np = AWS_PROVIDERS;
 	ac->timer = evtimer_new(base, timer_cb, ac);
 	for (i = 0; i < ac->np; i++)

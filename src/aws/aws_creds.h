@@ -9,21 +9,25 @@
  *
  *	1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
  *	   optionally AWS_SESSION_TOKEN (cred_env.c);
- *	2. shared files: AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials)
+ *	2. web identity: AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, STS
+ *	   AssumeRoleWithWebIdentity (cred_web_identity.c, cred_role.c, sts.c);
+ *	3. shared files: AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials)
  *	   merged over AWS_CONFIG_FILE (~/.aws/config, "[profile NAME]"
  *	   sections), profile AWS_PROFILE, else AWS_DEFAULT_PROFILE, else
- *	   "default": static keys, or the profile's credential_process run on
- *	   the loop (cred_file.c, cred_profile.c, cred_process.c);
- *	3. container endpoint (ECS, EKS Pod Identity):
+ *	   "default": static keys, the profile's credential_process run on the
+ *	   loop (cred_file.c, cred_profile.c, cred_process.c), or its role_arn
+ *	   assumed through STS (cred_role.c);
+ *	4. container endpoint (ECS, EKS Pod Identity):
  *	   AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on 169.254.170.2, or
  *	   AWS_CONTAINER_CREDENTIALS_FULL_URI with
  *	   AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE] (cred_container.c);
- *	4. EC2 instance metadata, IMDSv2 only (cred_imds.c).
+ *	5. EC2 instance metadata, IMDSv2 only (cred_imds.c).
  *
  *	The first source that gives credentials is kept. A source that is set
  *	up but fails (a profile named, or present but broken or of a kind this
  *	build refuses, a failing credential_process, a container endpoint that
- *	is set) ends the walk: no other identity is used in its place. One that
+ *	is set, a web identity token file, a role that cannot be assumed) ends
+ *	the walk: no other identity is used in its place. One that
  *	is set up but unusable while the walk goes on (a key id without its
  *	secret in the environment) is named at info level.
  *
@@ -99,7 +103,7 @@ const char *aws_creds_describe(const struct aws_creds *ac);
 
 /*
  * aws_creds_status - for metrics: the source's short name ("env",
- * "profile", "container", "imds", "none") and seconds until the
+ * "web_identity", "profile", "container", "imds", "none") and seconds until the
  * credentials expire (-1: they do not, or there are none). Returns 0
  * when no chain exists in this process.
  */

@@ -7,7 +7,8 @@
  * signing with the instance role instead could read another account's
  * tables or hide the mistake until the role changes. So does the default
  * profile when it is present but unusable: a key id without its secret, a
- * role this build cannot assume, SSO, a credential_process that fails
+ * role that cannot be assumed (cred_role.c says why), SSO, a
+ * credential_process that fails
  * (botocore, Go and JS return its error rather than go on). Only a default
  * profile that is absent, or gives no credentials at all (region only),
  * lets the chain go on.
@@ -29,6 +30,7 @@
 #include "cred_file.h"
 #include "cred_process.h"
 #include "cred_provider.h"
+#include "cred_role.h"
 
 #define CRED_PROCESS_TIMEOUT_S	60	/* as the Go SDK; AWS_CREDENTIAL_PROCESS_TIMEOUT_SECONDS */
 #define CRED_PROCESS_TIMEOUT_MAX 3600
@@ -36,6 +38,7 @@
 struct file_ctx {
 	struct event_base *base;
 	struct cred_process *running;	/* credential_process in flight */
+	struct cred_role *role;		/* role_arn: STS (cred_role.c) */
 	cred_done_fn done;
 	void *arg;
 	char profile[CRED_PROFILE_MAX + 1];
@@ -208,6 +211,19 @@ static void file_cancel(struct cred_provider *p)
 
 	cred_process_cancel(fc->running);
 	fc->running = NULL;
+	cred_role_cancel(fc->role);
+}
+
+/* role_done - the profile's role was assumed, or not */
+static void role_done(void *arg, const struct aws_credentials *c, const char *reason)
+{
+	struct cred_provider *p = arg;
+	struct file_ctx *fc = p->ctx;
+	char why[2 * CRED_REASON_MAX];
+
+	if (c == NULL)
+		snprintf(why, sizeof(why), "%.900s%s", reason ? reason : "failed", FINAL_NOTE);
+	fc->done(fc->arg, c, c ? NULL : why);
 }
 
 /*
@@ -224,7 +240,7 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 	const char *v = getenv("AWS_PROFILE"), *by = v && *v ? "AWS_PROFILE" : "AWS_DEFAULT_PROFILE";
 	enum cred_profile_kind kind;
 
-	file_cancel(p);		/* a command still running from an earlier ask */
+	file_cancel(p);		/* a command or an STS call still running from an earlier ask */
 	p->final = named;
 	p->present = 0;
 	if (strlen(profile) > CRED_PROFILE_MAX) {
@@ -250,6 +266,11 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 		break;
 	case CRED_PROFILE_ASSUME_ROLE:
 	case CRED_PROFILE_WEB_IDENTITY:
+		fc->done = done;
+		fc->arg = arg;
+		cred_role_fetch(fc->role, profile, &prof, where, p->where, sizeof(p->where),
+				role_done, p);
+		break;
 	case CRED_PROFILE_SSO:
 		snprintf(reason, sizeof(reason), "profile %s (%s) uses %s, which this build does not "
 			 "implement: refused rather than signing as another identity%s", profile,
@@ -279,19 +300,20 @@ static void file_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 static void file_destroy(struct cred_provider *p)
 {
 	file_cancel(p);
+	cred_role_free(((struct file_ctx *)p->ctx)->role);
 	free(p->ctx);
 	free(p);
 }
 
 /* cred_file_new - the shared files provider */
-struct cred_provider *cred_file_new(struct event_base *base)
+struct cred_provider *cred_file_new(struct event_base *base, struct evdns_base *dns)
 {
 	struct cred_provider *p = calloc(1, sizeof(*p));
 	struct file_ctx *fc = calloc(1, sizeof(*fc));
 	int named;
 	const char *profile = cred_profile_name(&named);
 
-	if (p == NULL || fc == NULL) {
+	if (p == NULL || fc == NULL || (fc->role = cred_role_new(base, dns)) == NULL) {
 		free(p);
 		free(fc);
 		return NULL;

@@ -22,8 +22,9 @@
  *	The provider (cred_file_new) acts on the kind in one switch
  *	(file_fetch): static keys are given at once; a credential_process is
  *	run on the loop (cred_process.c) each time the chain asks; every other
- *	kind the profile names (a role, SSO) or a broken profile ends the walk
- *	with the reason, never falling back to another identity.
+ *	role (role_arn) is assumed through STS (cred_role.c); SSO or a broken
+ *	profile ends the walk with the reason, and so does a role that cannot
+ *	be assumed, never falling back to another identity.
  */
 #ifndef PAC_AWS_CRED_FILE_H
 #define PAC_AWS_CRED_FILE_H

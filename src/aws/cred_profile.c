@@ -204,7 +204,12 @@ enum cred_profile_kind cred_profile_decide(struct cred_profile *out, const char 
 		out->kind = CRED_PROFILE_ASSUME_ROLE;
 	else if (out->role_arn[0] && out->web_identity_token_file[0])
 		out->kind = CRED_PROFILE_WEB_IDENTITY;
-	else if (c->access_key_id[0] && c->secret_access_key[0])
+	else if (out->web_identity_token_file[0] && !out->role_arn[0]) {
+		/* botocore (InvalidConfigError) and Go (validateCredentialsRequireARN) refuse it. */
+		snprintf(err, errlen, "profile %.*s has web_identity_token_file without role_arn",
+			 CRED_PROFILE_MAX, name);
+		out->kind = CRED_PROFILE_BROKEN;
+	} else if (c->access_key_id[0] && c->secret_access_key[0])
 		out->kind = CRED_PROFILE_STATIC;
 	else if (c->access_key_id[0] || c->secret_access_key[0]) {
 		snprintf(err, errlen, "profile %.*s has %s without %s", CRED_PROFILE_MAX, name,
@@ -223,7 +228,14 @@ enum cred_profile_kind cred_profile_decide(struct cred_profile *out, const char 
 		snprintf(err, errlen, "profile %.*s has no aws_access_key_id", CRED_PROFILE_MAX, name);
 		out->kind = CRED_PROFILE_EMPTY;
 	}
-	if (out->kind != CRED_PROFILE_STATIC)
+	/*
+	 * A role keeps the profile's static keys: they sign its AssumeRole when
+	 * it names itself as source_profile, and win over its role when it is
+	 * another's source_profile (cred_role.c).
+	 */
+	if (out->kind != CRED_PROFILE_STATIC &&
+	    !((out->kind == CRED_PROFILE_ASSUME_ROLE || out->kind == CRED_PROFILE_WEB_IDENTITY) &&
+	      c->access_key_id[0] && c->secret_access_key[0]))
 		aws_credentials_wipe(&out->creds);
 	if (out->kind != CRED_PROFILE_PROCESS)
 		OPENSSL_cleanse(out->process, sizeof(out->process));

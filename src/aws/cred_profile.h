@@ -30,14 +30,15 @@
  *	The kind, in the SDKs' order of precedence (a role wins over static
  *	keys in all three):
  *	  ASSUME_ROLE	role_arn with source_profile or credential_source;
- *	  WEB_IDENTITY	role_arn with web_identity_token_file;
+ *	  WEB_IDENTITY	role_arn with web_identity_token_file (both roles keep
+ *			the profile's static keys, if any, for cred_role.c);
  *	  STATIC	aws_access_key_id and aws_secret_access_key (and
  *			aws_session_token, or the older aws_security_token);
  *	  SSO		sso_session, sso_start_url, sso_account_id or
  *			sso_role_name;
  *	  PROCESS	credential_process;
  *	  BROKEN	a key id without a secret or the other way round,
- *			role_arn alone, a value too long, a line that is not
+ *			role_arn alone, web_identity_token_file without role_arn, a value too long, a line that is not
  *			INI in the profile (err says which line);
  *	  EMPTY		the profile exists but gives no credentials (region
  *			only, say): the SDKs go on to the next source;

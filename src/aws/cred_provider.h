@@ -32,7 +32,7 @@ typedef void (*cred_done_fn)(void *arg, const struct aws_credentials *creds,
 			     const char *reason);
 
 struct cred_provider {
-	const char *name;		/* short: env, profile, container, imds */
+	const char *name;		/* short: env, web_identity, profile, container, imds */
 	char where[CRED_WHERE_MAX];	/* e.g. "IMDSv2 at http://169.254.169.254" */
 	void (*fetch)(struct cred_provider *p, cred_done_fn done, void *arg);
 	void (*cancel)(struct cred_provider *p);
@@ -44,7 +44,8 @@ struct cred_provider {
 };
 
 struct cred_provider *cred_env_new(void);
-struct cred_provider *cred_file_new(struct event_base *base);
+struct cred_provider *cred_web_identity_new(struct event_base *base, struct evdns_base *dns);
+struct cred_provider *cred_file_new(struct event_base *base, struct evdns_base *dns);
 struct cred_provider *cred_container_new(struct event_base *base, struct evdns_base *dns);
 struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *dns);
 

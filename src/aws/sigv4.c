@@ -203,28 +203,36 @@ void sigv4_string_to_sign(const struct buf *canonical, const char *amzdate,
 	buf_printf(out, SIGV4_ALGORITHM "\n%s\n%s\n%s", amzdate, scope, dhex);
 }
 
-/* sigv4_signing_key - derive the day's key for region and service */
-void sigv4_signing_key(const char *secret, const char *amzdate, const char *region,
-		       uint8_t key[SIGV4_KEY_LEN])
+/* derive_key - HMAC chain "AWS4"+secret, YYYYMMDD, region, service, aws4_request */
+static void derive_key(const char *secret, const char datestamp[SIGV4_DATESTAMP_LEN],
+		       const char *region, const char *service, uint8_t key[SIGV4_KEY_LEN])
 {
 	uint8_t k[SIGV4_KEY_LEN];
-	char datestamp[SIGV4_DATESTAMP_LEN];
 	struct buf seed;
 
-	memcpy(datestamp, amzdate, 4);
-	memcpy(datestamp + 4, amzdate + 5, 2);
-	memcpy(datestamp + 6, amzdate + 8, 2);
 	buf_init(&seed);
 	buf_append_str(&seed, "AWS4");
 	buf_append_str(&seed, secret);
-	hmac(seed.data, seed.len, datestamp, sizeof(datestamp), k);
+	hmac(seed.data, seed.len, datestamp, SIGV4_DATESTAMP_LEN, k);
 	if (seed.data)
 		OPENSSL_cleanse(seed.data, seed.cap);
 	buf_free(&seed);
 	hmac(k, sizeof(k), region, strlen(region), k);
-	hmac(k, sizeof(k), SIGV4_SERVICE, strlen(SIGV4_SERVICE), k);
+	hmac(k, sizeof(k), service, strlen(service), k);
 	hmac(k, sizeof(k), SIGV4_TERMINATOR, strlen(SIGV4_TERMINATOR), key);
 	OPENSSL_cleanse(k, sizeof(k));
+}
+
+/* sigv4_signing_key - derive the day's key for region and service */
+void sigv4_signing_key(const char *secret, const char *amzdate, const char *region,
+		       uint8_t key[SIGV4_KEY_LEN])
+{
+	char datestamp[SIGV4_DATESTAMP_LEN];
+
+	memcpy(datestamp, amzdate, 4);
+	memcpy(datestamp + 4, amzdate + 5, 2);
+	memcpy(datestamp + 6, amzdate + 8, 2);
+	derive_key(secret, datestamp, region, SIGV4_SERVICE, key);
 }
 
 /* sigv4_signature - hex HMAC-SHA256 of the string to sign */
@@ -303,4 +311,98 @@ const char *sigv4_response_field(const uint8_t *resp, size_t len,
 		i = end + 1;
 	}
 	return NULL;
+}
+
+/* sha256_hex - lower-case hex SHA-256 of n bytes */
+static void sha256_hex(const void *p, size_t n, char out[SIGV4_HEX_LEN + 1])
+{
+	uint8_t digest[SHA256_DIGEST_LENGTH];
+
+	SHA256(p ? p : (const void *)"", n, digest);
+	hex(digest, sizeof(digest), out);
+}
+
+/* header_safe - a header value SigV4 can carry as it is (no trimming needed) */
+static int header_safe(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || s[0] == ' ' || s[n - 1] == ' ')
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/*
+ * sigv4_http_sign - SigV4 for an HTTP request with an empty query: the
+ * canonical headers are content-type (when given), host, x-amz-date and
+ * x-amz-security-token (with a session token), in that (sorted) order.
+ */
+int sigv4_http_sign(const struct sigv4_creds *creds, const struct sigv4_http_request *req,
+		    int64_t epoch_ms, char xamzdate[SIGV4_XAMZDATE_LEN + 1], struct buf *authorization)
+{
+	char amzdate[SIGV4_AMZDATE_LEN + 1], body_hash[SIGV4_HEX_LEN + 1], signature[SIGV4_HEX_LEN + 1];
+	char datestamp[SIGV4_DATESTAMP_LEN + 1];
+	const char *tok = creds->session_token && *creds->session_token ? creds->session_token : NULL;
+	uint8_t key[SIGV4_KEY_LEN];
+	struct buf canonical, sts, scope, signed_headers;
+	int rc = -1;
+
+	if (creds->access_key_id == NULL || creds->secret_access_key == NULL ||
+	    !printable(creds->access_key_id, SIGV4_FIELD_MAX) || *creds->access_key_id == 0 ||
+	    strlen(creds->secret_access_key) > SIGV4_FIELD_MAX ||
+	    (tok && !printable(tok, SIGV4_TOKEN_MAX)) ||
+	    !printable(req->region, SIGV4_FIELD_MAX) || !printable(req->service, SIGV4_FIELD_MAX) ||
+	    !header_safe(req->host, SIGV4_FIELD_MAX) || !printable(req->method, SIGV4_FIELD_MAX) ||
+	    !printable(req->path, SIGV4_FIELD_MAX) ||
+	    (req->content_type && !header_safe(req->content_type, SIGV4_FIELD_MAX)) ||
+	    sigv4_amzdate(epoch_ms, amzdate) != 0)
+		return -1;
+	/* YYYY-MM-DDTHH:MM:SS.mmmZ -> YYYYMMDDTHHMMSSZ */
+	snprintf(xamzdate, SIGV4_XAMZDATE_LEN + 1, "%.4s%.2s%.2sT%.2s%.2s%.2sZ", amzdate,
+		 amzdate + 5, amzdate + 8, amzdate + 11, amzdate + 14, amzdate + 17);
+	memcpy(datestamp, xamzdate, SIGV4_DATESTAMP_LEN);
+	datestamp[SIGV4_DATESTAMP_LEN] = 0;
+	sha256_hex(req->body, req->body_len, body_hash);
+	buf_init(&canonical);
+	buf_init(&sts);
+	buf_init(&scope);
+	buf_init(&signed_headers);
+	buf_printf(&signed_headers, "%shost;x-amz-date%s", req->content_type ? "content-type;" : "",
+		   tok ? ";x-amz-security-token" : "");
+	buf_printf(&scope, "%s/%s/%s/" SIGV4_TERMINATOR, datestamp, req->region, req->service);
+	buf_printf(&canonical, "%s\n%s\n\n", req->method, req->path);
+	if (req->content_type)
+		buf_printf(&canonical, "content-type:%s\n", req->content_type);
+	buf_printf(&canonical, "host:%s\nx-amz-date:%s\n", req->host, xamzdate);
+	if (tok)
+		buf_printf(&canonical, "x-amz-security-token:%s\n", tok);
+	buf_append_byte(&signed_headers, 0);
+	buf_append_byte(&scope, 0);
+	if (!signed_headers.oom && !scope.oom)
+		buf_printf(&canonical, "\n%s\n%s", (char *)signed_headers.data, body_hash);
+	if (!canonical.oom && !scope.oom) {
+		char chash[SIGV4_HEX_LEN + 1];
+
+		sha256_hex(canonical.data, canonical.len, chash);
+		buf_printf(&sts, SIGV4_ALGORITHM "\n%s\n%s\n%s", xamzdate, (char *)scope.data, chash);
+	}
+	if (!canonical.oom && !sts.oom && !scope.oom && !signed_headers.oom) {
+		derive_key(creds->secret_access_key, datestamp, req->region, req->service, key);
+		sigv4_signature(key, &sts, signature);
+		OPENSSL_cleanse(key, sizeof(key));
+		buf_printf(authorization, SIGV4_ALGORITHM " Credential=%s/%s, SignedHeaders=%s, "
+			   "Signature=%s", creds->access_key_id, (char *)scope.data,
+			   (char *)signed_headers.data, signature);
+		rc = authorization->oom ? -1 : 0;
+	}
+	if (canonical.data)
+		OPENSSL_cleanse(canonical.data, canonical.cap);	/* holds the session token */
+	buf_free(&canonical);
+	buf_free(&sts);
+	buf_free(&scope);
+	buf_free(&signed_headers);
+	return rc;
 }

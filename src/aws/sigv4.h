@@ -22,7 +22,11 @@
  *	the credential scope uses its YYYYMMDD prefix.
  *
  *	Each step is exposed for the unit tests and for cqld's verifier;
- *	sigv4_sign() does them all. Results hold secrets (signing key) or
+ *	sigv4_sign() does them all.
+ *
+ *	sigv4_http_sign() signs an ordinary HTTP request the usual way
+ *	(Authorization header, X-Amz-Date YYYYMMDDTHHMMSSZ, any service),
+ *	for STS AssumeRole (sts.c); it shares the key derivation. Results hold secrets (signing key) or
  *	grant access (signature): callers never log them.
  *
  * DIAGNOSTICS
@@ -40,6 +44,7 @@
 
 #define SIGV4_AMZDATE_LEN	24	/* YYYY-MM-DDTHH:MM:SS.mmmZ */
 #define SIGV4_DATESTAMP_LEN	8	/* YYYYMMDD */
+#define SIGV4_XAMZDATE_LEN	16	/* YYYYMMDDTHHMMSSZ, X-Amz-Date of HTTP requests */
 #define SIGV4_NONCE_MAX		256	/* bytes of nonce accepted in a challenge */
 #define SIGV4_HEX_LEN		64	/* SHA-256 as lower-case hex */
 #define SIGV4_KEY_LEN		32	/* HMAC-SHA256 output, bytes */
@@ -106,5 +111,28 @@ int sigv4_sign(const struct sigv4_creds *creds, const char *region,
  */
 const char *sigv4_response_field(const uint8_t *resp, size_t len,
 				 const char *name, size_t *vlen);
+
+/* An HTTP request to sign: no query string, the body given whole. */
+struct sigv4_http_request {
+	const char *method;		/* "POST" */
+	const char *host;		/* the Host header as sent: "sts.us-east-1.amazonaws.com[:port]" */
+	const char *path;		/* canonical URI, already encoded: "/" */
+	const char *content_type;	/* NULL: the request has none */
+	const void *body;
+	size_t body_len;
+	const char *region;
+	const char *service;		/* "sts" */
+};
+
+/*
+ * sigv4_http_sign - the Authorization header value of req at epoch_ms
+ * ("AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...")
+ * appended to authorization, and the X-Amz-Date to send with it. The
+ * request must carry Host, X-Amz-Date, Content-Type (if given) and, with
+ * a session token, X-Amz-Security-Token exactly as signed.
+ */
+int sigv4_http_sign(const struct sigv4_creds *creds, const struct sigv4_http_request *req,
+		    int64_t epoch_ms, char xamzdate[SIGV4_XAMZDATE_LEN + 1],
+		    struct buf *authorization);
 
 #endif

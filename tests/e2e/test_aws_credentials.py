@@ -445,10 +445,10 @@ def test_a_named_profile_that_is_missing_stops_the_chain(pki, start_cqld, start_
     daemon = start_daemon(node.port, wait_ready=False, **env)
     wait_for(lambda: "no AWS credentials found" in daemon.log_text(), what="the error line")
     line = next(l for l in daemon.log_text().splitlines() if "no AWS credentials found" in l)
-    for what in ("2. profile: profile mail: ", "credentials: no [mail]",
+    for what in ("3. profile: profile mail: ", "credentials: no [mail]",
                  "config: No such file", "AWS_PROFILE names it, so no later source is tried"):
         assert what in line, (what, line)
-    assert "3. container" not in line and "4. imds" not in line, line
+    assert "4. container" not in line and "5. imds" not in line, line
     assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"
     assert imds.count("PUT", "/") == 0 and imds.count("GET", "/") == 0
     assert not cred_lines(daemon)
@@ -603,7 +603,7 @@ def test_credential_process_failures_are_named(pki, start_cqld, start_daemon, po
     wait_for(lambda: "no AWS credentials found" in daemon.log_text(), timeout=10,
              what="the error line")
     line = next(l for l in daemon.log_text().splitlines() if "no AWS credentials found" in l)
-    assert f"2. profile: profile mail: {said}" in line, line
+    assert f"3. profile: profile mail: {said}" in line, line
     assert line.endswith(", so no later source is tried"), line   # never another identity
     assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"
     assert "cmd-s3cr3t" not in daemon.log_text()
@@ -660,10 +660,11 @@ def test_no_source_serves_temp_names_what_was_tried_and_recovers(pki, start_cqld
     line = next(l for l in daemon.log_text().splitlines() if "no AWS credentials found" in l)
     assert "lookups answer TEMP" in line
     for what in ("1. env: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set",
-                 "2. profile: profile default: ", "/.aws/credentials: No such file",
-                 "3. container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
+                 "2. web_identity: AWS_WEB_IDENTITY_TOKEN_FILE is not set",
+                 "3. profile: profile default: ", "/.aws/credentials: No such file",
+                 "4. container: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI and "
                  "AWS_CONTAINER_CREDENTIALS_FULL_URI are not set",
-                 f"4. imds: IMDSv2 at http://127.0.0.1:{port}: PUT /latest/api/token: ",
+                 f"5. imds: IMDSv2 at http://127.0.0.1:{port}: PUT /latest/api/token: ",
                  "(2 attempts)"):
         assert what in line, (what, line)
     assert postmap.query(daemon.port, "users", "alice@example.com")[0] == "TEMP"

@@ -202,9 +202,9 @@ CASES = [
     Case("role_arn_with_source_profile_not_signed_as_someone_else", None, imds="ok",
          config="[default]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = base\n"
                 "[profile base]\n" + static(K_OTHER),
-         note="AssumeRole is helper 'sts''s; until it is in, the daemon refuses the profile and "
-              "never signs with the base profile's or the instance's keys. JS calls STS (no "
-              "network here) and fails."),
+         note="STS is a closed port here: the daemon, as the JS SDK, fails and never signs "
+              "with the base profile's or the instance's keys. The cases with a fake STS are "
+              "in test_aws_sdk_chain_sts.py."),
     Case("role_arn_with_credential_source_not_signed_as_instance", None, imds="ok",
          config="[default]\nrole_arn = arn:aws:iam::123456789012:role/x\n"
                 "credential_source = Ec2InstanceMetadata\n"),

@@ -46,7 +46,7 @@ def test_rpm_name_files_and_requires(rpm_file, tmp_path):
     configs = run("rpm", "-qpc", str(rpm_file)).stdout.split()
     assert "/etc/sysconfig/postfix-aws-cassandra" in configs
     requires = run("rpm", "-qp", "--requires", str(rpm_file)).stdout.split("\n")
-    for dep in ["libevent", "openssl-libs", "jansson", "systemd-libs"]:
+    for dep in ["libevent", "openssl-libs", "jansson", "expat", "systemd-libs"]:
         assert dep in requires, requires
     assert any(r.startswith("libevent-2.1.so") for r in requires)
     # Installs into a scratch root and runs (--nodeps: Debian's rpm db is empty).

@@ -249,7 +249,11 @@ static void test_profile_kinds(void **state)
 				"aws_access_key_id = A\naws_secret_access_key = B\n", "default", &p),
 			 CRED_PROFILE_ASSUME_ROLE);
 	assert_string_equal(p.credential_source, "Ec2InstanceMetadata");
-	assert_string_equal(p.creds.secret_access_key, "");
+	/* ... but its keys are kept: they win when it is another's source_profile. */
+	assert_string_equal(p.creds.secret_access_key, "B");
+	assert_int_equal(pparse("[default]\nweb_identity_token_file = /var/run/token\n"
+				"aws_access_key_id = A\naws_secret_access_key = B\n", "default", &p),
+			 CRED_PROFILE_BROKEN);
 	assert_int_equal(pparse("[profile w]\nrole_arn = arn:aws:iam::1:role/r\n"
 				"web_identity_token_file = /var/run/token\nrole_session_name = s\n",
 				"w", &p), CRED_PROFILE_WEB_IDENTITY);

@@ -313,6 +313,53 @@ static void test_authenticator(void **state)
 	cql_auth_free(a);
 }
 
+/* http_sign - sigv4_http_sign of the AWS test suite's request at 20150830T123600Z */
+static int http_sign(const char *token, const char *method, const char *ctype, const char *body,
+		     char *auth, size_t size)
+{
+	struct sigv4_creds c = { "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token };
+	struct sigv4_http_request r = { method, "example.amazonaws.com", "/", ctype, body,
+					strlen(body), "us-east-1", "service" };
+	char xdate[SIGV4_XAMZDATE_LEN + 1];
+	struct buf b;
+	int rc;
+
+	buf_init(&b);
+	rc = sigv4_http_sign(&c, &r, 1440938160000LL, xdate, &b);
+	if (rc == 0) {
+		assert_string_equal(xdate, "20150830T123600Z");
+		snprintf(auth, size, "%.*s", (int)b.len, (const char *)b.data);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/* The HTTP signer (STS AssumeRole) against AWS's SigV4 test suite vectors. */
+static void test_http_request_vectors(void **state)
+{
+	char auth[512];
+
+	(void)state;
+	/* get-vanilla */
+	assert_int_equal(http_sign(NULL, "GET", NULL, "", auth, sizeof(auth)), 0);
+	assert_string_equal(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+			    "aws4_request, SignedHeaders=host;x-amz-date, Signature="
+			    "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+	/* post-x-www-form-urlencoded */
+	assert_int_equal(http_sign("", "POST", "application/x-www-form-urlencoded", "Param1=value1",
+				   auth, sizeof(auth)), 0);
+	assert_string_equal(auth, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+			    "aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature="
+			    "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a");
+	/* A session token is signed as x-amz-security-token. */
+	assert_int_equal(http_sign("tok", "POST", "application/x-www-form-urlencoded", "A=1",
+				   auth, sizeof(auth)), 0);
+	assert_non_null(strstr(auth, "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,"));
+	/* Nothing a header could not carry. */
+	assert_int_equal(http_sign("t\nx", "POST", NULL, "", auth, sizeof(auth)), -1);
+	assert_int_equal(http_sign(NULL, "POST", "a\r\nX-Injected: 1", "", auth, sizeof(auth)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_bad_inputs_are_refused),
 		cmocka_unit_test(test_response_fields),
 		cmocka_unit_test(test_authenticator),
+		cmocka_unit_test(test_http_request_vectors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
