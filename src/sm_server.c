@@ -48,6 +48,7 @@
 #define SM_PEER_MAX		64	/* "addr:port" text */
 #define SM_LOG_INTERVAL_MS	10000	/* repeated client-limit lines */
 #define SM_ACCEPT_PAUSE_MS	100	/* listeners rest when out of descriptors */
+#define SM_LISTEN_BACKLOG	512	/* connections the kernel queues per listener */
 #define SM_OUT_SOFT_LIMIT	(256 * 1024)	/* queued reply bytes: stop reading */
 #define SM_OUT_HARD_LIMIT	(1024 * 1024)	/* queued reply bytes: close */
 
@@ -206,12 +207,12 @@ static void on_reply(void *arg, enum socketmap_status st, const char *data,
 		/* The engine keeps replies under the limit; never send an oversized one. */
 		buf_reset(&p->reply);
 		(void)socketmap_encode_reply(&p->reply, SOCKETMAP_PERM,
-					     "reply too long", 14);
+					     SOCKETMAP_TEXT("reply too long"));
 	}
 	if (p->reply.oom) {
 		buf_reset(&p->reply);
 		(void)socketmap_encode_reply(&p->reply, SOCKETMAP_TEMP,
-					     "out of memory", 13);
+					     SOCKETMAP_TEXT("out of memory"));
 	}
 	flush(cl);
 }
@@ -523,7 +524,7 @@ int sm_server_listen(struct sm_server *srv, const struct listen_endpoint *ep,
 	}
 	l = evconnlistener_new_bind(srv->base, accept_cb, srv,
 				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-				    (ep->is_unix ? 0 : LEV_OPT_REUSEABLE), 512,
+				    (ep->is_unix ? 0 : LEV_OPT_REUSEABLE), SM_LISTEN_BACKLOG,
 				    (const struct sockaddr *)&ep->ss, (int)ep->len);
 	if (l == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
