@@ -118,7 +118,7 @@ int admin_flush(const char *progname)
 /* arm - (re)start the one-shot timer */
 static void arm(struct event *ev, int64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_timeval(ms);
 
 	evtimer_add(ev, &tv);
 }

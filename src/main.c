@@ -232,7 +232,7 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
-	struct timeval tv = { 0, DRAIN_POLL_MS * 1000 };
+	struct timeval tv = clock_timeval(DRAIN_POLL_MS);
 
 	(void)what;
 	switch (sig) {
@@ -491,8 +491,7 @@ static void start_status(struct daemon *d)
 	if (d->status_timer == NULL)
 		return;
 	ms = ms > 0 && ms < STATUS_EVERY_MS ? ms : STATUS_EVERY_MS;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	tv = clock_timeval(ms);
 	evtimer_add(d->status_timer, &tv);
 }
 

@@ -111,7 +111,7 @@ int map_reload_settled(const struct map_registry *reg)
 /* arm - (re)start the one-shot timer */
 static void arm(struct event *ev, int64_t ms)
 {
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	struct timeval tv = clock_timeval(ms);
 
 	evtimer_add(ev, &tv);
 }

@@ -38,6 +38,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "clock.h"
 #include "log.h"
 #include "lookup_engine.h"
 #include "netstring.h"
@@ -429,8 +430,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	bufferevent_setcb(cl->bev, client_read_cb, client_write_cb, client_event_cb, cl);
-	tv.tv_sec = srv->cfg.idle_timeout_ms / 1000;
-	tv.tv_usec = (srv->cfg.idle_timeout_ms % 1000) * 1000;
+	tv = clock_timeval(srv->cfg.idle_timeout_ms);
 	/* The write timeout runs only while output waits: a client that reads nothing. */
 	bufferevent_set_timeouts(cl->bev, &tv, &tv);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
@@ -464,7 +464,7 @@ static void listener_error_cb(struct evconnlistener *l, void *arg)
 {
 	struct sm_server *srv = arg;
 	int err = EVUTIL_SOCKET_ERROR(), i;
-	struct timeval tv = { 0, SM_ACCEPT_PAUSE_MS * 1000 };
+	struct timeval tv = clock_timeval(SM_ACCEPT_PAUSE_MS);
 
 	(void)l;
 	msg_limited(&srv->limit_log, SM_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
