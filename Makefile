@@ -58,7 +58,13 @@ all: $(DAEMON) $(CQLD)
 deps:
 	@scripts/install-deps.sh
 
+# The daemon's sources see only src/ (-Isrc in CFLAGS); cqld's also its own
+# directory, for the headers the unit tests share with it.
 $(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/tests/cqld/%.o: tests/cqld/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -Itests/cqld -c $< -o $@
 

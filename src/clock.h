@@ -5,7 +5,8 @@
  *	#include "clock.h"
  *
  * DESCRIPTION
- *	clock_now_ms() is the one monotonic clock of the daemon. A unit test
+ *	clock_now_ms() is the one monotonic clock of the daemon; durations
+ *	are int64_t milliseconds, clock_timeval() turns one into a timeout. A unit test
  *	may replace it with clock_set_hook(), so time-dependent policy
  *	(TTLs, stale windows, refresh-ahead) is tested at exact instants.
  */
@@ -13,6 +14,7 @@
 #define PAC_CLOCK_H
 
 #include <stdint.h>
+#include <sys/time.h>
 
 typedef int64_t (*clock_hook_fn)(void);
 
@@ -20,5 +22,8 @@ int64_t clock_now_ms(void);	/* CLOCK_MONOTONIC, or the hook's time */
 
 /* clock_set_hook - tests only: read time from fn (NULL: the real clock) */
 void clock_set_hook(clock_hook_fn fn);
+
+/* clock_timeval - ms (>= 0) as the struct timeval libevent's timers take */
+struct timeval clock_timeval(int64_t ms);
 
 #endif

@@ -11,6 +11,8 @@
 #include "result_format.h"
 
 #define CONFIG_LINE_MAX		2048	/* bytes in one line */
+#define QUERY_KEYWORD		"select"	/* a map's query starts so, any case */
+#define QUERY_KEYWORD_LEN	(sizeof(QUERY_KEYWORD) - 1)
 #define CONFIG_TTL_MAX_S	(86400 * 7)
 
 /* config_query_check - a SELECT with exactly one '?' outside quotes */
@@ -22,7 +24,8 @@ int config_query_check(const char *q, const char **why)
 
 	while (*q == ' ' || *q == '\t')
 		q++;
-	if (strncasecmp(q, "select", 6) != 0 || (q[6] != ' ' && q[6] != '\t')) {
+	if (strncasecmp(q, QUERY_KEYWORD, QUERY_KEYWORD_LEN) != 0 ||
+	    (q[QUERY_KEYWORD_LEN] != ' ' && q[QUERY_KEYWORD_LEN] != '\t')) {
 		*why = "query must be a SELECT";
 		return -1;
 	}

@@ -9,6 +9,10 @@
 
 #include "listen_spec.h"
 
+#define LISTEN_UNIX		"unix:"
+#define LISTEN_INET		"inet:"
+#define LISTEN_PREFIX_LEN	(sizeof(LISTEN_UNIX) - 1)	/* both prefixes */
+
 /* parse_port - decimal 0..65535 */
 static int parse_port(const char *s, unsigned *port)
 {
@@ -34,9 +38,9 @@ static int parse_one(const char *item, int allow_remote,
 
 	memset(ep, 0, sizeof(*ep));
 	snprintf(ep->text, sizeof(ep->text), "%s", item);
-	if (strncmp(item, "unix:", 5) == 0) {
+	if (strncmp(item, LISTEN_UNIX, LISTEN_PREFIX_LEN) == 0) {
 		struct sockaddr_un *sun = (struct sockaddr_un *)&ep->ss;
-		const char *path = item + 5;
+		const char *path = item + LISTEN_PREFIX_LEN;
 
 		if (path[0] != '/') {
 			snprintf(err, errlen, "'%s': a unix socket path must be absolute", item);
@@ -53,11 +57,11 @@ static int parse_one(const char *item, int allow_remote,
 		ep->is_unix = 1;
 		return 0;
 	}
-	if (strncmp(item, "inet:", 5) != 0) {
+	if (strncmp(item, LISTEN_INET, LISTEN_PREFIX_LEN) != 0) {
 		snprintf(err, errlen, "'%s': expected inet:ADDRESS:PORT or unix:/PATH", item);
 		return -1;
 	}
-	rest = item + 5;
+	rest = item + LISTEN_PREFIX_LEN;
 	if (*rest == '[') {
 		const char *close = strchr(rest, ']');
 
@@ -117,7 +121,7 @@ remote:
 int listen_spec_parse(const char *list, int allow_remote, struct listen_spec *out,
 		      char *err, size_t errlen)
 {
-	char item[256];
+	char item[LISTEN_TEXT_MAX];
 	const char *p = list;
 	size_t n;
 

@@ -23,12 +23,13 @@
 #include <sys/un.h>
 
 #define LISTEN_MAX		8	/* endpoints */
+#define LISTEN_TEXT_MAX		256	/* bytes of one item, as given */
 
 struct listen_endpoint {
 	int is_unix;
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char text[256];		/* as given, for logs */
+	char text[LISTEN_TEXT_MAX];		/* as given, for logs */
 };
 
 struct listen_spec {

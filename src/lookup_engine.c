@@ -23,6 +23,7 @@
 
 #define LOOKUP_LOG_INTERVAL_MS	10000	/* repeated backend trouble */
 #define LOOKUP_REASON_MAX	400	/* bytes of a TEMP/PERM reason */
+#define LOOKUP_WHY_MAX		300	/* bytes of a column problem: fits a reason */
 #define LOOKUP_QUERY_BUCKETS	1024	/* in-flight read table (power of 2) */
 #define LOOKUP_REFRESH_PERMILLE	900	/* refresh after 90% of the TTL */
 
@@ -260,7 +261,7 @@ static void answer_found(struct lookup *lk, unsigned i)
 		extension_propagate(text, len, lk->ext, lk->ext_len, &ext);
 		if (ext.oom) {
 			buf_free(&ext);
-			answer(lk, SOCKETMAP_TEMP, "out of memory", 13);
+			answer(lk, SOCKETMAP_TEMP, SOCKETMAP_TEXT("out of memory"));
 			return;
 		}
 		text = (const char *)ext.data;
@@ -270,7 +271,7 @@ static void answer_found(struct lookup *lk, unsigned i)
 		msg_limited(&lk->e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
 			    "lookup %s %s: reply of %zu bytes is over the %d-byte limit",
 			    lk->map->name, c->key, len, SOCKETMAP_REPLY_MAX);
-		answer(lk, SOCKETMAP_PERM, "reply too long", 14);
+		answer(lk, SOCKETMAP_PERM, SOCKETMAP_TEXT("reply too long"));
 	} else {
 		msg_debug("lookup %s %s: OK via %s: %.*s", lk->map->name,
 			  lk->cand[0].key, c->key, (int)len, text);
@@ -442,7 +443,7 @@ static void query_done(const struct lookup_read *r, void *arg)
 	struct outcome o;
 	struct cql_rows rows;
 	struct buf out;
-	char reason[LOOKUP_REASON_MAX], why[LOOKUP_REASON_MAX - 100];
+	char reason[LOOKUP_REASON_MAX], why[LOOKUP_WHY_MAX];
 	int found;
 
 	query_unlink(q);
@@ -670,7 +671,7 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 	}
 	if (expand_key(map, r.key, r.key_len, &sc, &why) != 0) {
 		e->stats.by_status[SOCKETMAP_TEMP]++;
-		cb(arg, SOCKETMAP_TEMP, "out of memory", 13);
+		cb(arg, SOCKETMAP_TEMP, SOCKETMAP_TEXT("out of memory"));
 		return NULL;
 	}
 	if (sc.n == 0) {
@@ -690,7 +691,7 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 	    (lk->snap = snap_get(e, map)) == NULL) {
 		free(lk);
 		e->stats.by_status[SOCKETMAP_TEMP]++;
-		cb(arg, SOCKETMAP_TEMP, "out of memory", 13);
+		cb(arg, SOCKETMAP_TEMP, SOCKETMAP_TEXT("out of memory"));
 		return NULL;
 	}
 	lk->e = e;

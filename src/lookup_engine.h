@@ -66,8 +66,8 @@ struct cache;
 
 struct lookup_stats {
 	uint64_t requests;
-	uint64_t by_status[4];		/* indexed by enum socketmap_status */
-	uint64_t by_map[LOOKUP_STAT_MAPS][4];	/* map id x status */
+	uint64_t by_status[SOCKETMAP_NSTATUS];		/* indexed by enum socketmap_status */
+	uint64_t by_map[LOOKUP_STAT_MAPS][SOCKETMAP_NSTATUS];	/* map id x status */
 	uint64_t errors[LOOKUP_STAT_ERRORS];	/* failed reads by kind */
 	uint64_t latency_le[LOOKUP_LATENCY_BUCKETS];	/* cumulative counts */
 	uint64_t latency_count;

@@ -20,9 +20,13 @@
  *
  *	--check connects, prepares and runs every map's query once, prints a
  *	report and exits 0 when all is well. --query runs one lookup through
- *	the full engine and prints the candidate keys and the reply.
- *	--credentials resolves the AWS credentials once and prints their
- *	source and access key id (aws_creds_show.c).
+ *	the full engine and prints the candidate keys and the reply. --flush
+ *	asks the running daemons to empty their caches (all three:
+ *	admin.c). --credentials resolves the AWS credentials once and prints
+ *	their source and access key id (aws_creds_show.c).
+ *
+ *	This file holds the options, the wiring of the modules, the signals
+ *	and the shutdown; building and reloading the maps is map_reload.c.
  *
  * SIGNALS
  *	HUP re-reads the map file and re-prepares its statements, serving
@@ -36,8 +40,8 @@
  *	the message names the bad option, variable or line. --query exits
  *	0 (OK), 1 (NOTFOUND), 3 (TEMP) or 4 (PERM).
  */
-#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,24 +53,22 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
+#include "admin.h"
+#include "aws/aws_creds.h"
+#include "aws/aws_creds_show.h"
 #include "cache.h"
 #include "clock.h"
 #include "config.h"
 #include "config_file.h"
-#include "aws/aws_creds.h"
-#include "aws/aws_creds_show.h"
 #include "cql/cql_auth.h"
 #include "cql/cql_auth_sigv4.h"
 #include "cql/cql_session.h"
 #include "log.h"
 #include "lookup_backend.h"
 #include "lookup_engine.h"
-#include "lookup_key.h"
 #include "map_registry.h"
+#include "map_reload.h"
 #include "metrics.h"
-#include "postfix_conf.h"
-#include "result_rows.h"
-#include "search_order.h"
 #include "service.h"
 #include "sm_server.h"
 
@@ -76,37 +78,44 @@
 
 #define PROGNAME		"postfix-aws-cassandra"
 #define DRAIN_MAX_MS		5000	/* answer in-flight lookups on TERM */
-#define POLL_MS			10	/* readiness polls (reload, --check) */
+#define DRAIN_POLL_MS		10	/* how often the drain looks */
 #define FD_RESERVE		100	/* descriptors besides the clients' */
-#define RELOAD_MAX_MS		5000	/* new statements must prepare by then */
 #define STATUS_EVERY_MS		5000	/* systemd STATUS= refresh */
 #define SM_MAX_PIPELINE		64	/* requests in flight per client */
+#define SD_LISTEN_FDS_START	3	/* the first descriptor systemd passes */
+#define EXIT_RUNTIME		1	/* startup failed: listen, memory, ... */
+#define EXIT_CONFIG		2	/* usage or configuration error */
+#define CONTINUE		(-1)	/* not an exit code: go on */
 
 enum mode { MODE_SERVE, MODE_CHECK, MODE_QUERY };
 
+static const int signums[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+#define NSIGNALS	(sizeof(signums) / sizeof(signums[0]))
+
 struct daemon {
 	struct event_base *base;
+	struct evdns_base *dns;
 	struct config cfg;
 	const char *config_path;
 	int config_explicit;
 	struct map_registry reg;	/* live maps: updated in place on HUP */
-	struct map_registry *pending;	/* a reload waiting for its statements */
-	int64_t pending_deadline;
-	struct cql_session *cql;
+	struct map_reload *reload;	/* HUP */
+	SSL_CTX *tls_ctx;
+	struct cql_auth *auth;
 	struct aws_creds *creds;	/* SigV4 only */
+	struct cql_session *cql;
 	struct cache *cache;
 	struct lookup_engine *engine;
 	struct sm_server *srv;
 	struct metrics *metrics;
-	struct event *poll_timer;	/* reload, --check, --query */
+	struct admin *admin;		/* --check, --query */
+	struct event *sigs[NSIGNALS];
 	struct event *status_timer;
 	struct event *drain_timer;
 	int64_t drain_deadline;
-	int64_t deadline;		/* --check, --query */
 	enum mode mode;
 	const char *query_map, *query_key;
-	int exit_code;
-	int query_started;
+	const char *port_file;
 };
 
 /* usage - print the synopsis */
@@ -133,117 +142,10 @@ static void usage(FILE *fp)
 		PROGNAME, PROGNAME, PROGNAME, PROGNAME, PROGNAME);
 }
 
-/*
- * flush_running - send SIGUSR1 to every running daemon (same program name,
- * any path), so each empties its cache. Returns the process exit code.
- */
-static int flush_running(void)
-{
-	DIR *dir = opendir("/proc");
-	struct dirent *de;
-	char path[64], exe[4096];
-	const char *base;
-	ssize_t n;
-	int sent = 0, failed = 0;
-	pid_t self = getpid();
-
-	if (dir == NULL) {
-		fprintf(stderr, "%s: --flush: cannot read /proc: %s\n", PROGNAME, strerror(errno));
-		return 1;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		pid_t pid = (pid_t)atoi(de->d_name);
-
-		if (pid <= 0 || pid == self)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-		if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
-			continue;
-		exe[n] = 0;
-		base = strrchr(exe, '/');
-		base = base ? base + 1 : exe;
-		if (strcmp(base, PROGNAME) != 0)
-			continue;
-		if (kill(pid, SIGUSR1) == 0) {
-			printf("%s: cache flush requested from pid %d\n", PROGNAME, (int)pid);
-			sent++;
-		} else {
-			fprintf(stderr, "%s: --flush: pid %d: %s\n", PROGNAME, (int)pid, strerror(errno));
-			failed++;
-		}
-	}
-	closedir(dir);
-	if (sent == 0 && failed == 0)
-		fprintf(stderr, "%s: --flush: no running %s found\n", PROGNAME, PROGNAME);
-	return sent > 0 && failed == 0 ? 0 : 1;
-}
-
-/*
- * build_registry - the default maps, then the map file. An explicit path
- * (-c, CONFIG_FILE) must exist; the default path may be absent. Errors
- * are written to err ("FILE: line N: ...").
- */
-static int build_registry(const struct daemon *d, struct map_registry *reg,
-			  char *err, size_t errlen)
-{
-	const char *path = d->config_explicit ? d->config_path : CONFIG_FILE_DEFAULT;
-	char perr[CONFIG_ERR_MAX];
-	struct buf text;
-	char chunk[8192];
-	size_t n;
-	FILE *fp;
-	int rc;
-
-	if (map_registry_defaults(reg, d->cfg.keyspace, &d->cfg.maps, err, errlen) != 0)
-		return -1;
-	if ((fp = fopen(path, "r")) == NULL) {
-		if (!d->config_explicit && errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	buf_init(&text);
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && text.len <= CONFIG_FILE_MAX)
-		buf_append(&text, chunk, n);
-	fclose(fp);
-	if (text.oom || text.len > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
-		buf_free(&text);
-		return -1;
-	}
-	rc = config_file_parse((char *)text.data, text.len, reg, &d->cfg.maps, perr, sizeof(perr));
-	if (rc != 0)
-		snprintf(err, errlen, "%.200s: %.280s", path, perr);
-	buf_free(&text);
-	return rc;
-}
-
-/* register_statements - give every map its prepared statement */
-static int register_statements(struct cql_session *cql, struct map_registry *reg)
-{
-	size_t i;
-
-	for (i = 0; i < reg->n; i++)
-		if ((reg->maps[i].stmt = cql_session_add(cql, reg->maps[i].query)) == NULL)
-			return -1;
-	return 0;
-}
-
-/* statements_settled - every statement prepared or refused */
-static int statements_settled(const struct map_registry *reg)
-{
-	size_t i;
-
-	for (i = 0; i < reg->n; i++)
-		if (cql_stmt_state(reg->maps[i].stmt, NULL) == CQL_STMT_NEW)
-			return 0;
-	return 1;
-}
-
 /* write_port_file - the bound port, atomically, for tests using PORT=0 */
 static int write_port_file(const char *path, int port)
 {
-	char tmp[4096];
+	char tmp[PATH_MAX];
 	FILE *fp;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
@@ -256,264 +158,13 @@ static int write_port_file(const char *path, int port)
 	return 0;
 }
 
-/* arm - (re)start a one-shot timer */
-static void arm(struct event *ev, int64_t ms)
+/* map_source - where the daemon's maps come from */
+static struct map_source map_source(const struct daemon *d)
 {
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	struct map_source src = { d->config_path, d->config_explicit, d->cfg.keyspace,
+				  &d->cfg.maps };
 
-	evtimer_add(ev, &tv);
-}
-
-/* ---- reload (SIGHUP) --------------------------------------------- */
-
-/* reload_finish - apply or reject the pending maps */
-static void reload_finish(struct daemon *d)
-{
-	struct map_registry *nr = d->pending;
-	struct cql_stmt *keep[MAP_MAX];
-	const struct cql_error *err;
-	size_t i;
-
-	d->pending = NULL;
-	for (i = 0; i < nr->n; i++) {
-		if (cql_stmt_state(nr->maps[i].stmt, &err) == CQL_STMT_FAILED) {
-			msg_error("reload rejected, old maps kept: map %s: query refused by the server: %s",
-				  nr->maps[i].name, err ? err->message : "?");
-			goto done;
-		}
-		if (cql_session_is_ready(d->cql) &&
-		    cql_stmt_state(nr->maps[i].stmt, NULL) == CQL_STMT_NEW) {
-			msg_error("reload rejected, old maps kept: map %s: not prepared within %d ms",
-				  nr->maps[i].name, RELOAD_MAX_MS);
-			goto done;
-		}
-	}
-	/*
-	 * In place: the engine finds maps here by name. Lookups in flight
-	 * hold their own copy of their map (lookup_engine), whose older
-	 * generation keeps their answers out of the cache, which is keyed
-	 * by map index and starts afresh (a new epoch).
-	 */
-	d->reg = *nr;
-	if (d->cache)
-		cache_flush(d->cache);
-	msg_info("reloaded: %zu maps", d->reg.n);
-done:
-	free(nr);
-	/* The maps in use now are the only ones worth preparing. */
-	for (i = 0; i < d->reg.n; i++)
-		keep[i] = d->reg.maps[i].stmt;
-	cql_session_keep_only(d->cql, keep, d->reg.n);
-	service_notify("READY=1");
-}
-
-/* reload_start - re-read the map file; statements prepare before the swap */
-static void reload_start(struct daemon *d)
-{
-	char err[CONFIG_ERR_MAX];
-	struct map_registry *nr;
-
-	if (d->pending) {
-		msg_warn("SIGHUP: a reload is already in progress");
-		return;
-	}
-	service_notify("RELOADING=1");
-	if ((nr = malloc(sizeof(*nr))) == NULL || build_registry(d, nr, err, sizeof(err)) != 0 ||
-	    register_statements(d->cql, nr) != 0) {
-		msg_error("reload rejected, old maps kept: %s", nr ? err : "out of memory");
-		free(nr);
-		service_notify("READY=1");
-		return;
-	}
-	map_registry_stamp(nr, &d->reg);
-	d->pending = nr;
-	d->pending_deadline = clock_now_ms() + RELOAD_MAX_MS;
-	arm(d->poll_timer, 0);
-}
-
-/* ---- --check and --query ----------------------------------------- */
-
-struct check_probe {
-	struct daemon *d;
-	struct map_def *map;
-	int done;
-	enum socketmap_status st;
-	char reply[256];
-};
-
-static struct check_probe probes[MAP_MAX];
-static size_t probes_left;
-
-/* probe_reply - one map's probe lookup answered */
-static void probe_reply(void *arg, enum socketmap_status st, const char *data, size_t len)
-{
-	struct check_probe *p = arg;
-
-	p->done = 1;
-	p->st = st;
-	snprintf(p->reply, sizeof(p->reply), "%.*s", (int)(len > 200 ? 200 : len), data);
-	probes_left--;
-}
-
-/* check_report - print the --check report; set the exit code */
-static void check_report(struct daemon *d)
-{
-	const struct cql_error *err;
-	char why[256];
-	size_t i;
-	int bad = 0;
-
-	printf("postfix-aws-cassandra %s: configuration check\n", PAC_VERSION);
-	printf("  keyspace     %s\n", d->cfg.keyspace);
-	printf("  cassandra    %s\n", cql_session_state(d->cql));
-	printf("  consistency  %s\n", cql_consistency_name(d->cfg.cql.consistency));
-	(void)postfix_delimiter_report(d->cfg.maps.delimiters, stdout);
-	if (d->creds)
-		printf("  auth         SigV4, region %s, credentials: %s\n", d->cfg.aws_region,
-		       aws_creds_current(d->creds) ? aws_creds_describe(d->creds) :
-		       "NONE (see the aws: error above)");
-	if (!cql_session_is_ready(d->cql)) {
-		printf("FAILED: cannot reach Cassandra: %s\n", cql_session_state(d->cql));
-		d->exit_code = 1;
-		return;
-	}
-	for (i = 0; i < d->reg.n; i++) {
-		struct map_def *m = &d->reg.maps[i];
-		struct check_probe *p = &probes[i];
-
-		switch (cql_stmt_state(m->stmt, &err)) {
-		case CQL_STMT_FAILED:
-			printf("  map %-18s FAILED: %s: %s\n", m->name, err ? cql_error_name(err->code) : "?",
-			       err ? err->message : "?");
-			bad++;
-			continue;
-		case CQL_STMT_NEW:
-			printf("  map %-18s FAILED: not prepared in time\n", m->name);
-			bad++;
-			continue;
-		case CQL_STMT_READY:
-			break;
-		}
-		if (cql_stmt_result_meta(m->stmt) &&
-		    result_rows_check(cql_stmt_result_meta(m->stmt), why, sizeof(why)) != 0) {
-			/* From the PREPARED result: the columns the query returns. */
-			printf("  map %-18s FAILED: %s\n", m->name, why);
-			bad++;
-			continue;
-		}
-		if (!p->done || p->st == SOCKETMAP_TEMP || p->st == SOCKETMAP_PERM) {
-			printf("  map %-18s FAILED: test read: %s\n", m->name,
-			       p->done ? p->reply : "no answer in time");
-			bad++;
-			continue;
-		}
-		printf("  map %-18s ok (search %s): %s\n", m->name,
-		       search_kind_name(m->search.kind), m->query);
-	}
-	if (bad) {
-		printf("FAILED: %d map%s not usable\n", bad, bad > 1 ? "s" : "");
-		d->exit_code = 1;
-	} else {
-		printf("OK: %zu maps ready\n", d->reg.n);
-		d->exit_code = 0;
-	}
-}
-
-/* query_reply - the --query answer */
-static void query_reply(void *arg, enum socketmap_status st, const char *data, size_t len)
-{
-	struct daemon *d = arg;
-	static const int codes[] = { 0, 1, 3, 4 };
-
-	printf("%s %.*s\n", socketmap_status_name(st), (int)len, data);
-	d->exit_code = codes[st];
-	event_base_loopexit(d->base, NULL);
-}
-
-/* query_run - print the candidates, then look the key up */
-static void query_run(struct daemon *d)
-{
-	struct map_def *m = map_registry_find(&d->reg, d->query_map, strlen(d->query_map));
-	static struct search_candidates sc;
-	char folded[LOOKUP_KEY_MAX + 1];
-	struct buf req;
-	size_t i, len = strlen(d->query_key);
-
-	if (m && len <= LOOKUP_KEY_MAX) {
-		if (m->fold_case)
-			lookup_key_fold(d->query_key, len, folded);
-		else
-			memcpy(folded, d->query_key, len + 1);
-		search_order_expand(&m->search, folded, len, &sc);
-		printf("candidates (search %s):", search_kind_name(m->search.kind));
-		for (i = 0; i < sc.n; i++)
-			printf(" %s", sc.key[i]);
-		printf("\n");
-	}
-	buf_init(&req);
-	buf_printf(&req, "%s %s", d->query_map, d->query_key);
-	d->query_started = 1;
-	(void)lookup_start(d->engine, (char *)req.data, req.len, query_reply, d);
-	buf_free(&req);
-}
-
-/* poll_cb - drive reloads, --check and --query until they can finish */
-static void poll_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct daemon *d = arg;
-	int64_t now = clock_now_ms();
-	size_t i;
-
-	(void)fd;
-	(void)what;
-	if (d->mode == MODE_SERVE) {
-		if (d->pending && (!cql_session_is_ready(d->cql) || statements_settled(d->pending) ||
-				   now >= d->pending_deadline))
-			reload_finish(d);
-		else if (d->pending)
-			arm(d->poll_timer, POLL_MS);
-		return;
-	}
-	if (d->mode == MODE_QUERY) {
-		if (d->query_started)
-			return;
-		if ((cql_session_is_ready(d->cql) && statements_settled(&d->reg)) || now >= d->deadline)
-			query_run(d);
-		else
-			arm(d->poll_timer, POLL_MS);
-		return;
-	}
-	/* MODE_CHECK: prepare, then one probe read per map, then report. */
-	if (probes_left == 0 && probes[0].d == NULL) {
-		/* Every host failed once: no point waiting out the deadline. */
-		int hopeless = cql_session_all_failed(d->cql);
-
-		if (!((cql_session_is_ready(d->cql) && statements_settled(&d->reg)) ||
-		      now >= d->deadline || hopeless)) {
-			arm(d->poll_timer, POLL_MS);
-			return;
-		}
-		for (i = 0; i < d->reg.n && cql_session_is_ready(d->cql); i++) {
-			struct buf req;
-
-			probes[i].d = d;
-			probes[i].map = &d->reg.maps[i];
-			if (cql_stmt_state(d->reg.maps[i].stmt, NULL) != CQL_STMT_READY)
-				continue;
-			probes_left++;
-			buf_init(&req);
-			buf_printf(&req, "%s postfix-aws-cassandra-check@check.invalid", d->reg.maps[i].name);
-			(void)lookup_start(d->engine, (char *)req.data, req.len, probe_reply, &probes[i]);
-			buf_free(&req);
-		}
-		probes[0].d = d;
-	}
-	if (probes_left > 0 && now < d->deadline) {
-		arm(d->poll_timer, POLL_MS);
-		return;
-	}
-	check_report(d);
-	event_base_loopexit(d->base, NULL);
+	return src;
 }
 
 /* ---- Amazon Keyspaces: SigV4 credentials -------------------------- */
@@ -581,13 +232,13 @@ static void drain_cb(evutil_socket_t fd, short what, void *arg)
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
-	struct timeval tv = { 0, POLL_MS * 1000 };
+	struct timeval tv = clock_timeval(DRAIN_POLL_MS);
 
 	(void)what;
 	switch (sig) {
 	case SIGHUP:
 		msg_info("SIGHUP: reloading the map configuration");
-		reload_start(d);
+		map_reload_start(d->reload);
 		return;
 	case SIGUSR1:
 		if (d->cache) {
@@ -646,14 +297,14 @@ static void fd_budget(unsigned max_clients)
 }
 
 /* start_listening - socket activation, else the LISTEN endpoints */
-static int start_listening(struct daemon *d, const char *port_file)
+static int start_listening(struct daemon *d)
 {
 	char err[CONFIG_ERR_MAX];
 	int i, nfds = service_listen_fds();
 	size_t k;
 
 	for (i = 0; i < nfds; i++) {
-		if (sm_server_adopt(d->srv, 3 + i, err, sizeof(err)) != 0) {
+		if (sm_server_adopt(d->srv, SD_LISTEN_FDS_START + i, err, sizeof(err)) != 0) {
 			msg_error("cannot use the socket passed by systemd: %s", err);
 			return -1;
 		}
@@ -674,32 +325,25 @@ static int start_listening(struct daemon *d, const char *port_file)
 			msg_info("listening on %s", where);
 		}
 	}
-	if (port_file && write_port_file(port_file, sm_server_port(d->srv)) != 0) {
-		msg_error("cannot write %s: %s", port_file, strerror(errno));
+	if (d->port_file && write_port_file(d->port_file, sm_server_port(d->srv)) != 0) {
+		msg_error("cannot write %s: %s", d->port_file, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-int main(int argc, char **argv)
+/*
+ * parse_options - the command line into d; an exit code for the modes that
+ * end here (--help, --version, --flush, --credentials, a bad option), else
+ * CONTINUE
+ */
+static int parse_options(struct daemon *d, int argc, char **argv)
 {
-	static struct daemon d;
-	struct evdns_base *dns;
-	struct sm_server_config scfg;
-	struct event *sigs[5];
-	static const int signums[5] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, 0 };
-	const char *port_file = NULL;
-	SSL_CTX *tls_ctx = NULL;
-	struct cql_auth *auth = NULL;
-	struct aws_creds *creds = NULL;
-	struct lookup_backend backend = { &lookup_backend_cql, NULL };
-	char err[CONFIG_ERR_MAX];
-	uint64_t seed;
-	int a, i, rc;
+	int a;
 
-	d.config_path = getenv("CONFIG_FILE");
-	d.config_explicit = d.config_path != NULL && *d.config_path != 0;
-	d.mode = MODE_SERVE;
+	d->config_path = getenv("CONFIG_FILE");
+	d->config_explicit = d->config_path != NULL && *d->config_path != 0;
+	d->mode = MODE_SERVE;
 	for (a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
 			usage(stdout);
@@ -708,160 +352,263 @@ int main(int argc, char **argv)
 			printf("%s %s\n", PROGNAME, PAC_VERSION);
 			return 0;
 		} else if (!strcmp(argv[a], "--flush")) {
-			return flush_running();
+			return admin_flush(PROGNAME);
 		} else if (!strcmp(argv[a], "--credentials")) {
 			return aws_creds_show(PROGNAME);
 		} else if (!strcmp(argv[a], "--check")) {
-			d.mode = MODE_CHECK;
+			d->mode = MODE_CHECK;
 		} else if (!strcmp(argv[a], "--query") && a + 2 < argc) {
-			d.mode = MODE_QUERY;
-			d.query_map = argv[++a];
-			d.query_key = argv[++a];
+			d->mode = MODE_QUERY;
+			d->query_map = argv[++a];
+			d->query_key = argv[++a];
 		} else if (!strcmp(argv[a], "--foreground") || !strcmp(argv[a], "-f")) {
 			continue;
 		} else if (!strcmp(argv[a], "-c") && a + 1 < argc) {
-			d.config_path = argv[++a];
-			d.config_explicit = 1;
+			d->config_path = argv[++a];
+			d->config_explicit = 1;
 		} else if (!strcmp(argv[a], "--port-file") && a + 1 < argc) {
-			port_file = argv[++a];
+			d->port_file = argv[++a];
 		} else {
 			fprintf(stderr, "%s: unknown or incomplete option '%s'\n", PROGNAME, argv[a]);
 			usage(stderr);
-			return 2;
+			return EXIT_CONFIG;
 		}
 	}
-	if (config_from_env(&d.cfg, err, sizeof(err)) != 0 ||
-	    build_registry(&d, &d.reg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: configuration error: %s\n", PROGNAME, err);
-		return 2;
-	}
-	map_registry_stamp(&d.reg, NULL);
-	log_init(PROGNAME, d.cfg.log_syslog);
-	log_set_level((enum log_level)d.cfg.log_level);
-	if (d.mode != MODE_SERVE && d.cfg.log_level > LOG_LEVEL_WARN)
-		log_set_level(LOG_LEVEL_WARN);	/* the report is the output */
-	srand((unsigned)time(NULL) ^ (unsigned)getpid());
-	signal(SIGPIPE, SIG_IGN);
+	return CONTINUE;
+}
 
-	if ((d.base = event_base_new()) == NULL) {
-		msg_error("cannot create the event loop");
-		return 1;
+/* load_config - the settings and the maps, then logging; CONTINUE or EXIT_CONFIG */
+static int load_config(struct daemon *d)
+{
+	char err[CONFIG_ERR_MAX];
+	struct map_source src;
+
+	if (config_from_env(&d->cfg, err, sizeof(err)) == 0) {
+		src = map_source(d);
+		if (map_reload_build(&src, &d->reg, err, sizeof(err)) == 0)
+			goto built;
 	}
-	/* evdns reads resolv.conf; without one it still resolves /etc/hosts names. */
-	dns = evdns_base_new(d.base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-			     EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (dns == NULL)
-		dns = evdns_base_new(d.base, 0);
-	if (dns == NULL) {
-		msg_error("cannot create the DNS resolver");
-		return 1;
-	}
-	if (d.cfg.cql.tls.enabled) {
-		if ((tls_ctx = cql_tls_ctx_new(&d.cfg.cql.tls, err, sizeof(err))) == NULL) {
+	fprintf(stderr, "%s: configuration error: %s\n", PROGNAME, err);
+	return EXIT_CONFIG;
+built:
+	map_registry_stamp(&d->reg, NULL);
+	log_init(PROGNAME, d->cfg.log_syslog);
+	log_set_level((enum log_level)d->cfg.log_level);
+	if (d->mode != MODE_SERVE && d->cfg.log_level > LOG_LEVEL_WARN)
+		log_set_level(LOG_LEVEL_WARN);	/* the report is the output */
+	return CONTINUE;
+}
+
+/* open_auth - TLS and the authenticator (password or SigV4); CONTINUE or an exit code */
+static int open_auth(struct daemon *d)
+{
+	char err[CONFIG_ERR_MAX];
+
+	if (d->cfg.cql.tls.enabled) {
+		if ((d->tls_ctx = cql_tls_ctx_new(&d->cfg.cql.tls, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "%s: configuration error: %s\n", PROGNAME, err);
-			return 2;
+			return EXIT_CONFIG;
 		}
-		d.cfg.cql.tls_ctx = tls_ctx;
-		if (!d.cfg.cql.tls.verify)
+		d->cfg.cql.tls_ctx = d->tls_ctx;
+		if (!d->cfg.cql.tls.verify)
 			msg_warn("CASSANDRA_TLS_VERIFY=off: the database's certificate and name are NOT "
 				 "verified; anyone on the network path can impersonate it");
 	}
-	if (d.cfg.auth_password) {
-		if ((auth = cql_auth_password_new(d.cfg.username, d.cfg.password)) == NULL) {
+	if (d->cfg.auth_password) {
+		if ((d->auth = cql_auth_password_new(d->cfg.username, d->cfg.password)) == NULL) {
 			msg_error("out of memory");
-			return 1;
+			return EXIT_RUNTIME;
 		}
-		d.cfg.cql.auth = auth;
+		d->cfg.cql.auth = d->auth;
 	}
-	if (d.cfg.auth_sigv4) {
-		if ((creds = aws_creds_new(d.base, dns)) == NULL ||
-		    (auth = cql_auth_sigv4_new(d.cfg.aws_region, sigv4_creds, creds)) == NULL) {
+	if (d->cfg.auth_sigv4) {
+		if ((d->creds = aws_creds_new(d->base, d->dns)) == NULL ||
+		    (d->auth = cql_auth_sigv4_new(d->cfg.aws_region, sigv4_creds, d->creds)) == NULL) {
 			msg_error("out of memory");
-			return 1;
+			return EXIT_RUNTIME;
 		}
-		d.cfg.cql.auth = auth;
-		d.creds = creds;
+		d->cfg.cql.auth = d->auth;
 	}
-	if ((d.cql = cql_session_new(d.base, dns, &d.cfg.cql)) == NULL ||
-	    register_statements(d.cql, &d.reg) != 0) {
-		msg_error("out of memory");
-		return 1;
-	}
-	seed = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid() ^ (uint64_t)rand() << 32;
-	if (d.cfg.cache_max_entries > 0 && d.mode == MODE_SERVE &&
-	    (d.cache = cache_new(d.cfg.cache_max_entries, seed)) == NULL) {
-		msg_error("out of memory");
-		return 1;
-	}
-	backend.ctx = d.cql;
-	if ((d.engine = lookup_engine_new(&d.reg, &backend, d.cache,
-					  seed * 0x9e3779b97f4a7c15ULL + 1)) == NULL ||
-	    (d.poll_timer = evtimer_new(d.base, poll_cb, &d)) == NULL) {
-		msg_error("out of memory");
-		return 1;
-	}
-	scfg.idle_timeout_ms = d.cfg.idle_timeout_ms;
-	scfg.max_clients = d.cfg.max_clients;
-	scfg.max_pipeline = SM_MAX_PIPELINE;
-	if ((d.srv = sm_server_new(d.base, d.engine, &scfg)) == NULL) {
-		msg_error("out of memory");
-		return 1;
-	}
-	if (d.mode == MODE_SERVE) {
-		fd_budget(d.cfg.max_clients);
-		if (start_listening(&d, port_file) != 0)
-			return 1;
-		if (d.cfg.metrics_listen[0] &&
-		    (d.metrics = metrics_start(d.base, d.cfg.metrics_listen, &d.reg, d.engine,
-					       d.cache, d.cql, &d.cfg, err, sizeof(err))) == NULL) {
-			msg_error("METRICS_LISTEN=%s: %s", d.cfg.metrics_listen, err);
-			return 1;
-		}
-		for (i = 0; signums[i]; i++) {
-			sigs[i] = evsignal_new(d.base, signums[i], signal_cb, &d);
-			if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) != 0) {
-				msg_error("cannot install signal handlers");
-				return 1;
-			}
-		}
-		sigs[i] = NULL;
-		d.status_timer = event_new(d.base, -1, EV_PERSIST, status_cb, &d);
-		if (d.status_timer) {
-			int64_t ms = service_watchdog_ms();
-			struct timeval tv;
+	return CONTINUE;
+}
 
-			ms = ms > 0 && ms < STATUS_EVERY_MS ? ms : STATUS_EVERY_MS;
-			tv.tv_sec = (time_t)(ms / 1000);
-			tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-			evtimer_add(d.status_timer, &tv);
-		}
-		msg_info("version %s; keyspace %s; cassandra %s:%u%s (%s, auth %s); %zu maps; cache %s",
-			 PAC_VERSION, d.cfg.keyspace, d.cfg.cql.hosts[0].host,
-			 (unsigned)d.cfg.cql.hosts[0].port,
-			 d.cfg.cql.nhosts > 1 ? " and others" : "",
-			 !d.cfg.cql.tls.enabled ? "plain TCP" :
-			 d.cfg.cql.tls.verify ? "TLS" : "TLS WITHOUT verification",
-			 auth ? auth->name : "none", d.reg.n, d.cache ? "on" : "off");
-		if (creds)
-			msg_info("amazon keyspaces: region %s, endpoint %s:%u%s; SigV4 with AWS "
-				 "credentials from the SDK chain (env, shared files, container, IMDSv2)",
-				 d.cfg.aws_region, d.cfg.cql.hosts[0].host,
-				 (unsigned)d.cfg.cql.hosts[0].port,
-				 d.cfg.keyspaces_endpoint ? "" : " (CASSANDRA_HOSTS)");
-		/* Listeners are bound: Postfix can connect (lookups say TEMP until Cassandra answers). */
-		service_notify("READY=1");
-		service_status("cassandra: connecting");
-	} else {
-		sigs[0] = NULL;
-		d.deadline = clock_now_ms() + d.cfg.cql.connect_timeout_ms +
-			     2 * d.cfg.cql.request_timeout_ms;
-		arm(d.poll_timer, 0);
+/*
+ * open_daemon - the loop, the resolver, the CQL session with the maps'
+ * statements, the cache, the engine and the socketmap server; CONTINUE or
+ * an exit code
+ */
+static int open_daemon(struct daemon *d)
+{
+	struct lookup_backend backend = { &lookup_backend_cql, NULL };
+	struct sm_server_config scfg;
+	uint64_t seed;
+	int rc;
+
+	if ((d->base = event_base_new()) == NULL) {
+		msg_error("cannot create the event loop");
+		return EXIT_RUNTIME;
 	}
-	if (creds) {
+	/* evdns reads resolv.conf; without one it still resolves /etc/hosts names. */
+	d->dns = evdns_base_new(d->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+				EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (d->dns == NULL)
+		d->dns = evdns_base_new(d->base, 0);
+	if (d->dns == NULL) {
+		msg_error("cannot create the DNS resolver");
+		return EXIT_RUNTIME;
+	}
+	if ((rc = open_auth(d)) != CONTINUE)
+		return rc;
+	if ((d->cql = cql_session_new(d->base, d->dns, &d->cfg.cql)) == NULL ||
+	    map_reload_prepare(d->cql, &d->reg) != 0)
+		goto oom;
+	seed = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid() ^ (uint64_t)rand() << 32;
+	if (d->cfg.cache_max_entries > 0 && d->mode == MODE_SERVE &&
+	    (d->cache = cache_new(d->cfg.cache_max_entries, seed)) == NULL)
+		goto oom;
+	backend.ctx = d->cql;
+	if ((d->engine = lookup_engine_new(&d->reg, &backend, d->cache,
+					   seed * 0x9e3779b97f4a7c15ULL + 1)) == NULL)
+		goto oom;
+	scfg.idle_timeout_ms = d->cfg.idle_timeout_ms;
+	scfg.max_clients = d->cfg.max_clients;
+	scfg.max_pipeline = SM_MAX_PIPELINE;
+	if ((d->srv = sm_server_new(d->base, d->engine, &scfg)) == NULL)
+		goto oom;
+	return CONTINUE;
+oom:
+	msg_error("out of memory");
+	return EXIT_RUNTIME;
+}
+
+/* start_status - keep systemd's STATUS= current, as often as its watchdog needs */
+static void start_status(struct daemon *d)
+{
+	int64_t ms = service_watchdog_ms();
+	struct timeval tv;
+
+	d->status_timer = event_new(d->base, -1, EV_PERSIST, status_cb, d);
+	if (d->status_timer == NULL)
+		return;
+	ms = ms > 0 && ms < STATUS_EVERY_MS ? ms : STATUS_EVERY_MS;
+	tv = clock_timeval(ms);
+	evtimer_add(d->status_timer, &tv);
+}
+
+/* log_started - the startup lines an operator reads first */
+static void log_started(const struct daemon *d)
+{
+	const struct cql_session_config *c = &d->cfg.cql;
+
+	msg_info("version %s; keyspace %s; cassandra %s:%u%s (%s, auth %s); %zu maps; cache %s",
+		 PAC_VERSION, d->cfg.keyspace, c->hosts[0].host, (unsigned)c->hosts[0].port,
+		 c->nhosts > 1 ? " and others" : "",
+		 !c->tls.enabled ? "plain TCP" : c->tls.verify ? "TLS" : "TLS WITHOUT verification",
+		 d->auth ? d->auth->name : "none", d->reg.n, d->cache ? "on" : "off");
+	if (d->creds)
+		msg_info("amazon keyspaces: region %s, endpoint %s:%u%s; SigV4 with AWS "
+			 "credentials from the SDK chain (env, shared files, container, IMDSv2)",
+			 d->cfg.aws_region, c->hosts[0].host, (unsigned)c->hosts[0].port,
+			 d->cfg.keyspaces_endpoint ? "" : " (CASSANDRA_HOSTS)");
+}
+
+/* start_serving - listeners, metrics, reloads, signals; CONTINUE or EXIT_RUNTIME */
+static int start_serving(struct daemon *d)
+{
+	char err[CONFIG_ERR_MAX];
+	struct map_source src = map_source(d);
+	size_t i;
+
+	fd_budget(d->cfg.max_clients);
+	if (start_listening(d) != 0)
+		return EXIT_RUNTIME;
+	if (d->cfg.metrics_listen[0] &&
+	    (d->metrics = metrics_start(d->base, d->cfg.metrics_listen, &d->reg, d->engine,
+					d->cache, d->cql, &d->cfg, err, sizeof(err))) == NULL) {
+		msg_error("METRICS_LISTEN=%s: %s", d->cfg.metrics_listen, err);
+		return EXIT_RUNTIME;
+	}
+	if ((d->reload = map_reload_new(d->base, &src, &d->reg, d->cql, d->cache)) == NULL) {
+		msg_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	for (i = 0; i < NSIGNALS; i++) {
+		d->sigs[i] = evsignal_new(d->base, signums[i], signal_cb, d);
+		if (d->sigs[i] == NULL || evsignal_add(d->sigs[i], NULL) != 0) {
+			msg_error("cannot install signal handlers");
+			return EXIT_RUNTIME;
+		}
+	}
+	start_status(d);
+	log_started(d);
+	/* Listeners are bound: Postfix can connect (lookups say TEMP until Cassandra answers). */
+	service_notify("READY=1");
+	service_status("cassandra: connecting");
+	return CONTINUE;
+}
+
+/* start_admin - --check or --query on the loop; CONTINUE or EXIT_RUNTIME */
+static int start_admin(struct daemon *d)
+{
+	struct admin_deps deps = { d->base, d->engine, d->cql, &d->reg, &d->cfg, d->creds };
+	int64_t deadline = clock_now_ms() + d->cfg.cql.connect_timeout_ms +
+			   2 * d->cfg.cql.request_timeout_ms;
+
+	d->admin = d->mode == MODE_CHECK ? admin_check_start(&deps, deadline) :
+		   admin_query_start(&deps, deadline, d->query_map, d->query_key);
+	if (d->admin == NULL) {
+		msg_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	return CONTINUE;
+}
+
+/* close_daemon - free everything, in an order that keeps callbacks safe */
+static void close_daemon(struct daemon *d)
+{
+	size_t i;
+
+	/* Clients first (cancels their lookups), then reads in flight, then the engine. */
+	metrics_free(d->metrics);
+	sm_server_free(d->srv);
+	cql_session_free(d->cql);
+	lookup_engine_free(d->engine);
+	cache_free(d->cache);
+	map_reload_free(d->reload);
+	admin_free(d->admin);		/* after the engine: its lookups answer into it */
+	if (d->status_timer)
+		event_free(d->status_timer);
+	if (d->drain_timer)
+		event_free(d->drain_timer);
+	for (i = 0; i < NSIGNALS; i++)
+		if (d->sigs[i])
+			event_free(d->sigs[i]);
+	evdns_base_free(d->dns, 0);
+	event_base_free(d->base);
+	cql_auth_free(d->auth);
+	aws_creds_free(d->creds);
+	if (d->tls_ctx)
+		SSL_CTX_free(d->tls_ctx);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	int rc;
+
+	if ((rc = parse_options(&d, argc, argv)) != CONTINUE ||
+	    (rc = load_config(&d)) != CONTINUE)
+		return rc;
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = open_daemon(&d)) != CONTINUE ||
+	    (rc = d.mode == MODE_SERVE ? start_serving(&d) : start_admin(&d)) != CONTINUE)
+		return rc;
+	if (d.creds) {
 		/* Connect once the chain has answered: no handshake without credentials. */
-		aws_creds_on_settled(creds, creds_settled, d.cql);
-		aws_creds_on_found(creds, creds_found, d.cql);
-		aws_creds_start(creds);
+		aws_creds_on_settled(d.creds, creds_settled, d.cql);
+		aws_creds_on_found(d.creds, creds_found, d.cql);
+		aws_creds_start(d.creds);
 	} else {
 		cql_session_start(d.cql);
 	}
@@ -870,26 +617,7 @@ int main(int argc, char **argv)
 
 	if (d.mode == MODE_SERVE)
 		msg_info("stopped");
-	rc = d.mode == MODE_SERVE ? 0 : d.exit_code;
-	/* Clients first (cancels their lookups), then reads in flight, then the engine. */
-	metrics_free(d.metrics);
-	sm_server_free(d.srv);
-	cql_session_free(d.cql);
-	lookup_engine_free(d.engine);
-	cache_free(d.cache);
-	free(d.pending);
-	event_free(d.poll_timer);
-	if (d.status_timer)
-		event_free(d.status_timer);
-	if (d.drain_timer)
-		event_free(d.drain_timer);
-	for (i = 0; sigs[i]; i++)
-		event_free(sigs[i]);
-	evdns_base_free(dns, 0);
-	event_base_free(d.base);
-	cql_auth_free(auth);
-	aws_creds_free(creds);
-	if (tls_ctx)
-		SSL_CTX_free(tls_ctx);
+	rc = d.mode == MODE_SERVE ? 0 : admin_exit_code(d.admin);
+	close_daemon(&d);
 	return rc;
 }

@@ -40,6 +40,7 @@
 #include "socketmap.h"
 
 #define METRICS_PREFIX	"postfix_aws_cassandra_"
+#define METRICS_INET	"inet:"	/* METRICS_LISTEN is an inet LISTEN item */
 #define METRICS_MAX_HEADERS	8192	/* request line and headers, bytes */
 #define METRICS_MAX_BODY	0	/* bytes: a scrape is a GET or HEAD */
 #define METRICS_TIMEOUT_S	10	/* idle connection, seconds */
@@ -93,7 +94,7 @@ void metrics_render(struct metrics *m, struct buf *o)
 
 	head(o, "lookups_total", "counter", "Socketmap lookups answered, by map and result.");
 	for (i = 0; i < m->reg->n && i < LOOKUP_STAT_MAPS; i++)
-		for (k = 0; k < 4; k++)
+		for (k = 0; k < SOCKETMAP_NSTATUS; k++)
 			buf_printf(o, METRICS_PREFIX "lookups_total{map=\"%s\",result=\"%s\"} %llu\n",
 				   m->reg->maps[i].name, results[k],
 				   (unsigned long long)st->by_map[i][k]);
@@ -211,7 +212,7 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 			      const struct config *cfg, char *err, size_t errlen)
 {
 	struct listen_spec spec;
-	char item[160], host[INET6_ADDRSTRLEN];
+	char item[sizeof(METRICS_INET) + CONFIG_METRICS_LISTEN_MAX], host[INET6_ADDRSTRLEN];
 	struct metrics *m;
 	const struct sockaddr *sa;
 	struct evhttp_bound_socket *bound;
@@ -219,7 +220,7 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 	socklen_t sl = sizeof(ss);
 	unsigned port;
 
-	snprintf(item, sizeof(item), "inet:%s", listen);
+	snprintf(item, sizeof(item), METRICS_INET "%s", listen);
 	if (listen_spec_parse(item, cfg->allow_remote, &spec, err, errlen) != 0)
 		return NULL;
 	if (spec.n != 1) {

@@ -11,6 +11,7 @@
 
 #define POSTCONF_OUTPUT_MAX	512	/* bytes of postconf output kept */
 #define POSTCONF_PATH_MAX	1024	/* bytes in a candidate path */
+#define POSTCONF_ARGV_MAX	6	/* postconf -c DIR -h NAME, NULL */
 
 static const char *const postconf_fallback[] = {
 	"/usr/sbin/postconf", "/usr/local/sbin/postconf",
@@ -84,7 +85,7 @@ static void read_line(int fd, char *out, size_t size)
 static int run_postconf(const char *prog, const char *dir, const char *name,
 			char *out, size_t size)
 {
-	const char *argv[6];
+	const char *argv[POSTCONF_ARGV_MAX];
 	char errs[POSTCONF_OUTPUT_MAX];
 	int so[2], se[2], status, argc = 0;
 	pid_t pid;

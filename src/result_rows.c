@@ -9,6 +9,9 @@
 #include "result_format.h"
 #include "result_rows.h"
 
+#define RESULT_SEPARATOR	", "	/* between the values of a reply */
+#define RESULT_TYPE_NAME_MAX	64	/* bytes of a column type's name */
+
 /* value_type - a type whose values read as text: see result_rows.h */
 static int value_type(uint16_t id)
 {
@@ -50,7 +53,7 @@ static void type_text(const struct cql_type *t, char *out, size_t size)
 int result_rows_check(const struct cql_rows_meta *m, char *why, size_t size)
 {
 	const struct cql_column *c;
-	char type[64];
+	char type[RESULT_TYPE_NAME_MAX];
 	int32_t i;
 
 	if (m->ncols < 1) {
@@ -86,7 +89,7 @@ static int value_append(const char *fmt, const char *v, size_t n,
 	if (n == 0)
 		return found;		/* an empty value is no value */
 	if (found)
-		buf_append(out, ", ", 2);
+		buf_append(out, RESULT_SEPARATOR, sizeof(RESULT_SEPARATOR) - 1);
 	if (result_format_apply(fmt, v, n, out) == 0) {
 		out->len = mark;	/* discarded by %d */
 		return found;

@@ -8,6 +8,8 @@
 
 #include "service.h"
 
+#define SERVICE_LINE_MAX	512	/* bytes of one sd_notify line */
+
 /* service_notify - one notification line */
 void service_notify(const char *state)
 {
@@ -17,7 +19,7 @@ void service_notify(const char *state)
 /* service_status - STATUS= with formatted text */
 void service_status(const char *fmt, ...)
 {
-	char line[512];
+	char line[SERVICE_LINE_MAX];
 	va_list ap;
 	int n = snprintf(line, sizeof(line), "STATUS=");
 

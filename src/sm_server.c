@@ -38,6 +38,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "clock.h"
 #include "log.h"
 #include "lookup_engine.h"
 #include "netstring.h"
@@ -48,6 +49,7 @@
 #define SM_PEER_MAX		64	/* "addr:port" text */
 #define SM_LOG_INTERVAL_MS	10000	/* repeated client-limit lines */
 #define SM_ACCEPT_PAUSE_MS	100	/* listeners rest when out of descriptors */
+#define SM_LISTEN_BACKLOG	512	/* connections the kernel queues per listener */
 #define SM_OUT_SOFT_LIMIT	(256 * 1024)	/* queued reply bytes: stop reading */
 #define SM_OUT_HARD_LIMIT	(1024 * 1024)	/* queued reply bytes: close */
 
@@ -206,12 +208,12 @@ static void on_reply(void *arg, enum socketmap_status st, const char *data,
 		/* The engine keeps replies under the limit; never send an oversized one. */
 		buf_reset(&p->reply);
 		(void)socketmap_encode_reply(&p->reply, SOCKETMAP_PERM,
-					     "reply too long", 14);
+					     SOCKETMAP_TEXT("reply too long"));
 	}
 	if (p->reply.oom) {
 		buf_reset(&p->reply);
 		(void)socketmap_encode_reply(&p->reply, SOCKETMAP_TEMP,
-					     "out of memory", 13);
+					     SOCKETMAP_TEXT("out of memory"));
 	}
 	flush(cl);
 }
@@ -428,8 +430,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	bufferevent_setcb(cl->bev, client_read_cb, client_write_cb, client_event_cb, cl);
-	tv.tv_sec = srv->cfg.idle_timeout_ms / 1000;
-	tv.tv_usec = (srv->cfg.idle_timeout_ms % 1000) * 1000;
+	tv = clock_timeval(srv->cfg.idle_timeout_ms);
 	/* The write timeout runs only while output waits: a client that reads nothing. */
 	bufferevent_set_timeouts(cl->bev, &tv, &tv);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
@@ -463,7 +464,7 @@ static void listener_error_cb(struct evconnlistener *l, void *arg)
 {
 	struct sm_server *srv = arg;
 	int err = EVUTIL_SOCKET_ERROR(), i;
-	struct timeval tv = { 0, SM_ACCEPT_PAUSE_MS * 1000 };
+	struct timeval tv = clock_timeval(SM_ACCEPT_PAUSE_MS);
 
 	(void)l;
 	msg_limited(&srv->limit_log, SM_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
@@ -523,7 +524,7 @@ int sm_server_listen(struct sm_server *srv, const struct listen_endpoint *ep,
 	}
 	l = evconnlistener_new_bind(srv->base, accept_cb, srv,
 				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-				    (ep->is_unix ? 0 : LEV_OPT_REUSEABLE), 512,
+				    (ep->is_unix ? 0 : LEV_OPT_REUSEABLE), SM_LISTEN_BACKLOG,
 				    (const struct sockaddr *)&ep->ss, (int)ep->len);
 	if (l == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));

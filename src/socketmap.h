@@ -26,6 +26,10 @@ enum socketmap_status {
 	SOCKETMAP_TEMP,
 	SOCKETMAP_PERM,
 };
+#define SOCKETMAP_NSTATUS	4	/* the statuses above, for tables */
+
+/* SOCKETMAP_TEXT - a string literal and its length, as reply data */
+#define SOCKETMAP_TEXT(lit)	("" lit), (sizeof(lit) - 1)
 
 struct socketmap_request {
 	const char *name;	/* points into the payload, not terminated */
