@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "key_hash.h"
 
 #define CACHE_MIN_BUCKETS	64
 #define CACHE_LIFE_MAX_MS	UINT32_MAX	/* fresh or stale window, ~49 days */
@@ -49,23 +50,11 @@ void cache_free(struct cache *c)
 	free(c);
 }
 
-/* cache_hash - seeded FNV-1a over the map id and key, then mixed */
+/* cache_hash - the cache's seeded hash of (map id, key) */
 uint64_t cache_hash(const struct cache *c, uint32_t map_id, const char *key,
 		    size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ c->seed;
-	size_t i;
-
-	h = (h ^ map_id) * 0x100000001b3ULL;
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
-	/* Final avalanche (splitmix64) so the low bits used for buckets mix. */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h;
+	return key_hash(c->seed, map_id, key, len);
 }
 
 /* lru_unlink - take an entry off the LRU list */

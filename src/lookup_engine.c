@@ -13,6 +13,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "extension.h"
+#include "key_hash.h"
 #include "log.h"
 #include "lookup_backend.h"
 #include "lookup_engine.h"
@@ -340,25 +341,13 @@ static void outcome_from_entry(const struct cache_entry *ce, struct outcome *o)
 }
 
 /*
- * query_hash - seeded FNV-1a over the map id and key, then mixed: the
- * in-flight table's own, so keys stay spread (and clients cannot aim
- * them at one bucket) whether the cache is on or off
+ * query_hash - the in-flight table's own seeded hash, so keys stay spread
+ * (and clients cannot aim them at one bucket) whether the cache is on or off
  */
 static uint64_t query_hash(const struct lookup_engine *e, uint32_t map_id,
 			   const char *key, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ e->seed;
-	size_t i;
-
-	h = (h ^ map_id) * 0x100000001b3ULL;
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)key[i]) * 0x100000001b3ULL;
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h;
+	return key_hash(e->seed, map_id, key, len);
 }
 
 /* query_bucket - the in-flight table slot for a hash */
