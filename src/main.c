@@ -22,7 +22,7 @@
  *	report and exits 0 when all is well. --query runs one lookup through
  *	the full engine and prints the candidate keys and the reply.
  *	--credentials resolves the AWS credentials once and prints their
- *	source and access key id (aws_creds_show.c).
+ *	source and access key id (cred_chain_show.c).
  *
  * SIGNALS
  *	HUP re-reads the map file and re-prepares its statements, serving
@@ -53,8 +53,8 @@
 #include "clock.h"
 #include "config.h"
 #include "config_file.h"
-#include "aws/aws_creds.h"
-#include "aws/aws_creds_show.h"
+#include "aws/cred_chain.h"
+#include "aws/cred_chain_show.h"
 #include "cql/cql_auth.h"
 #include "cql/cql_auth_sigv4.h"
 #include "cql/cql_session.h"
@@ -93,7 +93,7 @@ struct daemon {
 	struct map_registry *pending;	/* a reload waiting for its statements */
 	int64_t pending_deadline;
 	struct cql_session *cql;
-	struct aws_creds *creds;	/* SigV4 only */
+	struct cred_chain *creds;	/* SigV4 only */
 	struct cache *cache;
 	struct lookup_engine *engine;
 	struct sm_server *srv;
@@ -370,7 +370,7 @@ static void check_report(struct daemon *d)
 	(void)postfix_delimiter_report(d->cfg.maps.delimiters, stdout);
 	if (d->creds)
 		printf("  auth         SigV4, region %s, credentials: %s\n", d->cfg.aws_region,
-		       aws_creds_current(d->creds) ? aws_creds_describe(d->creds) :
+		       cred_chain_current(d->creds) ? cred_chain_describe(d->creds) :
 		       "NONE (see the aws: error above)");
 	if (!cql_session_is_ready(d->cql)) {
 		printf("FAILED: cannot reach Cassandra: %s\n", cql_session_state(d->cql));
@@ -521,7 +521,7 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
 /* sigv4_creds - the chain's current credentials for the authenticator */
 static int sigv4_creds(void *arg, struct sigv4_creds *out)
 {
-	const struct aws_credentials *c = aws_creds_current(arg);
+	const struct aws_credentials *c = cred_chain_current(arg);
 
 	if (c == NULL)
 		return -1;
@@ -691,7 +691,7 @@ int main(int argc, char **argv)
 	const char *port_file = NULL;
 	SSL_CTX *tls_ctx = NULL;
 	struct cql_auth *auth = NULL;
-	struct aws_creds *creds = NULL;
+	struct cred_chain *creds = NULL;
 	struct lookup_backend backend = { &lookup_backend_cql, NULL };
 	char err[CONFIG_ERR_MAX];
 	uint64_t seed;
@@ -710,7 +710,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[a], "--flush")) {
 			return flush_running();
 		} else if (!strcmp(argv[a], "--credentials")) {
-			return aws_creds_show(PROGNAME);
+			return cred_chain_show(PROGNAME);
 		} else if (!strcmp(argv[a], "--check")) {
 			d.mode = MODE_CHECK;
 		} else if (!strcmp(argv[a], "--query") && a + 2 < argc) {
@@ -774,7 +774,7 @@ int main(int argc, char **argv)
 		d.cfg.cql.auth = auth;
 	}
 	if (d.cfg.auth_sigv4) {
-		if ((creds = aws_creds_new(d.base, dns)) == NULL ||
+		if ((creds = cred_chain_new(d.base, dns)) == NULL ||
 		    (auth = cql_auth_sigv4_new(d.cfg.aws_region, sigv4_creds, creds)) == NULL) {
 			msg_error("out of memory");
 			return 1;
@@ -813,7 +813,7 @@ int main(int argc, char **argv)
 			return 1;
 		if (d.cfg.metrics_listen[0] &&
 		    (d.metrics = metrics_start(d.base, d.cfg.metrics_listen, &d.reg, d.engine,
-					       d.cache, d.cql, &d.cfg, err, sizeof(err))) == NULL) {
+					       d.cache, d.cql, d.creds, &d.cfg, err, sizeof(err))) == NULL) {
 			msg_error("METRICS_LISTEN=%s: %s", d.cfg.metrics_listen, err);
 			return 1;
 		}
@@ -859,9 +859,9 @@ int main(int argc, char **argv)
 	}
 	if (creds) {
 		/* Connect once the chain has answered: no handshake without credentials. */
-		aws_creds_on_settled(creds, creds_settled, d.cql);
-		aws_creds_on_found(creds, creds_found, d.cql);
-		aws_creds_start(creds);
+		cred_chain_on_settled(creds, creds_settled, d.cql);
+		cred_chain_on_found(creds, creds_found, d.cql);
+		cred_chain_start(creds);
 	} else {
 		cql_session_start(d.cql);
 	}
@@ -888,7 +888,7 @@ int main(int argc, char **argv)
 	evdns_base_free(dns, 0);
 	event_base_free(d.base);
 	cql_auth_free(auth);
-	aws_creds_free(creds);
+	cred_chain_free(creds);
 	if (tls_ctx)
 		SSL_CTX_free(tls_ctx);
 	return rc;

@@ -41,9 +41,9 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include "cred_http.h"
-#include "cred_json.h"
-#include "cred_provider.h"
+#include "aws/cred_http.h"
+#include "aws/cred_json.h"
+#include "aws/cred_provider.h"
 
 #define CONTAINER_HOST		"http://169.254.170.2"
 #define CONTAINER_TIMEOUT_S	1

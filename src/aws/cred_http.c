@@ -11,7 +11,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "cred_http.h"
+#include "aws/cred_http.h"
 
 struct cred_http {
 	struct event_base *base;

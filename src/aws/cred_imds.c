@@ -16,7 +16,7 @@
  *	seconds, default 1) and the whole sequence is attempted
  *	AWS_METADATA_SERVICE_NUM_ATTEMPTS times, default 1 as the AWS SDKs and
  *	Tools Reference Guide and botocore have it: the chain's own retry with
- *	backoff (aws_creds.c), and static stability at refresh, cover a
+ *	backoff (cred_chain.c), and static stability at refresh, cover a
  *	moment's outage.
  *	AWS_EC2_METADATA_SERVICE_ENDPOINT overrides http://169.254.169.254
  *	(AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6: http://[fd00:ec2::254])
@@ -29,10 +29,10 @@
 
 #include <event2/event.h>
 
-#include "../clock.h"
-#include "cred_http.h"
-#include "cred_json.h"
-#include "cred_provider.h"
+#include "clock.h"
+#include "aws/cred_http.h"
+#include "aws/cred_json.h"
+#include "aws/cred_provider.h"
 
 #define IMDS_DEFAULT_ENDPOINT	"http://169.254.169.254"
 #define IMDS_DEFAULT_ENDPOINT_V6 "http://[fd00:ec2::254]"	/* ..._ENDPOINT_MODE=IPv6 */

@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cred_file.h"
-#include "cred_provider.h"
-#include "cred_role.h"
-#include "sts.h"
+#include "aws/cred_profile_load.h"
+#include "aws/cred_provider.h"
+#include "aws/cred_role.h"
+#include "aws/sts.h"
 
 /* profile_role_first - does the profile assume a role from another source? */
 static int profile_role_first(char *profile, size_t size)

@@ -1,6 +1,6 @@
 /*
- * aws_creds - AWS credentials from the SDK's default provider chain
- * (see aws_creds.h)
+ * cred_chain - AWS credentials from the SDK's default provider chain
+ * (see cred_chain.h)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,13 +8,12 @@
 #include <time.h>
 
 #include <event2/event.h>
-#include <openssl/crypto.h>
 
-#include "../clock.h"
-#include "../log.h"
-#include "aws_creds.h"
-#include "cred_provider.h"
-#include "sigv4.h"
+#include "clock.h"
+#include "log.h"
+#include "aws/cred_chain.h"
+#include "aws/cred_provider.h"
+#include "aws/sigv4.h"
 
 #define AWS_PROVIDERS		5
 #define AWS_MARGIN_MIN_S	300	/* refresh at least 5 min before Expiration */
@@ -28,7 +27,7 @@
 #define AWS_EXTEND_MIN_S	300	/* static stability: keep expired credentials ... */
 #define AWS_EXTEND_JITTER_S	600	/* ... 5 to 15 min more */
 
-struct aws_creds {
+struct cred_chain {
 	struct event_base *base;
 	struct cred_provider *p[AWS_PROVIDERS];
 	size_t np;
@@ -51,13 +50,11 @@ struct aws_creds {
 	void *found_arg;
 };
 
-static struct aws_creds *the_chain;	/* for metrics: one chain per process */
-
-static void walk(struct aws_creds *ac, int i);
-static int64_t backoff(struct aws_creds *ac);
+static void walk(struct cred_chain *ac, int i);
+static int64_t backoff(struct cred_chain *ac);
 
 /* settle - the first walk ended: tell the one who waits */
-static void settle(struct aws_creds *ac)
+static void settle(struct cred_chain *ac)
 {
 	void (*fn)(void *) = ac->settled;
 
@@ -66,98 +63,22 @@ static void settle(struct aws_creds *ac)
 		fn(ac->settled_arg);
 }
 
-/* aws_creds_on_settled - call fn after the first walk */
-void aws_creds_on_settled(struct aws_creds *ac, void (*fn)(void *arg), void *arg)
+/* cred_chain_on_settled - call fn after the first walk */
+void cred_chain_on_settled(struct cred_chain *ac, void (*fn)(void *arg), void *arg)
 {
 	ac->settled = fn;
 	ac->settled_arg = arg;
 }
 
-/* aws_creds_on_found - call fn whenever credentials appear after a time without */
-void aws_creds_on_found(struct aws_creds *ac, void (*fn)(void *arg), void *arg)
+/* cred_chain_on_found - call fn whenever credentials appear after a time without */
+void cred_chain_on_found(struct cred_chain *ac, void (*fn)(void *arg), void *arg)
 {
 	ac->found = fn;
 	ac->found_arg = arg;
 }
 
-/* aws_credentials_wipe - erase secrets */
-void aws_credentials_wipe(struct aws_credentials *c)
-{
-	OPENSSL_cleanse(c, sizeof(*c));
-}
-
-/* aws_now_ms - wall clock in epoch milliseconds */
-int64_t aws_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* num - n digits at *s, advancing; -1 if not digits */
-static int num(const char **s, int n)
-{
-	int v = 0;
-
-	while (n-- > 0) {
-		if (**s < '0' || **s > '9')
-			return -1;
-		v = v * 10 + (*(*s)++ - '0');
-	}
-	return v;
-}
-
-/* aws_parse_time - ISO 8601 as the endpoints write it */
-int aws_parse_time(const char *s, int64_t *epoch_ms)
-{
-	struct tm tm;
-	int ms = 0, scale = 100, sign, oh, om;
-	time_t t;
-
-	memset(&tm, 0, sizeof(tm));
-	if ((tm.tm_year = num(&s, 4)) < 0 || *s++ != '-' || (tm.tm_mon = num(&s, 2)) < 1 ||
-	    *s++ != '-' || (tm.tm_mday = num(&s, 2)) < 1 || (*s != 'T' && *s != 't' && *s != ' '))
-		return -1;
-	s++;
-	if ((tm.tm_hour = num(&s, 2)) < 0 || *s++ != ':' || (tm.tm_min = num(&s, 2)) < 0 ||
-	    *s++ != ':' || (tm.tm_sec = num(&s, 2)) < 0)
-		return -1;
-	if (tm.tm_mon > 12 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-		return -1;
-	if (*s == '.') {
-		s++;
-		if (*s < '0' || *s > '9')
-			return -1;
-		for (; *s >= '0' && *s <= '9'; s++, scale /= 10)
-			ms += (*s - '0') * scale;
-	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return -1;
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		sign = *s++ == '+' ? 1 : -1;
-		if ((oh = num(&s, 2)) < 0 || oh > 23)
-			return -1;
-		if (*s == ':')
-			s++;
-		if ((om = num(&s, 2)) < 0 || om > 59)
-			return -1;
-		t -= sign * (oh * 3600 + om * 60);
-	} else {
-		return -1;
-	}
-	if (*s != 0)
-		return -1;
-	*epoch_ms = (int64_t)t * 1000 + ms;
-	return 0;
-}
-
 /* expired - are the current credentials past their Expiration? */
-static int expired(const struct aws_creds *ac, int64_t now)
+static int expired(const struct cred_chain *ac, int64_t now)
 {
 	return ac->cur.expiration_ms != 0 && now >= ac->cur.expiration_ms;
 }
@@ -170,7 +91,7 @@ static void when_text(int64_t ms, char *out)
 }
 
 /* arm_ms - (re)start the chain's timer */
-static void arm_ms(struct aws_creds *ac, int64_t ms)
+static void arm_ms(struct cred_chain *ac, int64_t ms)
 {
 	struct timeval tv;
 
@@ -182,7 +103,7 @@ static void arm_ms(struct aws_creds *ac, int64_t ms)
 }
 
 /* schedule_refresh - before Expiration, minus the margin */
-static void schedule_refresh(struct aws_creds *ac)
+static void schedule_refresh(struct cred_chain *ac)
 {
 	int64_t now = aws_now_ms(), left, margin_ms, delay;
 
@@ -230,7 +151,7 @@ static void schedule_refresh(struct aws_creds *ac)
  * We take Go's 5-15 min. Meanwhile the source is asked again with the
  * usual backoff, so fresh credentials are taken as soon as it has them.
  */
-static int64_t extend(struct aws_creds *ac)
+static int64_t extend(struct cred_chain *ac)
 {
 	int64_t add = (AWS_EXTEND_MIN_S + (int64_t)(rand() % (AWS_EXTEND_JITTER_S + 1))) * 1000LL;
 
@@ -242,7 +163,7 @@ static int64_t extend(struct aws_creds *ac)
 }
 
 /* install - take new credentials from source i */
-static void install(struct aws_creds *ac, int i, const struct aws_credentials *c)
+static void install(struct cred_chain *ac, int i, const struct aws_credentials *c)
 {
 	char when[SIGV4_AMZDATE_LEN + 1];
 	int changed_source = ac->chosen != i, changed_key;
@@ -282,7 +203,7 @@ static void install(struct aws_creds *ac, int i, const struct aws_credentials *c
 }
 
 /* backoff - the next retry delay, doubling */
-static int64_t backoff(struct aws_creds *ac)
+static int64_t backoff(struct cred_chain *ac)
 {
 	int64_t d = ac->retry_ms;
 
@@ -292,7 +213,7 @@ static int64_t backoff(struct aws_creds *ac)
 }
 
 /* all_failed - the first n sources gave no credentials: say what was tried, retry */
-static void all_failed(struct aws_creds *ac, size_t n)
+static void all_failed(struct cred_chain *ac, size_t n)
 {
 	char msg[AWS_PROVIDERS * (CRED_REASON_MAX + 16)];
 	size_t i, off = 0;
@@ -322,7 +243,7 @@ static void all_failed(struct aws_creds *ac, size_t n)
 /* walk_done - one source of a chain walk answered */
 static void walk_done(void *arg, const struct aws_credentials *c, const char *reason)
 {
-	struct aws_creds *ac = arg;
+	struct cred_chain *ac = arg;
 	int i = ac->asking;
 
 	ac->asking = -1;
@@ -351,7 +272,7 @@ static void walk_done(void *arg, const struct aws_credentials *c, const char *re
 }
 
 /* walk - ask source i (and, through walk_done, the ones after it) */
-static void walk(struct aws_creds *ac, int i)
+static void walk(struct cred_chain *ac, int i)
 {
 	ac->asking = i;
 	ac->walking = 1;
@@ -361,7 +282,7 @@ static void walk(struct aws_creds *ac, int i)
 /* refresh_done - the chosen source answered a refresh */
 static void refresh_done(void *arg, const struct aws_credentials *c, const char *reason)
 {
-	struct aws_creds *ac = arg;
+	struct cred_chain *ac = arg;
 	char when[SIGV4_AMZDATE_LEN + 1];
 	int64_t now = aws_now_ms(), delay;
 	int stable;
@@ -413,7 +334,7 @@ static void refresh_done(void *arg, const struct aws_credentials *c, const char 
 /* timer_cb - time to refresh, or to retry */
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct aws_creds *ac = arg;
+	struct cred_chain *ac = arg;
 
 	(void)fd;
 	(void)what;
@@ -434,10 +355,10 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	walk(ac, 0);
 }
 
-/* aws_creds_new - the chain in SDK order */
-struct aws_creds *aws_creds_new(struct event_base *base, struct evdns_base *dns)
+/* cred_chain_new - the chain in SDK order */
+struct cred_chain *cred_chain_new(struct event_base *base, struct evdns_base *dns)
 {
-	struct aws_creds *ac = calloc(1, sizeof(*ac));
+	struct cred_chain *ac = calloc(1, sizeof(*ac));
 	size_t i;
 
 	if (ac == NULL)
@@ -458,29 +379,26 @@ struct aws_creds *aws_creds_new(struct event_base *base, struct evdns_base *dns)
 		if (ac->p[i] == NULL)
 			ac->timer = NULL;
 	if (ac->timer == NULL) {
-		aws_creds_free(ac);
+		cred_chain_free(ac);
 		return NULL;
 	}
-	the_chain = ac;
 	return ac;
 }
 
-/* aws_creds_start - the first walk */
-void aws_creds_start(struct aws_creds *ac)
+/* cred_chain_start - the first walk */
+void cred_chain_start(struct cred_chain *ac)
 {
 	if (ac->asking < 0 && !ac->have)
 		walk(ac, 0);
 }
 
-/* aws_creds_free - cancel what is in flight, wipe, release */
-void aws_creds_free(struct aws_creds *ac)
+/* cred_chain_free - cancel what is in flight, wipe, release */
+void cred_chain_free(struct cred_chain *ac)
 {
 	size_t i;
 
 	if (ac == NULL)
 		return;
-	if (the_chain == ac)
-		the_chain = NULL;
 	for (i = 0; i < AWS_PROVIDERS; i++)
 		if (ac->p[i])
 			ac->p[i]->destroy(ac->p[i]);
@@ -490,25 +408,23 @@ void aws_creds_free(struct aws_creds *ac)
 	free(ac);
 }
 
-/* aws_creds_current - credentials valid now, or NULL */
-const struct aws_credentials *aws_creds_current(const struct aws_creds *ac)
+/* cred_chain_current - credentials valid now, or NULL */
+const struct aws_credentials *cred_chain_current(const struct cred_chain *ac)
 {
 	if (ac == NULL || !ac->have || expired(ac, aws_now_ms()))
 		return NULL;
 	return &ac->cur;
 }
 
-/* aws_creds_describe - where the credentials come from */
-const char *aws_creds_describe(const struct aws_creds *ac)
+/* cred_chain_describe - where the credentials come from */
+const char *cred_chain_describe(const struct cred_chain *ac)
 {
 	return ac && ac->chosen >= 0 ? ac->p[ac->chosen]->where : "none";
 }
 
-/* aws_creds_status - source and seconds to expiry, for metrics */
-int aws_creds_status(const char **source, double *expires_in_s)
+/* cred_chain_status - source and seconds to expiry, for metrics */
+int cred_chain_status(const struct cred_chain *ac, const char **source, double *expires_in_s)
 {
-	const struct aws_creds *ac = the_chain;
-
 	if (ac == NULL)
 		return 0;
 	*source = ac->have && ac->chosen >= 0 ? ac->p[ac->chosen]->name : "none";
