@@ -50,37 +50,37 @@ struct cred_chain {
 	void *found_arg;
 };
 
-static void walk(struct cred_chain *ac, int i);
-static int64_t backoff(struct cred_chain *ac);
+static void walk(struct cred_chain *ch, int i);
+static int64_t backoff(struct cred_chain *ch);
 
 /* settle - the first walk ended: tell the one who waits */
-static void settle(struct cred_chain *ac)
+static void settle(struct cred_chain *ch)
 {
-	void (*fn)(void *) = ac->settled;
+	void (*fn)(void *) = ch->settled;
 
-	ac->settled = NULL;
+	ch->settled = NULL;
 	if (fn)
-		fn(ac->settled_arg);
+		fn(ch->settled_arg);
 }
 
 /* cred_chain_on_settled - call fn after the first walk */
-void cred_chain_on_settled(struct cred_chain *ac, void (*fn)(void *arg), void *arg)
+void cred_chain_on_settled(struct cred_chain *ch, void (*fn)(void *arg), void *arg)
 {
-	ac->settled = fn;
-	ac->settled_arg = arg;
+	ch->settled = fn;
+	ch->settled_arg = arg;
 }
 
 /* cred_chain_on_found - call fn whenever credentials appear after a time without */
-void cred_chain_on_found(struct cred_chain *ac, void (*fn)(void *arg), void *arg)
+void cred_chain_on_found(struct cred_chain *ch, void (*fn)(void *arg), void *arg)
 {
-	ac->found = fn;
-	ac->found_arg = arg;
+	ch->found = fn;
+	ch->found_arg = arg;
 }
 
 /* expired - are the current credentials past their Expiration? */
-static int expired(const struct cred_chain *ac, int64_t now)
+static int expired(const struct cred_chain *ch, int64_t now)
 {
-	return ac->cur.expiration_ms != 0 && now >= ac->cur.expiration_ms;
+	return ch->cur.expiration_ms != 0 && now >= ch->cur.expiration_ms;
 }
 
 /* when_text - an expiration time for logs */
@@ -91,7 +91,7 @@ static void when_text(int64_t ms, char *out)
 }
 
 /* arm_ms - (re)start the chain's timer */
-static void arm_ms(struct cred_chain *ac, int64_t ms)
+static void arm_ms(struct cred_chain *ch, int64_t ms)
 {
 	struct timeval tv;
 
@@ -99,20 +99,20 @@ static void arm_ms(struct cred_chain *ac, int64_t ms)
 		ms = 0;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(ac->timer, &tv);
+	evtimer_add(ch->timer, &tv);
 }
 
 /* schedule_refresh - before Expiration, minus the margin */
-static void schedule_refresh(struct cred_chain *ac)
+static void schedule_refresh(struct cred_chain *ch)
 {
 	int64_t now = aws_now_ms(), left, margin_ms, delay;
 
-	if (ac->cur.expiration_ms == 0) {
-		evtimer_del(ac->timer);		/* long-term credentials */
+	if (ch->cur.expiration_ms == 0) {
+		evtimer_del(ch->timer);		/* long-term credentials */
 		return;
 	}
-	left = ac->cur.expiration_ms - now;
-	margin_ms = ac->margin_s > 0 ? ac->margin_s * 1000LL :
+	left = ch->cur.expiration_ms - now;
+	margin_ms = ch->margin_s > 0 ? ch->margin_s * 1000LL :
 		    (AWS_MARGIN_MIN_S + (int64_t)(rand() % (AWS_MARGIN_JITTER_S + 1))) * 1000LL;
 	delay = left - margin_ms;
 	if (delay < AWS_REFRESH_MIN_MS) {
@@ -129,7 +129,7 @@ static void schedule_refresh(struct cred_chain *ac)
 	}
 	msg_debug("aws: credentials expire in %lld s; next refresh in %lld ms",
 		  (long long)(left / 1000), (long long)delay);
-	arm_ms(ac, delay);
+	arm_ms(ch, delay);
 }
 
 /*
@@ -151,145 +151,145 @@ static void schedule_refresh(struct cred_chain *ac)
  * We take Go's 5-15 min. Meanwhile the source is asked again with the
  * usual backoff, so fresh credentials are taken as soon as it has them.
  */
-static int64_t extend(struct cred_chain *ac)
+static int64_t extend(struct cred_chain *ch)
 {
 	int64_t add = (AWS_EXTEND_MIN_S + (int64_t)(rand() % (AWS_EXTEND_JITTER_S + 1))) * 1000LL;
 
-	if (!ac->extended)
-		ac->source_exp_ms = ac->cur.expiration_ms;
-	ac->cur.expiration_ms = aws_now_ms() + add;
-	ac->extended = 1;
+	if (!ch->extended)
+		ch->source_exp_ms = ch->cur.expiration_ms;
+	ch->cur.expiration_ms = aws_now_ms() + add;
+	ch->extended = 1;
 	return add;
 }
 
 /* install - take new credentials from source i */
-static void install(struct cred_chain *ac, int i, const struct aws_credentials *c)
+static void install(struct cred_chain *ch, int i, const struct aws_credentials *c)
 {
 	char when[SIGV4_AMZDATE_LEN + 1];
-	int changed_source = ac->chosen != i, changed_key;
+	int changed_source = ch->chosen != i, changed_key;
 
-	changed_key = !ac->have || strcmp(ac->cur.access_key_id, c->access_key_id) != 0;
-	aws_credentials_wipe(&ac->cur);
-	ac->cur = *c;
-	ac->have = 1;
-	ac->chosen = i;
-	ac->extended = 0;
+	changed_key = !ch->have || strcmp(ch->cur.access_key_id, c->access_key_id) != 0;
+	aws_credentials_wipe(&ch->cur);
+	ch->cur = *c;
+	ch->have = 1;
+	ch->chosen = i;
+	ch->extended = 0;
 	when_text(c->expiration_ms, when);
-	if (changed_source || ac->failed_once)
+	if (changed_source || ch->failed_once)
 		msg_info("aws: credentials from %s: access key id %s%s, expire %s",
-			 ac->p[i]->where, c->access_key_id,
+			 ch->p[i]->where, c->access_key_id,
 			 c->session_token[0] ? " (temporary, with session token)" : "", when);
 	else if (changed_key)
 		msg_info("aws: credentials refreshed from %s: access key id %s, expire %s",
-			 ac->p[i]->where, c->access_key_id, when);
+			 ch->p[i]->where, c->access_key_id, when);
 	else
 		msg_debug("aws: credentials refreshed from %s: same key, expire %s",
-			  ac->p[i]->where, when);
-	ac->failed_once = 0;
-	if (ac->p[i]->static_stability && c->expiration_ms != 0 &&
+			  ch->p[i]->where, when);
+	ch->failed_once = 0;
+	if (ch->p[i]->static_stability && c->expiration_ms != 0 &&
 	    c->expiration_ms <= aws_now_ms()) {
-		int64_t add = extend(ac), delay = backoff(ac);
+		int64_t add = extend(ch), delay = backoff(ch);
 
-		msg_limited(&ac->fail_log, AWS_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+		msg_limited(&ch->fail_log, AWS_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
 			    "aws: %s handed out credentials (access key id %s) that expired at %s; "
 			    "using them up to %lld min more, as the AWS SDKs do (static stability), "
-			    "and asking again in %lld ms", ac->p[i]->where, c->access_key_id, when,
+			    "and asking again in %lld ms", ch->p[i]->where, c->access_key_id, when,
 			    (long long)(add / 60000), (long long)delay);
-		arm_ms(ac, delay);
+		arm_ms(ch, delay);
 		return;
 	}
-	ac->retry_ms = AWS_RETRY_MIN_MS;
-	schedule_refresh(ac);
+	ch->retry_ms = AWS_RETRY_MIN_MS;
+	schedule_refresh(ch);
 }
 
 /* backoff - the next retry delay, doubling */
-static int64_t backoff(struct cred_chain *ac)
+static int64_t backoff(struct cred_chain *ch)
 {
-	int64_t d = ac->retry_ms;
+	int64_t d = ch->retry_ms;
 
-	ac->retry_ms = ac->retry_ms * 2 > AWS_RETRY_MAX_MS ? AWS_RETRY_MAX_MS : ac->retry_ms * 2;
+	ch->retry_ms = ch->retry_ms * 2 > AWS_RETRY_MAX_MS ? AWS_RETRY_MAX_MS : ch->retry_ms * 2;
 	/* Jitter: 75% to 100% of the delay. */
 	return d - (d / 4) * (rand() % 101) / 100;
 }
 
 /* all_failed - the first n sources gave no credentials: say what was tried, retry */
-static void all_failed(struct cred_chain *ac, size_t n)
+static void all_failed(struct cred_chain *ch, size_t n)
 {
 	char msg[AWS_PROVIDERS * (CRED_REASON_MAX + 16)];
 	size_t i, off = 0;
-	int64_t delay = backoff(ac);
+	int64_t delay = backoff(ch);
 
-	if (ac->have && expired(ac, aws_now_ms())) {
+	if (ch->have && expired(ch, aws_now_ms())) {
 		/* Nothing to keep: forget them, so the expiry is reported once. */
-		aws_credentials_wipe(&ac->cur);
-		ac->have = 0;
-		ac->chosen = -1;
+		aws_credentials_wipe(&ch->cur);
+		ch->have = 0;
+		ch->chosen = -1;
 	}
 	for (i = 0; i < n && off < sizeof(msg); i++)
 		off += (size_t)snprintf(msg + off, sizeof(msg) - off, "%s%zu. %s: %s",
-					i ? "; " : "", i + 1, ac->p[i]->name, ac->reasons[i]);
-	if (!ac->failed_once) {
+					i ? "; " : "", i + 1, ch->p[i]->name, ch->reasons[i]);
+	if (!ch->failed_once) {
 		msg_error("aws: no AWS credentials found (lookups answer TEMP until some are; "
 			  "retrying in %lld ms); tried in order: %s", (long long)delay, msg);
-		ac->fail_log.last_ms = clock_now_ms();	/* repeats: once a minute */
+		ch->fail_log.last_ms = clock_now_ms();	/* repeats: once a minute */
 	} else
-		msg_limited(&ac->fail_log, AWS_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
+		msg_limited(&ch->fail_log, AWS_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
 			    "aws: still no AWS credentials; tried in order: %s", msg);
-	ac->failed_once = 1;
-	arm_ms(ac, delay);
-	settle(ac);
+	ch->failed_once = 1;
+	arm_ms(ch, delay);
+	settle(ch);
 }
 
 /* walk_done - one source of a chain walk answered */
 static void walk_done(void *arg, const struct aws_credentials *c, const char *reason)
 {
-	struct cred_chain *ac = arg;
-	int i = ac->asking;
+	struct cred_chain *ch = arg;
+	int i = ch->asking;
 
-	ac->asking = -1;
-	ac->walking = 0;
+	ch->asking = -1;
+	ch->walking = 0;
 	if (c) {
 		/* After the first walk, connections that failed without
 		 * credentials wait in their backoff: wake them now. */
-		int recovered = ac->settled == NULL &&
-				!(ac->have && !expired(ac, aws_now_ms()));
+		int recovered = ch->settled == NULL &&
+				!(ch->have && !expired(ch, aws_now_ms()));
 
-		install(ac, i, c);
-		settle(ac);
-		if (recovered && ac->found)
-			ac->found(ac->found_arg);
+		install(ch, i, c);
+		settle(ch);
+		if (recovered && ch->found)
+			ch->found(ch->found_arg);
 		return;
 	}
-	snprintf(ac->reasons[i], sizeof(ac->reasons[i]), "%s", reason ? reason : "failed");
-	if ((size_t)i + 1 < ac->np && !ac->p[i]->final) {
+	snprintf(ch->reasons[i], sizeof(ch->reasons[i]), "%s", reason ? reason : "failed");
+	if ((size_t)i + 1 < ch->np && !ch->p[i]->final) {
 		/* A source that is set up but unusable is worth saying at info. */
-		msg_log(ac->p[i]->present ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
-			"aws: credential source %s %s: %s; trying the next", ac->p[i]->name,
-			ac->p[i]->present ? "is set but unusable" : "not used", ac->reasons[i]);
-		walk(ac, i + 1);
+		msg_log(ch->p[i]->present ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+			"aws: credential source %s %s: %s; trying the next", ch->p[i]->name,
+			ch->p[i]->present ? "is set but unusable" : "not used", ch->reasons[i]);
+		walk(ch, i + 1);
 	} else
-		all_failed(ac, (size_t)i + 1);
+		all_failed(ch, (size_t)i + 1);
 }
 
 /* walk - ask source i (and, through walk_done, the ones after it) */
-static void walk(struct cred_chain *ac, int i)
+static void walk(struct cred_chain *ch, int i)
 {
-	ac->asking = i;
-	ac->walking = 1;
-	ac->p[i]->fetch(ac->p[i], walk_done, ac);
+	ch->asking = i;
+	ch->walking = 1;
+	ch->p[i]->fetch(ch->p[i], walk_done, ch);
 }
 
 /* refresh_done - the chosen source answered a refresh */
 static void refresh_done(void *arg, const struct aws_credentials *c, const char *reason)
 {
-	struct cred_chain *ac = arg;
+	struct cred_chain *ch = arg;
 	char when[SIGV4_AMZDATE_LEN + 1];
 	int64_t now = aws_now_ms(), delay;
 	int stable;
 
-	ac->asking = -1;
+	ch->asking = -1;
 	if (c) {
-		install(ac, ac->chosen, c);
+		install(ch, ch->chosen, c);
 		return;
 	}
 	/*
@@ -297,138 +297,138 @@ static void refresh_done(void *arg, const struct aws_credentials *c, const char 
 	 * shortest extension is extended now (Go's HandleFailToRefresh does the
 	 * same inside 5 minutes), so that they never lapse between two tries.
 	 */
-	stable = ac->have && ac->p[ac->chosen]->static_stability;
-	if (ac->have && !expired(ac, now) &&
-	    !(stable && ac->cur.expiration_ms - now < AWS_EXTEND_MIN_S * 1000LL)) {
-		delay = backoff(ac);
-		if (delay > ac->cur.expiration_ms - now)
-			delay = ac->cur.expiration_ms - now;
-		when_text(ac->cur.expiration_ms, when);
-		msg_limited(&ac->fail_log, AWS_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+	stable = ch->have && ch->p[ch->chosen]->static_stability;
+	if (ch->have && !expired(ch, now) &&
+	    !(stable && ch->cur.expiration_ms - now < AWS_EXTEND_MIN_S * 1000LL)) {
+		delay = backoff(ch);
+		if (delay > ch->cur.expiration_ms - now)
+			delay = ch->cur.expiration_ms - now;
+		when_text(ch->cur.expiration_ms, when);
+		msg_limited(&ch->fail_log, AWS_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
 			    "aws: cannot refresh credentials: %s; keeping access key id %s until it "
 			    "expires at %s, retrying in %lld ms", reason ? reason : "failed",
-			    ac->cur.access_key_id, when, (long long)delay);
-		arm_ms(ac, delay);
+			    ch->cur.access_key_id, when, (long long)delay);
+		arm_ms(ch, delay);
 		return;
 	}
 	if (stable) {
-		int64_t add = extend(ac);
+		int64_t add = extend(ch);
 
-		delay = backoff(ac);
-		when_text(ac->source_exp_ms, when);
+		delay = backoff(ch);
+		when_text(ch->source_exp_ms, when);
 		msg_warn("aws: cannot refresh credentials from %s: %s; their Expiration is %s: using "
 			 "access key id %s up to %lld min more, as the AWS SDKs do (static "
-			 "stability), retrying in %lld ms", ac->p[ac->chosen]->where,
-			 reason ? reason : "failed", when, ac->cur.access_key_id,
+			 "stability), retrying in %lld ms", ch->p[ch->chosen]->where,
+			 reason ? reason : "failed", when, ch->cur.access_key_id,
 			 (long long)(add / 60000), (long long)delay);
-		arm_ms(ac, delay);
+		arm_ms(ch, delay);
 		return;
 	}
 	msg_error("aws: credentials (access key id %s) expired and %s could not refresh them: %s; "
-		  "trying every source again", ac->cur.access_key_id, ac->p[ac->chosen]->where,
+		  "trying every source again", ch->cur.access_key_id, ch->p[ch->chosen]->where,
 		  reason ? reason : "failed");
-	ac->retry_ms = AWS_RETRY_MIN_MS;
-	walk(ac, 0);
+	ch->retry_ms = AWS_RETRY_MIN_MS;
+	walk(ch, 0);
 }
 
 /* timer_cb - time to refresh, or to retry */
 static void timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct cred_chain *ac = arg;
+	struct cred_chain *ch = arg;
 
 	(void)fd;
 	(void)what;
-	if (ac->asking >= 0)
+	if (ch->asking >= 0)
 		return;
-	if (ac->have && ac->chosen >= 0 &&
-	    (!expired(ac, aws_now_ms()) || ac->p[ac->chosen]->static_stability)) {
-		ac->asking = ac->chosen;
-		ac->walking = 0;
-		ac->p[ac->chosen]->fetch(ac->p[ac->chosen], refresh_done, ac);
+	if (ch->have && ch->chosen >= 0 &&
+	    (!expired(ch, aws_now_ms()) || ch->p[ch->chosen]->static_stability)) {
+		ch->asking = ch->chosen;
+		ch->walking = 0;
+		ch->p[ch->chosen]->fetch(ch->p[ch->chosen], refresh_done, ch);
 		return;
 	}
-	if (ac->have && expired(ac, aws_now_ms())) {
+	if (ch->have && expired(ch, aws_now_ms())) {
 		msg_error("aws: credentials (access key id %s) expired; looking for new ones",
-			  ac->cur.access_key_id);
-		ac->retry_ms = AWS_RETRY_MIN_MS;
+			  ch->cur.access_key_id);
+		ch->retry_ms = AWS_RETRY_MIN_MS;
 	}
-	walk(ac, 0);
+	walk(ch, 0);
 }
 
 /* cred_chain_new - the chain in SDK order */
 struct cred_chain *cred_chain_new(struct event_base *base, struct evdns_base *dns)
 {
-	struct cred_chain *ac = calloc(1, sizeof(*ac));
+	struct cred_chain *ch = calloc(1, sizeof(*ch));
 	size_t i;
 
-	if (ac == NULL)
+	if (ch == NULL)
 		return NULL;
-	ac->base = base;
-	ac->chosen = -1;
-	ac->asking = -1;
-	ac->retry_ms = AWS_RETRY_MIN_MS;
-	ac->margin_s = cred_env_number("AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS", 0, AWS_MARGIN_MAX_S);
-	ac->p[0] = cred_env_new();
-	ac->p[1] = cred_web_identity_new(base, dns);
-	ac->p[2] = cred_file_new(base, dns);
-	ac->p[3] = cred_container_new(base, dns);
-	ac->p[4] = cred_imds_new(base, dns);
-	ac->np = AWS_PROVIDERS;
-	ac->timer = evtimer_new(base, timer_cb, ac);
-	for (i = 0; i < ac->np; i++)
-		if (ac->p[i] == NULL)
-			ac->timer = NULL;
-	if (ac->timer == NULL) {
-		cred_chain_free(ac);
+	ch->base = base;
+	ch->chosen = -1;
+	ch->asking = -1;
+	ch->retry_ms = AWS_RETRY_MIN_MS;
+	ch->margin_s = cred_env_number("AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS", 0, AWS_MARGIN_MAX_S);
+	ch->p[0] = cred_env_new();
+	ch->p[1] = cred_web_identity_new(base, dns);
+	ch->p[2] = cred_file_new(base, dns);
+	ch->p[3] = cred_container_new(base, dns);
+	ch->p[4] = cred_imds_new(base, dns);
+	ch->np = AWS_PROVIDERS;
+	ch->timer = evtimer_new(base, timer_cb, ch);
+	for (i = 0; i < ch->np; i++)
+		if (ch->p[i] == NULL)
+			ch->timer = NULL;
+	if (ch->timer == NULL) {
+		cred_chain_free(ch);
 		return NULL;
 	}
-	return ac;
+	return ch;
 }
 
 /* cred_chain_start - the first walk */
-void cred_chain_start(struct cred_chain *ac)
+void cred_chain_start(struct cred_chain *ch)
 {
-	if (ac->asking < 0 && !ac->have)
-		walk(ac, 0);
+	if (ch->asking < 0 && !ch->have)
+		walk(ch, 0);
 }
 
 /* cred_chain_free - cancel what is in flight, wipe, release */
-void cred_chain_free(struct cred_chain *ac)
+void cred_chain_free(struct cred_chain *ch)
 {
 	size_t i;
 
-	if (ac == NULL)
+	if (ch == NULL)
 		return;
 	for (i = 0; i < AWS_PROVIDERS; i++)
-		if (ac->p[i])
-			ac->p[i]->destroy(ac->p[i]);
-	if (ac->timer)
-		event_free(ac->timer);
-	aws_credentials_wipe(&ac->cur);
-	free(ac);
+		if (ch->p[i])
+			ch->p[i]->destroy(ch->p[i]);
+	if (ch->timer)
+		event_free(ch->timer);
+	aws_credentials_wipe(&ch->cur);
+	free(ch);
 }
 
 /* cred_chain_current - credentials valid now, or NULL */
-const struct aws_credentials *cred_chain_current(const struct cred_chain *ac)
+const struct aws_credentials *cred_chain_current(const struct cred_chain *ch)
 {
-	if (ac == NULL || !ac->have || expired(ac, aws_now_ms()))
+	if (ch == NULL || !ch->have || expired(ch, aws_now_ms()))
 		return NULL;
-	return &ac->cur;
+	return &ch->cur;
 }
 
 /* cred_chain_describe - where the credentials come from */
-const char *cred_chain_describe(const struct cred_chain *ac)
+const char *cred_chain_describe(const struct cred_chain *ch)
 {
-	return ac && ac->chosen >= 0 ? ac->p[ac->chosen]->where : "none";
+	return ch && ch->chosen >= 0 ? ch->p[ch->chosen]->where : "none";
 }
 
 /* cred_chain_status - source and seconds to expiry, for metrics */
-int cred_chain_status(const struct cred_chain *ac, const char **source, double *expires_in_s)
+int cred_chain_status(const struct cred_chain *ch, const char **source, double *expires_in_s)
 {
-	if (ac == NULL)
+	if (ch == NULL)
 		return 0;
-	*source = ac->have && ac->chosen >= 0 ? ac->p[ac->chosen]->name : "none";
-	*expires_in_s = ac->have && ac->cur.expiration_ms ?
-			(double)(ac->cur.expiration_ms - aws_now_ms()) / 1000.0 : -1;
+	*source = ch->have && ch->chosen >= 0 ? ch->p[ch->chosen]->name : "none";
+	*expires_in_s = ch->have && ch->cur.expiration_ms ?
+			(double)(ch->cur.expiration_ms - aws_now_ms()) / 1000.0 : -1;
 	return 1;
 }

@@ -62,38 +62,38 @@ struct cred_chain;
 /* cred_chain_new - the chain, configured from the environment */
 struct cred_chain *cred_chain_new(struct event_base *base, struct evdns_base *dns);
 /* cred_chain_start - resolve now (env and files answer at once) */
-void cred_chain_start(struct cred_chain *ac);
-void cred_chain_free(struct cred_chain *ac);
+void cred_chain_start(struct cred_chain *ch);
+void cred_chain_free(struct cred_chain *ch);
 
 /*
  * cred_chain_on_settled - call fn once, when the first walk of the chain
  * has ended (credentials found, or every source failed), so that the
  * first connections do not sign without credentials.
  */
-void cred_chain_on_settled(struct cred_chain *ac, void (*fn)(void *arg), void *arg);
+void cred_chain_on_settled(struct cred_chain *ch, void (*fn)(void *arg), void *arg);
 
 /*
  * cred_chain_on_found - call fn each time credentials are found again after
  * a time without valid ones (every source failed, or they expired), so
  * that connections waiting out a backoff can try at once.
  */
-void cred_chain_on_found(struct cred_chain *ac, void (*fn)(void *arg), void *arg);
+void cred_chain_on_found(struct cred_chain *ch, void (*fn)(void *arg), void *arg);
 
 /*
  * cred_chain_current - the credentials to sign with now, or NULL when
  * there are none (not found yet, or expired). Valid until the loop runs.
  */
-const struct aws_credentials *cred_chain_current(const struct cred_chain *ac);
+const struct aws_credentials *cred_chain_current(const struct cred_chain *ch);
 
 /* cred_chain_describe - "environment", "IMDSv2 http://...", ...; "none" */
-const char *cred_chain_describe(const struct cred_chain *ac);
+const char *cred_chain_describe(const struct cred_chain *ch);
 
 /*
  * cred_chain_status - for metrics: the source's short name ("env",
  * "web_identity", "profile", "container", "imds", "none") and seconds until the
  * credentials expire (-1: they do not, or there are none). Returns 0
- * when ac is NULL (no chain: the daemon does not sign).
+ * when ch is NULL (no chain: the daemon does not sign).
  */
-int cred_chain_status(const struct cred_chain *ac, const char **source, double *expires_in_s);
+int cred_chain_status(const struct cred_chain *ch, const char **source, double *expires_in_s);
 
 #endif

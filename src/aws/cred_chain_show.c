@@ -40,7 +40,7 @@
 
 struct show {
 	struct event_base *base;
-	struct cred_chain *ac;
+	struct cred_chain *ch;
 	int settled;
 };
 
@@ -74,27 +74,27 @@ int cred_chain_show(const char *progname)
 			     EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	if (dns == NULL)
 		dns = evdns_base_new(s.base, 0);
-	if (dns == NULL || (s.ac = cred_chain_new(s.base, dns)) == NULL) {
+	if (dns == NULL || (s.ch = cred_chain_new(s.base, dns)) == NULL) {
 		msg_error("cannot create the credential chain");
 		return 2;
 	}
-	cred_chain_on_settled(s.ac, show_settled, &s);
-	cred_chain_start(s.ac);
+	cred_chain_on_settled(s.ch, show_settled, &s);
+	cred_chain_start(s.ch);
 	if (!s.settled) {
 		event_base_loopexit(s.base, &deadline);
 		event_base_dispatch(s.base);
 	}
-	if ((c = cred_chain_current(s.ac)) != NULL) {
+	if ((c = cred_chain_current(s.ch)) != NULL) {
 		if (c->expiration_ms == 0 || sigv4_amzdate(c->expiration_ms, when) != 0)
 			snprintf(when, sizeof(when), "never");
-		printf("source: %s\naccess_key_id: %s\nexpires: %s\n", cred_chain_describe(s.ac),
+		printf("source: %s\naccess_key_id: %s\nexpires: %s\n", cred_chain_describe(s.ch),
 		       c->access_key_id, when);
 		rc = 0;
 	} else {
 		printf("none\n");
 	}
 	fflush(stdout);
-	cred_chain_free(s.ac);
+	cred_chain_free(s.ch);
 	evdns_base_free(dns, 0);
 	event_base_free(s.base);
 	return rc;
