@@ -365,7 +365,8 @@ static void container_resolve(struct container *k)
 /* cred_container_new - the container endpoint provider, from the environment */
 struct cred_provider *cred_container_new(struct event_base *base, struct evdns_base *dns)
 {
-	struct cred_provider *p = calloc(1, sizeof(*p));
+	struct cred_provider *p = cred_provider_new("container", container_fetch, container_cancel,
+						    container_destroy);
 	struct container *k = calloc(1, sizeof(*k));
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
@@ -407,11 +408,7 @@ struct cred_provider *cred_container_new(struct event_base *base, struct evdns_b
 	if (p->final && k->bad[0])
 		snprintf(k->bad + strlen(k->bad), sizeof(k->bad) - strlen(k->bad),
 			 "; set in the environment, so IMDS is not tried");
-	p->name = "container";
 	snprintf(p->where, sizeof(p->where), "container endpoint %.400s", k->url[0] ? k->url : "(none)");
-	p->fetch = container_fetch;
-	p->cancel = container_cancel;
-	p->destroy = container_destroy;
 	p->ctx = k;
 	return p;
 }

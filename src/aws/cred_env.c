@@ -55,14 +55,9 @@ static void env_cancel(struct cred_provider *p)
 /* cred_env_new - the environment provider */
 struct cred_provider *cred_env_new(void)
 {
-	struct cred_provider *p = calloc(1, sizeof(*p));
+	struct cred_provider *p = cred_provider_new("env", env_fetch, env_cancel, env_destroy);
 
-	if (p == NULL)
-		return NULL;
-	p->name = "env";
-	snprintf(p->where, sizeof(p->where), "environment (AWS_ACCESS_KEY_ID)");
-	p->fetch = env_fetch;
-	p->cancel = env_cancel;
-	p->destroy = env_destroy;
+	if (p != NULL)
+		snprintf(p->where, sizeof(p->where), "environment (AWS_ACCESS_KEY_ID)");
 	return p;
 }

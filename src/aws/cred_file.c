@@ -183,7 +183,7 @@ static void file_destroy(struct cred_provider *p)
 /* cred_file_new - the shared files provider */
 struct cred_provider *cred_file_new(struct event_base *base, struct evdns_base *dns)
 {
-	struct cred_provider *p = calloc(1, sizeof(*p));
+	struct cred_provider *p = cred_provider_new("profile", file_fetch, file_cancel, file_destroy);
 	struct file_ctx *fc = calloc(1, sizeof(*fc));
 	int named;
 	const char *profile = cred_profile_name(&named);
@@ -195,10 +195,6 @@ struct cred_provider *cred_file_new(struct event_base *base, struct evdns_base *
 	}
 	fc->base = base;
 	p->ctx = fc;
-	p->name = "profile";
 	snprintf(p->where, sizeof(p->where), "shared files, profile %.128s", profile);
-	p->fetch = file_fetch;
-	p->cancel = file_cancel;
-	p->destroy = file_destroy;
 	return p;
 }

@@ -43,6 +43,16 @@ struct cred_provider {
 	int static_stability;		/* expired credentials are extended, not dropped (IMDS) */
 };
 
+/*
+ * cred_provider_new - a provider with its name and methods (where, ctx and
+ * the flags are the caller's to set); NULL without memory. The caller's
+ * destroy frees it.
+ */
+struct cred_provider *cred_provider_new(const char *name,
+					void (*fetch)(struct cred_provider *p, cred_done_fn done, void *arg),
+					void (*cancel)(struct cred_provider *p),
+					void (*destroy)(struct cred_provider *p));
+
 struct cred_provider *cred_env_new(void);
 struct cred_provider *cred_web_identity_new(struct event_base *base, struct evdns_base *dns);
 struct cred_provider *cred_file_new(struct event_base *base, struct evdns_base *dns);
