@@ -50,7 +50,6 @@
 #define CONTAINER_ATTEMPTS	3
 #define CONTAINER_RETRY_MS	200
 #define CONTAINER_AUTH_MAX	16384	/* bytes in an authorization token */
-#define CONTAINER_HOST_MAX	256	/* bytes in FULL_URI's host */
 
 /*
  * One resolution of FULL_URI's host. Apart from the container because
@@ -67,7 +66,7 @@ struct container {
 	struct evdns_base *dns;
 	char url[CRED_HTTP_URL_MAX];	/* "": not configured */
 	char bad[CRED_REASON_MAX];	/* why the configuration is unusable */
-	char host[CONTAINER_HOST_MAX];	/* FULL_URI's host, when it is a name to check */
+	char host[CRED_HTTP_HOST_MAX + 1];	/* FULL_URI's host, when it is a name to check */
 	struct resolving *resolving;	/* FULL_URI's name being resolved */
 	int timeout_ms;
 	int attempts;
@@ -370,7 +369,7 @@ struct cred_provider *cred_container_new(struct event_base *base, struct evdns_b
 	struct container *k = calloc(1, sizeof(*k));
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-	char host[CONTAINER_HOST_MAX], path[CRED_HTTP_URL_MAX];
+	char host[CRED_HTTP_HOST_MAX + 1], path[CRED_HTTP_URL_MAX];
 	int port, allowed;
 
 	if (p == NULL || k == NULL ||
