@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws/aws_creds.h"
+#include "aws/aws_base.h"
 #include "aws/cred_profile.h"
 #include "aws/cred_json.h"
 

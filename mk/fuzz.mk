@@ -39,7 +39,7 @@ FUZZ_EXTRA_config_env  := src/config.c src/listen_spec.c src/log.c src/clock.c \
 FUZZ_OBJ_config_env    := $(FUZZ_EXTRA_config_env:%.c=$(FUZZ_BUILD)/obj/%.o)
 
 # Targets needing more than the pure modules. The credential parsers share
-# aws_creds.c (time parsing, wiping) with the providers on libevent.
+# aws_base.c (time parsing, wiping) with the providers on libevent.
 FUZZ_EXTRA_sigv4       := src/aws/sigv4.c
 FUZZ_EXTRA_cred_parse  := $(wildcard src/aws/*.c) src/cql/cql_tls.c src/log.c src/clock.c
 FUZZ_EXTRA_sts_xml     := $(FUZZ_EXTRA_cred_parse)

@@ -24,7 +24,7 @@
 #include <event2/event.h>
 
 #include "admin.h"
-#include "aws/aws_creds.h"
+#include "aws/cred_chain.h"
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
@@ -155,7 +155,7 @@ static void check_header(const struct admin *a)
 	(void)postfix_delimiter_report(cfg->maps.delimiters, stdout);
 	if (a->d.creds)
 		printf("  auth         SigV4, region %s, credentials: %s\n", cfg->aws_region,
-		       aws_creds_current(a->d.creds) ? aws_creds_describe(a->d.creds) :
+		       cred_chain_current(a->d.creds) ? cred_chain_describe(a->d.creds) :
 		       "NONE (see the aws: error above)");
 }
 

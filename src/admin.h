@@ -33,7 +33,7 @@
 #define ADMIN_QUERY_EXIT_TEMP		3
 #define ADMIN_QUERY_EXIT_PERM		4
 
-struct aws_creds;
+struct cred_chain;
 struct config;
 struct cql_session;
 struct event_base;
@@ -46,7 +46,7 @@ struct admin_deps {
 	struct cql_session *cql;
 	struct map_registry *reg;
 	const struct config *cfg;	/* what --check reports */
-	struct aws_creds *creds;	/* SigV4 only, else NULL */
+	struct cred_chain *creds;	/* SigV4 only, else NULL */
 };
 
 struct admin;

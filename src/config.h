@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "aws/aws_creds.h"
+#include "aws/aws_base.h"
 #include "cql/cql_session.h"
 #include "listen_spec.h"
 #include "map_registry.h"

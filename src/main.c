@@ -23,7 +23,7 @@
  *	the full engine and prints the candidate keys and the reply. --flush
  *	asks the running daemons to empty their caches (all three:
  *	admin.c). --credentials resolves the AWS credentials once and prints
- *	their source and access key id (aws_creds_show.c).
+ *	their source and access key id (cred_chain_show.c).
  *
  *	This file holds the options, the wiring of the modules, the signals
  *	and the shutdown; building and reloading the maps is map_reload.c.
@@ -54,8 +54,8 @@
 #include <event2/event.h>
 
 #include "admin.h"
-#include "aws/aws_creds.h"
-#include "aws/aws_creds_show.h"
+#include "aws/cred_chain.h"
+#include "aws/cred_chain_show.h"
 #include "cache.h"
 #include "clock.h"
 #include "config.h"
@@ -102,7 +102,7 @@ struct daemon {
 	struct map_reload *reload;	/* HUP */
 	SSL_CTX *tls_ctx;
 	struct cql_auth *auth;
-	struct aws_creds *creds;	/* SigV4 only */
+	struct cred_chain *creds;	/* SigV4 only */
 	struct cql_session *cql;
 	struct cache *cache;
 	struct lookup_engine *engine;
@@ -172,7 +172,7 @@ static struct map_source map_source(const struct daemon *d)
 /* sigv4_creds - the chain's current credentials for the authenticator */
 static int sigv4_creds(void *arg, struct sigv4_creds *out)
 {
-	const struct aws_credentials *c = aws_creds_current(arg);
+	const struct aws_credentials *c = cred_chain_current(arg);
 
 	if (c == NULL)
 		return -1;
@@ -354,7 +354,7 @@ static int parse_options(struct daemon *d, int argc, char **argv)
 		} else if (!strcmp(argv[a], "--flush")) {
 			return admin_flush(PROGNAME);
 		} else if (!strcmp(argv[a], "--credentials")) {
-			return aws_creds_show(PROGNAME);
+			return cred_chain_show(PROGNAME);
 		} else if (!strcmp(argv[a], "--check")) {
 			d->mode = MODE_CHECK;
 		} else if (!strcmp(argv[a], "--query") && a + 2 < argc) {
@@ -422,7 +422,7 @@ static int open_auth(struct daemon *d)
 		d->cfg.cql.auth = d->auth;
 	}
 	if (d->cfg.auth_sigv4) {
-		if ((d->creds = aws_creds_new(d->base, d->dns)) == NULL ||
+		if ((d->creds = cred_chain_new(d->base, d->dns)) == NULL ||
 		    (d->auth = cql_auth_sigv4_new(d->cfg.aws_region, sigv4_creds, d->creds)) == NULL) {
 			msg_error("out of memory");
 			return EXIT_RUNTIME;
@@ -524,7 +524,7 @@ static int start_serving(struct daemon *d)
 		return EXIT_RUNTIME;
 	if (d->cfg.metrics_listen[0] &&
 	    (d->metrics = metrics_start(d->base, d->cfg.metrics_listen, &d->reg, d->engine,
-					d->cache, d->cql, &d->cfg, err, sizeof(err))) == NULL) {
+					d->cache, d->cql, d->creds, &d->cfg, err, sizeof(err))) == NULL) {
 		msg_error("METRICS_LISTEN=%s: %s", d->cfg.metrics_listen, err);
 		return EXIT_RUNTIME;
 	}
@@ -586,7 +586,7 @@ static void close_daemon(struct daemon *d)
 	evdns_base_free(d->dns, 0);
 	event_base_free(d->base);
 	cql_auth_free(d->auth);
-	aws_creds_free(d->creds);
+	cred_chain_free(d->creds);
 	if (d->tls_ctx)
 		SSL_CTX_free(d->tls_ctx);
 }
@@ -606,9 +606,9 @@ int main(int argc, char **argv)
 		return rc;
 	if (d.creds) {
 		/* Connect once the chain has answered: no handshake without credentials. */
-		aws_creds_on_settled(d.creds, creds_settled, d.cql);
-		aws_creds_on_found(d.creds, creds_found, d.cql);
-		aws_creds_start(d.creds);
+		cred_chain_on_settled(d.creds, creds_settled, d.cql);
+		cred_chain_on_found(d.creds, creds_found, d.cql);
+		cred_chain_start(d.creds);
 	} else {
 		cql_session_start(d.cql);
 	}

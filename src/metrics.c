@@ -36,7 +36,7 @@
 #include "lookup_engine.h"
 #include "map_registry.h"
 #include "metrics.h"
-#include "aws/aws_creds.h"
+#include "aws/cred_chain.h"
 #include "socketmap.h"
 
 #define METRICS_PREFIX	"postfix_aws_cassandra_"
@@ -51,6 +51,7 @@ struct metrics {
 	struct lookup_engine *engine;
 	struct cache *cache;
 	struct cql_session *cql;
+	const struct cred_chain *creds;	/* SigV4 only; NULL: no credential metrics */
 	const struct config *cfg;
 	int64_t started_ms;
 };
@@ -160,7 +161,7 @@ void metrics_render(struct metrics *m, struct buf *o)
 		const char *src;
 		double left;
 
-		if (aws_creds_status(&src, &left)) {	/* SigV4 only */
+		if (cred_chain_status(m->creds, &src, &left)) {	/* SigV4 only */
 			head(o, "aws_credentials_source", "gauge",
 			     "1 for the source of the AWS credentials in use (env, profile, container, imds, none).");
 			buf_printf(o, METRICS_PREFIX "aws_credentials_source{source=\"%s\"} 1\n", src);
@@ -209,7 +210,8 @@ static void not_found(struct evhttp_request *req, void *arg)
 struct metrics *metrics_start(struct event_base *base, const char *listen,
 			      struct map_registry *reg, struct lookup_engine *engine,
 			      struct cache *cache, struct cql_session *cql,
-			      const struct config *cfg, char *err, size_t errlen)
+			      const struct cred_chain *creds, const struct config *cfg,
+			      char *err, size_t errlen)
 {
 	struct listen_spec spec;
 	char item[sizeof(METRICS_INET) + CONFIG_METRICS_LISTEN_MAX], host[INET6_ADDRSTRLEN];
@@ -244,6 +246,7 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 	m->engine = engine;
 	m->cache = cache;
 	m->cql = cql;
+	m->creds = creds;
 	m->cfg = cfg;
 	m->started_ms = clock_now_ms();
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);

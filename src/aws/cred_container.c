@@ -41,16 +41,15 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include "cred_http.h"
-#include "cred_json.h"
-#include "cred_provider.h"
+#include "aws/cred_http.h"
+#include "aws/cred_json.h"
+#include "aws/cred_provider.h"
 
 #define CONTAINER_HOST		"http://169.254.170.2"
 #define CONTAINER_TIMEOUT_S	1
 #define CONTAINER_ATTEMPTS	3
 #define CONTAINER_RETRY_MS	200
 #define CONTAINER_AUTH_MAX	16384	/* bytes in an authorization token */
-#define CONTAINER_HOST_MAX	256	/* bytes in FULL_URI's host */
 
 /*
  * One resolution of FULL_URI's host. Apart from the container because
@@ -67,7 +66,7 @@ struct container {
 	struct evdns_base *dns;
 	char url[CRED_HTTP_URL_MAX];	/* "": not configured */
 	char bad[CRED_REASON_MAX];	/* why the configuration is unusable */
-	char host[CONTAINER_HOST_MAX];	/* FULL_URI's host, when it is a name to check */
+	char host[CRED_HTTP_HOST_MAX + 1];	/* FULL_URI's host, when it is a name to check */
 	struct resolving *resolving;	/* FULL_URI's name being resolved */
 	int timeout_ms;
 	int attempts;
@@ -365,11 +364,12 @@ static void container_resolve(struct container *k)
 /* cred_container_new - the container endpoint provider, from the environment */
 struct cred_provider *cred_container_new(struct event_base *base, struct evdns_base *dns)
 {
-	struct cred_provider *p = calloc(1, sizeof(*p));
+	struct cred_provider *p = cred_provider_new("container", container_fetch, container_cancel,
+						    container_destroy);
 	struct container *k = calloc(1, sizeof(*k));
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
-	char host[CONTAINER_HOST_MAX], path[CRED_HTTP_URL_MAX];
+	char host[CRED_HTTP_HOST_MAX + 1], path[CRED_HTTP_URL_MAX];
 	int port, allowed;
 
 	if (p == NULL || k == NULL ||
@@ -407,11 +407,7 @@ struct cred_provider *cred_container_new(struct event_base *base, struct evdns_b
 	if (p->final && k->bad[0])
 		snprintf(k->bad + strlen(k->bad), sizeof(k->bad) - strlen(k->bad),
 			 "; set in the environment, so IMDS is not tried");
-	p->name = "container";
 	snprintf(p->where, sizeof(p->where), "container endpoint %.400s", k->url[0] ? k->url : "(none)");
-	p->fetch = container_fetch;
-	p->cancel = container_cancel;
-	p->destroy = container_destroy;
 	p->ctx = k;
 	return p;
 }

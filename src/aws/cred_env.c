@@ -5,32 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "cred_provider.h"
-
-/* cred_env_flag - "true" (any case) or "1" */
-int cred_env_flag(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0);
-}
-
-/* cred_env_number - a positive integer variable, or def when unset/bad */
-long cred_env_number(const char *name, long def, long max)
-{
-	const char *v = getenv(name);
-	char *end;
-	long n;
-
-	if (v == NULL || *v == 0)
-		return def;
-	n = strtol(v, &end, 10);
-	if (*end != 0 || n <= 0 || n > max)
-		return def;
-	return n;
-}
+#include "aws/cred_provider.h"
 
 /* env_fetch - read the three variables now */
 static void env_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
@@ -79,14 +55,9 @@ static void env_cancel(struct cred_provider *p)
 /* cred_env_new - the environment provider */
 struct cred_provider *cred_env_new(void)
 {
-	struct cred_provider *p = calloc(1, sizeof(*p));
+	struct cred_provider *p = cred_provider_new("env", env_fetch, env_cancel, env_destroy);
 
-	if (p == NULL)
-		return NULL;
-	p->name = "env";
-	snprintf(p->where, sizeof(p->where), "environment (AWS_ACCESS_KEY_ID)");
-	p->fetch = env_fetch;
-	p->cancel = env_cancel;
-	p->destroy = env_destroy;
+	if (p != NULL)
+		snprintf(p->where, sizeof(p->where), "environment (AWS_ACCESS_KEY_ID)");
 	return p;
 }

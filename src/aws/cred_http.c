@@ -11,7 +11,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#include "cred_http.h"
+#include "aws/cred_http.h"
 
 struct cred_http {
 	struct event_base *base;
@@ -135,7 +135,8 @@ struct cred_http *cred_http_start(struct event_base *base, struct evdns_base *dn
 				  const char *const *headers, int timeout_ms,
 				  cred_http_fn cb, void *arg, char *err, size_t errlen)
 {
-	char host[256], path[CRED_HTTP_URL_MAX], hosthdr[280];
+	char host[CRED_HTTP_HOST_MAX + 1], path[CRED_HTTP_URL_MAX];
+	char hosthdr[CRED_HTTP_HOST_MAX + 1 + CRED_HTTP_HOSTHDR_EXTRA];
 	int port;
 	struct cred_http *h;
 	struct evkeyvalq *out;

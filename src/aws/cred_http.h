@@ -24,6 +24,8 @@ struct cred_http;
 
 #define CRED_HTTP_BODY_MAX	65536	/* bytes in an answer */
 #define CRED_HTTP_URL_MAX	1024	/* bytes in a URL */
+#define CRED_HTTP_HOST_MAX	255	/* bytes in a URL's host (a DNS name's limit) */
+#define CRED_HTTP_HOSTHDR_EXTRA	24	/* Host: header beyond the host: "[]", ":" and a port */
 
 enum cred_http_method { CRED_HTTP_GET, CRED_HTTP_PUT };
 

@@ -16,7 +16,7 @@
  *	seconds, default 1) and the whole sequence is attempted
  *	AWS_METADATA_SERVICE_NUM_ATTEMPTS times, default 1 as the AWS SDKs and
  *	Tools Reference Guide and botocore have it: the chain's own retry with
- *	backoff (aws_creds.c), and static stability at refresh, cover a
+ *	backoff (cred_chain.c), and static stability at refresh, cover a
  *	moment's outage.
  *	AWS_EC2_METADATA_SERVICE_ENDPOINT overrides http://169.254.169.254
  *	(AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6: http://[fd00:ec2::254])
@@ -29,10 +29,10 @@
 
 #include <event2/event.h>
 
-#include "../clock.h"
-#include "cred_http.h"
-#include "cred_json.h"
-#include "cred_provider.h"
+#include "clock.h"
+#include "aws/cred_http.h"
+#include "aws/cred_json.h"
+#include "aws/cred_provider.h"
 
 #define IMDS_DEFAULT_ENDPOINT	"http://169.254.169.254"
 #define IMDS_DEFAULT_ENDPOINT_V6 "http://[fd00:ec2::254]"	/* ..._ENDPOINT_MODE=IPv6 */
@@ -247,7 +247,7 @@ static void imds_destroy(struct cred_provider *p)
 /* cred_imds_new - the IMDSv2 provider, from the environment */
 struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *dns)
 {
-	struct cred_provider *p = calloc(1, sizeof(*p));
+	struct cred_provider *p = cred_provider_new("imds", imds_fetch, imds_cancel, imds_destroy);
 	struct imds *m = calloc(1, sizeof(*m));
 	const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"), *mode;
 	size_t n;
@@ -268,12 +268,8 @@ struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *
 	m->disabled = cred_env_flag("AWS_EC2_METADATA_DISABLED");
 	m->timeout_ms = (int)cred_env_number("AWS_METADATA_SERVICE_TIMEOUT", IMDS_TIMEOUT_S, 60) * 1000;
 	m->attempts = (int)cred_env_number("AWS_METADATA_SERVICE_NUM_ATTEMPTS", IMDS_ATTEMPTS, 10);
-	p->name = "imds";
 	p->static_stability = 1;
 	snprintf(p->where, sizeof(p->where), "instance metadata (IMDSv2) at %.400s", m->endpoint);
-	p->fetch = imds_fetch;
-	p->cancel = imds_cancel;
-	p->destroy = imds_destroy;
 	p->ctx = m;
 	return p;
 }

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "cred_json.h"
+#include "aws/cred_json.h"
 
 /* copy_field - a string member into dst; -1 with err if bad */
 static int copy_field(json_t *obj, const char *name, int required, char *dst,

@@ -28,7 +28,7 @@
 
 #include <stddef.h>
 
-#include "aws_creds.h"
+#include "aws/aws_base.h"
 
 #define CRED_JSON_MAX		65536	/* bytes in a credential document */
 

@@ -15,9 +15,9 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
-#include "../clock.h"
-#include "cred_json.h"
-#include "cred_process.h"
+#include "clock.h"
+#include "aws/cred_json.h"
+#include "aws/cred_process.h"
 
 #define PROC_ERR_KEEP		512	/* bytes of stderr kept for the reason */
 #define PROC_ERR_SHOW		200	/* ... of which the reason shows this many */

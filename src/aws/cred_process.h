@@ -31,7 +31,7 @@
 
 #include <stddef.h>
 
-#include "aws_creds.h"
+#include "aws/aws_base.h"
 
 struct event_base;
 struct cred_process;

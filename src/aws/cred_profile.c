@@ -8,7 +8,7 @@
 
 #include <openssl/crypto.h>
 
-#include "cred_profile.h"
+#include "aws/cred_profile.h"
 
 #define UTF8_BOM		"\xef\xbb\xbf"
 

@@ -53,7 +53,7 @@
 
 #include <stddef.h>
 
-#include "aws_creds.h"
+#include "aws/aws_base.h"
 
 #define CRED_FILE_MAX		(1024 * 1024)	/* bytes read from a profile file */
 #define CRED_PROFILE_MAX	128		/* bytes in a profile name */

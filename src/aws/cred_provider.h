@@ -3,7 +3,7 @@
  *
  * DESCRIPTION
  *	A provider is a small struct of function pointers, as OpenSMTPD's
- *	table backends are: the chain (aws_creds.c) asks each in order.
+ *	table backends are: the chain (cred_chain.c) asks each in order.
  *	fetch() calls done exactly once, maybe before it returns (env,
  *	static keys in the files) or later from the event loop (HTTP
  *	endpoints, a profile's credential_process), with the
@@ -13,14 +13,14 @@
  *	chain must not quietly fall back to another (an instance role).
  *	A source with static_stability set (IMDS, as in every SDK) has its
  *	credentials kept past their Expiration when it cannot give fresh ones
- *	(aws_creds.c).
+ *	(cred_chain.c).
  */
 #ifndef PAC_AWS_CRED_PROVIDER_H
 #define PAC_AWS_CRED_PROVIDER_H
 
 #include <stddef.h>
 
-#include "aws_creds.h"
+#include "aws/aws_base.h"
 
 struct event_base;
 struct evdns_base;
@@ -43,15 +43,20 @@ struct cred_provider {
 	int static_stability;		/* expired credentials are extended, not dropped (IMDS) */
 };
 
+/*
+ * cred_provider_new - a provider with its name and methods (where, ctx and
+ * the flags are the caller's to set); NULL without memory. The caller's
+ * destroy frees it.
+ */
+struct cred_provider *cred_provider_new(const char *name,
+					void (*fetch)(struct cred_provider *p, cred_done_fn done, void *arg),
+					void (*cancel)(struct cred_provider *p),
+					void (*destroy)(struct cred_provider *p));
+
 struct cred_provider *cred_env_new(void);
 struct cred_provider *cred_web_identity_new(struct event_base *base, struct evdns_base *dns);
 struct cred_provider *cred_file_new(struct event_base *base, struct evdns_base *dns);
 struct cred_provider *cred_container_new(struct event_base *base, struct evdns_base *dns);
 struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *dns);
-
-/* cred_env_flag - AWS-style boolean variable ("true"/"false", any case) */
-int cred_env_flag(const char *name);
-/* cred_env_number - a positive integer variable, or def */
-long cred_env_number(const char *name, long def, long max);
 
 #endif

@@ -15,9 +15,9 @@
 
 #include <openssl/crypto.h>
 
-#include "cred_process.h"
-#include "cred_role.h"
-#include "sts.h"
+#include "aws/cred_process.h"
+#include "aws/cred_role.h"
+#include "aws/sts.h"
 
 #define ROLE_PROCESS_TIMEOUT_S	60	/* a source profile's credential_process, as cred_file.c */
 #define ROLE_PROCESS_TIMEOUT_MAX 3600

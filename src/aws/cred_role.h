@@ -41,9 +41,9 @@
 
 #include <stddef.h>
 
-#include "cred_file.h"
-#include "cred_profile.h"
-#include "cred_provider.h"
+#include "aws/cred_profile_load.h"
+#include "aws/cred_profile.h"
+#include "aws/cred_provider.h"
 
 struct event_base;
 struct evdns_base;

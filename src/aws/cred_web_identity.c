@@ -23,10 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cred_file.h"
-#include "cred_provider.h"
-#include "cred_role.h"
-#include "sts.h"
+#include "aws/cred_profile_load.h"
+#include "aws/cred_provider.h"
+#include "aws/cred_role.h"
+#include "aws/sts.h"
 
 /* profile_role_first - does the profile assume a role from another source? */
 static int profile_role_first(char *profile, size_t size)
@@ -101,16 +101,12 @@ static void wi_destroy(struct cred_provider *p)
 /* cred_web_identity_new - the web identity provider */
 struct cred_provider *cred_web_identity_new(struct event_base *base, struct evdns_base *dns)
 {
-	struct cred_provider *p = calloc(1, sizeof(*p));
+	struct cred_provider *p = cred_provider_new("web_identity", wi_fetch, wi_cancel, wi_destroy);
 
 	if (p == NULL || (p->ctx = cred_role_new(base, dns)) == NULL) {
 		free(p);
 		return NULL;
 	}
-	p->name = "web_identity";
 	snprintf(p->where, sizeof(p->where), "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)");
-	p->fetch = wi_fetch;
-	p->cancel = wi_cancel;
-	p->destroy = wi_destroy;
 	return p;
 }

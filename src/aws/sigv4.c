@@ -11,7 +11,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-#include "sigv4.h"
+#include "aws/sigv4.h"
 
 #define SIGV4_ALGORITHM		"AWS4-HMAC-SHA256"
 #define SIGV4_TERMINATOR	"aws4_request"

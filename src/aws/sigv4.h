@@ -40,7 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../buf.h"
+#include "buf.h"
 
 #define SIGV4_AMZDATE_LEN	24	/* YYYY-MM-DDTHH:MM:SS.mmmZ */
 #define SIGV4_DATESTAMP_LEN	8	/* YYYYMMDD */

@@ -20,11 +20,11 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "../cql/cql_tls.h"
-#include "cred_provider.h"
-#include "sigv4.h"
-#include "sts.h"
-#include "sts_xml.h"
+#include "cql/cql_tls.h"
+#include "aws/cred_provider.h"
+#include "aws/sigv4.h"
+#include "aws/sts.h"
+#include "aws/sts_xml.h"
 
 #define STS_VERSION		"2011-06-15"
 #define STS_SERVICE		"sts"

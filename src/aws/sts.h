@@ -35,8 +35,8 @@
 
 #include <stddef.h>
 
-#include "../buf.h"
-#include "aws_creds.h"
+#include "buf.h"
+#include "aws/aws_base.h"
 
 struct event_base;
 struct evdns_base;

@@ -12,7 +12,7 @@
 #include <expat.h>
 #include <openssl/crypto.h>
 
-#include "sts_xml.h"
+#include "aws/sts_xml.h"
 
 #define NS_SEP			' '	/* namespace separator: URIs hold no blanks */
 #define NAME_MAX_LEN		64	/* bytes of an element name we compare */

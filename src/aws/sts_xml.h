@@ -33,7 +33,7 @@
 
 #include <stddef.h>
 
-#include "aws_creds.h"
+#include "aws/aws_base.h"
 
 #define STS_XML_MAX		(256 * 1024)	/* bytes in an STS answer */
 #define STS_XML_DEPTH_MAX	16		/* element nesting */

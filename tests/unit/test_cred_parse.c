@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "aws/aws_creds.h"
+#include "aws/aws_base.h"
 #include "aws/cred_profile.h"
 #include "aws/cred_http.h"
 #include "aws/cred_json.h"

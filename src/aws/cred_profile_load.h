@@ -1,8 +1,8 @@
 /*
- * cred_file - the shared credentials and config files (~/.aws) as a source
+ * cred_profile_load - a profile of the shared credentials and config files (~/.aws)
  *
  * SYNOPSIS
- *	#include "aws/cred_file.h"
+ *	#include "aws/cred_profile_load.h"
  *
  * DESCRIPTION
  *	The profile is AWS_PROFILE, else AWS_DEFAULT_PROFILE (AWS_PROFILE wins
@@ -16,22 +16,16 @@
  *	cred_profile_load() reads both files (a missing file is an empty one)
  *	and merges the profile's settings, the credentials file winning key
  *	by key as in every SDK; cred_profile.h decides the kind. It is the
- *	entry point for a provider that needs another profile (a role's
- *	source_profile).
- *
- *	The provider (cred_file_new) acts on the kind in one switch
- *	(file_fetch): static keys are given at once; a credential_process is
- *	run on the loop (cred_process.c) each time the chain asks; every other
- *	role (role_arn) is assumed through STS (cred_role.c); SSO or a broken
- *	profile ends the walk with the reason, and so does a role that cannot
- *	be assumed, never falling back to another identity.
+ *	entry point for every provider that reads a profile: the shared files
+ *	(cred_file.c), web identity (its role_arn and token file) and a role's
+ *	source_profile (cred_role.c).
  */
-#ifndef PAC_AWS_CRED_FILE_H
-#define PAC_AWS_CRED_FILE_H
+#ifndef PAC_AWS_CRED_PROFILE_LOAD_H
+#define PAC_AWS_CRED_PROFILE_LOAD_H
 
 #include <stddef.h>
 
-#include "cred_profile.h"
+#include "aws/cred_profile.h"
 
 #define CRED_PATH_MAX		4096	/* bytes in a file path */
 

@@ -1,12 +1,13 @@
 /*
- * test_aws_creds - the credential chain's clock: expiry to the millisecond,
+ * test_cred_chain - the credential chain's clock: expiry to the millisecond,
  * long-term credentials, the refresh margin
  *
  * SYNOPSIS
- *	build/tests/test_aws_creds
+ *	build/tests/test_cred_chain
  *
  * DESCRIPTION
- *	The chain (aws_creds.c) reads the wall clock through clock_gettime().
+ *	The chain (cred_chain.c) reads the wall clock through clock_gettime()
+ *	(aws_now_ms(), aws_base.c).
  *	This test defines clock_gettime() itself, so the executable's definition
  *	is the one the chain (and libevent) call: CLOCK_REALTIME can be frozen
  *	at a chosen millisecond, every other clock is the kernel's. Credentials
@@ -27,7 +28,7 @@
 
 #include <event2/event.h>
 
-#include "aws/aws_creds.h"
+#include "aws/cred_chain.h"
 #include "clock.h"
 
 #define T0_MS		1893456000000LL	/* 2030-01-01T00:00:00Z */
@@ -36,7 +37,7 @@
 #define REFRESH_DUE_MS	1500		/* Expiration - margin - now, in the margin test */
 
 static int64_t frozen_ms = -1;		/* CLOCK_REALTIME; -1: the kernel's */
-static char dir[] = "/tmp/test_aws_creds.XXXXXX";
+static char dir[] = "/tmp/test_cred_chain.XXXXXX";
 static int settled;
 
 /* clock_gettime - the kernel's clocks, with CLOCK_REALTIME frozen on demand */
@@ -104,23 +105,23 @@ static void use_process(const char *expiration)
 }
 
 /* walk - a chain on a new loop, after its first walk */
-static struct aws_creds *walk(struct event_base **base)
+static struct cred_chain *walk(struct event_base **base)
 {
-	struct aws_creds *ac;
+	struct cred_chain *ch;
 	int64_t until;
 
 	*base = event_base_new();
 	assert_non_null(*base);
-	ac = aws_creds_new(*base, NULL);
-	assert_non_null(ac);
+	ch = cred_chain_new(*base, NULL);
+	assert_non_null(ch);
 	settled = 0;
-	aws_creds_on_settled(ac, on_settled, NULL);
-	aws_creds_start(ac);
+	cred_chain_on_settled(ch, on_settled, NULL);
+	cred_chain_start(ch);
 	until = clock_now_ms() + SETTLE_MS;
 	while (!settled && clock_now_ms() < until)
 		event_base_loop(*base, EVLOOP_ONCE);
 	assert_true(settled);
-	return ac;
+	return ch;
 }
 
 /* setup - no source but the ones a test sets up */
@@ -148,23 +149,23 @@ static int setup(void **state)
 static void test_expiry_millisecond(void **state)
 {
 	struct event_base *base;
-	struct aws_creds *ac;
+	struct cred_chain *ch;
 	const struct aws_credentials *c;
 
 	(void)state;
 	use_process("2030-01-01T02:00:00.500Z");
-	ac = walk(&base);
-	c = aws_creds_current(ac);
+	ch = walk(&base);
+	c = cred_chain_current(ch);
 	assert_non_null(c);
 	assert_string_equal(c->access_key_id, "ASIATEST");
 	assert_int_equal(c->expiration_ms, T0_MS + 7200500);
 	frozen_ms = T0_MS + 7200500 - 1;
-	assert_non_null(aws_creds_current(ac));
+	assert_non_null(cred_chain_current(ch));
 	frozen_ms = T0_MS + 7200500;
-	assert_null(aws_creds_current(ac));
+	assert_null(cred_chain_current(ch));
 	frozen_ms = T0_MS + 7200500 + 1;
-	assert_null(aws_creds_current(ac));
-	aws_creds_free(ac);
+	assert_null(cred_chain_current(ch));
+	cred_chain_free(ch);
 	event_base_free(base);
 }
 
@@ -172,19 +173,19 @@ static void test_expiry_millisecond(void **state)
 static void test_long_term_never_expire(void **state)
 {
 	struct event_base *base;
-	struct aws_creds *ac;
+	struct cred_chain *ch;
 	const struct aws_credentials *c;
 
 	(void)state;
 	setenv("AWS_ACCESS_KEY_ID", "AKIATEST", 1);
 	setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
-	ac = walk(&base);
-	c = aws_creds_current(ac);
+	ch = walk(&base);
+	c = cred_chain_current(ch);
 	assert_non_null(c);
 	assert_int_equal(c->expiration_ms, 0);
 	frozen_ms = 4102444800000LL;	/* 2100-01-01 */
-	assert_non_null(aws_creds_current(ac));
-	aws_creds_free(ac);
+	assert_non_null(cred_chain_current(ch));
+	cred_chain_free(ch);
 	event_base_free(base);
 }
 
@@ -196,14 +197,14 @@ static void test_long_term_never_expire(void **state)
 static void test_refresh_margin(void **state)
 {
 	struct event_base *base;
-	struct aws_creds *ac;
+	struct cred_chain *ch;
 	int64_t until;
 
 	(void)state;
 	setenv("AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS", "3600", 1);
 	use_process("2030-01-01T01:00:01.500Z");	/* T0 + 3600 s + REFRESH_DUE_MS */
-	ac = walk(&base);
-	assert_non_null(aws_creds_current(ac));
+	ch = walk(&base);
+	assert_non_null(cred_chain_current(ch));
 	assert_int_equal(count_runs(), 1);
 	until = clock_now_ms() + REFRESH_WAIT_MS;
 	while (count_runs() < 2 && clock_now_ms() < until) {
@@ -211,7 +212,7 @@ static void test_refresh_margin(void **state)
 		usleep(10000);
 	}
 	assert_true(count_runs() >= 2);
-	aws_creds_free(ac);
+	cred_chain_free(ch);
 	event_base_free(base);
 }
 

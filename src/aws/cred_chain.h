@@ -1,8 +1,8 @@
 /*
- * aws_creds - AWS credentials from the SDK's default provider chain
+ * cred_chain - AWS credentials from the SDK's default provider chain
  *
  * SYNOPSIS
- *	#include "aws/aws_creds.h"
+ *	#include "aws/cred_chain.h"
  *
  * DESCRIPTION
  *	Finds credentials the way the AWS SDKs do, in this order:
@@ -15,8 +15,8 @@
  *	   merged over AWS_CONFIG_FILE (~/.aws/config, "[profile NAME]"
  *	   sections), profile AWS_PROFILE, else AWS_DEFAULT_PROFILE, else
  *	   "default": static keys, the profile's credential_process run on the
- *	   loop (cred_file.c, cred_profile.c, cred_process.c), or its role_arn
- *	   assumed through STS (cred_role.c);
+ *	   loop (cred_file.c, cred_profile_load.c, cred_profile.c,
+ *	   cred_process.c), or its role_arn assumed through STS (cred_role.c);
  *	4. container endpoint (ECS, EKS Pod Identity):
  *	   AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on 169.254.170.2, or
  *	   AWS_CONTAINER_CREDENTIALS_FULL_URI with
@@ -47,72 +47,53 @@
  *	blocking call. Secrets and session tokens are never logged; the
  *	access key id is (it identifies, it does not authorise).
  */
-#ifndef PAC_AWS_CREDS_H
-#define PAC_AWS_CREDS_H
+#ifndef PAC_AWS_CRED_CHAIN_H
+#define PAC_AWS_CRED_CHAIN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aws/aws_base.h"
+
 struct event_base;
 struct evdns_base;
-struct aws_creds;
+struct cred_chain;
 
-#define AWS_KEY_ID_MAX		128	/* bytes in an access key id */
-#define AWS_SECRET_MAX		256	/* bytes in a secret access key */
-#define AWS_TOKEN_MAX		8192	/* bytes in a session token */
-#define AWS_REGION_MAX		32	/* bytes in a region name */
-
-struct aws_credentials {
-	char access_key_id[AWS_KEY_ID_MAX + 1];
-	char secret_access_key[AWS_SECRET_MAX + 1];
-	char session_token[AWS_TOKEN_MAX + 1];	/* "": long-term credentials */
-	int64_t expiration_ms;		/* epoch ms; 0: does not expire */
-};
-
-/* aws_credentials_wipe - erase secrets */
-void aws_credentials_wipe(struct aws_credentials *c);
-
-/* aws_creds_new - the chain, configured from the environment */
-struct aws_creds *aws_creds_new(struct event_base *base, struct evdns_base *dns);
-/* aws_creds_start - resolve now (env and files answer at once) */
-void aws_creds_start(struct aws_creds *ac);
-void aws_creds_free(struct aws_creds *ac);
+/* cred_chain_new - the chain, configured from the environment */
+struct cred_chain *cred_chain_new(struct event_base *base, struct evdns_base *dns);
+/* cred_chain_start - resolve now (env and files answer at once) */
+void cred_chain_start(struct cred_chain *ch);
+void cred_chain_free(struct cred_chain *ch);
 
 /*
- * aws_creds_on_settled - call fn once, when the first walk of the chain
+ * cred_chain_on_settled - call fn once, when the first walk of the chain
  * has ended (credentials found, or every source failed), so that the
  * first connections do not sign without credentials.
  */
-void aws_creds_on_settled(struct aws_creds *ac, void (*fn)(void *arg), void *arg);
+void cred_chain_on_settled(struct cred_chain *ch, void (*fn)(void *arg), void *arg);
 
 /*
- * aws_creds_on_found - call fn each time credentials are found again after
+ * cred_chain_on_found - call fn each time credentials are found again after
  * a time without valid ones (every source failed, or they expired), so
  * that connections waiting out a backoff can try at once.
  */
-void aws_creds_on_found(struct aws_creds *ac, void (*fn)(void *arg), void *arg);
+void cred_chain_on_found(struct cred_chain *ch, void (*fn)(void *arg), void *arg);
 
 /*
- * aws_creds_current - the credentials to sign with now, or NULL when
+ * cred_chain_current - the credentials to sign with now, or NULL when
  * there are none (not found yet, or expired). Valid until the loop runs.
  */
-const struct aws_credentials *aws_creds_current(const struct aws_creds *ac);
+const struct aws_credentials *cred_chain_current(const struct cred_chain *ch);
 
-/* aws_creds_describe - "environment", "IMDSv2 http://...", ...; "none" */
-const char *aws_creds_describe(const struct aws_creds *ac);
+/* cred_chain_describe - "environment", "IMDSv2 http://...", ...; "none" */
+const char *cred_chain_describe(const struct cred_chain *ch);
 
 /*
- * aws_creds_status - for metrics: the source's short name ("env",
+ * cred_chain_status - for metrics: the source's short name ("env",
  * "web_identity", "profile", "container", "imds", "none") and seconds until the
  * credentials expire (-1: they do not, or there are none). Returns 0
- * when no chain exists in this process.
+ * when ch is NULL (no chain: the daemon does not sign).
  */
-int aws_creds_status(const char **source, double *expires_in_s);
-
-/* aws_now_ms - wall clock, epoch milliseconds */
-int64_t aws_now_ms(void);
-
-/* aws_parse_time - ISO 8601 "YYYY-MM-DDTHH:MM:SS[.fff]Z|±HH:MM" to epoch ms */
-int aws_parse_time(const char *s, int64_t *epoch_ms);
+int cred_chain_status(const struct cred_chain *ch, const char **source, double *expires_in_s);
 
 #endif

@@ -1,14 +1,14 @@
 /*
- * aws_creds_show - resolve AWS credentials once and print what was chosen
+ * cred_chain_show - resolve AWS credentials once and print what was chosen
  *
  * SYNOPSIS
- *	#include "aws/aws_creds_show.h"
+ *	#include "aws/cred_chain_show.h"
  *
- *	int aws_creds_show(const char *progname);
+ *	int cred_chain_show(const char *progname);
  *
  * DESCRIPTION
  *	The --credentials mode: walks the same chain the daemon signs with
- *	(aws_creds.c), under the same environment, and prints on stdout
+ *	(cred_chain.c), under the same environment, and prints on stdout
  *
  *		source: <where the credentials come from>
  *		access_key_id: <id>
@@ -31,16 +31,16 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
-#include "../log.h"
-#include "aws_creds.h"
-#include "aws_creds_show.h"
-#include "sigv4.h"
+#include "log.h"
+#include "aws/cred_chain.h"
+#include "aws/cred_chain_show.h"
+#include "aws/sigv4.h"
 
 #define SHOW_DEADLINE_S		120	/* give up waiting for the chain */
 
 struct show {
 	struct event_base *base;
-	struct aws_creds *ac;
+	struct cred_chain *ch;
 	int settled;
 };
 
@@ -53,8 +53,8 @@ static void show_settled(void *arg)
 	event_base_loopexit(s->base, NULL);
 }
 
-/* aws_creds_show - the --credentials mode */
-int aws_creds_show(const char *progname)
+/* cred_chain_show - the --credentials mode */
+int cred_chain_show(const char *progname)
 {
 	struct show s = { NULL, NULL, 0 };
 	struct evdns_base *dns;
@@ -74,27 +74,27 @@ int aws_creds_show(const char *progname)
 			     EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	if (dns == NULL)
 		dns = evdns_base_new(s.base, 0);
-	if (dns == NULL || (s.ac = aws_creds_new(s.base, dns)) == NULL) {
+	if (dns == NULL || (s.ch = cred_chain_new(s.base, dns)) == NULL) {
 		msg_error("cannot create the credential chain");
 		return 2;
 	}
-	aws_creds_on_settled(s.ac, show_settled, &s);
-	aws_creds_start(s.ac);
+	cred_chain_on_settled(s.ch, show_settled, &s);
+	cred_chain_start(s.ch);
 	if (!s.settled) {
 		event_base_loopexit(s.base, &deadline);
 		event_base_dispatch(s.base);
 	}
-	if ((c = aws_creds_current(s.ac)) != NULL) {
+	if ((c = cred_chain_current(s.ch)) != NULL) {
 		if (c->expiration_ms == 0 || sigv4_amzdate(c->expiration_ms, when) != 0)
 			snprintf(when, sizeof(when), "never");
-		printf("source: %s\naccess_key_id: %s\nexpires: %s\n", aws_creds_describe(s.ac),
+		printf("source: %s\naccess_key_id: %s\nexpires: %s\n", cred_chain_describe(s.ch),
 		       c->access_key_id, when);
 		rc = 0;
 	} else {
 		printf("none\n");
 	}
 	fflush(stdout);
-	aws_creds_free(s.ac);
+	cred_chain_free(s.ch);
 	evdns_base_free(dns, 0);
 	event_base_free(s.base);
 	return rc;
