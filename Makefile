@@ -85,7 +85,7 @@ unit: $(UNIT_BIN)
 
 E2E_ARGS  ?=
 e2e: all
-	PAC_BUILD=$(BUILD) $(PYTHON) -m pytest -q $(E2E_ARGS) tests/e2e
+	PAC_BUILD=$(BUILD) $(PYTHON) -m pytest -q --durations=12 $(E2E_ARGS) tests/e2e
 
 test: unit e2e
 

@@ -22,7 +22,8 @@ import time
 import pytest
 
 import test_aws_credentials as tac
-from aws_fakes import Creds, FakeEndpoint
+from test_aws_credentials import endpoints  # noqa: F401  (the fake endpoints fixture)
+from aws_fakes import Creds
 from conftest import wait_for
 from fake_sts import FakeSTS
 from tls_certs import session_pki
@@ -42,19 +43,6 @@ def sts(pki):
     s = FakeSTS(pki, region=REGION)
     yield s
     s.stop()
-
-
-@pytest.fixture
-def endpoints():
-    started = []
-
-    def start(*a, **kw):
-        e = FakeEndpoint(*a, **kw)
-        started.append(e)
-        return e
-    yield start
-    for e in started:
-        e.stop()
 
 
 def sts_env(pki, node, tmp_path, sts, **more):
