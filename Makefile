@@ -45,7 +45,7 @@ DAEMON    := $(BUILD)/postfix-aws-cassandra
 CQLD      := $(BUILD)/cqld
 PYTHON    ?= /usr/bin/python3
 
-.PHONY: all test unit e2e demo clean deps install rpm deb dist
+.PHONY: all test unit unit-build e2e demo clean deps install rpm deb dist
 
 PREFIX    ?= /usr
 ENVDIR    ?= /etc/sysconfig
@@ -79,6 +79,9 @@ $(CQLD): $(CQLD_OBJ) $(CQLD_LIB)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ) $(filter-out $(BUILD)/obj/tests/cqld/cqld%.o,$(CQLD_OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/cqld -Itests/unit $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# Build the unit tests without running them (scripts/test.sh builds in parallel first).
+unit-build: $(UNIT_BIN)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

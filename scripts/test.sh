@@ -8,9 +8,12 @@
 #      binaries built with AddressSanitizer and UBSan (build-san/), except
 #      the files that exercise no daemon code beyond what the others do
 #      (the 60 s soak, packaging, the drivers' suites against cqld, the
-#      valgrind run, and the two AWS SDK differential suites, whose daemon
-#      code under ASan is the credential chain that test_aws_credentials.py
-#      and test_aws_sts.py already run there), to keep CI under 25 minutes.
+#      valgrind run; the two AWS SDK differential suites, whose daemon code
+#      under ASan is the credential chain that test_aws_credentials.py and
+#      test_aws_sts.py already run there; the Postfix differential suite,
+#      whose daemon code under ASan is the search order and the engine that
+#      test_search_order.py and the unit tests already run there), to keep
+#      CI under 25 minutes.
 #
 # Usage: scripts/test.sh [VAR=value ...]   (make variables pass through;
 #        with SANITIZE=... given, only that one pass runs)
@@ -21,14 +24,16 @@ scripts/install-deps.sh
 vars=("$@")
 start=$SECONDS
 echo "== make ${vars[*]} test"
-make -s "${vars[@]}" all
+# Everything is built first on both cores; the tests then run one at a time.
+make -s -j2 "${vars[@]}" all unit-build
+[[ " ${vars[*]} " == *" SANITIZE="* ]] || make -s -j2 "${vars[@]}" fuzz-build
 make -s "${vars[@]}" test
 if [[ " ${vars[*]} " != *" SANITIZE="* ]]; then
 	echo "== make SANITIZE=1 ${vars[*]} unit e2e"
-	make -s SANITIZE=1 "${vars[@]}" all
+	make -s -j2 SANITIZE=1 "${vars[@]}" all unit-build
 	skip=(test_soak.py test_packaging.py test_cqld_drivers.py test_cqld_python_driver.py
 	      test_sigv4_crosscheck.py test_valgrind.py
-	      test_aws_sdk_chain.py test_aws_sdk_chain_sts.py)
+	      test_aws_sdk_chain.py test_aws_sdk_chain_sts.py test_postfix_oracle.py)
 	make -s SANITIZE=1 "${vars[@]}" unit e2e \
 		E2E_ARGS="${skip[*]/#/--ignore=tests/e2e/}"
 fi
