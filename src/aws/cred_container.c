@@ -41,7 +41,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
-#include "aws/cred_http.h"
+#include "aws/cred_fetch.h"
 #include "aws/cred_json.h"
 #include "aws/cred_provider.h"
 
@@ -62,54 +62,32 @@ struct resolving {
 };
 
 struct container {
-	struct event_base *base;
-	struct evdns_base *dns;
+	struct cred_fetch f;		/* the request, the attempts, the chain's callback */
 	char url[CRED_HTTP_URL_MAX];	/* "": not configured */
 	char bad[CRED_REASON_MAX];	/* why the configuration is unusable */
 	char host[CRED_HTTP_HOST_MAX + 1];	/* FULL_URI's host, when it is a name to check */
 	struct resolving *resolving;	/* FULL_URI's name being resolved */
-	int timeout_ms;
-	int attempts;
-	int attempt;
-	struct cred_http *http;
-	struct event *retry;
-	cred_done_fn done;
-	void *arg;
 };
 
-static void container_send(struct container *k);
+static void container_send(void *ctx);
 static void container_resolve(struct container *k);
-
-/* container_finish - report to the chain */
-static void container_finish(struct container *k, const struct aws_credentials *c,
-			     const char *reason)
-{
-	cred_done_fn done = k->done;
-
-	k->done = NULL;
-	if (done)
-		done(k->arg, c, reason);
-}
 
 /* container_fail - retry, or give up with the reason */
 static void container_fail(struct container *k, const char *why)
 {
-	struct timeval tv = { 0, CONTAINER_RETRY_MS * 1000 };
 	char reason[CRED_REASON_MAX];
 
-	if (++k->attempt < k->attempts) {
-		evtimer_add(k->retry, &tv);
+	if (cred_fetch_again(&k->f, CONTAINER_RETRY_MS))
 		return;
-	}
-	/* A failure before any request (token file, host check) forced attempt past the count. */
-	if (k->attempt > k->attempts)
+	/* A failure before any request (token file, host check) spent the attempts. */
+	if (k->f.attempt > k->f.attempts)
 		snprintf(reason, sizeof(reason), "container endpoint %.180s: %.250s; set in the "
 			 "environment, so IMDS is not tried", k->url, why);
 	else
 		snprintf(reason, sizeof(reason), "container endpoint %.180s: %.220s (%d attempt%s); "
 			 "set in the environment, so IMDS is not tried",
-			 k->url, why, k->attempts, k->attempts > 1 ? "s" : "");
-	container_finish(k, NULL, reason);
+			 k->url, why, k->f.attempts, k->f.attempts > 1 ? "s" : "");
+	cred_fetch_finish(&k->f, NULL, reason);
 }
 
 /* container_answer - the credential document, or a failure */
@@ -120,7 +98,7 @@ static void container_answer(void *arg, int status, const char *body, size_t len
 	struct aws_credentials c;
 	char why[CRED_REASON_MAX / 2];
 
-	k->http = NULL;
+	k->f.http = NULL;
 	if (status != 200) {
 		if (status)
 			snprintf(why, sizeof(why), "HTTP %d", status);
@@ -133,7 +111,7 @@ static void container_answer(void *arg, int status, const char *body, size_t len
 		container_fail(k, why);
 		return;
 	}
-	container_finish(k, &c, NULL);
+	cred_fetch_finish(&k->f, &c, NULL);
 	aws_credentials_wipe(&c);
 }
 
@@ -172,14 +150,16 @@ static int read_token(char *tok, size_t size, char *err, size_t errlen)
 }
 
 /* container_send - one GET of the endpoint */
-static void container_send(struct container *k)
+static void container_send(void *ctx)
 {
 	static char tok[CONTAINER_AUTH_MAX];
+	struct container *k = ctx;
 	const char *hdr[3] = { NULL, NULL, NULL };
+	struct cred_http_request rq = { CRED_HTTP_GET, k->url, 0, hdr, NULL, 0, k->f.timeout_ms, 0 };
 	char err[CRED_REASON_MAX / 2];
 
 	if (read_token(tok, sizeof(tok), err, sizeof(err)) != 0) {
-		k->attempt = k->attempts;
+		cred_fetch_spend(&k->f);
 		container_fail(k, err);
 		return;
 	}
@@ -187,21 +167,12 @@ static void container_send(struct container *k)
 		hdr[0] = "Authorization";
 		hdr[1] = tok;
 	}
-	k->http = cred_http_start(k->base, k->dns, CRED_HTTP_GET, k->url, hdr, k->timeout_ms,
-				  container_answer, k, err, sizeof(err));
+	k->f.http = cred_http_start(k->f.base, k->f.dns, &rq, container_answer, k, err, sizeof(err));
 	memset(tok, 0, sizeof(tok));
-	if (k->http == NULL) {
-		k->attempt = k->attempts;
+	if (k->f.http == NULL) {
+		cred_fetch_spend(&k->f);
 		container_fail(k, err);
 	}
-}
-
-/* container_retry_cb - the next attempt */
-static void container_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	container_send(arg);
 }
 
 /* container_fetch - ask the endpoint */
@@ -213,9 +184,7 @@ static void container_fetch(struct cred_provider *p, cred_done_fn done, void *ar
 		done(arg, NULL, k->bad);
 		return;
 	}
-	k->done = done;
-	k->arg = arg;
-	k->attempt = 0;
+	cred_fetch_begin(&k->f, done, arg);
 	if (k->host[0])
 		container_resolve(k);
 	else
@@ -227,15 +196,12 @@ static void container_cancel(struct cred_provider *p)
 {
 	struct container *k = p->ctx;
 
-	cred_http_cancel(k->http);
-	k->http = NULL;
+	cred_fetch_cancel(&k->f);
 	if (k->resolving) {
 		k->resolving->k = NULL;
 		evdns_getaddrinfo_cancel(k->resolving->req);	/* calls back later */
 		k->resolving = NULL;
 	}
-	evtimer_del(k->retry);
-	k->done = NULL;
 }
 
 /* container_destroy - release everything */
@@ -244,7 +210,7 @@ static void container_destroy(struct cred_provider *p)
 	struct container *k = p->ctx;
 
 	container_cancel(p);
-	event_free(k->retry);
+	cred_fetch_release(&k->f);
 	free(k);
 	free(p);
 }
@@ -330,7 +296,7 @@ static void container_resolved(int result, struct evutil_addrinfo *res, void *ar
 	if (res)
 		evutil_freeaddrinfo(res);
 	if (why[0]) {
-		k->attempt = k->attempts;
+		cred_fetch_spend(&k->f);
 		container_fail(k, why);
 		return;
 	}
@@ -345,7 +311,7 @@ static void container_resolve(struct container *k)
 	struct resolving *r = calloc(1, sizeof(*r));
 
 	if (r == NULL) {
-		k->attempt = k->attempts;
+		cred_fetch_spend(&k->f);
 		container_fail(k, "out of memory");
 		return;
 	}
@@ -354,7 +320,7 @@ static void container_resolve(struct container *k)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	/* NULL when answered at once (hosts file, cache): r is freed already. */
-	req = evdns_getaddrinfo(k->dns, k->host, NULL, &hints, container_resolved, r);
+	req = evdns_getaddrinfo(k->f.dns, k->host, NULL, &hints, container_resolved, r);
 	if (req != NULL) {
 		r->req = req;
 		k->resolving = r;
@@ -370,18 +336,15 @@ struct cred_provider *cred_container_new(struct event_base *base, struct evdns_b
 	const char *rel = getenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	char host[CRED_HTTP_HOST_MAX + 1], path[CRED_HTTP_URL_MAX];
-	int port, allowed;
+	int https, port, allowed;
 
 	if (p == NULL || k == NULL ||
-	    (k->retry = evtimer_new(base, container_retry_cb, k)) == NULL) {
+	    cred_fetch_init(&k->f, base, dns, CONTAINER_TIMEOUT_S, CONTAINER_ATTEMPTS,
+			    container_send, k) != 0) {
 		free(p);
 		free(k);
 		return NULL;
 	}
-	k->base = base;
-	k->dns = dns;
-	k->timeout_ms = (int)cred_env_number("AWS_METADATA_SERVICE_TIMEOUT", CONTAINER_TIMEOUT_S, 60) * 1000;
-	k->attempts = (int)cred_env_number("AWS_METADATA_SERVICE_NUM_ATTEMPTS", CONTAINER_ATTEMPTS, 10);
 	if (rel && *rel) {
 		snprintf(k->url, sizeof(k->url), CONTAINER_HOST "%s%.900s", rel[0] == '/' ? "" : "/", rel);
 		p->final = 1;
@@ -391,7 +354,8 @@ struct cred_provider *cred_container_new(struct event_base *base, struct evdns_b
 		if (strncasecmp(full, "https:", 6) == 0)
 			snprintf(k->bad, sizeof(k->bad), "AWS_CONTAINER_CREDENTIALS_FULL_URI=%.300s: https "
 				 "endpoints are not supported by this build", full);
-		else if (cred_http_url_split(full, host, sizeof(host), &port, path, sizeof(path)) != 0)
+		else if (cred_http_url_split(full, 0, &https, host, sizeof(host), &port, path,
+					     sizeof(path)) != 0)
 			snprintf(k->bad, sizeof(k->bad), "AWS_CONTAINER_CREDENTIALS_FULL_URI=%.300s: "
 				 "not an http://host[:port]/path URL", full);
 		else if ((allowed = literal_allowed(host)) == 0)

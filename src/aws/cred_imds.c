@@ -30,7 +30,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
-#include "aws/cred_http.h"
+#include "aws/cred_fetch.h"
 #include "aws/cred_json.h"
 #include "aws/cred_provider.h"
 
@@ -48,54 +48,34 @@
 enum imds_step { IMDS_TOKEN, IMDS_ROLE, IMDS_CREDS };
 
 struct imds {
-	struct event_base *base;
-	struct evdns_base *dns;
+	struct cred_fetch f;			/* the request, the attempts, the chain's callback */
 	char endpoint[CRED_HTTP_URL_MAX];	/* without a trailing '/' */
 	int disabled;
-	int timeout_ms;
-	int attempts;
 	char token[IMDS_TOKEN_MAX + 1];
 	int64_t token_until;			/* monotonic ms */
 	char role[IMDS_ROLE_MAX + 1];
 	enum imds_step step;
-	int attempt;
-	struct cred_http *http;
-	struct event *retry;
-	cred_done_fn done;
-	void *arg;
 	char last_err[CRED_REASON_MAX];
 };
 
-static void imds_send(struct imds *m);
-
-/* imds_finish - report to the chain */
-static void imds_finish(struct imds *m, const struct aws_credentials *c, const char *reason)
-{
-	cred_done_fn done = m->done;
-
-	m->done = NULL;
-	if (done)
-		done(m->arg, c, reason);
-}
+static void imds_send(void *ctx);
 
 /* imds_fail - this attempt failed: retry, or give up */
 static void imds_fail(struct imds *m, const char *what, int status, const char *err)
 {
-	struct timeval tv = { 0, IMDS_RETRY_DELAY_MS * 1000 };
 	char reason[CRED_REASON_MAX];
 
 	if (status)
 		snprintf(m->last_err, sizeof(m->last_err), "%s: HTTP %d", what, status);
 	else
 		snprintf(m->last_err, sizeof(m->last_err), "%s: %s", what, err ? err : "failed");
-	if (++m->attempt < m->attempts) {
+	if (cred_fetch_again(&m->f, IMDS_RETRY_DELAY_MS)) {
 		m->step = m->token[0] && clock_now_ms() < m->token_until ? IMDS_ROLE : IMDS_TOKEN;
-		evtimer_add(m->retry, &tv);
 		return;
 	}
 	snprintf(reason, sizeof(reason), "IMDSv2 at %.300s: %.150s (%d attempt%s)", m->endpoint,
-		 m->last_err, m->attempts, m->attempts > 1 ? "s" : "");
-	imds_finish(m, NULL, reason);
+		 m->last_err, m->f.attempts, m->f.attempts > 1 ? "s" : "");
+	cred_fetch_finish(&m->f, NULL, reason);
 }
 
 /* imds_answer - one step's HTTP answer */
@@ -106,7 +86,7 @@ static void imds_answer(void *arg, int status, const char *body, size_t len, con
 	char jerr[CRED_REASON_MAX / 2];
 	size_t n;
 
-	m->http = NULL;
+	m->f.http = NULL;
 	switch (m->step) {
 	case IMDS_TOKEN:
 		if (status != 200 || len == 0 || len > IMDS_TOKEN_MAX) {
@@ -130,7 +110,7 @@ static void imds_answer(void *arg, int status, const char *body, size_t len, con
 
 			snprintf(reason, sizeof(reason), "IMDSv2 at %.300s: no IAM role attached to this "
 				 "instance (GET " IMDS_CREDS_PATH ": HTTP 404)", m->endpoint);
-			imds_finish(m, NULL, reason);
+			cred_fetch_finish(&m->f, NULL, reason);
 			return;
 		}
 		for (n = 0; n < len && body[n] != '\n' && body[n] != '\r'; n++)
@@ -155,18 +135,19 @@ static void imds_answer(void *arg, int status, const char *body, size_t len, con
 			imds_fail(m, "role credentials", 0, jerr);
 			return;
 		}
-		imds_finish(m, &c, NULL);
+		cred_fetch_finish(&m->f, &c, NULL);
 		aws_credentials_wipe(&c);
 		return;
 	}
 }
 
 /* imds_send - the request of the current step */
-static void imds_send(struct imds *m)
+static void imds_send(void *ctx)
 {
-	char url[CRED_HTTP_URL_MAX + IMDS_ROLE_MAX + 64], err[256], ttl[16];
+	struct imds *m = ctx;
+	char url[CRED_HTTP_URL_MAX + IMDS_ROLE_MAX + 64], err[CRED_HTTP_ERR_MAX], ttl[16];
 	const char *hdr[3] = { NULL, NULL, NULL };
-	enum cred_http_method method = CRED_HTTP_GET;
+	struct cred_http_request rq = { CRED_HTTP_GET, url, 0, hdr, NULL, 0, m->f.timeout_ms, 0 };
 
 	if (m->step != IMDS_TOKEN && (m->token[0] == 0 || clock_now_ms() >= m->token_until))
 		m->step = IMDS_TOKEN;
@@ -176,7 +157,7 @@ static void imds_send(struct imds *m)
 		snprintf(ttl, sizeof(ttl), "%d", IMDS_TOKEN_TTL_S);
 		hdr[0] = "X-aws-ec2-metadata-token-ttl-seconds";
 		hdr[1] = ttl;
-		method = CRED_HTTP_PUT;
+		rq.method = CRED_HTTP_PUT;
 		break;
 	case IMDS_ROLE:
 		snprintf(url, sizeof(url), "%s" IMDS_CREDS_PATH, m->endpoint);
@@ -189,20 +170,11 @@ static void imds_send(struct imds *m)
 		hdr[1] = m->token;
 		break;
 	}
-	m->http = cred_http_start(m->base, m->dns, method, url, hdr, m->timeout_ms,
-				  imds_answer, m, err, sizeof(err));
-	if (m->http == NULL) {
-		m->attempt = m->attempts;
+	m->f.http = cred_http_start(m->f.base, m->f.dns, &rq, imds_answer, m, err, sizeof(err));
+	if (m->f.http == NULL) {
+		cred_fetch_spend(&m->f);
 		imds_fail(m, url, 0, err);
 	}
-}
-
-/* imds_retry_cb - the next attempt */
-static void imds_retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	imds_send(arg);
 }
 
 /* imds_fetch - start the sequence (token reused while valid) */
@@ -214,9 +186,7 @@ static void imds_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 		done(arg, NULL, "AWS_EC2_METADATA_DISABLED is true");
 		return;
 	}
-	m->done = done;
-	m->arg = arg;
-	m->attempt = 0;
+	cred_fetch_begin(&m->f, done, arg);
 	m->step = IMDS_ROLE;
 	imds_send(m);
 }
@@ -224,12 +194,7 @@ static void imds_fetch(struct cred_provider *p, cred_done_fn done, void *arg)
 /* imds_cancel - stop a sequence in flight */
 static void imds_cancel(struct cred_provider *p)
 {
-	struct imds *m = p->ctx;
-
-	cred_http_cancel(m->http);
-	m->http = NULL;
-	evtimer_del(m->retry);
-	m->done = NULL;
+	cred_fetch_cancel(&((struct imds *)p->ctx)->f);
 }
 
 /* imds_destroy - release everything */
@@ -237,8 +202,7 @@ static void imds_destroy(struct cred_provider *p)
 {
 	struct imds *m = p->ctx;
 
-	imds_cancel(p);
-	event_free(m->retry);
+	cred_fetch_release(&m->f);
 	memset(m->token, 0, sizeof(m->token));
 	free(m);
 	free(p);
@@ -252,13 +216,12 @@ struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *
 	const char *ep = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"), *mode;
 	size_t n;
 
-	if (p == NULL || m == NULL || (m->retry = evtimer_new(base, imds_retry_cb, m)) == NULL) {
+	if (p == NULL || m == NULL ||
+	    cred_fetch_init(&m->f, base, dns, IMDS_TIMEOUT_S, IMDS_ATTEMPTS, imds_send, m) != 0) {
 		free(p);
 		free(m);
 		return NULL;
 	}
-	m->base = base;
-	m->dns = dns;
 	mode = getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE");
 	snprintf(m->endpoint, sizeof(m->endpoint), "%s", ep && *ep ? ep :
 		 mode && strcasecmp(mode, "IPv6") == 0 ? IMDS_DEFAULT_ENDPOINT_V6 : IMDS_DEFAULT_ENDPOINT);
@@ -266,8 +229,6 @@ struct cred_provider *cred_imds_new(struct event_base *base, struct evdns_base *
 	while (n > 0 && m->endpoint[n - 1] == '/')
 		m->endpoint[--n] = 0;
 	m->disabled = cred_env_flag("AWS_EC2_METADATA_DISABLED");
-	m->timeout_ms = (int)cred_env_number("AWS_METADATA_SERVICE_TIMEOUT", IMDS_TIMEOUT_S, 60) * 1000;
-	m->attempts = (int)cred_env_number("AWS_METADATA_SERVICE_NUM_ATTEMPTS", IMDS_ATTEMPTS, 10);
 	p->static_stability = 1;
 	snprintf(p->where, sizeof(p->where), "instance metadata (IMDSv2) at %.400s", m->endpoint);
 	p->ctx = m;

@@ -352,31 +352,50 @@ static void test_iso8601_times(void **state)
 	assert_int_equal(aws_parse_time("", &ms), -1);
 }
 
+/* split - cred_http_url_split with or without https */
+static int split(const char *url, int allow_https, int *https, char *host, int *port, char *path)
+{
+	return cred_http_url_split(url, allow_https, https, host, 64, port, path, 128);
+}
+
 static void test_url_split(void **state)
 {
-	char host[64], path[128];
-	int port;
+	char host[64], path[128], hh[CRED_HTTP_HOSTHDR_MAX];
+	int port, https;
 
 	(void)state;
-	assert_int_equal(cred_http_url_split("http://169.254.169.254", host, sizeof(host), &port,
-					     path, sizeof(path)), 0);
+	assert_int_equal(split("http://169.254.169.254", 0, &https, host, &port, path), 0);
 	assert_string_equal(host, "169.254.169.254");
 	assert_int_equal(port, 80);
+	assert_int_equal(https, 0);
 	assert_string_equal(path, "/");
-	assert_int_equal(cred_http_url_split("http://127.0.0.1:8080/v1/credentials?a=b", host,
-					     sizeof(host), &port, path, sizeof(path)), 0);
+	assert_int_equal(split("http://127.0.0.1:8080/v1/credentials?a=b", 0, &https, host, &port,
+			       path), 0);
 	assert_int_equal(port, 8080);
 	assert_string_equal(path, "/v1/credentials?a=b");
-	assert_int_equal(cred_http_url_split("http://[fd00:ec2::254]/latest", host, sizeof(host),
-					     &port, path, sizeof(path)), 0);
+	assert_int_equal(split("http://[fd00:ec2::254]/latest", 0, &https, host, &port, path), 0);
 	assert_string_equal(host, "fd00:ec2::254");
 	assert_string_equal(path, "/latest");
-	assert_int_equal(cred_http_url_split("https://example.com/", host, sizeof(host), &port,
-					     path, sizeof(path)), -1);
-	assert_int_equal(cred_http_url_split("169.254.169.254", host, sizeof(host), &port,
-					     path, sizeof(path)), -1);
-	assert_int_equal(cred_http_url_split("http://", host, sizeof(host), &port,
-					     path, sizeof(path)), -1);
+	/* https only where the caller allows it (STS), with its own default port */
+	assert_int_equal(split("https://example.com/", 0, &https, host, &port, path), -1);
+	assert_int_equal(split("https://sts.us-east-1.amazonaws.com", 1, &https, host, &port, path), 0);
+	assert_int_equal(https, 1);
+	assert_int_equal(port, 443);
+	assert_string_equal(path, "/");
+	/* user information is refused: it would be sent nowhere, or leak into logs */
+	assert_int_equal(split("http://user:pw@127.0.0.1/", 1, &https, host, &port, path), -1);
+	assert_int_equal(split("169.254.169.254", 1, &https, host, &port, path), -1);
+	assert_int_equal(split("http://", 1, &https, host, &port, path), -1);
+	assert_int_equal(split("ftp://example.com/", 1, &https, host, &port, path), -1);
+
+	cred_http_host_header("sts.amazonaws.com", 443, 1, hh);
+	assert_string_equal(hh, "sts.amazonaws.com");
+	cred_http_host_header("127.0.0.1", 443, 0, hh);
+	assert_string_equal(hh, "127.0.0.1:443");
+	cred_http_host_header("fd00:ec2::254", 80, 0, hh);
+	assert_string_equal(hh, "[fd00:ec2::254]");
+	cred_http_host_header("::1", 8443, 1, hh);
+	assert_string_equal(hh, "[::1]:8443");
 }
 
 int main(void)
