@@ -14,7 +14,7 @@ struct cache {
 	struct cache_entry **buckets;
 	size_t nbuckets;		/* power of two */
 	size_t max_entries;
-	struct cache_entry *lru_head, *lru_tail;
+	TAILQ_HEAD(cache_lru, cache_entry) lru;	/* most recently used first */
 	uint64_t seed;
 	uint64_t epoch;			/* bumped by every flush */
 	struct cache_stats stats;
@@ -33,6 +33,7 @@ struct cache *cache_new(size_t max_entries, uint64_t seed)
 	c->nbuckets = n;
 	c->max_entries = max_entries;
 	c->seed = seed;
+	TAILQ_INIT(&c->lru);
 	if ((c->buckets = calloc(n, sizeof(*c->buckets))) == NULL) {
 		free(c);
 		return NULL;
@@ -57,32 +58,6 @@ uint64_t cache_hash(const struct cache *c, uint32_t map_id, const char *key,
 	return key_hash(c->seed, map_id, key, len);
 }
 
-/* lru_unlink - take an entry off the LRU list */
-static void lru_unlink(struct cache *c, struct cache_entry *e)
-{
-	if (e->lprev)
-		e->lprev->lnext = e->lnext;
-	else
-		c->lru_head = e->lnext;
-	if (e->lnext)
-		e->lnext->lprev = e->lprev;
-	else
-		c->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-}
-
-/* lru_push - make an entry the most recently used */
-static void lru_push(struct cache *c, struct cache_entry *e)
-{
-	e->lprev = NULL;
-	e->lnext = c->lru_head;
-	if (c->lru_head)
-		c->lru_head->lprev = e;
-	else
-		c->lru_tail = e;
-	c->lru_head = e;
-}
-
 /* remove_entry - unlink from bucket and LRU, free */
 static void remove_entry(struct cache *c, struct cache_entry *e)
 {
@@ -93,7 +68,7 @@ static void remove_entry(struct cache *c, struct cache_entry *e)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = e->hnext;
-	lru_unlink(c, e);
+	TAILQ_REMOVE(&c->lru, e, lru);
 	free(e);
 	c->stats.entries--;
 }
@@ -127,8 +102,8 @@ struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
 		remove_entry(c, e);
 		return NULL;
 	}
-	lru_unlink(c, e);
-	lru_push(c, e);
+	TAILQ_REMOVE(&c->lru, e, lru);
+	TAILQ_INSERT_HEAD(&c->lru, e, lru);
 	return e;
 }
 
@@ -179,8 +154,8 @@ struct cache_entry *cache_put(struct cache *c, uint64_t epoch, uint32_t map_id,
 	h = cache_hash(c, map_id, key, len);
 	if ((old = find(c, h, map_id, key, len)) != NULL)
 		remove_entry(c, old);
-	while (c->stats.entries >= c->max_entries && c->lru_tail) {
-		remove_entry(c, c->lru_tail);
+	while (c->stats.entries >= c->max_entries && !TAILQ_EMPTY(&c->lru)) {
+		remove_entry(c, TAILQ_LAST(&c->lru, cache_lru));
 		c->stats.evictions++;
 	}
 	if ((e = malloc(sizeof(*e) + len + 1 + vlen + 1)) == NULL)
@@ -201,7 +176,7 @@ struct cache_entry *cache_put(struct cache *c, uint64_t epoch, uint32_t map_id,
 	e->data[len + 1 + vlen] = 0;
 	e->hnext = c->buckets[h & (c->nbuckets - 1)];
 	c->buckets[h & (c->nbuckets - 1)] = e;
-	lru_push(c, e);
+	TAILQ_INSERT_HEAD(&c->lru, e, lru);
 	c->stats.entries++;
 	c->stats.inserts++;
 	return e;
@@ -212,12 +187,12 @@ void cache_flush(struct cache *c)
 {
 	struct cache_entry *e, *next;
 
-	for (e = c->lru_head; e; e = next) {
-		next = e->lnext;
+	for (e = TAILQ_FIRST(&c->lru); e; e = next) {
+		next = TAILQ_NEXT(e, lru);
 		free(e);
 	}
 	memset(c->buckets, 0, c->nbuckets * sizeof(*c->buckets));
-	c->lru_head = c->lru_tail = NULL;
+	TAILQ_INIT(&c->lru);
 	c->stats.entries = 0;
 	c->epoch++;
 }

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 struct cache;
 
@@ -41,7 +42,7 @@ struct cache;
  */
 struct cache_entry {
 	struct cache_entry *hnext;	/* bucket chain */
-	struct cache_entry *lprev, *lnext;	/* LRU list, most recent first */
+	TAILQ_ENTRY(cache_entry) lru;	/* LRU list, most recent first */
 	int64_t fetched_ms;
 	uint32_t fresh_for_ms;		/* fresh until fetched + this */
 	uint32_t stale_for_ms;		/* then servable on failure this long */

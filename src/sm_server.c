@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/queue.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <netinet/in.h>
@@ -62,7 +63,7 @@ struct pending {
 };
 
 struct client {
-	struct client *prev, *next;
+	LIST_ENTRY(client) link;	/* the server's clients */
 	struct sm_server *srv;
 	struct bufferevent *bev;
 	struct pending *head, *tail;
@@ -83,7 +84,7 @@ struct sm_server {
 	char unix_paths[SM_MAX_LISTENERS][sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int nlisteners;
 	int port;
-	struct client *clients;
+	LIST_HEAD(, client) clients;
 	unsigned nclients;
 	unsigned in_flight;
 	struct log_limit limit_log;
@@ -99,6 +100,7 @@ struct sm_server *sm_server_new(struct event_base *base,
 
 	if (srv == NULL)
 		return NULL;
+	LIST_INIT(&srv->clients);
 	srv->base = base;
 	srv->engine = engine;
 	srv->cfg = *cfg;
@@ -121,12 +123,7 @@ static void client_free(struct client *cl)
 		buf_free(&p->reply);
 		free(p);
 	}
-	if (cl->prev)
-		cl->prev->next = cl->next;
-	else
-		srv->clients = cl->next;
-	if (cl->next)
-		cl->next->prev = cl->prev;
+	LIST_REMOVE(cl, link);
 	srv->nclients--;
 	bufferevent_free(cl->bev);
 	free(cl);
@@ -435,10 +432,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_set_timeouts(cl->bev, &tv, &tv);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 	cl->reading = 1;
-	cl->next = srv->clients;
-	if (srv->clients)
-		srv->clients->prev = cl;
-	srv->clients = cl;
+	LIST_INSERT_HEAD(&srv->clients, cl, link);
 	srv->nclients++;
 }
 
@@ -630,7 +624,7 @@ size_t sm_server_unsent(const struct sm_server *srv)
 	const struct client *cl;
 	size_t n = 0;
 
-	for (cl = srv->clients; cl; cl = cl->next)
+	LIST_FOREACH(cl, &srv->clients, link)
 		n += evbuffer_get_length(bufferevent_get_output(cl->bev));
 	return n;
 }
@@ -647,8 +641,8 @@ void sm_server_free(struct sm_server *srv)
 	if (srv == NULL)
 		return;
 	sm_server_stop_listening(srv);
-	while (srv->clients)
-		client_free(srv->clients);
+	while (!LIST_EMPTY(&srv->clients))
+		client_free(LIST_FIRST(&srv->clients));
 	if (srv->resume)
 		event_free(srv->resume);
 	free(srv);
