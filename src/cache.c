@@ -58,6 +58,13 @@ uint64_t cache_hash(const struct cache *c, uint32_t map_id, const char *key,
 	return key_hash(c->seed, map_id, key, len);
 }
 
+/* lru_touch - make an entry the most recently used */
+static void lru_touch(struct cache *c, struct cache_entry *e)
+{
+	TAILQ_REMOVE(&c->lru, e, lru);
+	TAILQ_INSERT_HEAD(&c->lru, e, lru);
+}
+
 /* remove_entry - unlink from bucket and LRU, free */
 static void remove_entry(struct cache *c, struct cache_entry *e)
 {
@@ -102,8 +109,7 @@ struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
 		remove_entry(c, e);
 		return NULL;
 	}
-	TAILQ_REMOVE(&c->lru, e, lru);
-	TAILQ_INSERT_HEAD(&c->lru, e, lru);
+	lru_touch(c, e);
 	return e;
 }
 
