@@ -12,7 +12,7 @@ set -euo pipefail
 DEB_PKGS=(
   build-essential pkg-config
   libevent-dev libssl-dev libjansson-dev libexpat1-dev libsystemd-dev libcmocka-dev
-  python3 python3-pytest python3-cassandra
+  python3 python3-pytest python3-pytest-xdist python3-cassandra
   postfix postfix-lmdb rpm groff-base man-db systemd iproute2 util-linux procps
   golang-go golang-github-gocql-gocql-dev
   clang libclang-rt-14-dev llvm valgrind hyperfine
