@@ -6,7 +6,8 @@
  *	postfix-aws-cassandra [-c FILE] --check
  *	postfix-aws-cassandra [-c FILE] --query MAP KEY
  *	postfix-aws-cassandra --credentials
- *	postfix-aws-cassandra --flush | --version | --help
+ *	postfix-aws-cassandra --flush [--pid PID]
+ *	postfix-aws-cassandra --version | --help
  *
  * DESCRIPTION
  *	Reads its settings from the environment (config.h) and the optional
@@ -21,8 +22,8 @@
  *	--check connects, prepares and runs every map's query once, prints a
  *	report and exits 0 when all is well. --query runs one lookup through
  *	the full engine and prints the candidate keys and the reply. --flush
- *	asks the running daemons to empty their caches (all three:
- *	admin.c). --credentials resolves the AWS credentials once and prints
+ *	asks one running daemon to empty its cache: --pid PID, else the
+ *	systemd unit's main PID (admin.c, admin_flush.c). --credentials resolves the AWS credentials once and prints
  *	their source and access key id (cred_chain_show.c).
  *
  *	This file holds the options, the wiring of the modules, the signals
@@ -126,7 +127,8 @@ static void usage(FILE *fp)
 		"       %s [-c FILE] --check\n"
 		"       %s [-c FILE] --query MAP KEY\n"
 		"       %s --credentials\n"
-		"       %s --flush | --version | --help\n"
+		"       %s --flush [--pid PID]\n"
+		"       %s --version | --help\n"
 		"\n"
 		"Answers Postfix socketmap lookups from Cassandra / Amazon Keyspaces.\n"
 		"Settings come from the environment (see postfix-aws-cassandra(8)):\n"
@@ -139,7 +141,7 @@ static void usage(FILE *fp)
 		"  CACHE_MAX_ENTRIES (100000), CACHE_TTL (300 s), CACHE_NEGATIVE_TTL (30 s),\n"
 		"  CACHE_STALE_TTL (3600 s), METRICS_LISTEN (off),\n"
 		"  CONFIG_FILE (" CONFIG_FILE_DEFAULT ").\n",
-		PROGNAME, PROGNAME, PROGNAME, PROGNAME, PROGNAME);
+		PROGNAME, PROGNAME, PROGNAME, PROGNAME, PROGNAME, PROGNAME);
 }
 
 /* write_port_file - the bound port, atomically, for tests using PORT=0 */
@@ -339,7 +341,8 @@ static int start_listening(struct daemon *d)
  */
 static int parse_options(struct daemon *d, int argc, char **argv)
 {
-	int a;
+	const char *flush_pid = NULL;
+	int a, flush = 0;
 
 	d->config_path = getenv("CONFIG_FILE");
 	d->config_explicit = d->config_path != NULL && *d->config_path != 0;
@@ -352,7 +355,9 @@ static int parse_options(struct daemon *d, int argc, char **argv)
 			printf("%s %s\n", PROGNAME, PAC_VERSION);
 			return 0;
 		} else if (!strcmp(argv[a], "--flush")) {
-			return admin_flush(PROGNAME);
+			flush = 1;
+		} else if (!strcmp(argv[a], "--pid") && a + 1 < argc) {
+			flush_pid = argv[++a];
 		} else if (!strcmp(argv[a], "--credentials")) {
 			return cred_chain_show(PROGNAME);
 		} else if (!strcmp(argv[a], "--check")) {
@@ -374,6 +379,8 @@ static int parse_options(struct daemon *d, int argc, char **argv)
 			return EXIT_CONFIG;
 		}
 	}
+	if (flush)
+		return admin_flush(PROGNAME, flush_pid);
 	return CONTINUE;
 }
 

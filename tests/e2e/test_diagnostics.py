@@ -1,0 +1,77 @@
+"""First run and diagnostics, as an operator meets them: --flush reaching
+the one daemon meant, configuration errors that stop the service for good
+(exit 2), the reason a TLS connection failed, --query's honest report, and
+--check run as the service runs.
+"""
+import os
+import subprocess
+
+import pytest
+
+from conftest import DAEMON, wait_for
+
+
+def run(args, env=None, prefix=(), timeout=30):
+    return subprocess.run([*prefix, str(DAEMON), *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def as_nobody():
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run a command as another user")
+    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+
+
+# ---- --flush: one daemon, chosen ---------------------------------------
+
+def test_flush_signals_only_the_daemon_named_by_pid(start_cqld, start_daemon):
+    cqld = start_cqld()
+    a, b = start_daemon(cqld.port), start_daemon(cqld.port)
+    r = run(["--flush", "--pid", str(a.proc.pid)])
+    assert r.returncode == 0 and f"pid {a.proc.pid}" in r.stdout, r
+    wait_for(lambda: "flushing" in a.log_text(), what="a's cache flush")
+    assert str(b.proc.pid) not in r.stdout + r.stderr
+    # Then b's own: a signal the first run sent b would have come before it.
+    assert run(["--flush", "--pid", str(b.proc.pid)]).returncode == 0
+    wait_for(lambda: "flushing" in b.log_text(), what="b's cache flush")
+    assert (a.log_text().count("flushing"), b.log_text().count("flushing")) == (1, 1)
+
+
+def test_flush_without_pid_asks_systemd_for_the_main_pid(tmp_path, start_cqld, start_daemon):
+    cqld = start_cqld()
+    a, b = start_daemon(cqld.port), start_daemon(cqld.port)
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "systemctl").write_text(
+        "#!/bin/sh\n"
+        "[ \"$*\" = 'show --property=MainPID --value postfix-aws-cassandra.service' ] || exit 1\n"
+        f"echo {b.proc.pid}\n")
+    (fake / "systemctl").chmod(0o755)
+    env = {"PATH": f"{fake}:/usr/bin:/bin"}
+    r = run(["--flush"], env=env)
+    assert r.returncode == 0 and f"pid {b.proc.pid}" in r.stdout, r
+    wait_for(lambda: "flushing" in b.log_text(), what="b's cache flush")
+    assert run(["--flush", "--pid", str(a.proc.pid)]).returncode == 0
+    wait_for(lambda: "flushing" in a.log_text(), what="a's cache flush")
+    assert (a.log_text().count("flushing"), b.log_text().count("flushing")) == (1, 1)
+    # A stopped unit (MainPID 0) is said plainly, and nothing else is signalled.
+    (fake / "systemctl").write_text("#!/bin/sh\necho 0\n")
+    r = run(["--flush"], env=env)
+    assert r.returncode == 1 and "is not running" in r.stderr and "--pid" in r.stderr, r
+
+
+def test_flush_refuses_a_pid_that_is_not_the_daemon(start_cqld):
+    cqld = start_cqld()
+    r = run(["--flush", "--pid", str(cqld.proc.pid)])
+    assert r.returncode == 1 and "not a running daemon" in r.stderr, r
+    assert cqld.proc.poll() is None
+
+
+def test_flush_without_permission_says_so(start_cqld, start_daemon):
+    nobody = as_nobody()
+    cqld = start_cqld()
+    a = start_daemon(cqld.port)
+    r = run(["--flush", "--pid", str(a.proc.pid)], prefix=nobody)
+    assert r.returncode == 1, r
+    assert "Operation not permitted" in r.stderr and "not running" not in r.stderr, r
+    assert "flushing" not in a.log_text()
