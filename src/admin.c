@@ -107,6 +107,11 @@ static void check_header(const struct admin *a)
 	printf("  keyspace     %s\n", cfg->keyspace);
 	printf("  cassandra    %s\n", cql_session_state(a->d.cql));
 	printf("  consistency  %s\n", cql_consistency_name(cfg->cql.consistency));
+	if (cfg->metrics_listen[0])
+		printf("  metrics      %s/metrics%s\n", cfg->metrics_listen,
+		       cfg->metrics_allow_remote ? " (remote allowed)" : "");
+	else
+		printf("  metrics      off\n");
 	(void)postfix_delimiter_report(cfg->maps.delimiters, stdout);
 	if (a->d.creds)
 		printf("  auth         SigV4, region %s, credentials: %s\n", cfg->aws_region,

@@ -42,6 +42,7 @@
  *	0 (OK), 1 (NOTFOUND), 3 (TEMP) or 4 (PERM).
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -398,6 +399,12 @@ static int load_config(struct daemon *d)
 	fprintf(stderr, "%s: configuration error: %s\n", PROGNAME, err);
 	return EXIT_CONFIG;
 built:
+	/* A group that does not exist is a setting to fix, not a failure to retry. */
+	if (d->cfg.listen_group[0] && getgrnam(d->cfg.listen_group) == NULL) {
+		fprintf(stderr, "%s: configuration error: LISTEN_GROUP='%s': no such group\n",
+			PROGNAME, d->cfg.listen_group);
+		return EXIT_CONFIG;
+	}
 	map_registry_stamp(&d->reg, NULL);
 	log_init(PROGNAME, d->cfg.log_syslog);
 	log_set_level((enum log_level)d->cfg.log_level);

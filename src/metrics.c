@@ -40,7 +40,6 @@
 #include "socketmap.h"
 
 #define METRICS_PREFIX	"postfix_aws_cassandra_"
-#define METRICS_INET	"inet:"	/* METRICS_LISTEN is an inet LISTEN item */
 #define METRICS_MAX_HEADERS	8192	/* request line and headers, bytes */
 #define METRICS_MAX_BODY	0	/* bytes: a scrape is a GET or HEAD */
 #define METRICS_TIMEOUT_S	10	/* idle connection, seconds */
@@ -214,7 +213,7 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 			      char *err, size_t errlen)
 {
 	struct listen_spec spec;
-	char item[sizeof(METRICS_INET) + CONFIG_METRICS_LISTEN_MAX], host[INET6_ADDRSTRLEN];
+	char item[sizeof(CONFIG_METRICS_INET) + CONFIG_METRICS_LISTEN_MAX], host[INET6_ADDRSTRLEN];
 	struct metrics *m;
 	const struct sockaddr *sa;
 	struct evhttp_bound_socket *bound;
@@ -222,8 +221,9 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 	socklen_t sl = sizeof(ss);
 	unsigned port;
 
-	snprintf(item, sizeof(item), METRICS_INET "%s", listen);
-	if (listen_spec_parse(item, cfg->allow_remote, &spec, err, errlen) != 0)
+	snprintf(item, sizeof(item), CONFIG_METRICS_INET "%s", listen);
+	/* config.c refused a remote address unless METRICS_ALLOW_REMOTE=yes. */
+	if (listen_spec_parse(item, 1, &spec, err, errlen) != 0)
 		return NULL;
 	if (spec.n != 1) {
 		snprintf(err, errlen, "expected one ADDRESS:PORT");

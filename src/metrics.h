@@ -8,7 +8,7 @@
  *	histogram, the backend connection state, an estimate of Amazon
  *	Keyspaces read request units, the AWS credentials in use (when
  *	metrics_start() is handed the chain), client connections and build info.
- *	Only loopback addresses unless LISTEN_ALLOW_REMOTE=yes.
+ *	Only loopback addresses unless METRICS_ALLOW_REMOTE=yes (config.c).
  */
 #ifndef PAC_METRICS_H
 #define PAC_METRICS_H

@@ -75,3 +75,33 @@ def test_flush_without_permission_says_so(start_cqld, start_daemon):
     assert r.returncode == 1, r
     assert "Operation not permitted" in r.stderr and "not running" not in r.stderr, r
     assert "flushing" not in a.log_text()
+
+
+# ---- configuration errors: exit 2, found by --check too -----------------
+
+def env_with(**kw):
+    e = {"PATH": "/usr/bin:/bin", "KEYSPACE_NAME": "mailion", "PORT": "0",
+         "CASSANDRA_HOSTS": "127.0.0.1:1", "CASSANDRA_CONNECT_TIMEOUT_MS": "200"}
+    e.update({k: str(v) for k, v in kw.items()})
+    return e
+
+
+@pytest.mark.parametrize("settings, named", [
+    ({"METRICS_LISTEN": "9998"}, "METRICS_LISTEN='9998'"),
+    # The socketmap's switch does not open the metrics endpoint.
+    ({"METRICS_LISTEN": "0.0.0.0:0", "LISTEN_ALLOW_REMOTE": "yes"}, "METRICS_ALLOW_REMOTE=yes"),
+    ({"LISTEN_GROUP": "no-such-group-pac"}, "LISTEN_GROUP='no-such-group-pac': no such group"),
+])
+def test_configuration_errors_exit_2_in_the_daemon_and_in_check(settings, named):
+    for args in ([], ["--check"]):
+        r = run(args, env=env_with(**settings), timeout=20)
+        assert r.returncode == 2 and "configuration error" in r.stderr and named in r.stderr, (args, r)
+
+
+def test_remote_metrics_with_their_own_switch(tmp_path, start_cqld, start_daemon):
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port, METRICS_LISTEN="0.0.0.0:0", METRICS_ALLOW_REMOTE="yes")
+    wait_for(lambda: "metrics at http://0.0.0.0:" in daemon.log_text(), what="the metrics line")
+    r = run(["--check"], env=env_with(CASSANDRA_HOSTS=f"127.0.0.1:{cqld.port}",
+                                      METRICS_LISTEN="127.0.0.1:9998"))
+    assert r.returncode == 0 and "metrics      127.0.0.1:9998/metrics" in r.stdout, r
