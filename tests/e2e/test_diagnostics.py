@@ -105,3 +105,22 @@ def test_remote_metrics_with_their_own_switch(tmp_path, start_cqld, start_daemon
     r = run(["--check"], env=env_with(CASSANDRA_HOSTS=f"127.0.0.1:{cqld.port}",
                                       METRICS_LISTEN="127.0.0.1:9998"))
     assert r.returncode == 0 and "metrics      127.0.0.1:9998/metrics" in r.stdout, r
+
+
+# ---- why a connection failed --------------------------------------------
+
+def closed_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.mark.parametrize("tls", ["off", "on"])
+def test_a_refused_connection_says_connection_refused_with_or_without_tls(tls):
+    r = run(["--check"], env=env_with(CASSANDRA_HOSTS=f"127.0.0.1:{closed_port()}",
+                                      CASSANDRA_TLS=tls))
+    assert r.returncode == 1 and "Connection refused" in r.stdout, r
+    assert "error:0000" not in r.stdout + r.stderr, r
