@@ -109,6 +109,7 @@ struct lookup_engine {
 	struct log_limit temp_log;
 	struct log_limit perm_log;
 	struct log_limit stale_log;
+	int closing;			/* lookup_engine_closing(): reads now cut */
 };
 
 /* lookup_engine_new - an engine over a registry, a backend and a cache */
@@ -165,6 +166,17 @@ void lookup_engine_free(struct lookup_engine *e)
 	for (i = 0; i < MAP_MAX; i++)
 		snap_put(e->snaps[i]);
 	free(e);
+}
+
+/*
+ * lookup_engine_closing - the backend is about to be freed: the reads it
+ * still has are cut, not failed (their lookups were answered, or their
+ * clients are gone), so they are neither logged nor counted as errors
+ */
+void lookup_engine_closing(struct lookup_engine *e)
+{
+	if (e != NULL)
+		e->closing = 1;
 }
 
 /* lookup_engine_stats - counters for status and metrics */
@@ -395,11 +407,13 @@ static void failure_outcome(struct lookup_engine *e, const struct map_def *map,
 	struct cache_entry *ce;
 	int64_t now;
 
-	e->stats.errors[r->fail.label]++;
 	o->state = CAND_FAILED;
 	o->fail_status = failure_reason(map, r, reason, size);
 	o->text = reason;
 	o->len = strlen(reason);
+	if (e->closing)		/* cut by the shutdown: neither a failure nor news */
+		return;
+	e->stats.errors[r->fail.label]++;
 	if (o->fail_status == SOCKETMAP_PERM) {
 		msg_limited(&e->perm_log, LOOKUP_LOG_INTERVAL_MS, LOG_LEVEL_ERROR,
 			    "lookup %s: PERM %s", map->name, reason);

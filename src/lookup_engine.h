@@ -87,6 +87,8 @@ struct lookup_engine *lookup_engine_new(struct map_registry *reg,
 					const struct lookup_backend *be,
 					struct cache *cache, uint64_t seed);
 void lookup_engine_free(struct lookup_engine *e);
+/* lookup_engine_closing - before freeing the backend: its cut reads are not failures */
+void lookup_engine_closing(struct lookup_engine *e);
 const struct lookup_stats *lookup_engine_stats(const struct lookup_engine *e);
 
 /*

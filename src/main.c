@@ -585,6 +585,7 @@ static void close_daemon(struct daemon *d)
 	/* Clients first (cancels their lookups), then reads in flight, then the engine. */
 	metrics_free(d->metrics);
 	sm_server_free(d->srv);
+	lookup_engine_closing(d->engine);	/* --query answered: its other reads are cut */
 	cql_session_free(d->cql);
 	lookup_engine_free(d->engine);
 	cache_free(d->cache);

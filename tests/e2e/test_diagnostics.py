@@ -124,3 +124,25 @@ def test_a_refused_connection_says_connection_refused_with_or_without_tls(tls):
                                       CASSANDRA_TLS=tls))
     assert r.returncode == 1 and "Connection refused" in r.stdout, r
     assert "error:0000" not in r.stdout + r.stderr, r
+
+
+# ---- --query: the answer, nothing false, and at once -------------------
+
+def test_query_prints_no_false_warning_after_a_correct_answer(start_cqld):
+    cqld = start_cqld()
+    env = env_with(CASSANDRA_HOSTS=f"127.0.0.1:{cqld.port}", CASSANDRA_CONNECT_TIMEOUT_MS=5000)
+    # Two candidates: the first answers, the second's read is still in flight at exit
+    # (before the fix, 2 runs in 3 logged it as a failure).
+    for _ in range(8):
+        r = run(["--query", "users", "alice@example.com"], env=env)
+        assert (r.returncode, r.stdout.splitlines()[-1]) == (0, "OK example.com/alice/"), r
+        assert r.stderr == "", r
+
+
+def test_query_says_at_once_that_the_database_is_down():
+    # Deadline 62 s: only an early answer fits in the run's timeout.
+    r = run(["--query", "users", "alice@example.com"], timeout=30,
+            env=env_with(CASSANDRA_HOSTS=f"127.0.0.1:{closed_port()}",
+                         CASSANDRA_CONNECT_TIMEOUT_MS=60000))
+    assert r.returncode == 3 and "TEMP cassandra: not connected" in r.stdout, r
+    assert "Connection refused" in r.stderr, r
