@@ -242,8 +242,18 @@ def sts_xml():
     ])
 
 
+def env_file():
+    """systemd EnvironmentFile= texts, as --as-service reads them."""
+    write("env_file", [
+        "# shipped\nKEYSPACE_NAME=mailion\nAWS_REGION=eu-west-1\n",
+        "A=\"two words\"\nB='single'\n; comment\n", "A=one \\\ntwo\n",
+        "A=\"say \\\"hi\\\" \\\\\"\n", "A=\"open\n", "no equals\n1A=x\n=x\r\nB=2",
+    ])
+
+
 if __name__ == "__main__":
     config_env()
+    env_file()
     netstrings()
     socketmap()
     result_format()

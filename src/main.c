@@ -3,8 +3,8 @@
  *
  * SYNOPSIS
  *	postfix-aws-cassandra [-c FILE] [--foreground] [--port-file PATH]
- *	postfix-aws-cassandra [-c FILE] --check
- *	postfix-aws-cassandra [-c FILE] --query MAP KEY
+ *	postfix-aws-cassandra [-c FILE] [--as-service [--user U] [--env-file F]] --check
+ *	postfix-aws-cassandra [-c FILE] [--as-service ...] --query MAP KEY
  *	postfix-aws-cassandra --credentials
  *	postfix-aws-cassandra --flush [--pid PID]
  *	postfix-aws-cassandra --version | --help
@@ -20,7 +20,8 @@
  *	reachable: until it is, lookups answer TEMP and Postfix defers.
  *
  *	--check connects, prepares and runs every map's query once, prints a
- *	report and exits 0 when all is well. --query runs one lookup through
+ *	report and exits 0 when all is well; with --as-service, after becoming
+ *	the unit's user with its environment files (run_as.h). --query runs one lookup through
  *	the full engine and prints the candidate keys and the reply. --flush
  *	asks one running daemon to empty its cache: --pid PID, else the
  *	systemd unit's main PID (admin.c, admin_flush.c). --credentials resolves the AWS credentials once and prints
@@ -71,6 +72,7 @@
 #include "map_registry.h"
 #include "map_reload.h"
 #include "metrics.h"
+#include "run_as.h"
 #include "service.h"
 #include "sm_server.h"
 
@@ -125,8 +127,8 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: %s [-c FILE] [--foreground] [--port-file PATH]\n"
-		"       %s [-c FILE] --check\n"
-		"       %s [-c FILE] --query MAP KEY\n"
+		"       %s [-c FILE] [--as-service [--user USER] [--env-file FILE]] --check\n"
+		"       %s [-c FILE] [--as-service ...] --query MAP KEY\n"
 		"       %s --credentials\n"
 		"       %s --flush [--pid PID]\n"
 		"       %s --version | --help\n"
@@ -342,11 +344,9 @@ static int start_listening(struct daemon *d)
  */
 static int parse_options(struct daemon *d, int argc, char **argv)
 {
-	const char *flush_pid = NULL;
-	int a, flush = 0;
+	const char *flush_pid = NULL, *cli_config = NULL, *user = NULL, *env_file = NULL;
+	int a, flush = 0, as_service = 0, rc;
 
-	d->config_path = getenv("CONFIG_FILE");
-	d->config_explicit = d->config_path != NULL && *d->config_path != 0;
 	d->mode = MODE_SERVE;
 	for (a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
@@ -370,8 +370,13 @@ static int parse_options(struct daemon *d, int argc, char **argv)
 		} else if (!strcmp(argv[a], "--foreground") || !strcmp(argv[a], "-f")) {
 			continue;
 		} else if (!strcmp(argv[a], "-c") && a + 1 < argc) {
-			d->config_path = argv[++a];
-			d->config_explicit = 1;
+			cli_config = argv[++a];
+		} else if (!strcmp(argv[a], "--as-service")) {
+			as_service = 1;
+		} else if (!strcmp(argv[a], "--user") && a + 1 < argc) {
+			user = argv[++a];
+		} else if (!strcmp(argv[a], "--env-file") && a + 1 < argc) {
+			env_file = argv[++a];
 		} else if (!strcmp(argv[a], "--port-file") && a + 1 < argc) {
 			d->port_file = argv[++a];
 		} else {
@@ -382,6 +387,21 @@ static int parse_options(struct daemon *d, int argc, char **argv)
 	}
 	if (flush)
 		return admin_flush(PROGNAME, flush_pid);
+	if ((user || env_file) && !as_service) {
+		fprintf(stderr, "%s: --user and --env-file go with --as-service\n", PROGNAME);
+		return EXIT_CONFIG;
+	}
+	if (as_service) {
+		if (d->mode == MODE_SERVE) {
+			fprintf(stderr, "%s: --as-service goes with --check or --query\n", PROGNAME);
+			return EXIT_CONFIG;
+		}
+		if ((rc = run_as_service(PROGNAME, user, env_file)) != 0)
+			return rc;
+	}
+	/* After --as-service: CONFIG_FILE may come from the unit's environment file. */
+	d->config_path = cli_config ? cli_config : getenv("CONFIG_FILE");
+	d->config_explicit = d->config_path != NULL && *d->config_path != 0;
 	return CONTINUE;
 }
 

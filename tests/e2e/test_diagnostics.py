@@ -4,7 +4,9 @@ the one daemon meant, configuration errors that stop the service for good
 --check run as the service runs.
 """
 import os
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -146,3 +148,46 @@ def test_query_says_at_once_that_the_database_is_down():
                          CASSANDRA_CONNECT_TIMEOUT_MS=60000))
     assert r.returncode == 3 and "TEMP cassandra: not connected" in r.stdout, r
     assert "Connection refused" in r.stderr, r
+
+
+# ---- --check as the service runs it -------------------------------------
+
+def test_check_as_service_reads_with_the_services_rights(tmp_path, start_cqld):
+    if os.geteuid() != 0:
+        pytest.skip("--as-service drops privileges: needs root")
+    node = start_cqld(extra=["--auth", "password:mail:s3cret"])
+    pw = tmp_path / "password"
+    pw.write_text("s3cret\n")
+    pw.chmod(0o600)                  # root's file: the postfix user cannot read it
+    settings = {"KEYSPACE_NAME": "mailion", "CASSANDRA_HOSTS": f"127.0.0.1:{node.port}",
+                "CASSANDRA_USERNAME": "mail", "CASSANDRA_PASSWORD_FILE": str(pw)}
+    envfile = tmp_path / "postfix-aws-cassandra"
+    envfile.write_text("# as the package ships it, edited\n" +
+                       "".join(f'{k}="{v}"\n' for k, v in settings.items()))
+    # Root passes...
+    r = run(["--check"], env={"PATH": "/usr/bin:/bin", **settings})
+    assert r.returncode == 0 and "OK: 6 maps ready" in r.stdout, r
+    # ...the service would not: the same file, read as the unit's user.
+    r = run(["--check", "--as-service", "--env-file", str(envfile)],
+            env={"PATH": "/usr/bin:/bin", "KEYSPACE_NAME": "from-the-shell-not-the-unit"})
+    assert r.returncode == 2, r
+    assert f"CASSANDRA_PASSWORD_FILE='{pw}': Permission denied" in r.stderr, r
+    # Readable by the service (pytest's own directory is not): it passes as the service too.
+    shared = tempfile.mkdtemp(prefix="pac-as-service-")
+    try:
+        os.chmod(shared, 0o755)
+        shutil.copy(pw, shared + "/password")
+        os.chmod(shared + "/password", 0o644)
+        envfile.write_text(envfile.read_text().replace(str(pw), shared + "/password"))
+        r = run(["--check", "--as-service", "--env-file", str(envfile)],
+                env={"PATH": "/usr/bin:/bin"})
+        assert r.returncode == 0 and "OK: 6 maps ready" in r.stdout, r
+    finally:
+        shutil.rmtree(shared)
+
+
+def test_as_service_goes_with_check_or_query():
+    r = run(["--as-service"], env=env_with())
+    assert r.returncode == 2 and "--as-service goes with --check or --query" in r.stderr, r
+    r = run(["--check", "--as-service", "--env-file", "/nonexistent/env"], env=env_with())
+    assert r.returncode == 2 and "/nonexistent/env: No such file" in r.stderr, r
