@@ -251,9 +251,16 @@ def env_file():
     ])
 
 
+def proc_stats():
+    """/proc/PID/stat lines (proc(5)), odd command names included."""
+    tail = " S 1 4242 4242 0 -1 4194560 1530 0 0 0 37 12 0 0 20 0 1 0 987654 14884864 1367 0 0\n"
+    write("proc_stats", ["4242 (postfix-aws-cas)" + tail, "1 (a) (b))" + tail, "1 (x) S 1 2 3\n", "()"])
+
+
 if __name__ == "__main__":
     config_env()
     env_file()
+    proc_stats()
     netstrings()
     socketmap()
     result_format()

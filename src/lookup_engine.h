@@ -60,7 +60,7 @@ typedef void (*lookup_reply_fn)(void *arg, enum socketmap_status st,
 
 struct cache;
 
-#define LOOKUP_LATENCY_BUCKETS	12	/* CQL read latency histogram */
+#define LOOKUP_LATENCY_BUCKETS	14	/* CQL read latency histogram */
 #define LOOKUP_STAT_MAPS	32	/* = MAP_MAX */
 #define LOOKUP_STAT_ERRORS	24	/* failure kinds, see lookup_error_name() */
 

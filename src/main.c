@@ -562,6 +562,8 @@ static int start_serving(struct daemon *d)
 		msg_error("METRICS_LISTEN=%s: %s", d->cfg.metrics_listen, err);
 		return EXIT_RUNTIME;
 	}
+	if (d->metrics)
+		metrics_watch_clients(d->metrics, d->srv);
 	if ((d->reload = map_reload_new(d->base, &src, &d->reg, d->cql, d->cache)) == NULL) {
 		msg_error("out of memory");
 		return EXIT_RUNTIME;
