@@ -51,6 +51,7 @@ PREFIX    ?= /usr
 ENVDIR    ?= /etc/sysconfig
 UNITDIR   ?= /usr/lib/systemd/system
 DOCDIR    ?= $(PREFIX)/share/doc/postfix-aws-cassandra
+MONDIR    ?= $(PREFIX)/share/postfix-aws-cassandra/monitoring
 DIST      := postfix-aws-cassandra-$(VERSION)
 
 all: $(DAEMON) $(CQLD)
@@ -113,6 +114,8 @@ install: $(DAEMON)
 	install -D -m 0644 packaging/schema/keyspaces.cql $(DESTDIR)$(DOCDIR)/schema-keyspaces.cql
 	install -D -m 0644 packaging/schema/cassandra.cql $(DESTDIR)$(DOCDIR)/schema-cassandra.cql
 	install -D -m 0644 packaging/postfix/main.cf.snippet $(DESTDIR)$(DOCDIR)/postfix-main.cf.snippet
+	install -D -m 0644 -t $(DESTDIR)$(MONDIR) packaging/monitoring/postfix-aws-cassandra.rules.yml \
+		packaging/monitoring/grafana-dashboard.json
 
 # The source tarball is what git has committed (HEAD), nothing else.
 dist:

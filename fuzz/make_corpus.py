@@ -242,8 +242,25 @@ def sts_xml():
     ])
 
 
+def env_file():
+    """systemd EnvironmentFile= texts, as --as-service reads them."""
+    write("env_file", [
+        "# shipped\nKEYSPACE_NAME=mailion\nAWS_REGION=eu-west-1\n",
+        "A=\"two words\"\nB='single'\n; comment\n", "A=one \\\ntwo\n",
+        "A=\"say \\\"hi\\\" \\\\\"\n", "A=\"open\n", "no equals\n1A=x\n=x\r\nB=2",
+    ])
+
+
+def proc_stats():
+    """/proc/PID/stat lines (proc(5)), odd command names included."""
+    tail = " S 1 4242 4242 0 -1 4194560 1530 0 0 0 37 12 0 0 20 0 1 0 987654 14884864 1367 0 0\n"
+    write("proc_stats", ["4242 (postfix-aws-cas)" + tail, "1 (a) (b))" + tail, "1 (x) S 1 2 3\n", "()"])
+
+
 if __name__ == "__main__":
     config_env()
+    env_file()
+    proc_stats()
     netstrings()
     socketmap()
     result_format()

@@ -16,6 +16,7 @@ DEB_PKGS=(
   postfix postfix-lmdb rpm groff-base man-db systemd iproute2 util-linux procps
   golang-go golang-github-gocql-gocql-dev
   clang libclang-rt-14-dev llvm valgrind hyperfine
+  prometheus python3-prometheus-client
 )
 DNF_PKGS=(gcc make pkgconf-pkg-config libevent-devel openssl-devel jansson-devel expat-devel
   systemd-devel libcmocka-devel rpm-build)

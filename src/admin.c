@@ -1,5 +1,5 @@
 /*
- * admin - the one-shot modes: --check, --query, --flush
+ * admin - the one-shot modes on the loop: --check, --query
  *
  * SYNOPSIS
  *	#include "admin.h"
@@ -11,10 +11,8 @@
  *	deadline would change nothing), then read through the full engine,
  *	so what they print is what Postfix would be answered.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +39,6 @@
 #endif
 
 #define ADMIN_POLL_MS		10	/* readiness polls */
-#define PROC_PATH_MAX		64	/* "/proc/PID/exe" */
 #define PROBE_REPLY_MAX		256	/* bytes of a probe's reply kept */
 #define PROBE_REPLY_SHOWN	200	/* bytes of it the report prints */
 #define CHECK_WHY_MAX		256	/* a map's column problem */
@@ -72,48 +69,6 @@ struct admin {
 	int query_started;
 	struct search_candidates sc;
 };
-
-/* admin_flush - SIGUSR1 to every running daemon (same program name, any path) */
-int admin_flush(const char *progname)
-{
-	DIR *dir = opendir("/proc");
-	struct dirent *de;
-	char path[PROC_PATH_MAX], exe[PATH_MAX];
-	const char *base;
-	ssize_t n;
-	int sent = 0, failed = 0;
-	pid_t self = getpid();
-
-	if (dir == NULL) {
-		fprintf(stderr, "%s: --flush: cannot read /proc: %s\n", progname, strerror(errno));
-		return 1;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		pid_t pid = (pid_t)atoi(de->d_name);
-
-		if (pid <= 0 || pid == self)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-		if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
-			continue;
-		exe[n] = 0;
-		base = strrchr(exe, '/');
-		base = base ? base + 1 : exe;
-		if (strcmp(base, progname) != 0)
-			continue;
-		if (kill(pid, SIGUSR1) == 0) {
-			printf("%s: cache flush requested from pid %d\n", progname, (int)pid);
-			sent++;
-		} else {
-			fprintf(stderr, "%s: --flush: pid %d: %s\n", progname, (int)pid, strerror(errno));
-			failed++;
-		}
-	}
-	closedir(dir);
-	if (sent == 0 && failed == 0)
-		fprintf(stderr, "%s: --flush: no running %s found\n", progname, progname);
-	return sent > 0 && failed == 0 ? 0 : 1;
-}
 
 /* arm - (re)start the one-shot timer */
 static void arm(struct event *ev, int64_t ms)
@@ -152,6 +107,11 @@ static void check_header(const struct admin *a)
 	printf("  keyspace     %s\n", cfg->keyspace);
 	printf("  cassandra    %s\n", cql_session_state(a->d.cql));
 	printf("  consistency  %s\n", cql_consistency_name(cfg->cql.consistency));
+	if (cfg->metrics_listen[0])
+		printf("  metrics      %s/metrics%s\n", cfg->metrics_listen,
+		       cfg->metrics_allow_remote ? " (remote allowed)" : "");
+	else
+		printf("  metrics      off\n");
 	(void)postfix_delimiter_report(cfg->maps.delimiters, stdout);
 	if (a->d.creds)
 		printf("  auth         SigV4, region %s, credentials: %s\n", cfg->aws_region,
@@ -317,7 +277,8 @@ static void query_poll(struct admin *a, int64_t now)
 {
 	if (a->query_started)
 		return;
-	if (ready(a) || now >= a->deadline)
+	/* As --check: once every host failed, waiting changes nothing; say so now. */
+	if (ready(a) || now >= a->deadline || cql_session_all_failed(a->d.cql))
 		query_run(a);
 	else
 		arm(a->timer, ADMIN_POLL_MS);

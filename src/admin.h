@@ -5,8 +5,9 @@
  *	#include "admin.h"
  *
  * DESCRIPTION
- *	admin_flush() asks every running daemon to empty its cache
- *	(SIGUSR1). The other two run on the daemon's loop, handed what they
+ *	admin_flush() (admin_flush.c) asks one running daemon, --pid PID or
+ *	the systemd unit's main PID, to empty its cache (SIGUSR1). The other
+ *	two run on the daemon's loop, handed what they
  *	use (the engine, the CQL session, the maps) rather than the daemon:
  *	once the session is ready and every statement settled, or at the
  *	deadline, --check reads each map once through the engine and prints
@@ -16,8 +17,9 @@
  *
  * DIAGNOSTICS
  *	--check: exit 0 when every map is usable, 1 otherwise. --query: the
- *	ADMIN_QUERY_EXIT_* code of the reply. --flush: 0 when every daemon
- *	found was signalled, 1 when none was found or one could not be.
+ *	ADMIN_QUERY_EXIT_* code of the reply. --flush: 0 when the daemon
+ *	was signalled, 1 when none runs or the signal was refused (EPERM
+ *	said as such), 2 for a malformed --pid.
  */
 #ifndef PAC_ADMIN_H
 #define PAC_ADMIN_H
@@ -51,8 +53,8 @@ struct admin_deps {
 
 struct admin;
 
-/* admin_flush - SIGUSR1 to every running progname; the exit code */
-int admin_flush(const char *progname);
+/* admin_flush - SIGUSR1 to pid_arg, else the unit's main PID; the exit code */
+int admin_flush(const char *progname, const char *pid_arg);
 
 /*
  * admin_check_start, admin_query_start - run --check, or --query MAP KEY,

@@ -24,6 +24,17 @@ int64_t clock_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* clock_now_us - monotonic microseconds, for durations (the hook's ms * 1000) */
+int64_t clock_now_us(void)
+{
+	struct timespec ts;
+
+	if (clock_hook != NULL)
+		return clock_hook() * 1000;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* clock_timeval - milliseconds as seconds and microseconds */
 struct timeval clock_timeval(int64_t ms)
 {

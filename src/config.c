@@ -61,7 +61,7 @@ struct config_var {
 };
 
 static config_parse_fn parse_number, parse_bool, parse_cache, parse_string,
-	parse_listen, parse_keyspace, parse_region, parse_hosts, parse_auth,
+	parse_listen, parse_metrics_listen, parse_keyspace, parse_region, parse_hosts, parse_auth,
 	parse_consistency, parse_delimiter, parse_log_level, parse_log_target;
 
 #define FIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
@@ -78,7 +78,8 @@ static const struct config_var config_vars[] = {
 	CUSTOM("LISTEN", NULL, listen, parse_listen, 0),	/* inet:127.0.0.1:$PORT */
 	NUMBER("LISTEN_MODE", "0660", listen_mode, 0, 0777, CONFIG_OCTAL),
 	STRING("LISTEN_GROUP", NULL, listen_group, 0),
-	STRING("METRICS_LISTEN", "off", metrics_listen, CONFIG_OFF_IS_EMPTY),
+	BOOL("METRICS_ALLOW_REMOTE", "no", metrics_allow_remote),
+	CUSTOM("METRICS_LISTEN", "off", metrics_listen, parse_metrics_listen, 0),
 	CUSTOM("KEYSPACE_NAME", NULL, keyspace, parse_keyspace, 0),	/* required */
 
 	/* The database: CASSANDRA_HOSTS, or Keyspaces in the region. */
@@ -237,6 +238,42 @@ static int parse_listen(const struct config_var *var, const char *value,
 		snprintf(why, whylen, "LISTEN='%s': %s", value, lerr);
 		return CONFIG_BAD_SETTING;
 	}
+	return 0;
+}
+
+/*
+ * parse_metrics_listen - off, or one ADDRESS:PORT, loopback unless
+ * METRICS_ALLOW_REMOTE=yes: checked here, so a bad value stops the daemon
+ * (exit 2) and fails --check instead of failing when metrics start
+ */
+static int parse_metrics_listen(const struct config_var *var, const char *value,
+				struct config *c, char *why, size_t whylen)
+{
+	char item[sizeof(CONFIG_METRICS_INET) + CONFIG_METRICS_LISTEN_MAX], lerr[CONFIG_WHY_MAX];
+	struct listen_spec spec;
+
+	if (strcasecmp(value, "off") == 0) {
+		c->metrics_listen[0] = 0;
+		return 0;
+	}
+	if (strlen(value) > CONFIG_METRICS_LISTEN_MAX || strpbrk(value, ", \t") != NULL) {
+		snprintf(why, whylen, "expected off or one ADDRESS:PORT, such as 127.0.0.1:9998");
+		return CONFIG_BAD_VALUE;
+	}
+	snprintf(item, sizeof(item), CONFIG_METRICS_INET "%s", value);
+	if (listen_spec_parse(item, 1, &spec, lerr, sizeof(lerr)) != 0 || spec.n != 1) {
+		snprintf(why, whylen, "expected off or one ADDRESS:PORT, such as 127.0.0.1:9998");
+		return CONFIG_BAD_VALUE;
+	}
+	/* Parsed again without remote addresses: it fails only for a remote one. */
+	if (!c->metrics_allow_remote && listen_spec_parse(item, 0, &spec, lerr, sizeof(lerr)) != 0) {
+		snprintf(why, whylen, "METRICS_LISTEN='%s' is not a loopback address; the metrics "
+			 "endpoint has no authentication, so set METRICS_ALLOW_REMOTE=yes if you "
+			 "really mean it", value);
+		return CONFIG_BAD_SETTING;
+	}
+	(void)var;
+	memcpy(c->metrics_listen, value, strlen(value) + 1);
 	return 0;
 }
 

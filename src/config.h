@@ -45,6 +45,7 @@
 #define CONFIG_ERR_MAX			512	/* bytes in an error message */
 #define CONFIG_GROUP_MAX		63	/* bytes in LISTEN_GROUP */
 #define CONFIG_METRICS_LISTEN_MAX	127	/* bytes in METRICS_LISTEN */
+#define CONFIG_METRICS_INET		"inet:"	/* METRICS_LISTEN is one inet LISTEN item */
 #define CONFIG_SECRET_MAX		1023	/* bytes in a user name, password or its path */
 
 struct config {
@@ -53,7 +54,8 @@ struct config {
 	int allow_remote;		/* LISTEN_ALLOW_REMOTE=yes */
 	int listen_mode;		/* LISTEN_MODE: 0660, unix sockets */
 	char listen_group[CONFIG_GROUP_MAX + 1];		/* LISTEN_GROUP: unix sockets */
-	char metrics_listen[CONFIG_METRICS_LISTEN_MAX + 1];	/* METRICS_LISTEN: off */
+	char metrics_listen[CONFIG_METRICS_LISTEN_MAX + 1];	/* METRICS_LISTEN: off, or ADDR:PORT */
+	int metrics_allow_remote;	/* METRICS_ALLOW_REMOTE=yes */
 	char keyspace[MAP_KEYSPACE_MAX + 1];	/* KEYSPACE_NAME */
 	struct cql_session_config cql;	/* CASSANDRA_*, CONSISTENCY */
 	int idle_timeout_ms;		/* CLIENT_IDLE_TIMEOUT (s): 60 */

@@ -60,7 +60,7 @@ typedef void (*lookup_reply_fn)(void *arg, enum socketmap_status st,
 
 struct cache;
 
-#define LOOKUP_LATENCY_BUCKETS	12	/* CQL read latency histogram */
+#define LOOKUP_LATENCY_BUCKETS	14	/* CQL read latency histogram */
 #define LOOKUP_STAT_MAPS	32	/* = MAP_MAX */
 #define LOOKUP_STAT_ERRORS	24	/* failure kinds, see lookup_error_name() */
 
@@ -87,6 +87,8 @@ struct lookup_engine *lookup_engine_new(struct map_registry *reg,
 					const struct lookup_backend *be,
 					struct cache *cache, uint64_t seed);
 void lookup_engine_free(struct lookup_engine *e);
+/* lookup_engine_closing - before freeing the backend: its cut reads are not failures */
+void lookup_engine_closing(struct lookup_engine *e);
 const struct lookup_stats *lookup_engine_stats(const struct lookup_engine *e);
 
 /*

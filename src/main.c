@@ -3,10 +3,11 @@
  *
  * SYNOPSIS
  *	postfix-aws-cassandra [-c FILE] [--foreground] [--port-file PATH]
- *	postfix-aws-cassandra [-c FILE] --check
- *	postfix-aws-cassandra [-c FILE] --query MAP KEY
+ *	postfix-aws-cassandra [-c FILE] [--as-service [--user U] [--env-file F]] --check
+ *	postfix-aws-cassandra [-c FILE] [--as-service ...] --query MAP KEY
  *	postfix-aws-cassandra --credentials
- *	postfix-aws-cassandra --flush | --version | --help
+ *	postfix-aws-cassandra --flush [--pid PID]
+ *	postfix-aws-cassandra --version | --help
  *
  * DESCRIPTION
  *	Reads its settings from the environment (config.h) and the optional
@@ -19,10 +20,11 @@
  *	reachable: until it is, lookups answer TEMP and Postfix defers.
  *
  *	--check connects, prepares and runs every map's query once, prints a
- *	report and exits 0 when all is well. --query runs one lookup through
+ *	report and exits 0 when all is well; with --as-service, after becoming
+ *	the unit's user with its environment files (run_as.h). --query runs one lookup through
  *	the full engine and prints the candidate keys and the reply. --flush
- *	asks the running daemons to empty their caches (all three:
- *	admin.c). --credentials resolves the AWS credentials once and prints
+ *	asks one running daemon to empty its cache: --pid PID, else the
+ *	systemd unit's main PID (admin.c, admin_flush.c). --credentials resolves the AWS credentials once and prints
  *	their source and access key id (cred_chain_show.c).
  *
  *	This file holds the options, the wiring of the modules, the signals
@@ -41,6 +43,7 @@
  *	0 (OK), 1 (NOTFOUND), 3 (TEMP) or 4 (PERM).
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +72,7 @@
 #include "map_registry.h"
 #include "map_reload.h"
 #include "metrics.h"
+#include "run_as.h"
 #include "service.h"
 #include "sm_server.h"
 
@@ -123,10 +127,11 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: %s [-c FILE] [--foreground] [--port-file PATH]\n"
-		"       %s [-c FILE] --check\n"
-		"       %s [-c FILE] --query MAP KEY\n"
+		"       %s [-c FILE] [--as-service [--user USER] [--env-file FILE]] --check\n"
+		"       %s [-c FILE] [--as-service ...] --query MAP KEY\n"
 		"       %s --credentials\n"
-		"       %s --flush | --version | --help\n"
+		"       %s --flush [--pid PID]\n"
+		"       %s --version | --help\n"
 		"\n"
 		"Answers Postfix socketmap lookups from Cassandra / Amazon Keyspaces.\n"
 		"Settings come from the environment (see postfix-aws-cassandra(8)):\n"
@@ -139,7 +144,7 @@ static void usage(FILE *fp)
 		"  CACHE_MAX_ENTRIES (100000), CACHE_TTL (300 s), CACHE_NEGATIVE_TTL (30 s),\n"
 		"  CACHE_STALE_TTL (3600 s), METRICS_LISTEN (off),\n"
 		"  CONFIG_FILE (" CONFIG_FILE_DEFAULT ").\n",
-		PROGNAME, PROGNAME, PROGNAME, PROGNAME, PROGNAME);
+		PROGNAME, PROGNAME, PROGNAME, PROGNAME, PROGNAME, PROGNAME);
 }
 
 /* write_port_file - the bound port, atomically, for tests using PORT=0 */
@@ -339,10 +344,9 @@ static int start_listening(struct daemon *d)
  */
 static int parse_options(struct daemon *d, int argc, char **argv)
 {
-	int a;
+	const char *flush_pid = NULL, *cli_config = NULL, *user = NULL, *env_file = NULL;
+	int a, flush = 0, as_service = 0, rc;
 
-	d->config_path = getenv("CONFIG_FILE");
-	d->config_explicit = d->config_path != NULL && *d->config_path != 0;
 	d->mode = MODE_SERVE;
 	for (a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
@@ -352,7 +356,9 @@ static int parse_options(struct daemon *d, int argc, char **argv)
 			printf("%s %s\n", PROGNAME, PAC_VERSION);
 			return 0;
 		} else if (!strcmp(argv[a], "--flush")) {
-			return admin_flush(PROGNAME);
+			flush = 1;
+		} else if (!strcmp(argv[a], "--pid") && a + 1 < argc) {
+			flush_pid = argv[++a];
 		} else if (!strcmp(argv[a], "--credentials")) {
 			return cred_chain_show(PROGNAME);
 		} else if (!strcmp(argv[a], "--check")) {
@@ -364,8 +370,13 @@ static int parse_options(struct daemon *d, int argc, char **argv)
 		} else if (!strcmp(argv[a], "--foreground") || !strcmp(argv[a], "-f")) {
 			continue;
 		} else if (!strcmp(argv[a], "-c") && a + 1 < argc) {
-			d->config_path = argv[++a];
-			d->config_explicit = 1;
+			cli_config = argv[++a];
+		} else if (!strcmp(argv[a], "--as-service")) {
+			as_service = 1;
+		} else if (!strcmp(argv[a], "--user") && a + 1 < argc) {
+			user = argv[++a];
+		} else if (!strcmp(argv[a], "--env-file") && a + 1 < argc) {
+			env_file = argv[++a];
 		} else if (!strcmp(argv[a], "--port-file") && a + 1 < argc) {
 			d->port_file = argv[++a];
 		} else {
@@ -374,6 +385,23 @@ static int parse_options(struct daemon *d, int argc, char **argv)
 			return EXIT_CONFIG;
 		}
 	}
+	if (flush)
+		return admin_flush(PROGNAME, flush_pid);
+	if ((user || env_file) && !as_service) {
+		fprintf(stderr, "%s: --user and --env-file go with --as-service\n", PROGNAME);
+		return EXIT_CONFIG;
+	}
+	if (as_service) {
+		if (d->mode == MODE_SERVE) {
+			fprintf(stderr, "%s: --as-service goes with --check or --query\n", PROGNAME);
+			return EXIT_CONFIG;
+		}
+		if ((rc = run_as_service(PROGNAME, user, env_file)) != 0)
+			return rc;
+	}
+	/* After --as-service: CONFIG_FILE may come from the unit's environment file. */
+	d->config_path = cli_config ? cli_config : getenv("CONFIG_FILE");
+	d->config_explicit = d->config_path != NULL && *d->config_path != 0;
 	return CONTINUE;
 }
 
@@ -391,6 +419,12 @@ static int load_config(struct daemon *d)
 	fprintf(stderr, "%s: configuration error: %s\n", PROGNAME, err);
 	return EXIT_CONFIG;
 built:
+	/* A group that does not exist is a setting to fix, not a failure to retry. */
+	if (d->cfg.listen_group[0] && getgrnam(d->cfg.listen_group) == NULL) {
+		fprintf(stderr, "%s: configuration error: LISTEN_GROUP='%s': no such group\n",
+			PROGNAME, d->cfg.listen_group);
+		return EXIT_CONFIG;
+	}
 	map_registry_stamp(&d->reg, NULL);
 	log_init(PROGNAME, d->cfg.log_syslog);
 	log_set_level((enum log_level)d->cfg.log_level);
@@ -528,6 +562,8 @@ static int start_serving(struct daemon *d)
 		msg_error("METRICS_LISTEN=%s: %s", d->cfg.metrics_listen, err);
 		return EXIT_RUNTIME;
 	}
+	if (d->metrics)
+		metrics_watch_clients(d->metrics, d->srv);
 	if ((d->reload = map_reload_new(d->base, &src, &d->reg, d->cql, d->cache)) == NULL) {
 		msg_error("out of memory");
 		return EXIT_RUNTIME;
@@ -571,6 +607,7 @@ static void close_daemon(struct daemon *d)
 	/* Clients first (cancels their lookups), then reads in flight, then the engine. */
 	metrics_free(d->metrics);
 	sm_server_free(d->srv);
+	lookup_engine_closing(d->engine);	/* --query answered: its other reads are cut */
 	cql_session_free(d->cql);
 	lookup_engine_free(d->engine);
 	cache_free(d->cache);

@@ -36,11 +36,12 @@
 #include "lookup_engine.h"
 #include "map_registry.h"
 #include "metrics.h"
+#include "proc_stats.h"
+#include "sm_server.h"
 #include "aws/cred_chain.h"
 #include "socketmap.h"
 
 #define METRICS_PREFIX	"postfix_aws_cassandra_"
-#define METRICS_INET	"inet:"	/* METRICS_LISTEN is an inet LISTEN item */
 #define METRICS_MAX_HEADERS	8192	/* request line and headers, bytes */
 #define METRICS_MAX_BODY	0	/* bytes: a scrape is a GET or HEAD */
 #define METRICS_TIMEOUT_S	10	/* idle connection, seconds */
@@ -53,6 +54,7 @@ struct metrics {
 	struct cql_session *cql;
 	const struct cred_chain *creds;	/* SigV4 only; NULL: no credential metrics */
 	const struct config *cfg;
+	const struct sm_server *srv;	/* NULL: no client metrics */
 	int64_t started_ms;
 };
 
@@ -74,6 +76,56 @@ static void label_value(struct buf *o, const char *v)
 		else
 			buf_printf(o, "%c", *v);
 	}
+}
+
+/* process_head - HELP and TYPE of an unprefixed process_* metric */
+static void process_head(struct buf *o, const char *name, const char *type, const char *help)
+{
+	buf_printf(o, "# HELP process_%s %s\n# TYPE process_%s %s\n", name, help, name, type);
+}
+
+/*
+ * render_process - the metrics of Prometheus' process collector, under its
+ * names, so the dashboards and alerts written for any exporter apply
+ */
+static void render_process(struct buf *o)
+{
+	struct proc_stats ps;
+
+	if (proc_stats_read(&ps) != 0)
+		return;
+	process_head(o, "start_time_seconds", "gauge",
+		     "Start time of the process since unix epoch in seconds.");
+	buf_printf(o, "process_start_time_seconds %.3f\n", ps.start_time_s);
+	process_head(o, "cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+	buf_printf(o, "process_cpu_seconds_total %.2f\n", ps.cpu_s);
+	if (ps.open_fds >= 0) {
+		process_head(o, "open_fds", "gauge", "Number of open file descriptors.");
+		buf_printf(o, "process_open_fds %ld\n", ps.open_fds);
+	}
+	if (ps.max_fds >= 0) {
+		process_head(o, "max_fds", "gauge", "Maximum number of open file descriptors.");
+		buf_printf(o, "process_max_fds %ld\n", ps.max_fds);
+	}
+	process_head(o, "virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+	buf_printf(o, "process_virtual_memory_bytes %.0f\n", ps.virtual_bytes);
+	process_head(o, "resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	buf_printf(o, "process_resident_memory_bytes %.0f\n", ps.resident_bytes);
+}
+
+/* render_clients - Postfix's connections: open now, refused at MAX_CLIENTS */
+static void render_clients(const struct metrics *m, struct buf *o)
+{
+	if (m->srv == NULL)
+		return;
+	head(o, "clients_connected", "gauge", "Postfix socketmap connections open now.");
+	buf_printf(o, METRICS_PREFIX "clients_connected %u\n", sm_server_clients(m->srv));
+	head(o, "clients_max", "gauge", "MAX_CLIENTS: connections served at once.");
+	buf_printf(o, METRICS_PREFIX "clients_max %u\n", m->cfg->max_clients);
+	head(o, "clients_refused_total", "counter",
+	     "Connections closed at once because MAX_CLIENTS were open.");
+	buf_printf(o, METRICS_PREFIX "clients_refused_total %llu\n",
+		   (unsigned long long)sm_server_refused(m->srv));
 }
 
 /* metrics_render - the whole exposition */
@@ -101,6 +153,7 @@ void metrics_render(struct metrics *m, struct buf *o)
 				   (unsigned long long)st->by_map[i][k]);
 	head(o, "requests_total", "counter", "Socketmap requests received, any map.");
 	buf_printf(o, METRICS_PREFIX "requests_total %llu\n", (unsigned long long)st->requests);
+	render_clients(m, o);
 
 	if (m->cache) {
 		const struct cache_stats *cs = cache_stats(m->cache);
@@ -130,7 +183,7 @@ void metrics_render(struct metrics *m, struct buf *o)
 	for (k = 0; lookup_error_name(k); k++)
 		buf_printf(o, METRICS_PREFIX "cql_errors_total{kind=\"%s\"} %llu\n",
 			   lookup_error_name(k), (unsigned long long)st->errors[k]);
-	head(o, "cql_read_duration_seconds", "histogram", "Latency of CQL reads.");
+	head(o, "cql_read_duration_seconds", "histogram", "Latency of CQL reads (measured in microseconds).");
 	for (k = 0; k < LOOKUP_LATENCY_BUCKETS; k++)
 		buf_printf(o, METRICS_PREFIX "cql_read_duration_seconds_bucket{le=\"%g\"} %llu\n",
 			   lookup_latency_bound(k), (unsigned long long)st->latency_le[k]);
@@ -170,6 +223,7 @@ void metrics_render(struct metrics *m, struct buf *o)
 			buf_printf(o, METRICS_PREFIX "aws_credentials_expiry_seconds %.0f\n", left);
 		}
 	}
+	render_process(o);
 }
 
 /* serve - GET or HEAD /metrics */
@@ -214,7 +268,7 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 			      char *err, size_t errlen)
 {
 	struct listen_spec spec;
-	char item[sizeof(METRICS_INET) + CONFIG_METRICS_LISTEN_MAX], host[INET6_ADDRSTRLEN];
+	char item[sizeof(CONFIG_METRICS_INET) + CONFIG_METRICS_LISTEN_MAX], host[INET6_ADDRSTRLEN];
 	struct metrics *m;
 	const struct sockaddr *sa;
 	struct evhttp_bound_socket *bound;
@@ -222,8 +276,9 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 	socklen_t sl = sizeof(ss);
 	unsigned port;
 
-	snprintf(item, sizeof(item), METRICS_INET "%s", listen);
-	if (listen_spec_parse(item, cfg->allow_remote, &spec, err, errlen) != 0)
+	snprintf(item, sizeof(item), CONFIG_METRICS_INET "%s", listen);
+	/* config.c refused a remote address unless METRICS_ALLOW_REMOTE=yes. */
+	if (listen_spec_parse(item, 1, &spec, err, errlen) != 0)
 		return NULL;
 	if (spec.n != 1) {
 		snprintf(err, errlen, "expected one ADDRESS:PORT");
@@ -268,6 +323,12 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 	msg_info("metrics at http://%s%s%s:%u/metrics", sa->sa_family == AF_INET6 ? "[" : "",
 		 host, sa->sa_family == AF_INET6 ? "]" : "", port);
 	return m;
+}
+
+/* metrics_watch_clients - report srv's connections too */
+void metrics_watch_clients(struct metrics *m, const struct sm_server *srv)
+{
+	m->srv = srv;
 }
 
 /* metrics_free - stop serving */

@@ -7,8 +7,11 @@
  *	reads, coalesced and refresh reads, read errors by kind, a read latency
  *	histogram, the backend connection state, an estimate of Amazon
  *	Keyspaces read request units, the AWS credentials in use (when
- *	metrics_start() is handed the chain), client connections and build info.
- *	Only loopback addresses unless LISTEN_ALLOW_REMOTE=yes.
+ *	metrics_start() is handed the chain), Postfix's connections (open, and
+ *	refused at MAX_CLIENTS: metrics_watch_clients()), build info, and the
+ *	process_* metrics of Prometheus' process collector (proc_stats.h).
+ *	Read latencies are measured in microseconds.
+ *	Only loopback addresses unless METRICS_ALLOW_REMOTE=yes (config.c).
  */
 #ifndef PAC_METRICS_H
 #define PAC_METRICS_H
@@ -30,6 +33,10 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 			      const struct cred_chain *creds, const struct config *cfg,
 			      char *err, size_t errlen);
 void metrics_free(struct metrics *m);
+
+/* metrics_watch_clients - report the socketmap server's connections too */
+struct sm_server;
+void metrics_watch_clients(struct metrics *m, const struct sm_server *srv);
 
 /* metrics_render - the exposition text (exposed for tests and --check) */
 struct buf;

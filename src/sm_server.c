@@ -86,6 +86,7 @@ struct sm_server {
 	int port;
 	LIST_HEAD(, client) clients;
 	unsigned nclients;
+	uint64_t refused;		/* connections closed at MAX_CLIENTS */
 	unsigned in_flight;
 	struct log_limit limit_log;
 	struct event *resume;		/* re-enables listeners paused by EMFILE */
@@ -411,6 +412,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		msg_limited(&srv->limit_log, SM_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
 			    "client limit of %u reached; closing new connections",
 			    srv->cfg.max_clients);
+		srv->refused++;
 		evutil_closesocket(fd);
 		return;
 	}
@@ -633,6 +635,12 @@ size_t sm_server_unsent(const struct sm_server *srv)
 unsigned sm_server_clients(const struct sm_server *srv)
 {
 	return srv->nclients;
+}
+
+/* sm_server_refused - connections closed because MAX_CLIENTS were open */
+uint64_t sm_server_refused(const struct sm_server *srv)
+{
+	return srv->refused;
 }
 
 /* sm_server_free - close everything */

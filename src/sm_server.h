@@ -60,6 +60,8 @@ void sm_server_stop_listening(struct sm_server *srv);
 /* sm_server_in_flight - lookups not yet answered */
 unsigned sm_server_in_flight(const struct sm_server *srv);
 unsigned sm_server_clients(const struct sm_server *srv);
+/* sm_server_refused - connections closed because MAX_CLIENTS were open */
+uint64_t sm_server_refused(const struct sm_server *srv);
 /* sm_server_unsent - reply bytes queued but not yet written */
 size_t sm_server_unsent(const struct sm_server *srv);
 void sm_server_free(struct sm_server *srv);

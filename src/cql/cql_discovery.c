@@ -284,6 +284,10 @@ static void discovery_answer(const struct cql_response *r, void *arg)
 			return;
 	}
 	if (r->status != CQL_STATUS_OK || r->opcode != CQL_OP_RESULT) {
+		if (p->stopping) {	/* cut by the shutdown: not worth a warning */
+			free(dv);
+			return;
+		}
 		msg_warn("cql: cannot read %s from %s: %s%s%s", table, contact->label,
 			 cql_status_name(r->status), r->err ? ": " : "", r->err ? r->err->message : "");
 		free(dv);

@@ -1,6 +1,7 @@
 /*
  * cql_tls - the TLS client context for CQL connections (see cql_tls.h)
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -110,14 +111,30 @@ SSL *cql_tls_new_ssl(SSL_CTX *ctx, const char *host, int verify)
 	return ssl;
 }
 
-/* cql_tls_error - verification result first: it is what operators need */
+/*
+ * cql_tls_error - verification result first: it is what operators need.
+ * libevent queues SSL_get_error()'s code (SSL_ERROR_SYSCALL, 5), not an
+ * OpenSSL error, when the socket under TLS fails; such a code has no
+ * library (ERR_GET_LIB 0) and the socket's errno, still set when the
+ * caller runs at once, is the reason ("Connection refused"), as on the
+ * plain-TCP path.
+ */
 void cql_tls_error(SSL *ssl, unsigned long ossl_err, char *out, size_t len)
 {
+	int sys_errno = errno;
 	long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
 
 	if (vr != X509_V_OK) {
 		snprintf(out, len, "TLS certificate verification failed: %s",
 			 X509_verify_cert_error_string(vr));
+		return;
+	}
+	if (ossl_err && ERR_GET_LIB(ossl_err) == 0) {
+		if (sys_errno != 0)
+			snprintf(out, len, "%s", strerror(sys_errno));
+		else
+			snprintf(out, len, "%s", ossl_err == SSL_ERROR_SYSCALL ?
+				 "connection closed during the TLS handshake" : "TLS handshake failed");
 		return;
 	}
 	if (ossl_err) {

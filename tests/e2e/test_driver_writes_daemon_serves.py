@@ -35,9 +35,9 @@ def test_row_inserted_by_the_driver_is_served(start_cqld, start_daemon, postmap)
         cluster.shutdown()
 
     # The first lookup cached "no such mailbox" for CACHE_NEGATIVE_TTL (30 s);
-    # the operator flushes the cache (--flush sends SIGUSR1) so the new mailbox is served at once.
+    # the operator flushes that daemon's cache (--flush --pid sends it SIGUSR1) so the new mailbox is served at once.
     assert postmap.query(daemon.port, "users", "dora@example.com") == ("NOTFOUND", "")
-    r = subprocess.run([str(DAEMON), "--flush"], capture_output=True, text=True, timeout=10)
+    r = subprocess.run([str(DAEMON), "--flush", "--pid", str(daemon.proc.pid)], capture_output=True, text=True, timeout=10)
     assert r.returncode == 0 and f"pid {daemon.proc.pid}" in r.stdout, r
     wait_for(lambda: "flushing" in daemon.log_text(), what="the cache flush")
     assert postmap.query(daemon.port, "users", "dora@example.com") == ("OK", "example.com/dora/")

@@ -41,7 +41,9 @@ def test_rpm_name_files_and_requires(rpm_file, tmp_path):
               "/etc/postfix-aws-cassandra/postfix-aws-cassandra.conf",
               "/usr/share/doc/postfix-aws-cassandra/schema-keyspaces.cql",
               "/usr/share/doc/postfix-aws-cassandra/schema-cassandra.cql",
-              "/usr/share/doc/postfix-aws-cassandra/postfix-main.cf.snippet"]:
+              "/usr/share/doc/postfix-aws-cassandra/postfix-main.cf.snippet",
+              "/usr/share/postfix-aws-cassandra/monitoring/postfix-aws-cassandra.rules.yml",
+              "/usr/share/postfix-aws-cassandra/monitoring/grafana-dashboard.json"]:
         assert f in files, f
     configs = run("rpm", "-qpc", str(rpm_file)).stdout.split()
     assert "/etc/sysconfig/postfix-aws-cassandra" in configs
@@ -65,7 +67,9 @@ def test_deb_contents_and_smoke_run(tmp_path):
     listing = run("dpkg-deb", "-c", str(deb)).stdout
     for f in ["./usr/sbin/postfix-aws-cassandra", "./etc/default/postfix-aws-cassandra",
               "./usr/lib/systemd/system/postfix-aws-cassandra.service",
-              "./usr/share/man/man8/postfix-aws-cassandra.8.gz"]:
+              "./usr/share/man/man8/postfix-aws-cassandra.8.gz",
+              "./usr/share/postfix-aws-cassandra/monitoring/postfix-aws-cassandra.rules.yml",
+              "./usr/share/postfix-aws-cassandra/monitoring/grafana-dashboard.json"]:
         assert f in listing, f
     root = tmp_path / "x"
     assert run("dpkg", "-x", str(deb), str(root)).returncode == 0

@@ -284,6 +284,23 @@ static void test_every_error(void **state)
 	expect_error("LISTEN_GROUP='ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg': "
 		     "expected at most 63 bytes", "KEYSPACE_NAME=m",
 		     "LISTEN_GROUP=ggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg", NULL);
+	expect_error("METRICS_LISTEN='9998': expected off or one ADDRESS:PORT",
+		     "KEYSPACE_NAME=m", "METRICS_LISTEN=9998", NULL);
+	expect_error("METRICS_LISTEN='127.0.0.1:1,127.0.0.1:2': expected off or one ADDRESS:PORT",
+		     "KEYSPACE_NAME=m", "METRICS_LISTEN=127.0.0.1:1,127.0.0.1:2", NULL);
+	/* The socketmap's switch does not open the metrics endpoint: it has its own. */
+	expect_error("set METRICS_ALLOW_REMOTE=yes", "KEYSPACE_NAME=m",
+		     "METRICS_LISTEN=0.0.0.0:9998", "LISTEN_ALLOW_REMOTE=yes");
+	{
+		static struct config c;
+
+		expect_ok(&c, "METRICS_LISTEN=0.0.0.0:9998", "METRICS_ALLOW_REMOTE=yes");
+		assert_string_equal(c.metrics_listen, "0.0.0.0:9998");
+		expect_ok(&c, "METRICS_LISTEN=[::1]:0");
+		assert_string_equal(c.metrics_listen, "[::1]:0");
+		expect_ok(&c, "METRICS_LISTEN=OFF");
+		assert_string_equal(c.metrics_listen, "");
+	}
 	expect_error("AWS_REGION='EU-1': expected a region name such as us-east-1",
 		     "KEYSPACE_NAME=m", "AWS_REGION=EU-1", NULL);
 	expect_error("AWS_REGION='aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa': expected a region name",

@@ -1,6 +1,8 @@
 /*
- * test_cql_tls - which identity a CQL connection verifies and announces
+ * test_cql_tls - which identity a CQL connection verifies and announces,
+ * and how a failed TLS connection is described
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -91,6 +94,25 @@ static void test_addresses_get_ip_check_and_no_sni(void **state)
 	SSL_CTX_free(ctx);
 }
 
+/* A socket failing under TLS reads as on plain TCP, not as error:00000005 (issue 14). */
+static void test_socket_errors_under_tls_name_the_reason(void **state)
+{
+	char out[256];
+
+	(void)state;
+	errno = ECONNREFUSED;
+	cql_tls_error(NULL, SSL_ERROR_SYSCALL, out, sizeof(out));
+	assert_string_equal(out, "Connection refused");
+	errno = 0;
+	cql_tls_error(NULL, SSL_ERROR_SYSCALL, out, sizeof(out));
+	assert_string_equal(out, "connection closed during the TLS handshake");
+	/* A real OpenSSL error keeps its text. */
+	errno = 0;
+	cql_tls_error(NULL, ERR_PACK(ERR_LIB_SSL, 0, SSL_R_WRONG_VERSION_NUMBER), out, sizeof(out));
+	assert_non_null(strstr(out, "TLS error: "));
+	assert_non_null(strstr(out, "wrong version number"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -98,6 +120,7 @@ int main(void)
 		cmocka_unit_test(test_peer_identity),
 		cmocka_unit_test(test_names_get_sni_and_host_check),
 		cmocka_unit_test(test_addresses_get_ip_check_and_no_sni),
+		cmocka_unit_test(test_socket_errors_under_tls_name_the_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
