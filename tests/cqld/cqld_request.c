@@ -281,6 +281,12 @@ static int run_statement(const char *q, size_t qlen, char *keyspace,
 	}
 	srv.holdable = 0;
 	if (ex_target(keyspace, st, ks, table) == 0 && table[0]) {
+		if (ks_request(st, ks, table, pp ? pp->consistency : 0,
+			       err) < 0) {
+			cl_stmt_free(st);
+			free(st);
+			return -1;
+		}
 		count_request(ks, table);
 		srv.holdable = !ex_is_system_keyspace(ks);
 		if (st->kind != CL_CREATE_TABLE && st->kind != CL_DROP_TABLE &&
@@ -330,7 +336,9 @@ static void run_request(struct conn *c, int16_t stream, struct cql_rd *rd,
 	snprintf(ks, sizeof(ks), "%s", pr && pr->keyspace[0] ? pr->keyspace :
 		 c->keyspace);
 	buf_init(&body);
+	srv.running = c;
 	rc = run_statement(q, qlen, ks, pr ? pr->id : NULL, &p.ex, &body, &err);
+	srv.running = NULL;
 	if (rc == 0 && body.len >= 4 && body.data[3] == CQL_RESULT_SET_KEYSPACE)
 		snprintf(c->keyspace, sizeof(c->keyspace), "%s", ks);
 	conn_reply(c, stream, rc, &body, &err);

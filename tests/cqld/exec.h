@@ -89,6 +89,8 @@ struct ex_node {
 	int max_protocol;		/* 3 or 4 */
 	const char *dc;			/* data center (NULL: default) */
 	const char *release_version;	/* claimed version (NULL: default) */
+	const char *rack;		/* rack (NULL: rack1) */
+	int no_peers_v2;		/* no system.peers_v2 (Keyspaces) */
 	const struct ex_peer *peers;	/* system.peers, system.peers_v2 */
 	size_t npeers;
 };
@@ -98,6 +100,13 @@ struct ex_node {
  * node (and its peers array) must outlive the store.
  */
 int ex_init(struct store *s, const struct ex_node *node);
+
+/*
+ * ex_view - describe the node as seen through one of its addresses (the
+ * one a client connected to): system.local reports it, system.peers every
+ * other peer. A peer at that address leaves the peers tables. 0, or -1.
+ */
+int ex_view(struct store *s, const uint8_t *addr, size_t addrlen);
 
 /*
  * ex_execute - run st. keyspace is the session keyspace (CL_NAME_MAX

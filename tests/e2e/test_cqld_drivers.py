@@ -437,3 +437,131 @@ def test_cluster_gocql_finds_peers_by_port(cluster3, pki, gocql_check):
 # The Node.js driver 4.10 reads system.peers only and takes every peer's port
 # from its own options, so it cannot reach nodes that share an address; it
 # is not run against the cluster.
+
+
+# ---- cqld --keyspaces: the drivers as AWS documents them for Keyspaces --------
+#
+# One cqld acts as the Keyspaces endpoint of KS_REGION: TLS, SigV4, release
+# 3.11.2, its KS_ADDRESSES addresses (127.0.0.1 and up, one port) listed in
+# system.peers, no system.peers_v2, reads at ONE/LOCAL_ONE/LOCAL_QUORUM only,
+# pages cut at a data budget. Each driver is set up as AWS's developer guide
+# sets it up for Keyspaces ("Using a Cassandra ... client driver to access
+# Amazon Keyspaces programmatically"): TLS with the endpoint's CA, SigV4
+# with the region, LOCAL_QUORUM, the region as local data center.
+
+KS_REGION = "us-east-1"
+KS_KEY_ID, KS_SECRET = "AKIDCQLDKEYSPACES", "cqld/keyspaces+secret"
+KS_ADDRESSES = 10       # the public endpoint: itself and nine peers
+KS_PAGED_DOMAIN = "paged.example"
+KS_PAGED_ROWS = 25
+KS_PAGE_BUDGET = 12     # bytes of cells per page: 4 localparts ("u07")
+KS_CONSISTENCY_MSG = ("Consistency level %s is not supported for this "
+                      "operation. Supported consistency levels are: ONE, "
+                      "LOCAL_QUORUM, LOCAL_ONE")
+
+
+def ks_addresses(port):
+    return ["127.0.0.%d:%d" % (i + 1, port) for i in range(KS_ADDRESSES)]
+
+
+@pytest.fixture(scope="module")
+def keyspaces(pki, tmp_path_factory):
+    """cqld --keyspaces, with KS_PAGED_ROWS mailboxes in one partition."""
+    srv = Cqld(tmp_path_factory.mktemp("keyspaces"), args=[
+        "--keyspaces", KS_REGION, "--tls-cert", pki.server_cert,
+        "--tls-key", pki.server_key,
+        "--auth", "sigv4:%s:%s" % (KS_KEY_ID, KS_SECRET)])
+    try:
+        c = ks_python_cluster(srv.port, pki)
+        try:
+            s = c.connect()
+            ins = s.prepare("INSERT INTO mailion.mailboxes (domain, "
+                            "localpart, msgs) VALUES (?, ?, ?)")
+            for i in range(KS_PAGED_ROWS):
+                s.execute(ins, [KS_PAGED_DOMAIN, "u%02d" % i, i])
+        finally:
+            c.shutdown()
+        yield srv
+    finally:
+        assert srv.stop() == 0, srv.log()
+
+
+def ks_python_cluster(port, pki):
+    from cassandra import ConsistencyLevel
+    from cassandra.policies import DCAwareRoundRobinPolicy
+    from keyspaces_auth import SigV4AuthProvider
+    ctx = ssl.create_default_context(cafile=pki.ca_cert)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    # AWS's Python example verifies the chain; the peers are addresses the
+    # endpoint's certificate does not name, so the name is not checked
+    ctx.check_hostname = False
+    profile = ExecutionProfile(
+        consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+        load_balancing_policy=DCAwareRoundRobinPolicy(local_dc=KS_REGION))
+    return Cluster(["127.0.0.1"], port=port, ssl_context=ctx,
+                   auth_provider=SigV4AuthProvider(KS_KEY_ID, KS_SECRET,
+                                                   KS_REGION),
+                   protocol_version=4, connect_timeout=10,
+                   execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+
+
+def test_keyspaces_python_driver(keyspaces, pki):
+    from cassandra import ConsistencyLevel
+    from cassandra.query import SimpleStatement
+    c = ks_python_cluster(keyspaces.port, pki)
+    try:
+        s = c.connect()
+        hosts = c.metadata.all_hosts()
+        assert sorted(str(h.endpoint) for h in hosts) == \
+            sorted(ks_addresses(keyspaces.port))
+        assert {(h.datacenter, h.rack) for h in hosts} == \
+            {(KS_REGION, KS_REGION)}
+        assert len({h.host_id for h in hosts}) == KS_ADDRESSES
+        # the peers' pools open in the background
+        wait_for(lambda: len(s.get_pool_state()) == KS_ADDRESSES and all(
+            h.is_up for h in hosts), what="a pool per address")
+        # each address reports itself in system.local, the others as peers
+        for h in hosts[:3]:
+            local = s.execute("SELECT rpc_address, release_version, "
+                              "data_center FROM system.local", host=h).one()
+            assert (local.rpc_address, local.release_version,
+                    local.data_center) == (h.address, "3.11.2", KS_REGION)
+            peers = sorted(r.rpc_address for r in s.execute(
+                "SELECT rpc_address FROM system.peers", host=h))
+            assert peers == sorted(a.split(":")[0] for a in
+                                   ks_addresses(keyspaces.port)
+                                   if a.split(":")[0] != h.address)
+        with pytest.raises(InvalidRequest) as e:
+            s.execute("SELECT * FROM system.peers_v2")
+        assert server_error(e.value) == {
+            "code": 0x2200, "message": "unconfigured table peers_v2"}
+        sel = "SELECT active FROM mailion.domains WHERE domain = 'example.com'"
+        for cl in (ConsistencyLevel.ONE, ConsistencyLevel.LOCAL_ONE):
+            assert s.execute(SimpleStatement(sel, consistency_level=cl)) \
+                .one().active is True
+        for cl, name in ((ConsistencyLevel.QUORUM, "QUORUM"),
+                         (ConsistencyLevel.ALL, "ALL")):
+            with pytest.raises(InvalidRequest) as e:
+                s.execute(SimpleStatement(sel, consistency_level=cl))
+            assert server_error(e.value) == {
+                "code": 0x2200, "message": KS_CONSISTENCY_MSG % name}
+
+        # pages cut by data, each page with rows preceded by an empty one
+        keyspaces.control("paging %d empty" % KS_PAGE_BUDGET)
+        try:
+            st = SimpleStatement("SELECT localpart FROM mailion.mailboxes "
+                                 "WHERE domain = %s", fetch_size=100)
+            rs = s.execute(st, [KS_PAGED_DOMAIN])
+            pages = [len(rs.current_rows)]
+            got = [r.localpart for r in rs.current_rows]
+            while rs.has_more_pages:
+                rs.fetch_next_page()
+                pages.append(len(rs.current_rows))
+                got += [r.localpart for r in rs.current_rows]
+        finally:
+            keyspaces.control("paging 1048576")
+        assert got == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
+        # zero rows, four, zero, four, ...: 7 pages of rows, 7 empty ones
+        assert pages == [0, 4] * 6 + [0, 1], pages
+    finally:
+        c.shutdown()
