@@ -565,3 +565,46 @@ def test_keyspaces_python_driver(keyspaces, pki):
         assert pages == [0, 4] * 6 + [0, 1], pages
     finally:
         c.shutdown()
+
+
+def run_ks_driver(argv, port, extra=()):
+    """A driver program with the Keyspaces settings; the SigV4 key in its
+    environment, as AWS's plugins take it. Returns (status, JSON)."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=KS_KEY_ID,
+               AWS_SECRET_ACCESS_KEY=KS_SECRET)
+    env.pop("AWS_SESSION_TOKEN", None)
+    r = subprocess.run(list(argv) + ["--port" if "node" in argv[0] else
+                                     "-port", str(port)] + list(extra),
+                       cwd=ROOT, stdin=subprocess.DEVNULL, env=env,
+                       capture_output=True, text=True, timeout=DRIVER_TIMEOUT)
+    lines = r.stdout.strip().splitlines()
+    assert lines, "no JSON from %s (exit %d):\n%s" % (argv, r.returncode,
+                                                      r.stderr)
+    return r.returncode, json.loads(lines[-1])
+
+
+KS_PAGES = [0, 4] * 6 + [0, 1]     # KS_PAGED_ROWS at KS_PAGE_BUDGET, "empty"
+
+
+def test_keyspaces_gocql(keyspaces, pki, gocql_check):
+    args = ["-ca", pki.ca_cert, "-keyspaces", KS_REGION, "-tag", "gocql-ks"]
+    rc, res = run_ks_driver([str(gocql_check)], keyspaces.port, extra=args + [
+        "-expect-hosts", str(KS_ADDRESSES)])
+    assert rc == 0, res
+    assert_round_trip(res, "gocql-ks")
+    assert sorted(res["hosts"]) == sorted(ks_addresses(keyspaces.port))
+    assert res["quorum_error"] == {"code": 0x2200,
+                                   "message": KS_CONSISTENCY_MSG % "QUORUM"}
+    # A second run pages. Not the first: gocql's Query.Scan takes an empty
+    # first page for "not found" (checkErrAndNotFound looks at that page
+    # only), which is why an application reading Keyspaces must iterate.
+    keyspaces.control("paging %d empty" % KS_PAGE_BUDGET)
+    try:
+        rc, res = run_ks_driver([str(gocql_check)], keyspaces.port,
+                                extra=args + ["-paged", KS_PAGED_DOMAIN])
+    finally:
+        keyspaces.control("paging 1048576")
+    assert rc == 0, res
+    assert res["paged_error"] is None
+    assert res["paged_rows"] == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
+    assert res["pages"] == KS_PAGES
