@@ -267,6 +267,7 @@ static int run_statement(const char *q, size_t qlen, char *keyspace,
 {
 	struct cl_stmt *st;
 	struct cl_error perr;
+	struct ex_params sys;
 	char ks[CL_NAME_MAX], table[CL_NAME_MAX];
 	int rc;
 
@@ -289,6 +290,13 @@ static int run_statement(const char *q, size_t qlen, char *keyspace,
 		}
 		count_request(ks, table);
 		srv.holdable = !ex_is_system_keyspace(ks);
+		if (pp && !srv.holdable) {
+			/* "paging" cuts user data: drivers read system tables whole */
+			sys = *pp;
+			sys.page_budget = 0;
+			sys.empty_pages = 0;
+			pp = &sys;
+		}
 		if (st->kind != CL_CREATE_TABLE && st->kind != CL_DROP_TABLE &&
 		    fail_inject(ks, table, pp ? pp->consistency : 0, id, err)) {
 			cl_stmt_free(st);

@@ -608,3 +608,25 @@ def test_keyspaces_gocql(keyspaces, pki, gocql_check):
     assert res["paged_error"] is None
     assert res["paged_rows"] == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
     assert res["pages"] == KS_PAGES
+
+
+def test_keyspaces_node_sigv4_plugin(keyspaces, pki, node_check):
+    """The Node.js driver with AWS's own SigV4 plugin (npm)."""
+    keyspaces.control("paging %d empty" % KS_PAGE_BUDGET)
+    try:
+        rc, res = run_ks_driver(
+            ["node", str(NODE_DIR / "keyspaces_check.js")], keyspaces.port,
+            extra=["--region", KS_REGION, "--ca", pki.ca_cert,
+                   "--name", "localhost", "--paged", KS_PAGED_DOMAIN])
+    finally:
+        keyspaces.control("paging 1048576")
+    assert rc == 0, res
+    # v5 refused as Cassandra 3.11 refuses it; the driver settles on v4
+    assert res["protocol_version"] == 4
+    assert sorted(res["hosts"]) == sorted(
+        [a, KS_REGION] for a in ks_addresses(keyspaces.port))
+    assert res["quorum_error"] == {"code": 0x2200,
+                                   "message": KS_CONSISTENCY_MSG % "QUORUM"}
+    assert res.get("paged_error") is None, res
+    assert res["paged_rows"] == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
+    assert res["pages"] == KS_PAGES
