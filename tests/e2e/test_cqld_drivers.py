@@ -486,10 +486,13 @@ def keyspaces(pki, tmp_path_factory):
         assert srv.stop() == 0, srv.log()
 
 
-def ks_python_cluster(port, pki):
+def ks_python_cluster(port, pki, **kw):
     from cassandra import ConsistencyLevel
     from cassandra.policies import DCAwareRoundRobinPolicy
     from keyspaces_auth import SigV4AuthProvider
+    opts = dict({"protocol_version": 4}, **kw)   # None: the driver's own choice
+    if opts["protocol_version"] is None:
+        del opts["protocol_version"]
     ctx = ssl.create_default_context(cafile=pki.ca_cert)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     # AWS's Python example verifies the chain; the peers are addresses the
@@ -501,8 +504,9 @@ def ks_python_cluster(port, pki):
     return Cluster(["127.0.0.1"], port=port, ssl_context=ctx,
                    auth_provider=SigV4AuthProvider(KS_KEY_ID, KS_SECRET,
                                                    KS_REGION),
-                   protocol_version=4, connect_timeout=10,
-                   execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+                   connect_timeout=10,
+                   execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                   **opts)
 
 
 def test_keyspaces_python_driver(keyspaces, pki):
@@ -630,3 +634,36 @@ def test_keyspaces_node_sigv4_plugin(keyspaces, pki, node_check):
     assert res.get("paged_error") is None, res
     assert res["paged_rows"] == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
     assert res["pages"] == KS_PAGES
+
+
+def test_keyspaces_protocol_tls_and_options(keyspaces, pki, tmp_path):
+    """Only v3/v4 (a driver starting at v5 settles on v4), TLS only; and
+    cqld refuses a --keyspaces without what Keyspaces always has."""
+    c = ks_python_cluster(keyspaces.port, pki, protocol_version=None)
+    try:
+        c.connect()
+        assert c.protocol_version == 4
+    finally:
+        c.shutdown()
+    # a plain TCP client gets no CQL answer: the port speaks TLS only
+    with socket.create_connection(("127.0.0.2", keyspaces.port), timeout=10) as raw:
+        raw.sendall(OPTIONS_FRAME)
+        raw.settimeout(10)
+        try:
+            head = raw.recv(9)
+        except (ConnectionResetError, socket.timeout):
+            head = b""
+        assert not head.startswith(b"\x84"), head
+    cqld = str(BUILD / "cqld")
+    tls = ["--tls-cert", pki.server_cert, "--tls-key", pki.server_key]
+    sig = ["--auth", "sigv4:%s:%s" % (KS_KEY_ID, KS_SECRET)]
+    for args, msg in (
+            (sig, "needs --tls-cert and --tls-key"),
+            (tls + ["--auth", "password:u:p"], "needs --auth sigv4"),
+            (tls + ["--auth", "sigv4:%s:%s:eu-west-1" % (KS_KEY_ID, KS_SECRET)],
+             "signs for another region"),
+            (tls + sig + ["--peers", "127.0.0.1:9"], "not --peers"),
+            (tls + sig + ["--listen", "[::1]:0"], "must be one IPv4 address")):
+        r = subprocess.run([cqld, "--keyspaces", KS_REGION] + args,
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and msg in r.stderr, (args, r.stderr)
