@@ -667,3 +667,25 @@ def test_keyspaces_protocol_tls_and_options(keyspaces, pki, tmp_path):
         r = subprocess.run([cqld, "--keyspaces", KS_REGION] + args,
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 2 and msg in r.stderr, (args, r.stderr)
+
+
+def test_keyspaces_vpce_has_an_address_per_availability_zone(pki, tmp_path):
+    """--keyspaces-vpce: an interface VPC endpoint, one address per AZ (3)."""
+    srv = Cqld(tmp_path, args=[
+        "--keyspaces", KS_REGION, "--keyspaces-vpce", "--tls-cert",
+        pki.server_cert, "--tls-key", pki.server_key,
+        "--auth", "sigv4:%s:%s" % (KS_KEY_ID, KS_SECRET)])
+    try:
+        c = ks_python_cluster(srv.port, pki)
+        try:
+            s = c.connect()
+            assert sorted(str(h.endpoint) for h in c.metadata.all_hosts()) \
+                == ["127.0.0.%d:%d" % (i, srv.port) for i in (1, 2, 3)]
+            assert sorted(r.peer for r in s.execute(
+                "SELECT peer FROM system.peers",
+                host=c.metadata.get_host("127.0.0.1"))) == \
+                ["127.0.0.2", "127.0.0.3"]
+        finally:
+            c.shutdown()
+    finally:
+        assert srv.stop() == 0, srv.log()
