@@ -29,10 +29,12 @@
  *	  endpoints"); --keyspaces-vpce models an interface VPC endpoint,
  *	  one address per Availability Zone (3 by default).
  *	- system.peers_v2 does not exist: "unconfigured table peers_v2".
- *	- Reads only at ONE, LOCAL_ONE and LOCAL_QUORUM ("Supported Apache
- *	  Cassandra consistency levels in Amazon Keyspaces"); any other level
- *	  gets the Invalid error the service returns (its words, as reported
- *	  in apache/cassandra-gocql-driver issue 1420).
+ *	- Reads only at ONE, LOCAL_ONE and LOCAL_QUORUM, writes only at
+ *	  LOCAL_QUORUM ("Supported Apache Cassandra consistency levels in
+ *	  Amazon Keyspaces"); any other level gets the Invalid error the
+ *	  service returns (its words, as reported in
+ *	  apache/cassandra-gocql-driver issue 1420 for a read and
+ *	  akka/akka-persistence-cassandra pull request 1141 for a write).
  *	- Results are paged at a data budget, 1 MB unless --page-budget
  *	  (or the control command "paging") says otherwise ("Paginate results
  *	  in Amazon Keyspaces"); exec_select.c cuts the pages.
@@ -51,10 +53,11 @@
 #define KS_AUTH_MAX		512	/* --auth with the region added, bytes */
 #define KS_BIND_TRIES		20	/* port choices before giving up */
 
-/* Keyspaces' words for a read at a level it does not serve */
+/* Keyspaces' words for a level it does not serve (%s: the level, the levels) */
 #define KS_CONSISTENCY_MSG	"Consistency level %s is not supported for " \
-	"this operation. Supported consistency levels are: ONE, " \
-	"LOCAL_QUORUM, LOCAL_ONE"
+	"this operation. Supported consistency levels are: %s"
+#define KS_READ_LEVELS		"ONE, LOCAL_QUORUM, LOCAL_ONE"
+#define KS_WRITE_LEVELS		"LOCAL_QUORUM"
 
 /* ks_fail - a wrong combination of options: message, exit 2 */
 static void ks_fail(const char *msg) __attribute__((noreturn));
@@ -182,7 +185,7 @@ size_t ks_listen(const struct ks_opts *k, const char *spec,
 
 /*
  * ks_request - what Keyspaces checks before it runs a statement on
- * ks.table: reads at a level it serves. Also shows the connection
+ * ks.table: reads and writes at a level it serves. Also shows the connection
  * running the request its own view of system.local and system.peers.
  * 0, or -1 with err set.
  */
@@ -190,14 +193,18 @@ int ks_request(const struct cl_stmt *st, const char *ks, const char *table,
 	       uint16_t consistency, struct cql_error *err)
 {
 	struct conn *c = srv.running;
+	int write = st->kind == CL_INSERT || st->kind == CL_UPDATE ||
+		    st->kind == CL_DELETE;
 
 	if (srv.keyspaces == NULL)
 		return 0;
-	if (st->kind == CL_SELECT && consistency != CQL_CONSISTENCY_ONE &&
-	    consistency != CQL_CONSISTENCY_LOCAL_ONE &&
-	    consistency != CQL_CONSISTENCY_LOCAL_QUORUM) {
+	if ((st->kind == CL_SELECT && consistency != CQL_CONSISTENCY_ONE &&
+	     consistency != CQL_CONSISTENCY_LOCAL_ONE &&
+	     consistency != CQL_CONSISTENCY_LOCAL_QUORUM) ||
+	    (write && consistency != CQL_CONSISTENCY_LOCAL_QUORUM)) {
 		ex_set_error(err, CQL_ERR_INVALID, KS_CONSISTENCY_MSG,
-			     cql_consistency_name(consistency));
+			     cql_consistency_name(consistency),
+			     write ? KS_WRITE_LEVELS : KS_READ_LEVELS);
 		return -1;
 	}
 	if (c && c->laddrlen && strcmp(ks, "system") == 0 &&

@@ -458,6 +458,9 @@ KS_PAGE_BUDGET = 12     # bytes of cells per page: 4 localparts ("u07")
 KS_CONSISTENCY_MSG = ("Consistency level %s is not supported for this "
                       "operation. Supported consistency levels are: ONE, "
                       "LOCAL_QUORUM, LOCAL_ONE")
+KS_WRITE_CONSISTENCY_MSG = ("Consistency level %s is not supported for this "
+                            "operation. Supported consistency levels are: "
+                            "LOCAL_QUORUM")
 
 
 def ks_addresses(port):
@@ -549,6 +552,16 @@ def test_keyspaces_python_driver(keyspaces, pki):
                 s.execute(SimpleStatement(sel, consistency_level=cl))
             assert server_error(e.value) == {
                 "code": 0x2200, "message": KS_CONSISTENCY_MSG % name}
+        # writes: LOCAL_QUORUM only
+        ins = ("INSERT INTO mailion.domains (domain, active) "
+               "VALUES ('python-ks.example', true)")
+        for cl, name in ((ConsistencyLevel.ONE, "ONE"),
+                         (ConsistencyLevel.LOCAL_ONE, "LOCAL_ONE")):
+            with pytest.raises(InvalidRequest) as e:
+                s.execute(SimpleStatement(ins, consistency_level=cl))
+            assert server_error(e.value) == {
+                "code": 0x2200, "message": KS_WRITE_CONSISTENCY_MSG % name}
+        s.execute(ins)      # LOCAL_QUORUM, the profile's
 
         # pages cut by data, each page with rows preceded by an empty one
         keyspaces.control("paging %d empty" % KS_PAGE_BUDGET)
