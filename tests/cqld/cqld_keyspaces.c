@@ -16,9 +16,12 @@
  *	- TLS only and SigV4 only ("Connections", "Using a Cassandra client
  *	  driver"): --tls-cert/--tls-key and --auth sigv4 are required, the
  *	  key signs for REGION. A plain TCP client fails the TLS handshake.
- *	- release_version 3.11.2, native protocol v3 and v4 only (a v5
- *	  frame gets the Protocol error drivers downgrade on); data_center
- *	  and rack are the region ("System keyspaces in Amazon Keyspaces").
+ *	- release_version 3.11.2 and native protocol v4, as cqlsh shows the
+ *	  service ("Cassandra 3.11.2 | CQL spec 3.4.4 | Native protocol v4",
+ *	  quoted in openzipkin/zipkin-aws issue 180), v3 too; a v5 frame gets
+ *	  Cassandra's Protocol error, on which drivers downgrade (what the
+ *	  service itself says to v5 is not documented); data_center and rack
+ *	  are the region ("System keyspaces in Amazon Keyspaces").
  *	- The endpoint answers on several addresses: cqld listens on
  *	  --endpoint-addresses consecutive IPv4 addresses from --listen's
  *	  (127.0.0.1, .2, ...; Linux routes all of 127/8 to lo) on one port,
@@ -33,7 +36,8 @@
  *	  LOCAL_QUORUM ("Supported Apache Cassandra consistency levels in
  *	  Amazon Keyspaces"); any other level gets the Invalid error the
  *	  service returns (its words, as reported in
- *	  apache/cassandra-gocql-driver issue 1420 for a read and
+ *	  apache/cassandra-gocql-driver issue 1420 and
+ *	  scylladb/scylla-rust-driver issue 350 for reads, and
  *	  akka/akka-persistence-cassandra pull request 1141 for a write).
  *	- Results are paged at a data budget, 1 MB unless --page-budget
  *	  (or the control command "paging") says otherwise ("Paginate results
