@@ -39,9 +39,10 @@
  *	  apache/cassandra-gocql-driver issue 1420 and
  *	  scylladb/scylla-rust-driver issue 350 for reads, and
  *	  akka/akka-persistence-cassandra pull request 1141 for a write).
- *	- Results are paged at a data budget, 1 MB unless --page-budget
- *	  (or the control command "paging") says otherwise ("Paginate results
- *	  in Amazon Keyspaces"); exec_select.c cuts the pages.
+ *	- Results are paged at a budget of data read, 1 MB unless
+ *	  --page-budget (or the control command "paging") says otherwise
+ *	  ("Paginate results in Amazon Keyspaces"): every column of a row read
+ *	  counts, not only those selected; exec_select.c cuts the pages.
  */
 #include <arpa/inet.h>
 #include <errno.h>

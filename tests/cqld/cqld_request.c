@@ -229,6 +229,7 @@ static int read_params(struct cql_rd *rd, uint8_t version, struct params *p,
 	p->ex.skip_metadata = (p->flags & CQL_QF_SKIP_METADATA) != 0;
 	p->ex.page_budget = srv.page_budget;
 	p->ex.empty_pages = srv.empty_pages;
+	p->ex.budget_rows = srv.keyspaces != NULL;	/* "data read" */
 	if (rd->err) {
 		*why = "Invalid query parameters: not enough bytes";
 		return -1;

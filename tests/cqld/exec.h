@@ -59,10 +59,13 @@ struct ex_params {
 	 * bytes (0: only page_size cuts); with empty_pages, a page with
 	 * rows is always preceded by one of zero rows that still carries
 	 * a paging state, as Keyspaces may return ("Paginating results",
-	 * Amazon Keyspaces developer guide).
+	 * Amazon Keyspaces developer guide). With budget_rows the bytes
+	 * are those of every column of the rows read, as Keyspaces counts
+	 * them, not only of the columns selected.
 	 */
 	size_t page_budget;
 	int empty_pages;
+	int budget_rows;		/* the budget counts whole rows read */
 };
 
 #define EX_DC_MAX	64	/* data center name, bytes with the NUL */

@@ -112,11 +112,12 @@ int ex_result_rows(struct ex_ctx *x, struct buf *out, const char *ks,
 	if (pp && pp->page_budget > 0) {
 		/* Cut after the row that reaches the budget: never an empty page. */
 		for (i = first; i < last; i++) {
-			for (j = 0; j < ncols; j++) {
+			for (j = 0; !x->row_bytes && j < ncols; j++) {
 				const struct st_value *v = cells[i * ncols + j];
 
 				bytes += v && v->len > 0 ? (size_t)v->len : 0;
 			}
+			bytes += x->row_bytes ? x->row_bytes[i] : 0;
 			if (bytes >= pp->page_budget) {
 				last = i + 1;
 				break;
@@ -416,6 +417,20 @@ static int select_rows(struct ex_ctx *x, const struct st_table *t,
 	return 0;
 }
 
+/* row_sizes - bytes of every column of each row (NULL: none, or no memory) */
+static size_t *row_sizes(const struct st_table *t, struct st_row *const *rows,
+			 size_t nrows)
+{
+	size_t *n = nrows ? calloc(nrows, sizeof(*n)) : NULL;
+	size_t i, c;
+
+	for (i = 0; n && i < nrows; i++)
+		for (c = 0; c < t->ncols; c++)
+			n[i] += rows[i]->vals[c].len > 0 ?
+				(size_t)rows[i]->vals[c].len : 0;
+	return n;
+}
+
 /* ex_select - SELECT */
 int ex_select(struct ex_ctx *x, const char *keyspace, struct buf *out)
 {
@@ -477,11 +492,18 @@ int ex_select(struct ex_ctx *x, const char *keyspace, struct buf *out)
 			else
 				cells[i * nrc + j] = NULL;
 		}
+	if (x->pp && x->pp->budget_rows && !has_count &&
+	    (x->row_bytes = row_sizes(t, rows, nrows)) == NULL && nrows) {
+		ex_set_error(x->err, CQL_ERR_SERVER, "out of memory");
+		goto out;
+	}
 	if (ex_result_rows(x, out, k->name, t->name, rc, nrc, cells,
 			   outrows) < 0)
 		goto out;
 	rc_ret = 0;
 out:
+	free((void *)x->row_bytes);
+	x->row_bytes = NULL;
 	free(rows);
 	free(cells);
 	return rc_ret;

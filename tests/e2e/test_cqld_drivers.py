@@ -454,7 +454,7 @@ KS_KEY_ID, KS_SECRET = "AKIDCQLDKEYSPACES", "cqld/keyspaces+secret"
 KS_ADDRESSES = 10       # the public endpoint: itself and nine peers
 KS_PAGED_DOMAIN = "paged.example"
 KS_PAGED_ROWS = 25
-KS_PAGE_BUDGET = 12     # bytes of cells per page: 4 localparts ("u07")
+KS_PAGE_BUDGET = 80     # bytes read per page: 4 rows of 20 (13 + 3 + 4 bytes)
 KS_CONSISTENCY_MSG = ("Consistency level %s is not supported for this "
                       "operation. Supported consistency levels are: ONE, "
                       "LOCAL_QUORUM, LOCAL_ONE")
