@@ -24,6 +24,14 @@ it is used: gocql reads system.peers_v2 only from nodes claiming release 4.0
 or later (--release-version 4.0.11 for the cluster), and the Node.js driver
 4.10 never reads system.peers_v2 (it is left out of the cluster test).
 
+Last, cqld --keyspaces plays the Amazon Keyspaces endpoint and each driver
+is set up as AWS's developer guide sets it up for Keyspaces (the Node.js
+driver with AWS's SigV4 plugin from npm; the Python driver and gocql with the
+same SigV4 exchange in keyspaces_auth.py and main.go, as AWS publishes
+those plugins on PyPI and GitHub only): they must see the endpoint's
+addresses as peers, Keyspaces' consistency errors, and pages cut by data
+read, with empty ones, followed to the end.
+
 Missing go, gocql sources, node or node_modules make the tests FAIL (not
 skip), naming scripts/install-deps.sh.
 
