@@ -114,11 +114,14 @@ void ks_configure(struct ks_opts *k, int have_tls, int have_peers)
 		srv.page_budget = KS_PAGE_BUDGET;
 }
 
-/* ks_free - free the first n listeners of lst */
+/* ks_free - free the first n listeners of lst, errno kept */
 static void ks_free(struct evconnlistener **lst, size_t n)
 {
+	int e = errno;
+
 	while (n > 0)
 		evconnlistener_free(lst[--n]);
+	errno = e;
 }
 
 /*
