@@ -450,6 +450,7 @@ int ex_init(struct store *s, const struct ex_node *node)
 	int rc;
 
 	ex_self = node;
+	ex_view_len = 0;
 	ex_booting = 1;
 	for (i = 0; i < sizeof(ex_system_schema) / sizeof(ex_system_schema[0]);
 	     i++)
