@@ -42,7 +42,11 @@
  *	- Results are paged at a budget of data read, 1 MB unless
  *	  --page-budget (or the control command "paging") says otherwise
  *	  ("Paginate results in Amazon Keyspaces"): every column of a row read
- *	  counts, not only those selected; exec_select.c cuts the pages.
+ *	  counts, not only those selected, and the rows a filter (ALLOW
+ *	  FILTERING) reads and drops count too, so a page may hold no row at
+ *	  all; the page size counts rows read as well ("if you set PAGE SIZE
+ *	  to 10 and Keyspaces evaluates 30 rows ... three pages").
+ *	  exec_select.c cuts the pages.
  */
 #include <arpa/inet.h>
 #include <errno.h>

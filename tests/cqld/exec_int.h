@@ -29,6 +29,7 @@ struct ex_ctx {
 	size_t nslot;
 	const size_t *row_bytes;	/* per result row: bytes read (NULL:
 					   count the cells returned) */
+	const uint8_t *matched;		/* per row read: returned (NULL: all) */
 };
 
 /* A restriction of the WHERE clause, evaluated */

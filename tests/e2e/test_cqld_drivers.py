@@ -520,6 +520,15 @@ def ks_python_cluster(port, pki, **kw):
                    **opts)
 
 
+def ks_read_pages(rs):
+    """Every row of a result, fetching page after page."""
+    got = [r.localpart for r in rs.current_rows]
+    while rs.has_more_pages:
+        rs.fetch_next_page()
+        got += [r.localpart for r in rs.current_rows]
+    return got
+
+
 def test_keyspaces_python_driver(keyspaces, pki):
     from cassandra import ConsistencyLevel
     from cassandra.query import SimpleStatement
@@ -583,11 +592,38 @@ def test_keyspaces_python_driver(keyspaces, pki):
                 rs.fetch_next_page()
                 pages.append(len(rs.current_rows))
                 got += [r.localpart for r in rs.current_rows]
+            # A filtered read: pages hold the rows read, so the 20 rows
+            # that do not match make empty pages of their own.
+            keyspaces.control("paging %d" % KS_PAGE_BUDGET)
+            st = SimpleStatement("SELECT localpart FROM mailion.mailboxes "
+                                 "WHERE domain = %s AND msgs >= 20 "
+                                 "ALLOW FILTERING", fetch_size=100)
+            rs = s.execute(st, [KS_PAGED_DOMAIN])
+            fpages = [len(rs.current_rows)]
+            fgot = [r.localpart for r in rs.current_rows]
+            while rs.has_more_pages:
+                rs.fetch_next_page()
+                fpages.append(len(rs.current_rows))
+                fgot += [r.localpart for r in rs.current_rows]
+            # LIMIT counts the rows returned, ORDER BY turns the rows read.
+            # Page by page: the driver's own iteration (ResultSet.next)
+            # stops at the second empty page in a row, taking it for the end.
+            lim = ks_read_pages(s.execute(
+                "SELECT localpart FROM mailion.mailboxes WHERE domain = %s "
+                "AND msgs >= 20 LIMIT 2 ALLOW FILTERING", [KS_PAGED_DOMAIN]))
+            desc = ks_read_pages(s.execute(
+                "SELECT localpart FROM mailion.mailboxes WHERE domain = %s "
+                "AND msgs >= 22 ORDER BY localpart DESC ALLOW FILTERING",
+                [KS_PAGED_DOMAIN]))
         finally:
             keyspaces.control("paging 1048576")
         assert got == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
         # zero rows, four, zero, four, ...: 7 pages of rows, 7 empty ones
         assert pages == [0, 4] * 6 + [0, 1], pages
+        assert fgot == ["u%02d" % i for i in range(20, KS_PAGED_ROWS)]
+        assert fpages == [0, 0, 0, 0, 0, 4, 1], fpages
+        assert lim == ["u20", "u21"] and desc == ["u24", "u23", "u22"], \
+            (lim, desc)
     finally:
         c.shutdown()
 
