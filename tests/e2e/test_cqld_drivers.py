@@ -645,6 +645,10 @@ def run_ks_driver(argv, port, extra=()):
 
 
 KS_PAGES = [0, 4] * 6 + [0, 1]     # KS_PAGED_ROWS at KS_PAGE_BUDGET, "empty"
+# msgs >= 20 ALLOW FILTERING at KS_PAGE_BUDGET ("empty" too): the 20 rows
+# read and dropped fill five pages of none, each after an empty one
+KS_FILTERED_PAGES = [0] * 11 + [4, 0, 1]
+KS_FILTERED_ROWS = ["u%02d" % i for i in range(20, KS_PAGED_ROWS)]
 
 
 def test_keyspaces_gocql(keyspaces, pki, gocql_check):
@@ -669,6 +673,9 @@ def test_keyspaces_gocql(keyspaces, pki, gocql_check):
     assert res["paged_error"] is None
     assert res["paged_rows"] == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
     assert res["pages"] == KS_PAGES
+    assert res["filtered_error"] is None
+    assert res["filtered_rows"] == KS_FILTERED_ROWS
+    assert res["filtered_pages"] == KS_FILTERED_PAGES
 
 
 def test_keyspaces_node_sigv4_plugin(keyspaces, pki, node_check):
@@ -691,6 +698,8 @@ def test_keyspaces_node_sigv4_plugin(keyspaces, pki, node_check):
     assert res.get("paged_error") is None, res
     assert res["paged_rows"] == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
     assert res["pages"] == KS_PAGES
+    assert res["filtered_rows"] == KS_FILTERED_ROWS
+    assert res["filtered_pages"] == KS_FILTERED_PAGES
 
 
 def test_keyspaces_protocol_tls_and_options(keyspaces, pki, tmp_path):

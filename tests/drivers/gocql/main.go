@@ -25,7 +25,8 @@
 // host verification (the peers are addresses), SigV4 for REGION with the
 // key from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, LOCAL_QUORUM, the
 // region as local data center. It also records the rows of every page of
-// the mailboxes of -paged DOMAIN ("pages") and the error of a read at
+// the mailboxes of -paged DOMAIN ("pages"), of those with msgs >= 20 read
+// with ALLOW FILTERING ("filtered_pages"), and the error of a read at
 // QUORUM ("quorum_error").
 //
 // A failure to connect is reported as {"connected": false, "error": ...}
@@ -150,14 +151,14 @@ func (a *sigv4Auth) Challenge(req []byte) ([]byte, gocql.Authenticator, error) {
 // Success - nothing to check
 func (a *sigv4Auth) Success(data []byte) error { return nil }
 
-// pageRows - the rows of each page of the mailboxes of dom, and their
-// localparts in order
-func pageRows(session *gocql.Session, dom string) ([]int, []string, error) {
+// pageRows - the rows of each page of the mailboxes of dom (where: more
+// restrictions), and their localparts in order
+func pageRows(session *gocql.Session, dom, where string) ([]int, []string, error) {
 	pages, got := []int{}, []string{}
 	var state []byte
 	for {
 		iter := session.Query("SELECT localpart FROM mailion.mailboxes "+
-			"WHERE domain = ?", dom).PageSize(100).PageState(state).Iter()
+			"WHERE domain = ?"+where, dom).PageSize(100).PageState(state).Iter()
 		n := iter.NumRows()
 		var lp string
 		for iter.Scan(&lp) {
@@ -291,9 +292,13 @@ func main() {
 			"domain = ?", "example.com").Consistency(gocql.Quorum).Exec()
 		res["quorum_error"] = errInfo(err)
 		if *paged != "" {
-			pages, got, err := pageRows(session, *paged)
+			pages, got, err := pageRows(session, *paged, "")
 			res["pages"], res["paged_rows"] = pages, got
 			res["paged_error"] = errInfo(err)
+			pages, got, err = pageRows(session, *paged,
+				" AND msgs >= 20 ALLOW FILTERING")
+			res["filtered_pages"], res["filtered_rows"] = pages, got
+			res["filtered_error"] = errInfo(err)
 		}
 	}
 	res["hosts"] = obs.list()
