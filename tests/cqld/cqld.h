@@ -8,8 +8,9 @@
  *	Private to cqld.c (options, listeners, the loop), cqld_conn.c (a
  *	client connection: frames, STARTUP, authentication, dispatch),
  *	cqld_request.c (QUERY, PREPARE, EXECUTE, BATCH and the prepared
- *	statement cache) and cqld_control.c (the control port, and the
- *	counts and failures it sets up). One process serves one node, so
+ *	statement cache), cqld_control.c (the control port, and the
+ *	counts and failures it sets up) and cqld_keyspaces.c (--keyspaces:
+ *	the Amazon Keyspaces endpoint). One process serves one node, so
  *	its state is one structure, srv.
  */
 #ifndef CQLD_CQLD_H

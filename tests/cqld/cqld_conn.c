@@ -601,11 +601,14 @@ static void *conn_accept(struct bufferevent *bev)
 		/* the address reached: a Keyspaces endpoint has several */
 		if (getsockname(bufferevent_getfd(bev), (struct sockaddr *)&ss,
 				&len) == 0) {
+			const struct sockaddr_in *a4 = (void *)&ss;
+			const struct sockaddr_in6 *a6 = (void *)&ss;
+
 			if (ss.ss_family == AF_INET) {
-				memcpy(c->laddr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+				memcpy(c->laddr, &a4->sin_addr, 4);
 				c->laddrlen = 4;
 			} else if (ss.ss_family == AF_INET6) {
-				memcpy(c->laddr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+				memcpy(c->laddr, &a6->sin6_addr, 16);
 				c->laddrlen = 16;
 			}
 		}
