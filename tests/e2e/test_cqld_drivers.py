@@ -733,6 +733,17 @@ def test_keyspaces_protocol_tls_and_options(keyspaces, pki, tmp_path):
         r = subprocess.run([cqld, "--keyspaces", KS_REGION] + args,
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 2 and msg in r.stderr, (args, r.stderr)
+    # a port taken on one of the endpoint's later addresses: a fixed
+    # port cannot move, so cqld says which addresses it could not hold
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.2", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        r = subprocess.run([cqld, "--keyspaces", KS_REGION, "--listen",
+                            "127.0.0.1:%d" % port] + tls + sig,
+                           capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "cannot listen on 10 addresses from " \
+        "127.0.0.1:%d: Address already in use" % port in r.stderr, r.stderr
 
 
 def test_keyspaces_vpce_has_an_address_per_availability_zone(pki, tmp_path):
