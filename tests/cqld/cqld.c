@@ -752,7 +752,8 @@ int main(int argc, char **argv)
 	}
 	if (o.port_file)
 		write_port_file(o.port_file, port);
-	announce(&ss, port, o.dc, node.npeers);
+	/* a Keyspaces address lists the others */
+	announce(&ss, port, o.dc, srv.keyspaces ? nlst - 1 : node.npeers);
 
 	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(srv.base, SIGINT, on_signal, NULL);
