@@ -443,9 +443,25 @@ static int parse_consistency(const struct config_var *var, const char *value,
 	int cl = cql_consistency_parse(value);
 
 	(void)var;
-	if (cl < 0) {
-		snprintf(why, whylen, "expected one of ONE, LOCAL_ONE, QUORUM, LOCAL_QUORUM, "
-			 "EACH_QUORUM, ALL, TWO, THREE, SERIAL, LOCAL_SERIAL");
+	if (cl < 0 || cl == CQL_CONSISTENCY_ANY) {
+		/* ANY is a write-only level: Cassandra refuses reads at ANY */
+		snprintf(why, whylen, "%sexpected one of ONE, LOCAL_ONE, QUORUM, LOCAL_QUORUM, "
+			 "EACH_QUORUM, ALL, TWO, THREE, SERIAL, LOCAL_SERIAL",
+			 cl < 0 ? "" : "ANY is for writes only; ");
+		return CONFIG_BAD_VALUE;
+	}
+	/*
+	 * Amazon Keyspaces reads only at ONE, LOCAL_ONE and LOCAL_QUORUM and
+	 * answers any other level with an Invalid error ("Supported Apache
+	 * Cassandra consistency levels in Amazon Keyspaces", developer guide):
+	 * every lookup would be TEMP, so refuse the setting at startup. The
+	 * region or SigV4 (both read before this row) say the target is
+	 * Keyspaces.
+	 */
+	if ((c->aws_region[0] || c->auth_sigv4) && cl != CQL_CONSISTENCY_ONE &&
+	    cl != CQL_CONSISTENCY_LOCAL_ONE && cl != CQL_CONSISTENCY_LOCAL_QUORUM) {
+		snprintf(why, whylen, "Amazon Keyspaces (AWS_REGION set, or CASSANDRA_AUTH=sigv4) "
+			 "reads only at ONE, LOCAL_ONE or LOCAL_QUORUM");
 		return CONFIG_BAD_VALUE;
 	}
 	c->cql.consistency = (uint16_t)cl;

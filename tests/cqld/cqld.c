@@ -9,6 +9,8 @@
  *	     [--auth password:USER:PASS | --auth sigv4:KEYID:SECRET[:REGION]]
  *	     [--dc NAME]
  *	     [--peers HOST:PORT[@DC],...] [--release-version VERSION]
+ *	     [--page-budget BYTES] [--keyspaces REGION
+ *	      [--endpoint-addresses N] [--keyspaces-vpce]]
  *
  * DESCRIPTION
  *	Stands in for Cassandra in tests: real drivers connect, prepare,
@@ -56,6 +58,10 @@
  *	versions are (3/v3, 4/v4)" Protocol error, in a version the client
  *	can read, and the connection is closed: drivers parse it and retry
  *	with a lower version.
+ *
+ *	--page-budget cuts result pages after BYTES of cell data, as the
+ *	control command "paging" does. --keyspaces REGION behaves as the
+ *	Amazon Keyspaces endpoint of REGION (cqld_keyspaces.c).
  *
  * CONTROL SOCKET
  *	With --control, one command per line, one reply line ("ok ..." or
@@ -132,7 +138,9 @@ static void usage(void)
 		"            [--auth password:USER:PASS|sigv4:ID:SECRET[:REGION]]\n"
 		"            [--dc NAME] "
 		"[--peers HOST:PORT[@DC],...]\n"
-		"            [--release-version VERSION]\n");
+		"            [--release-version VERSION] [--page-budget BYTES]\n"
+		"            [--keyspaces REGION [--endpoint-addresses N] "
+		"[--keyspaces-vpce]]\n");
 	exit(2);
 }
 
@@ -196,7 +204,6 @@ static int check_word(const char *s, size_t max)
 	return n > 0 && n < max && s[n] == 0;
 }
 
-static int parse_addr(const char *spec, struct sockaddr_storage *ss);
 
 /*
  * parse_peers - HOST:PORT[@DC],... (numeric HOST, [v6]:PORT too) into
@@ -344,7 +351,7 @@ static void write_port_file(const char *path, int port)
 }
 
 /* bound_port - the port a listener got */
-static int bound_port(struct evconnlistener *l)
+int bound_port(struct evconnlistener *l)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -361,7 +368,7 @@ static int bound_port(struct evconnlistener *l)
  * parse_addr - ADDR:PORT or [ADDR6]:PORT (numeric, port 0 allowed) into
  * ss; exits 2 through usage() when malformed. Returns the address length.
  */
-static int parse_addr(const char *spec, struct sockaddr_storage *ss)
+int parse_addr(const char *spec, struct sockaddr_storage *ss)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = strrchr(spec, ':');
@@ -445,6 +452,16 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd,
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
+/* listener_bind - a listener for who on ss (len bytes), or NULL (errno) */
+struct evconnlistener *listener_bind(const struct listener *who,
+				     struct sockaddr_storage *ss, int len)
+{
+	/* libevent hands arg back as non-const; on_accept only reads it */
+	return evconnlistener_new_bind(srv.base, on_accept, (void *)who,
+				       LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
+				       -1, (struct sockaddr *)ss, len);
+}
+
 /*
  * listen_on - bind a listener on ADDR:PORT for who (its address into ss,
  * the port it got into *port); exit 2 on failure
@@ -456,11 +473,7 @@ static struct evconnlistener *listen_on(const char *spec,
 	struct evconnlistener *l;
 	int len = parse_addr(spec, ss);
 
-	/* libevent hands arg back as non-const; on_accept only reads it */
-	l = evconnlistener_new_bind(srv.base, on_accept, (void *)who,
-				    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE,
-				    -1, (struct sockaddr *)ss, len);
-	if (l == NULL) {
+	if ((l = listener_bind(who, ss, len)) == NULL) {
 		fprintf(stderr, "cqld: cannot listen on %s: %s\n", spec,
 			strerror(errno));
 		exit(2);
@@ -490,6 +503,7 @@ struct cqld_opts {
 	const char *tls_cert, *tls_key, *tls_client_ca;
 	const char *auth_spec, *peers_spec;
 	const char *dc, *release;
+	struct ks_opts ks;		/* --keyspaces and its options */
 };
 
 /* OPT_STRING - getopt_long's value for an option that only sets a string */
@@ -509,6 +523,10 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 		{"tls-client-ca", required_argument, NULL, OPT_STRING},
 		{"auth", required_argument, NULL, OPT_STRING},
 		{"peers", required_argument, NULL, OPT_STRING},
+		{"keyspaces", required_argument, NULL, OPT_STRING},
+		{"endpoint-addresses", required_argument, NULL, 'n'},
+		{"keyspaces-vpce", no_argument, NULL, 'V'},
+		{"page-budget", required_argument, NULL, 'b'},
 		{"load", required_argument, NULL, 'f'},
 		{"max-protocol", required_argument, NULL, 'm'},
 		{"delay-ms", required_argument, NULL, 'd'},
@@ -522,6 +540,7 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 		&o->listen_spec, &o->port_file, &o->control_spec,
 		&o->control_port_file, &o->tls_cert, &o->tls_key,
 		&o->tls_client_ca, &o->auth_spec, &o->peers_spec,
+		&o->ks.region,
 	};
 	long v;
 	int ch, idx;
@@ -554,6 +573,20 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 		case 'v':
 			srv.verbose = 1;
 			break;
+		case 'n':
+			if (parse_long(optarg, 1, KS_MAX_ADDRESSES,
+				       &o->ks.naddr) < 0)
+				usage();
+			break;
+		case 'V':
+			o->ks.vpce = 1;
+			break;
+		case 'b':
+			if (parse_long(optarg, 0, LONG_MAX, &v) < 0)
+				usage();
+			srv.page_budget = (size_t)v;
+			o->ks.budget_set = 1;
+			break;
 		case 'D':
 			if (!check_word(optarg, EX_DC_MAX)) {
 				fprintf(stderr, "cqld: bad --dc '%s'\n", optarg);
@@ -580,6 +613,19 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 			"(--tls-client-ca needs both)\n");
 		usage();
 	}
+	if (o->ks.region) {
+		o->ks.auth_spec = o->auth_spec;
+		o->ks.dc = o->dc;
+		o->ks.release = o->release;
+		ks_configure(&o->ks, o->tls_cert != NULL, o->peers_spec != NULL);
+		o->auth_spec = o->ks.auth_spec;
+		o->dc = o->ks.dc;
+		o->release = o->ks.release;
+	} else if (o->ks.naddr || o->ks.vpce) {
+		fprintf(stderr, "cqld: --endpoint-addresses and "
+			"--keyspaces-vpce go with --keyspaces\n");
+		usage();
+	}
 }
 
 /*
@@ -595,6 +641,8 @@ static void node_setup(struct ex_node *node, const struct cqld_opts *o,
 	node->max_protocol = srv.max_protocol;
 	node->port = port;
 	node->dc = o->dc;
+	node->rack = o->ks.rack;
+	node->no_peers_v2 = o->ks.region != NULL;
 	node->release_version = o->release;
 	node->peers = peers;
 	if (o->peers_spec)
@@ -652,13 +700,14 @@ static void teardown(void)
 int main(int argc, char **argv)
 {
 	static struct ex_peer peers[CQLD_MAX_PEERS];
+	static struct evconnlistener *lst[KS_MAX_ADDRESSES];
 	struct cqld_opts o;
 	char err[AUTH_MSG_MAX];
-	struct evconnlistener *lst, *ctl = NULL;
+	struct evconnlistener *ctl = NULL;
 	struct event *sigterm, *sigint;
 	struct sockaddr_storage ss, css;
 	struct ex_node node;
-	size_t i;
+	size_t i, nlst = 1;
 	int port, cport;
 
 	srv.max_protocol = CQLD_MAX_PROTOCOL;
@@ -679,8 +728,13 @@ int main(int argc, char **argv)
 	}
 
 	/* listen first: system.local reports the port it got */
-	lst = listen_on(o.listen_spec, &conn_listener, &ss, &port);
+	if ((srv.keyspaces = o.ks.region) != NULL)
+		nlst = ks_listen(&o.ks, o.listen_spec, lst, &ss, &port, peers);
+	else
+		lst[0] = listen_on(o.listen_spec, &conn_listener, &ss, &port);
 	node_setup(&node, &o, &ss, port, peers);
+	if (srv.keyspaces)
+		node.npeers = nlst;	/* system.peers: all but the one reached */
 	st_init(&srv.store);
 	if (ex_init(&srv.store, &node) < 0) {
 		fprintf(stderr, "cqld: cannot set up system tables\n");
@@ -698,7 +752,8 @@ int main(int argc, char **argv)
 	}
 	if (o.port_file)
 		write_port_file(o.port_file, port);
-	announce(&ss, port, o.dc, node.npeers);
+	/* a Keyspaces address lists the others */
+	announce(&ss, port, o.dc, srv.keyspaces ? nlst - 1 : node.npeers);
 
 	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(srv.base, SIGINT, on_signal, NULL);
@@ -710,7 +765,8 @@ int main(int argc, char **argv)
 	event_base_dispatch(srv.base);
 
 	/* orderly teardown, so leak checkers stay quiet */
-	evconnlistener_free(lst);
+	for (i = 0; i < nlst; i++)
+		evconnlistener_free(lst[i]);
 	if (ctl)
 		evconnlistener_free(ctl);
 	event_free(sigterm);

@@ -8,8 +8,9 @@
  *	Private to cqld.c (options, listeners, the loop), cqld_conn.c (a
  *	client connection: frames, STARTUP, authentication, dispatch),
  *	cqld_request.c (QUERY, PREPARE, EXECUTE, BATCH and the prepared
- *	statement cache) and cqld_control.c (the control port, and the
- *	counts and failures it sets up). One process serves one node, so
+ *	statement cache), cqld_control.c (the control port, and the
+ *	counts and failures it sets up) and cqld_keyspaces.c (--keyspaces:
+ *	the Amazon Keyspaces endpoint). One process serves one node, so
  *	its state is one structure, srv.
  */
 #ifndef CQLD_CQLD_H
@@ -17,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -27,6 +29,7 @@
 #include "buf.h"
 #include "cql/cql_proto.h"
 #include "cql_lang.h"
+#include "exec.h"
 #include "store.h"
 
 #define CQLD_ID_LEN		16	/* prepared statement id, bytes */
@@ -69,6 +72,8 @@ struct conn {
 	uint8_t closing;		/* close when output is flushed */
 	char keyspace[CL_NAME_MAX];	/* USE */
 	struct pending *pending;	/* delayed responses */
+	uint8_t laddr[16];		/* the address it reached (4 or 16 */
+	size_t laddrlen;		/* bytes; 0: unknown) */
 };
 
 /* A response waiting for its delay, or held until "hold off" */
@@ -125,6 +130,8 @@ struct cqld_server {
 	size_t ncounts;
 	SSL_CTX *tls;			/* NULL: plain TCP */
 	struct auth *auth;		/* NULL: no authentication */
+	const char *keyspaces;		/* --keyspaces REGION, or NULL */
+	struct conn *running;		/* whose request is being run */
 };
 
 extern struct cqld_server srv;
@@ -141,6 +148,32 @@ struct listener {
 /* cqld.c */
 void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int parse_long(const char *s, long lo, long hi, long *out);
+int parse_addr(const char *spec, struct sockaddr_storage *ss);
+struct evconnlistener *listener_bind(const struct listener *who,
+				     struct sockaddr_storage *ss, int len);
+int bound_port(struct evconnlistener *l);
+
+/* cqld_keyspaces.c */
+#define KS_ADDRESSES	10	/* public endpoint: itself and 9 peers */
+#define KS_VPCE_AZS	3	/* VPC endpoint: one interface per AZ */
+#define KS_MAX_ADDRESSES 64	/* --endpoint-addresses */
+
+/* What --keyspaces asks of the other options */
+struct ks_opts {
+	const char *region;		/* --keyspaces */
+	long naddr;			/* --endpoint-addresses (0: default) */
+	int vpce;			/* --keyspaces-vpce */
+	int budget_set;			/* --page-budget given */
+	const char *auth_spec;		/* completed with the region */
+	const char *dc, *rack, *release;
+};
+
+void ks_configure(struct ks_opts *k, int have_tls, int have_peers);
+size_t ks_listen(const struct ks_opts *k, const char *spec,
+		 struct evconnlistener **lst, struct sockaddr_storage *ss,
+		 int *port, struct ex_peer *peers);
+int ks_request(const struct cl_stmt *st, const char *ks, const char *table,
+	       uint16_t consistency, struct cql_error *err);
 
 /* cqld_conn.c; conn_error's how: */
 #define CONN_KEEP	0	/* the error is an answer like any other */

@@ -30,6 +30,7 @@
  *	frame of a request. Frames of an unsupported version get
  *	Cassandra's Protocol error in a version the client can read.
  */
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -593,7 +594,24 @@ static void *conn_accept(struct bufferevent *bev)
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (c) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+
 		c->bev = bev;
+		/* the address reached: a Keyspaces endpoint has several */
+		if (getsockname(bufferevent_getfd(bev), (struct sockaddr *)&ss,
+				&len) == 0) {
+			const struct sockaddr_in *a4 = (void *)&ss;
+			const struct sockaddr_in6 *a6 = (void *)&ss;
+
+			if (ss.ss_family == AF_INET) {
+				memcpy(c->laddr, &a4->sin_addr, 4);
+				c->laddrlen = 4;
+			} else if (ss.ss_family == AF_INET6) {
+				memcpy(c->laddr, &a6->sin6_addr, 16);
+				c->laddrlen = 16;
+			}
+		}
 		DLIST_INSERT(srv.conns, c);
 		logmsg("new connection");
 	}

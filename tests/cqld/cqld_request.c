@@ -229,6 +229,7 @@ static int read_params(struct cql_rd *rd, uint8_t version, struct params *p,
 	p->ex.skip_metadata = (p->flags & CQL_QF_SKIP_METADATA) != 0;
 	p->ex.page_budget = srv.page_budget;
 	p->ex.empty_pages = srv.empty_pages;
+	p->ex.budget_rows = srv.keyspaces != NULL;	/* "data read" */
 	if (rd->err) {
 		*why = "Invalid query parameters: not enough bytes";
 		return -1;
@@ -267,6 +268,7 @@ static int run_statement(const char *q, size_t qlen, char *keyspace,
 {
 	struct cl_stmt *st;
 	struct cl_error perr;
+	struct ex_params sys;
 	char ks[CL_NAME_MAX], table[CL_NAME_MAX];
 	int rc;
 
@@ -281,8 +283,21 @@ static int run_statement(const char *q, size_t qlen, char *keyspace,
 	}
 	srv.holdable = 0;
 	if (ex_target(keyspace, st, ks, table) == 0 && table[0]) {
+		if (ks_request(st, ks, table, pp ? pp->consistency : 0,
+			       err) < 0) {
+			cl_stmt_free(st);
+			free(st);
+			return -1;
+		}
 		count_request(ks, table);
 		srv.holdable = !ex_is_system_keyspace(ks);
+		if (pp && !srv.holdable) {
+			/* "paging" cuts user data: drivers read system tables whole */
+			sys = *pp;
+			sys.page_budget = 0;
+			sys.empty_pages = 0;
+			pp = &sys;
+		}
 		if (st->kind != CL_CREATE_TABLE && st->kind != CL_DROP_TABLE &&
 		    fail_inject(ks, table, pp ? pp->consistency : 0, id, err)) {
 			cl_stmt_free(st);
@@ -330,7 +345,9 @@ static void run_request(struct conn *c, int16_t stream, struct cql_rd *rd,
 	snprintf(ks, sizeof(ks), "%s", pr && pr->keyspace[0] ? pr->keyspace :
 		 c->keyspace);
 	buf_init(&body);
+	srv.running = c;
 	rc = run_statement(q, qlen, ks, pr ? pr->id : NULL, &p.ex, &body, &err);
+	srv.running = NULL;
 	if (rc == 0 && body.len >= 4 && body.data[3] == CQL_RESULT_SET_KEYSPACE)
 		snprintf(c->keyspace, sizeof(c->keyspace), "%s", ks);
 	conn_reply(c, stream, rc, &body, &err);

@@ -59,10 +59,13 @@ struct ex_params {
 	 * bytes (0: only page_size cuts); with empty_pages, a page with
 	 * rows is always preceded by one of zero rows that still carries
 	 * a paging state, as Keyspaces may return ("Paginating results",
-	 * Amazon Keyspaces developer guide).
+	 * Amazon Keyspaces developer guide). With budget_rows the bytes
+	 * are those of every column of the rows read, as Keyspaces counts
+	 * them, not only of the columns selected.
 	 */
 	size_t page_budget;
 	int empty_pages;
+	int budget_rows;		/* the budget counts whole rows read */
 };
 
 #define EX_DC_MAX	64	/* data center name, bytes with the NUL */
@@ -89,6 +92,8 @@ struct ex_node {
 	int max_protocol;		/* 3 or 4 */
 	const char *dc;			/* data center (NULL: default) */
 	const char *release_version;	/* claimed version (NULL: default) */
+	const char *rack;		/* rack (NULL: rack1) */
+	int no_peers_v2;		/* no system.peers_v2 (Keyspaces) */
 	const struct ex_peer *peers;	/* system.peers, system.peers_v2 */
 	size_t npeers;
 };
@@ -98,6 +103,13 @@ struct ex_node {
  * node (and its peers array) must outlive the store.
  */
 int ex_init(struct store *s, const struct ex_node *node);
+
+/*
+ * ex_view - describe the node as seen through one of its addresses (the
+ * one a client connected to): system.local reports it, system.peers every
+ * other peer. A peer at that address leaves the peers tables. 0, or -1.
+ */
+int ex_view(struct store *s, const uint8_t *addr, size_t addrlen);
 
 /*
  * ex_execute - run st. keyspace is the session keyspace (CL_NAME_MAX

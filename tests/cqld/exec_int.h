@@ -27,6 +27,9 @@ struct ex_ctx {
 	int vmap[CL_MAX_BIND];	/* value index of each bind marker */
 	struct buf slot[EX_NSLOTS];	/* storage for evaluated values */
 	size_t nslot;
+	const size_t *row_bytes;	/* per result row: bytes read (NULL:
+					   count the cells returned) */
+	const uint8_t *matched;		/* per row read: returned (NULL: all) */
 };
 
 /* A restriction of the WHERE clause, evaluated */

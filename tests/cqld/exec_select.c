@@ -112,11 +112,12 @@ int ex_result_rows(struct ex_ctx *x, struct buf *out, const char *ks,
 	if (pp && pp->page_budget > 0) {
 		/* Cut after the row that reaches the budget: never an empty page. */
 		for (i = first; i < last; i++) {
-			for (j = 0; j < ncols; j++) {
+			for (j = 0; !x->row_bytes && j < ncols; j++) {
 				const struct st_value *v = cells[i * ncols + j];
 
 				bytes += v && v->len > 0 ? (size_t)v->len : 0;
 			}
+			bytes += x->row_bytes ? x->row_bytes[i] : 0;
 			if (bytes >= pp->page_budget) {
 				last = i + 1;
 				break;
@@ -140,9 +141,11 @@ int ex_result_rows(struct ex_ctx *x, struct buf *out, const char *ks,
 	}
 	wr_metadata(out, ks, table, cols, ncols, pp && pp->skip_metadata,
 		    more ? state : NULL, sizeof(state));
-	cql_wr_int(out, (int32_t)(last - first));
+	for (i = first, j = 0; i < last; i++)
+		j += !x->matched || x->matched[i];
+	cql_wr_int(out, (int32_t)j);
 	for (i = first; i < last; i++)
-		for (j = 0; j < ncols; j++) {
+		for (j = 0; (!x->matched || x->matched[i]) && j < ncols; j++) {
 			const struct st_value *v = cells[i * ncols + j];
 
 			if (v == NULL || v->len < 0)
@@ -366,14 +369,18 @@ static int same_partition(const struct st_table *t, const struct st_row *ra,
 /*
  * select_rows - the live rows of the key range prefix that match every
  * restriction, one per partition with DISTINCT, in the ORDER BY order.
- * *rowsp is malloc'ed (NULL when none match).
+ * *rowsp is malloc'ed (NULL when none match). With matchp, every live row
+ * read is kept and (*matchp)[i] says whether it matches (Keyspaces pages
+ * on the rows it reads, matching or not).
  */
 static int select_rows(struct ex_ctx *x, const struct st_table *t,
 		       const struct ex_restr *r, const struct st_value *prefix,
-		       size_t nprefix, struct st_row ***rowsp, size_t *nrowsp)
+		       size_t nprefix, struct st_row ***rowsp, size_t *nrowsp,
+		       uint8_t **matchp)
 {
 	const struct cl_stmt *st = x->st;
-	struct st_row **rows = NULL;
+	struct st_row **rows = NULL, *prev = NULL;
+	uint8_t *match = NULL;
 	size_t i, j, from, to, nrows = 0;
 
 	from = nprefix ? st_row_lower(t, prefix, nprefix) : 0;
@@ -381,23 +388,29 @@ static int select_rows(struct ex_ctx *x, const struct st_table *t,
 		if (nprefix && st_key_compare(t, t->rows[to], prefix,
 					      nprefix) != 0)
 			break;
-	if (to > from && (rows = calloc(to - from, sizeof(*rows))) == NULL) {
+	if (to > from && ((rows = calloc(to - from, sizeof(*rows))) == NULL ||
+			  (matchp && (match = calloc(to - from, 1)) == NULL))) {
+		free(rows);
 		ex_set_error(x->err, CQL_ERR_SERVER, "out of memory");
 		return -1;
 	}
 	for (i = from; i < to; i++) {
 		struct st_row *row = t->rows[i];
+		int ok;
 
 		if (!st_row_live(t, row))
 			continue;
 		for (j = 0; j < st->nwhere; j++)
 			if (!restr_match(t, row, &r[j]))
 				break;
-		if (j < st->nwhere)
+		ok = j == st->nwhere && !(st->distinct && prev &&
+					  same_partition(t, prev, row));
+		if (ok)
+			prev = row;
+		if (!ok && !match)
 			continue;
-		if (st->distinct && nrows > 0 &&
-		    same_partition(t, rows[nrows - 1], row))
-			continue;
+		if (match)
+			match[nrows] = (uint8_t)ok;
 		rows[nrows++] = row;
 	}
 	if (st->order_col[0]) {
@@ -406,14 +419,35 @@ static int select_rows(struct ex_ctx *x, const struct st_table *t,
 		if (st->order_desc != t->cols[oc].desc)
 			for (i = 0; i < nrows / 2; i++) {
 				struct st_row *tmp = rows[i];
+				uint8_t m = match ? match[i] : 0;
 
 				rows[i] = rows[nrows - 1 - i];
 				rows[nrows - 1 - i] = tmp;
+				if (match) {
+					match[i] = match[nrows - 1 - i];
+					match[nrows - 1 - i] = m;
+				}
 			}
 	}
 	*rowsp = rows;
 	*nrowsp = nrows;
+	if (matchp)
+		*matchp = match;
 	return 0;
+}
+
+/* row_sizes - bytes of every column of each row (NULL: none, or no memory) */
+static size_t *row_sizes(const struct st_table *t, struct st_row *const *rows,
+			 size_t nrows)
+{
+	size_t *n = nrows ? calloc(nrows, sizeof(*n)) : NULL;
+	size_t i, c;
+
+	for (i = 0; n && i < nrows; i++)
+		for (c = 0; c < t->ncols; c++)
+			n[i] += rows[i]->vals[c].len > 0 ?
+				(size_t)rows[i]->vals[c].len : 0;
+	return n;
 }
 
 /* ex_select - SELECT */
@@ -429,9 +463,9 @@ int ex_select(struct ex_ctx *x, const char *keyspace, struct buf *out)
 	struct st_row **rows = NULL;
 	const struct st_value **cells = NULL;
 	struct st_value countv;
-	uint8_t countb[8];
+	uint8_t countb[8], *match = NULL;
 	size_t nrc, i, j, nprefix = 0, nrows = 0, outrows;
-	int has_count = 0, rc_ret = -1;
+	int has_count = 0, rc_ret = -1, read_all;
 	int64_t limit = -1;
 
 	if (ex_resolve(x, keyspace, &k, &t) < 0 || ex_map_values(x) < 0 ||
@@ -448,8 +482,11 @@ int ex_select(struct ex_ctx *x, const char *keyspace, struct buf *out)
 	for (i = 0; i < nrc; i++)
 		if (idx[i] < 0)
 			has_count = 1;
+	/* Keyspaces: pages hold the rows read, the filtered-out ones too */
+	read_all = x->pp && x->pp->budget_rows && !has_count;
 	if (select_plan(x, t, r, prefix, &nprefix) < 0 ||
-	    select_rows(x, t, r, prefix, nprefix, &rows, &nrows) < 0)
+	    select_rows(x, t, r, prefix, nprefix, &rows, &nrows,
+			read_all ? &match : NULL) < 0)
 		return -1;
 	if (has_count) {
 		int64_t cnt = (int64_t)nrows;
@@ -460,8 +497,14 @@ int ex_select(struct ex_ctx *x, const char *keyspace, struct buf *out)
 		countv.len = 8;
 		nrows = nrows > 0 ? 1 : 0;	/* other selectors: first row */
 	}
-	if (limit > 0 && (uint64_t)limit < nrows)
+	if (limit > 0 && match) {
+		/* the rows read up to the LIMIT-th that matches */
+		for (i = 0, j = 0; i < nrows && j < (uint64_t)limit; i++)
+			j += match[i];
+		nrows = i;
+	} else if (limit > 0 && (uint64_t)limit < nrows) {
 		nrows = (size_t)limit;
+	}
 	outrows = has_count ? 1 : nrows;
 	cells = calloc(outrows * nrc + 1, sizeof(*cells));
 	if (cells == NULL) {
@@ -477,11 +520,21 @@ int ex_select(struct ex_ctx *x, const char *keyspace, struct buf *out)
 			else
 				cells[i * nrc + j] = NULL;
 		}
+	x->matched = match;
+	if (read_all &&
+	    (x->row_bytes = row_sizes(t, rows, nrows)) == NULL && nrows) {
+		ex_set_error(x->err, CQL_ERR_SERVER, "out of memory");
+		goto out;
+	}
 	if (ex_result_rows(x, out, k->name, t->name, rc, nrc, cells,
 			   outrows) < 0)
 		goto out;
 	rc_ret = 0;
 out:
+	free((void *)x->row_bytes);
+	x->row_bytes = NULL;
+	x->matched = NULL;
+	free(match);
 	free(rows);
 	free(cells);
 	return rc_ret;

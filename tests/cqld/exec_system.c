@@ -6,6 +6,8 @@
  *
  *	int ex_init(struct store *s, const struct ex_node *node)	(exec.h)
  *
+ *	int ex_view(struct store *s, const uint8_t *addr, size_t addrlen)
+ *
  *	void ex_schema_refresh(struct store *s)
  *
  * DESCRIPTION
@@ -15,7 +17,10 @@
  *	emulated cluster (exec.h, struct ex_node). ex_schema_refresh()
  *	rewrites system_schema.keyspaces, tables and columns after each
  *	schema change and gives system.local and every peer the new schema
- *	version. All of it is written as CQL run through ex_execute() with
+ *	version. ex_view() rewrites system.local and the peers for the
+ *	address a client reached (Amazon Keyspaces' endpoint has several: a
+ *	client sees the one it reached in system.local, the others as
+ *	peers). All of it is written as CQL run through ex_execute() with
  *	system writes allowed (ex_internal).
  */
 #include <arpa/inet.h>
@@ -29,6 +34,8 @@
 #define EX_CQL_VERSION		"3.4.4"
 
 static const struct ex_node *ex_self;	/* this node and its peers */
+static uint8_t ex_view_addr[16];	/* the address system.local reports */
+static size_t ex_view_len;		/* 0: the node's own */
 static int ex_booting;		/* ex_init is creating the system tables */
 
 static const char *const ex_system_schema[] = {
@@ -212,6 +219,19 @@ static void node_token(struct buf *b, const uint8_t *addr, size_t addrlen,
 	buf_printf(b, "{'%lld'}", (long long)t);
 }
 
+/*
+ * is_viewed - p is the address system.local reports (the node's own until
+ * ex_view): not a peer of itself. Only a Keyspaces endpoint lists its own
+ * address among the peers it may be viewed through.
+ */
+static int is_viewed(const struct ex_peer *p)
+{
+	const uint8_t *a = ex_view_len ? ex_view_addr : ex_self->addr;
+	size_t n = ex_view_len ? ex_view_len : ex_self->addrlen;
+
+	return p->addrlen == n && memcmp(p->addr, a, n) == 0;
+}
+
 /* run_buf - run the CQL text built in b, unless building it ran out of memory */
 static void run_buf(struct store *s, struct buf *b)
 {
@@ -244,10 +264,11 @@ static void peers_write(struct store *s, const uint8_t schema[16])
 		const struct ex_peer *p = &ex_self->peers[i];
 
 		if (inet_ntop(p->addrlen == 16 ? AF_INET6 : AF_INET, p->addr,
-			      addr, sizeof(addr)) == NULL)
+			      addr, sizeof(addr)) == NULL ||
+		    (ex_self->no_peers_v2 && is_viewed(p)))
 			continue;
 		node_host_id(p->addr, p->addrlen, p->port, u);
-		for (v2 = 0; v2 < 2; v2++) {
+		for (v2 = 0; v2 < (ex_self->no_peers_v2 ? 1 : 2); v2++) {
 			buf_reset(&b);
 			buf_printf(&b, "INSERT INTO system.%s (peer, %s "
 				   "data_center, host_id, rack, "
@@ -265,7 +286,9 @@ static void peers_write(struct store *s, const uint8_t schema[16])
 			lit(&b, p->dc);
 			buf_append_str(&b, ", ");
 			uuid_text(&b, u);
-			buf_append_str(&b, ", '" EX_RACK "', ");
+			buf_append_str(&b, ", ");
+			lit(&b, ex_self->rack ? ex_self->rack : EX_RACK);
+			buf_append_str(&b, ", ");
 			lit(&b, ex_self->release_version ?
 			    ex_self->release_version : EX_DEFAULT_RELEASE);
 			buf_append_str(&b, ", ");
@@ -427,10 +450,13 @@ int ex_init(struct store *s, const struct ex_node *node)
 	int rc;
 
 	ex_self = node;
+	ex_view_len = 0;
 	ex_booting = 1;
 	for (i = 0; i < sizeof(ex_system_schema) / sizeof(ex_system_schema[0]);
 	     i++)
-		if (run_internal(s, ex_system_schema[i]) < 0) {
+		if ((!node->no_peers_v2 ||
+		     strstr(ex_system_schema[i], "peers_v2") == NULL) &&
+		    run_internal(s, ex_system_schema[i]) < 0) {
 			ex_booting = 0;
 			return -1;
 		}
@@ -455,8 +481,10 @@ int ex_init(struct store *s, const struct ex_node *node)
 	uuid_text(&b, u);
 	buf_append_str(&b, ", ");
 	lit(&b, addr);
-	buf_printf(&b, ", '%d', 'org.apache.cassandra.dht.Murmur3Partitioner', "
-		   "'" EX_RACK "', ", node->max_protocol);
+	buf_printf(&b, ", '%d', 'org.apache.cassandra.dht.Murmur3Partitioner', ",
+		   node->max_protocol);
+	lit(&b, node->rack ? node->rack : EX_RACK);
+	buf_append_str(&b, ", ");
 	lit(&b, node->release_version ? node->release_version :
 	    EX_DEFAULT_RELEASE);
 	buf_append_str(&b, ", ");
@@ -471,5 +499,53 @@ int ex_init(struct store *s, const struct ex_node *node)
 	buf_free(&b);
 	if (rc == 0)
 		ex_schema_refresh(s);
+	return rc;
+}
+
+/* ex_view - system.local and the peers as seen through addr */
+int ex_view(struct store *s, const uint8_t *addr, size_t addrlen)
+{
+	const uint8_t *cur = ex_view_len ? ex_view_addr : ex_self->addr;
+	size_t curlen = ex_view_len ? ex_view_len : ex_self->addrlen;
+	char text[INET6_ADDRSTRLEN];
+	struct st_keyspace *k;
+	struct st_table *t;
+	unsigned gen = s->generation;
+	uint8_t u[16], schema[16];
+	struct buf b;
+	int rc;
+
+	if (ex_self == NULL || (addrlen != 4 && addrlen != 16))
+		return -1;
+	if (addrlen == curlen && memcmp(addr, cur, addrlen) == 0)
+		return 0;
+	if (inet_ntop(addrlen == 16 ? AF_INET6 : AF_INET, addr, text,
+		      sizeof(text)) == NULL ||
+	    (k = st_keyspace_find(s, "system")) == NULL ||
+	    (t = st_table_find(k, "peers")) == NULL)
+		return -1;
+	memcpy(ex_view_addr, addr, addrlen);
+	ex_view_len = addrlen;
+	buf_init(&b);
+	buf_append_str(&b, "UPDATE system.local SET rpc_address = ");
+	lit(&b, text);
+	buf_append_str(&b, ", broadcast_address = ");
+	lit(&b, text);
+	buf_append_str(&b, ", listen_address = ");
+	lit(&b, text);
+	buf_append_str(&b, ", host_id = ");
+	node_host_id(addr, addrlen, ex_self->port, u);
+	uuid_text(&b, u);
+	buf_append_str(&b, ", tokens = ");
+	node_token(&b, addr, addrlen, ex_self->port);
+	buf_append_str(&b, " WHERE key = 'local'");
+	rc = b.oom ? -1 : run_internal(s, (const char *)b.data);
+	buf_free(&b);
+	st_table_truncate(t);
+	/* rows, not schema: the schema version stays */
+	s->generation = gen;
+	schema_uuid(s, schema);
+	peers_write(s, schema);
+	s->generation = gen;
 	return rc;
 }

@@ -194,6 +194,37 @@ def start_cqld(tmp_path, procs):
     return start
 
 
+KEYSPACES_REGION = "us-east-1"
+KEYSPACES_KEY_ID, KEYSPACES_SECRET = "AKIDCQLDENDPOINT0001", "cqld-endpoint/secret+1"
+KEYSPACES_ADDRESSES = 3     # the endpoint's addresses (Keyspaces has 10; 3 keep tests quick)
+
+
+@pytest.fixture
+def start_keyspaces(start_cqld, tmp_path_factory):
+    """start_keyspaces(*loads, key_id=, secret=, region=, addresses=, extra=[]) -> Proc:
+    cqld --keyspaces REGION, TLS with tls_certs.py's server certificate (DNS:localhost),
+    SigV4 for key_id/secret, listening on 127.0.0.1..`addresses` on one port.
+    p.daemon_env is what start_daemon needs to use it as Keyspaces: the
+    endpoint reached as localhost (the name its peers are verified under),
+    TLS against the test CA, SigV4 with the key in the environment."""
+    from tls_certs import session_pki
+    pki = session_pki(tmp_path_factory)
+
+    def start(*loads, key_id=KEYSPACES_KEY_ID, secret=KEYSPACES_SECRET,
+              region=KEYSPACES_REGION, addresses=KEYSPACES_ADDRESSES, extra=()):
+        p = start_cqld(*loads, extra=["--keyspaces", region, "--endpoint-addresses",
+                                      str(addresses), "--tls-cert", pki.server_cert,
+                                      "--tls-key", pki.server_key,
+                                      "--auth", f"sigv4:{key_id}:{secret}", *extra])
+        p.pki = pki
+        p.daemon_env = dict(AWS_REGION=region, CASSANDRA_HOSTS=f"localhost:{p.port}",
+                            CASSANDRA_TLS="on", CASSANDRA_TLS_CA_FILE=pki.ca_cert,
+                            CASSANDRA_AUTH="sigv4", AWS_ACCESS_KEY_ID=key_id,
+                            AWS_SECRET_ACCESS_KEY=secret)
+        return p
+    return start
+
+
 def cqld_control(port, cmd):
     """Send one command to cqld's control socket; return the reply line,
     which must be "ok ..."."""

@@ -54,9 +54,13 @@ def endpoints():
         e.stop()
 
 
-def sigv4_node(start_cqld, pki, creds):
+def sigv4_node(start_cqld, pki, creds, endpoint="cqld"):
+    """cqld with TLS and SigV4 for creds; endpoint "keyspaces": as the
+    Keyspaces endpoint (cqld --keyspaces: 3 addresses in system.peers, all
+    reached by the daemon under the name localhost)."""
+    ks = ["--keyspaces", REGION, "--endpoint-addresses", "3"] if endpoint == "keyspaces" else []
     return start_cqld(extra=["--tls-cert", pki.server_cert, "--tls-key", pki.server_key,
-                             "--auth", f"sigv4:{creds.key_id}:{creds.secret}:{REGION}"])
+                             "--auth", f"sigv4:{creds.key_id}:{creds.secret}:{REGION}", *ks])
 
 
 def keyspaces_env(pki, node, tmp_path, **more):
@@ -91,11 +95,12 @@ def auth_stats(node):
     return dict(w.split("=", 1) for w in reply.split()[1:])
 
 
+@pytest.mark.parametrize("endpoint", ["cqld", "keyspaces"])
 def test_instance_role_via_imdsv2_answers_postmap_lookups(pki, start_cqld, start_daemon,
-                                                          postmap, endpoints, tmp_path):
+                                                          postmap, endpoints, tmp_path, endpoint):
     role = Creds("ASIAROLEKEY0000001", "role/secret+1", token="FwoGZXIvYXdzEJr//role-token-1==",
                  lifetime=3600)
-    node = sigv4_node(start_cqld, pki, role)
+    node = sigv4_node(start_cqld, pki, role, endpoint)
     imds = endpoints("imds", role)
     mport = free_port()
     daemon = start_daemon(node.port, wait_ready=True,
@@ -126,6 +131,10 @@ def test_instance_role_via_imdsv2_answers_postmap_lookups(pki, start_cqld, start
             f"{role.key_id} (temporary, with session token)") in log
     assert "auth sigv4" in log and "TLS" in log
     assert int(auth_stats(node)["accepted"]) >= 1
+    if endpoint == "keyspaces":
+        # every address of the endpoint signed in to, verified as localhost
+        wait_for(lambda: all(f"127.0.0.{i}:{node.port} is up" in daemon.log_text()
+                             for i in (1, 2, 3)), what="the endpoint's 3 addresses up")
     secrets_absent(log, role)
 
 

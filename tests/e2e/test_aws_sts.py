@@ -63,13 +63,15 @@ def no_leak(daemon, *creds, tokens=()):
         assert t not in log, "a web identity token reached the log"
 
 
+@pytest.mark.parametrize("endpoint", ["cqld", "keyspaces"])
 def test_web_identity_from_the_environment_signs_as_the_role(pki, start_cqld, start_daemon,
-                                                             postmap, endpoints, sts, tmp_path):
+                                                             postmap, endpoints, sts, tmp_path,
+                                                             endpoint):
     role = Creds("ASIAWEBIDENTITY001", "web/role/secret", token="web-role-session", lifetime=3600)
     sts.role(ROLE_ARN, role)
     sts.web_tokens.add("eyJhbGciOiJSUzI1NiJ9.pod-token-1.sig")
     (tmp_path / "token").write_text("eyJhbGciOiJSUzI1NiJ9.pod-token-1.sig\n")
-    node = tac.sigv4_node(start_cqld, pki, role)
+    node = tac.sigv4_node(start_cqld, pki, role, endpoint)
     imds = instance_role(endpoints)
     daemon = start_daemon(node.port, wait_ready=True,
                           **sts_env(pki, node, tmp_path, sts, AWS_ROLE_ARN=ROLE_ARN,

@@ -24,6 +24,14 @@ it is used: gocql reads system.peers_v2 only from nodes claiming release 4.0
 or later (--release-version 4.0.11 for the cluster), and the Node.js driver
 4.10 never reads system.peers_v2 (it is left out of the cluster test).
 
+Last, cqld --keyspaces plays the Amazon Keyspaces endpoint and each driver
+is set up as AWS's developer guide sets it up for Keyspaces (the Node.js
+driver with AWS's SigV4 plugin from npm; the Python driver and gocql with the
+same SigV4 exchange in keyspaces_auth.py and main.go, as AWS publishes
+those plugins on PyPI and GitHub only): they must see the endpoint's
+addresses as peers, Keyspaces' consistency errors, and pages cut by data
+read, with empty ones, followed to the end.
+
 Missing go, gocql sources, node or node_modules make the tests FAIL (not
 skip), naming scripts/install-deps.sh.
 
@@ -437,3 +445,324 @@ def test_cluster_gocql_finds_peers_by_port(cluster3, pki, gocql_check):
 # The Node.js driver 4.10 reads system.peers only and takes every peer's port
 # from its own options, so it cannot reach nodes that share an address; it
 # is not run against the cluster.
+
+
+# ---- cqld --keyspaces: the drivers as AWS documents them for Keyspaces --------
+#
+# One cqld acts as the Keyspaces endpoint of KS_REGION: TLS, SigV4, release
+# 3.11.2, its KS_ADDRESSES addresses (127.0.0.1 and up, one port) listed in
+# system.peers, no system.peers_v2, reads at ONE/LOCAL_ONE/LOCAL_QUORUM only,
+# pages cut at a data budget. Each driver is set up as AWS's developer guide
+# sets it up for Keyspaces ("Using a Cassandra ... client driver to access
+# Amazon Keyspaces programmatically"): TLS with the endpoint's CA, SigV4
+# with the region, LOCAL_QUORUM, the region as local data center.
+
+KS_REGION = "us-east-1"
+KS_KEY_ID, KS_SECRET = "AKIDCQLDKEYSPACES", "cqld/keyspaces+secret"
+KS_ADDRESSES = 10       # the public endpoint: itself and nine peers
+KS_PAGED_DOMAIN = "paged.example"
+KS_PAGED_ROWS = 25
+KS_PAGE_BUDGET = 80     # bytes read per page: 4 rows of 20 (13 + 3 + 4 bytes)
+KS_CONSISTENCY_MSG = ("Consistency level %s is not supported for this "
+                      "operation. Supported consistency levels are: ONE, "
+                      "LOCAL_QUORUM, LOCAL_ONE")
+KS_WRITE_CONSISTENCY_MSG = ("Consistency level %s is not supported for this "
+                            "operation. Supported consistency levels are: "
+                            "LOCAL_QUORUM")
+
+
+def ks_addresses(port):
+    return ["127.0.0.%d:%d" % (i + 1, port) for i in range(KS_ADDRESSES)]
+
+
+@pytest.fixture(scope="module")
+def keyspaces(pki, tmp_path_factory):
+    """cqld --keyspaces, with KS_PAGED_ROWS mailboxes in one partition."""
+    srv = Cqld(tmp_path_factory.mktemp("keyspaces"), args=[
+        "--keyspaces", KS_REGION, "--tls-cert", pki.server_cert,
+        "--tls-key", pki.server_key,
+        "--auth", "sigv4:%s:%s" % (KS_KEY_ID, KS_SECRET)])
+    try:
+        c = ks_python_cluster(srv.port, pki)
+        try:
+            s = c.connect()
+            ins = s.prepare("INSERT INTO mailion.mailboxes (domain, "
+                            "localpart, msgs) VALUES (?, ?, ?)")
+            for i in range(KS_PAGED_ROWS):
+                s.execute(ins, [KS_PAGED_DOMAIN, "u%02d" % i, i])
+        finally:
+            c.shutdown()
+        yield srv
+    finally:
+        assert srv.stop() == 0, srv.log()
+
+
+def ks_python_cluster(port, pki, **kw):
+    from cassandra import ConsistencyLevel
+    from cassandra.policies import DCAwareRoundRobinPolicy
+    from keyspaces_auth import SigV4AuthProvider
+    opts = dict({"protocol_version": 4}, **kw)   # None: the driver's own choice
+    if opts["protocol_version"] is None:
+        del opts["protocol_version"]
+    ctx = ssl.create_default_context(cafile=pki.ca_cert)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    # AWS's Python example verifies the chain; the peers are addresses the
+    # endpoint's certificate does not name, so the name is not checked
+    ctx.check_hostname = False
+    profile = ExecutionProfile(
+        consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+        load_balancing_policy=DCAwareRoundRobinPolicy(local_dc=KS_REGION))
+    return Cluster(["127.0.0.1"], port=port, ssl_context=ctx,
+                   auth_provider=SigV4AuthProvider(KS_KEY_ID, KS_SECRET,
+                                                   KS_REGION),
+                   connect_timeout=10,
+                   execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                   **opts)
+
+
+def ks_read_pages(rs):
+    """Every row of a result, fetching page after page."""
+    got = [r.localpart for r in rs.current_rows]
+    while rs.has_more_pages:
+        rs.fetch_next_page()
+        got += [r.localpart for r in rs.current_rows]
+    return got
+
+
+def test_keyspaces_python_driver(keyspaces, pki):
+    from cassandra import ConsistencyLevel
+    from cassandra.query import SimpleStatement
+    c = ks_python_cluster(keyspaces.port, pki)
+    try:
+        s = c.connect()
+        hosts = c.metadata.all_hosts()
+        assert sorted(str(h.endpoint) for h in hosts) == \
+            sorted(ks_addresses(keyspaces.port))
+        assert {(h.datacenter, h.rack) for h in hosts} == \
+            {(KS_REGION, KS_REGION)}
+        assert len({h.host_id for h in hosts}) == KS_ADDRESSES
+        # the peers' pools open in the background
+        wait_for(lambda: len(s.get_pool_state()) == KS_ADDRESSES and all(
+            h.is_up for h in hosts), what="a pool per address")
+        # each address reports itself in system.local, the others as peers
+        for h in hosts[:3]:
+            local = s.execute("SELECT rpc_address, release_version, "
+                              "data_center FROM system.local", host=h).one()
+            assert (local.rpc_address, local.release_version,
+                    local.data_center) == (h.address, "3.11.2", KS_REGION)
+            peers = sorted(r.rpc_address for r in s.execute(
+                "SELECT rpc_address FROM system.peers", host=h))
+            assert peers == sorted(a.split(":")[0] for a in
+                                   ks_addresses(keyspaces.port)
+                                   if a.split(":")[0] != h.address)
+        with pytest.raises(InvalidRequest) as e:
+            s.execute("SELECT * FROM system.peers_v2")
+        assert server_error(e.value) == {
+            "code": 0x2200, "message": "unconfigured table peers_v2"}
+        sel = "SELECT active FROM mailion.domains WHERE domain = 'example.com'"
+        for cl in (ConsistencyLevel.ONE, ConsistencyLevel.LOCAL_ONE):
+            assert s.execute(SimpleStatement(sel, consistency_level=cl)) \
+                .one().active is True
+        for cl, name in ((ConsistencyLevel.QUORUM, "QUORUM"),
+                         (ConsistencyLevel.ALL, "ALL")):
+            with pytest.raises(InvalidRequest) as e:
+                s.execute(SimpleStatement(sel, consistency_level=cl))
+            assert server_error(e.value) == {
+                "code": 0x2200, "message": KS_CONSISTENCY_MSG % name}
+        # writes: LOCAL_QUORUM only
+        ins = ("INSERT INTO mailion.domains (domain, active) "
+               "VALUES ('python-ks.example', true)")
+        for cl, name in ((ConsistencyLevel.ONE, "ONE"),
+                         (ConsistencyLevel.LOCAL_ONE, "LOCAL_ONE")):
+            with pytest.raises(InvalidRequest) as e:
+                s.execute(SimpleStatement(ins, consistency_level=cl))
+            assert server_error(e.value) == {
+                "code": 0x2200, "message": KS_WRITE_CONSISTENCY_MSG % name}
+        s.execute(ins)      # LOCAL_QUORUM, the profile's
+
+        # pages cut by data, each page with rows preceded by an empty one
+        keyspaces.control("paging %d empty" % KS_PAGE_BUDGET)
+        try:
+            st = SimpleStatement("SELECT localpart FROM mailion.mailboxes "
+                                 "WHERE domain = %s", fetch_size=100)
+            rs = s.execute(st, [KS_PAGED_DOMAIN])
+            pages = [len(rs.current_rows)]
+            got = [r.localpart for r in rs.current_rows]
+            while rs.has_more_pages:
+                rs.fetch_next_page()
+                pages.append(len(rs.current_rows))
+                got += [r.localpart for r in rs.current_rows]
+            # A filtered read: pages hold the rows read, so the 20 rows
+            # that do not match make empty pages of their own.
+            keyspaces.control("paging %d" % KS_PAGE_BUDGET)
+            st = SimpleStatement("SELECT localpart FROM mailion.mailboxes "
+                                 "WHERE domain = %s AND msgs >= 20 "
+                                 "ALLOW FILTERING", fetch_size=100)
+            rs = s.execute(st, [KS_PAGED_DOMAIN])
+            fpages = [len(rs.current_rows)]
+            fgot = [r.localpart for r in rs.current_rows]
+            while rs.has_more_pages:
+                rs.fetch_next_page()
+                fpages.append(len(rs.current_rows))
+                fgot += [r.localpart for r in rs.current_rows]
+            # LIMIT counts the rows returned, ORDER BY turns the rows read.
+            # Page by page: the driver's own iteration (ResultSet.next)
+            # stops at the second empty page in a row, taking it for the end.
+            lim = ks_read_pages(s.execute(
+                "SELECT localpart FROM mailion.mailboxes WHERE domain = %s "
+                "AND msgs >= 20 LIMIT 2 ALLOW FILTERING", [KS_PAGED_DOMAIN]))
+            desc = ks_read_pages(s.execute(
+                "SELECT localpart FROM mailion.mailboxes WHERE domain = %s "
+                "AND msgs >= 22 ORDER BY localpart DESC ALLOW FILTERING",
+                [KS_PAGED_DOMAIN]))
+        finally:
+            keyspaces.control("paging 1048576")
+        assert got == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
+        # zero rows, four, zero, four, ...: 7 pages of rows, 7 empty ones
+        assert pages == [0, 4] * 6 + [0, 1], pages
+        assert fgot == ["u%02d" % i for i in range(20, KS_PAGED_ROWS)]
+        assert fpages == [0, 0, 0, 0, 0, 4, 1], fpages
+        assert lim == ["u20", "u21"] and desc == ["u24", "u23", "u22"], \
+            (lim, desc)
+    finally:
+        c.shutdown()
+
+
+def run_ks_driver(argv, port, extra=()):
+    """A driver program with the Keyspaces settings; the SigV4 key in its
+    environment, as AWS's plugins take it. Returns (status, JSON)."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=KS_KEY_ID,
+               AWS_SECRET_ACCESS_KEY=KS_SECRET)
+    env.pop("AWS_SESSION_TOKEN", None)
+    r = subprocess.run(list(argv) + ["--port" if "node" in argv[0] else
+                                     "-port", str(port)] + list(extra),
+                       cwd=ROOT, stdin=subprocess.DEVNULL, env=env,
+                       capture_output=True, text=True, timeout=DRIVER_TIMEOUT)
+    lines = r.stdout.strip().splitlines()
+    assert lines, "no JSON from %s (exit %d):\n%s" % (argv, r.returncode,
+                                                      r.stderr)
+    return r.returncode, json.loads(lines[-1])
+
+
+KS_PAGES = [0, 4] * 6 + [0, 1]     # KS_PAGED_ROWS at KS_PAGE_BUDGET, "empty"
+# msgs >= 20 ALLOW FILTERING at KS_PAGE_BUDGET ("empty" too): the 20 rows
+# read and dropped fill five pages of none, each after an empty one
+KS_FILTERED_PAGES = [0] * 11 + [4, 0, 1]
+KS_FILTERED_ROWS = ["u%02d" % i for i in range(20, KS_PAGED_ROWS)]
+
+
+def test_keyspaces_gocql(keyspaces, pki, gocql_check):
+    args = ["-ca", pki.ca_cert, "-keyspaces", KS_REGION, "-tag", "gocql-ks"]
+    rc, res = run_ks_driver([str(gocql_check)], keyspaces.port, extra=args + [
+        "-expect-hosts", str(KS_ADDRESSES)])
+    assert rc == 0, res
+    assert_round_trip(res, "gocql-ks")
+    assert sorted(res["hosts"]) == sorted(ks_addresses(keyspaces.port))
+    assert res["quorum_error"] == {"code": 0x2200,
+                                   "message": KS_CONSISTENCY_MSG % "QUORUM"}
+    # A second run pages. Not the first: gocql's Query.Scan takes an empty
+    # first page for "not found" (checkErrAndNotFound looks at that page
+    # only), which is why an application reading Keyspaces must iterate.
+    keyspaces.control("paging %d empty" % KS_PAGE_BUDGET)
+    try:
+        rc, res = run_ks_driver([str(gocql_check)], keyspaces.port,
+                                extra=args + ["-paged", KS_PAGED_DOMAIN])
+    finally:
+        keyspaces.control("paging 1048576")
+    assert rc == 0, res
+    assert res["paged_error"] is None
+    assert res["paged_rows"] == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
+    assert res["pages"] == KS_PAGES
+    assert res["filtered_error"] is None
+    assert res["filtered_rows"] == KS_FILTERED_ROWS
+    assert res["filtered_pages"] == KS_FILTERED_PAGES
+
+
+def test_keyspaces_node_sigv4_plugin(keyspaces, pki, node_check):
+    """The Node.js driver with AWS's own SigV4 plugin (npm)."""
+    keyspaces.control("paging %d empty" % KS_PAGE_BUDGET)
+    try:
+        rc, res = run_ks_driver(
+            ["node", str(NODE_DIR / "keyspaces_check.js")], keyspaces.port,
+            extra=["--region", KS_REGION, "--ca", pki.ca_cert,
+                   "--name", "localhost", "--paged", KS_PAGED_DOMAIN])
+    finally:
+        keyspaces.control("paging 1048576")
+    assert rc == 0, res
+    # v5 refused as Cassandra 3.11 refuses it; the driver settles on v4
+    assert res["protocol_version"] == 4
+    assert sorted(res["hosts"]) == sorted(
+        [a, KS_REGION] for a in ks_addresses(keyspaces.port))
+    assert res["quorum_error"] == {"code": 0x2200,
+                                   "message": KS_CONSISTENCY_MSG % "QUORUM"}
+    assert res.get("paged_error") is None, res
+    assert res["paged_rows"] == ["u%02d" % i for i in range(KS_PAGED_ROWS)]
+    assert res["pages"] == KS_PAGES
+    assert res["filtered_rows"] == KS_FILTERED_ROWS
+    assert res["filtered_pages"] == KS_FILTERED_PAGES
+
+
+def test_keyspaces_protocol_tls_and_options(keyspaces, pki, tmp_path):
+    """Only v3/v4 (a driver starting at v5 settles on v4), TLS only; and
+    cqld refuses a --keyspaces without what Keyspaces always has."""
+    c = ks_python_cluster(keyspaces.port, pki, protocol_version=None)
+    try:
+        c.connect()
+        assert c.protocol_version == 4
+    finally:
+        c.shutdown()
+    # a plain TCP client gets no CQL answer: the port speaks TLS only
+    with socket.create_connection(("127.0.0.2", keyspaces.port), timeout=10) as raw:
+        raw.sendall(OPTIONS_FRAME)
+        raw.settimeout(10)
+        try:
+            head = raw.recv(9)
+        except (ConnectionResetError, socket.timeout):
+            head = b""
+        assert not head.startswith(b"\x84"), head
+    cqld = str(BUILD / "cqld")
+    tls = ["--tls-cert", pki.server_cert, "--tls-key", pki.server_key]
+    sig = ["--auth", "sigv4:%s:%s" % (KS_KEY_ID, KS_SECRET)]
+    for args, msg in (
+            (sig, "needs --tls-cert and --tls-key"),
+            (tls + ["--auth", "password:u:p"], "needs --auth sigv4"),
+            (tls + ["--auth", "sigv4:%s:%s:eu-west-1" % (KS_KEY_ID, KS_SECRET)],
+             "signs for another region"),
+            (tls + sig + ["--peers", "127.0.0.1:9"], "not --peers"),
+            (tls + sig + ["--listen", "[::1]:0"], "must be one IPv4 address")):
+        r = subprocess.run([cqld, "--keyspaces", KS_REGION] + args,
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and msg in r.stderr, (args, r.stderr)
+    # a port taken on one of the endpoint's later addresses: a fixed
+    # port cannot move, so cqld says which addresses it could not hold
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.2", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        r = subprocess.run([cqld, "--keyspaces", KS_REGION, "--listen",
+                            "127.0.0.1:%d" % port] + tls + sig,
+                           capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "cannot listen on 10 addresses from " \
+        "127.0.0.1:%d: Address already in use" % port in r.stderr, r.stderr
+
+
+def test_keyspaces_vpce_has_an_address_per_availability_zone(pki, tmp_path):
+    """--keyspaces-vpce: an interface VPC endpoint, one address per AZ (3)."""
+    srv = Cqld(tmp_path, args=[
+        "--keyspaces", KS_REGION, "--keyspaces-vpce", "--tls-cert",
+        pki.server_cert, "--tls-key", pki.server_key,
+        "--auth", "sigv4:%s:%s" % (KS_KEY_ID, KS_SECRET)])
+    try:
+        c = ks_python_cluster(srv.port, pki)
+        try:
+            s = c.connect()
+            assert sorted(str(h.endpoint) for h in c.metadata.all_hosts()) \
+                == ["127.0.0.%d:%d" % (i, srv.port) for i in (1, 2, 3)]
+            assert sorted(r.peer for r in s.execute(
+                "SELECT peer FROM system.peers",
+                host=c.metadata.get_host("127.0.0.1"))) == \
+                ["127.0.0.2", "127.0.0.3"]
+        finally:
+            c.shutdown()
+    finally:
+        assert srv.stop() == 0, srv.log()

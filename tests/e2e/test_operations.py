@@ -201,6 +201,20 @@ def test_check_reports_each_problem_precisely(tmp_path, start_cqld):
     assert "CASSANDRA_REFRESH_MS" in r.stderr, r.stderr
 
 
+def test_consistency_checked_against_the_backend():
+    """Keyspaces reads only at ONE, LOCAL_ONE, LOCAL_QUORUM; ANY never reads."""
+    for env in ({"AWS_REGION": "us-east-1", "CONSISTENCY": "QUORUM"},
+                {"CASSANDRA_HOSTS": "127.0.0.1:1", "AWS_REGION": "us-east-1",
+                 "CASSANDRA_AUTH": "sigv4", "CONSISTENCY": "EACH_QUORUM"},
+                {"CASSANDRA_HOSTS": "127.0.0.1:1", "CONSISTENCY": "ANY"}):
+        for args in (("--check",), ()):
+            r = run_check(env, *args)
+            assert r.returncode == 2, (env, args, r.stdout, r.stderr)
+            assert f"CONSISTENCY='{env['CONSISTENCY']}'" in r.stderr, r.stderr
+    r = run_check({"CASSANDRA_HOSTS": "127.0.0.1:1", "CONSISTENCY": "QUORUM"}, "--check")
+    assert r.returncode == 1 and "CONSISTENCY" not in r.stderr, r.stderr
+
+
 def test_query_prints_the_candidates(start_cqld):
     cqld = start_cqld()
     r = run_check({"CASSANDRA_HOSTS": f"127.0.0.1:{cqld.port}"}, "--query", "access_maps",

@@ -2,7 +2,9 @@
 
 Amazon Keyspaces pages every result at 1 MB of data read and documents that
 a page may hold no rows and still not be the last ("Paginating results").
-cqld does the same on request (control "paging BYTES [empty]"); the daemon
+cqld does the same on request (control "paging BYTES [empty]"; cqld
+--keyspaces pages at 1 MB by default, and the first two tests run against
+it too, through TLS, SigV4 and the endpoint's several addresses); the daemon
 must follow the paging state to the end, never take a first page for the
 whole answer, and answer TEMP when a result goes past the bound it reads.
 Lookups go through Debian's real postmap.
@@ -10,14 +12,28 @@ Lookups go through Debian's real postmap.
 import socket
 import urllib.request
 
+import pytest
+
 from conftest import DATA, wait_for
 
 STAFF = "alice@example.com, bob@example.com, carol@example.org"
 
 
-def test_empty_first_page_is_not_notfound(start_cqld, start_daemon, postmap):
-    cqld = start_cqld(DATA / "clustered_aliases.cql")
-    daemon = start_daemon(cqld.port)
+@pytest.fixture(params=["cassandra", "keyspaces"])
+def paged_node(request, start_cqld, start_keyspaces):
+    """start(*loads) -> (cqld, daemon env): a Cassandra-like cqld, or cqld
+    --keyspaces (TLS, SigV4, several addresses, its own page budget)."""
+    def start(*loads):
+        if request.param == "cassandra":
+            return start_cqld(*loads), {}
+        node = start_keyspaces(*loads)
+        return node, node.daemon_env
+    return start
+
+
+def test_empty_first_page_is_not_notfound(paged_node, start_daemon, postmap):
+    cqld, env = paged_node(DATA / "clustered_aliases.cql")
+    daemon = start_daemon(cqld.port, **env)
     # Every result starts with a page of zero rows that carries a paging state.
     cqld.control("paging 0 empty")
     assert postmap.query(daemon.port, "virtual_aliases", "solo@example.com") == \
@@ -33,9 +49,13 @@ def test_empty_first_page_is_not_notfound(start_cqld, start_daemon, postmap):
         ("OK", "dave@example.com")
 
 
-def test_multi_page_alias_list_is_read_whole(start_cqld, start_daemon, postmap):
-    cqld = start_cqld(DATA / "clustered_aliases.cql")
-    daemon = start_daemon(cqld.port, CACHE="off")
+def test_multi_page_alias_list_is_read_whole(paged_node, start_daemon, postmap):
+    cqld, env = paged_node(DATA / "clustered_aliases.cql")
+    daemon = start_daemon(cqld.port, CACHE="off", **env)
+    if env:
+        # Keyspaces: the reads go over every address the endpoint lists
+        wait_for(lambda: all(f"127.0.0.{i}:{cqld.port} is up" in daemon.log_text()
+                             for i in (1, 2, 3)), what="the endpoint's 3 addresses up")
     # One row per page (the budget is reached by the first row's cells) ...
     cqld.control("paging 1")
     assert postmap.query(daemon.port, "virtual_aliases", "staff@example.com") == \

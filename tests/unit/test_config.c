@@ -319,6 +319,21 @@ static void test_every_error(void **state)
 		     "KEYSPACE_NAME=m", "CASSANDRA_USERNAME=u", "CASSANDRA_PASSWORD_FILE=/nonexistent/pw");
 	expect_error("CONSISTENCY='MOST': expected one of ONE, LOCAL_ONE, QUORUM",
 		     "KEYSPACE_NAME=m", "CONSISTENCY=MOST", NULL);
+	expect_error("CONSISTENCY='any': ANY is for writes only; expected one of ONE",
+		     "KEYSPACE_NAME=m", "CONSISTENCY=any", NULL);
+	expect_error("CONSISTENCY='QUORUM': Amazon Keyspaces (AWS_REGION set, or "
+		     "CASSANDRA_AUTH=sigv4) reads only at ONE, LOCAL_ONE or LOCAL_QUORUM", "KEYSPACE_NAME=m", "AWS_REGION=us-east-1",
+		     "CONSISTENCY=QUORUM");
+	{
+		static struct config c4;
+		char err4[CONFIG_ERR_MAX];
+
+		assert_int_equal(parse_env(&c4, err4, sizeof(err4), "KEYSPACE_NAME=m",
+					   "AWS_REGION=us-east-1", "CASSANDRA_AUTH=sigv4",
+					   "CONSISTENCY=ALL", NULL), -1);
+		assert_non_null(strstr(err4, "CONSISTENCY='ALL': Amazon Keyspaces "
+				       "(AWS_REGION set, or CASSANDRA_AUTH=sigv4) reads only at"));
+	}
 	expect_error("RECIPIENT_DELIMITER='@': expected at most 8 characters, no '@' or blanks",
 		     "KEYSPACE_NAME=m", "RECIPIENT_DELIMITER=@", NULL);
 	expect_error("RECIPIENT_DELIMITER='123456789': expected at most 8",
