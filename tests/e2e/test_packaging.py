@@ -14,8 +14,8 @@ VERSION = (ROOT / "VERSION").read_text().strip()
 UNIT = ROOT / "packaging" / "systemd" / "postfix-aws-cassandra.service"
 
 
-def run(*argv, cwd=ROOT, **kw):
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600, **kw)
+def run(*argv, cwd=ROOT, timeout=600, **kw):
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -136,3 +136,20 @@ def test_readme_postfix_snippet_loads_into_postfix():
         assert "fatal" not in r.stdout + r.stderr
     finally:
         pf.stop()
+
+
+def test_unedited_env_file_stops_with_exit_2(tmp_path):
+    # Issue 14 item 8: the shipped file sets nothing, so a fresh install
+    # stops at once with the missing variable named, exit 2, which the unit
+    # does not restart (an uncommented KEYSPACE_NAME made it look healthy
+    # while it answered TEMP against 127.0.0.1:9042).
+    from conftest import DAEMON
+    env_file = ROOT / "packaging" / "etc" / "postfix-aws-cassandra.env"
+    settings = [l for l in env_file.read_text().splitlines() if l.strip() and not l.startswith("#")]
+    assert settings == [], settings
+    # As systemd's EnvironmentFile would: the file's variables and nothing else.
+    r = run("env", "-i", "PATH=/usr/bin:/bin", "sh", "-c",
+            f'set -a; . "{env_file}"; exec "{DAEMON}" --foreground', timeout=60)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "KEYSPACE_NAME is not set" in r.stderr, r.stderr
+    assert "RestartPreventExitStatus=2" in UNIT.read_text().splitlines()
