@@ -360,3 +360,52 @@ def test_unedited_env_file_stops_with_exit_2(tmp_path):
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert "KEYSPACE_NAME is not set" in r.stderr, r.stderr
     assert "RestartPreventExitStatus=2" in UNIT.read_text().splitlines()
+
+
+# The process's own variables, not settings: ~ in the AWS file names is
+# HOME (see FILES in the man page), postconf is looked up on PATH.
+NOT_SETTINGS = {"HOME", "PATH"}
+
+
+def variables_the_code_reads():
+    """Every literal variable name src/ passes to getenv() or to the AWS
+    helpers around it, and the settings table's rows (config.c)."""
+    text = "\n".join(p.read_text() for p in sorted((ROOT / "src").rglob("*.c")))
+    names = set(re.findall(r'\b(?:getenv|cred_env_flag|cred_env_number)\(\s*"([A-Z][A-Z0-9_]*)"', text))
+    names |= set(re.findall(r'\b(?:BOOL|NUMBER|STRING|CUSTOM)\("([A-Z][A-Z0-9_]*)"', text))
+    # An AWS name kept in a variable first (cred_profile_load.c: the file's variable).
+    names |= set(re.findall(r'"(AWS_[A-Z0-9_]+)"', text))
+    return names - NOT_SETTINGS
+
+
+def test_docs_list_every_variable_the_code_reads():
+    # Issue 14 item 15: AWS_DEFAULT_REGION, AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE
+    # and others were read by the code and documented nowhere.
+    code = variables_the_code_reads()
+    assert {"KEYSPACE_NAME", "AWS_DEFAULT_REGION", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+            "AWS_CREDENTIALS_REFRESH_MARGIN_SECONDS", "MAIL_CONFIG"} <= code, code
+    man = (ROOT / "man" / "postfix-aws-cassandra.8").read_text()
+    tagged = set()
+    for section in ["ENVIRONMENT", "AWS CREDENTIALS"]:
+        body = re.search(rf"(?ms)^\.SH {section}\n(.*?)(?=^\.SH )", man).group(1)
+        for tag in re.findall(r"(?m)^\.TP\n\.B (.*)$", body):
+            tagged |= set(re.findall(r"\b[A-Z][A-Z0-9_]{2,}\b", tag))
+    readme = (ROOT / "README.md").read_text()
+    table = re.search(r"(?ms)^\| variable \| default \| meaning \|\n(.*?)\n\n", readme).group(1)
+    listed = set(re.findall(r"`([A-Z][A-Z0-9_]{2,})`", "\n".join(
+        row.split("|")[1] for row in table.splitlines())))
+    aws = re.search(r"(?ms)^### Amazon Keyspaces\n(.*?)(?=^## )", readme).group(1)
+    listed |= set(re.findall(r"`([A-Z][A-Z0-9_]*)(?:=[^`]*)?`", aws)) & {n for n in code if n.startswith("AWS_")}
+    assert sorted(code - tagged) == [], "man page lacks these"
+    assert sorted(code - listed) == [], "README lacks these"
+    assert sorted(n for n in tagged if n not in code and n.isupper() and "_" in n) == [], \
+        "man page documents variables the code does not read"
+
+
+def test_man_page_sections():
+    man = (ROOT / "man" / "postfix-aws-cassandra.8").read_text()
+    sections = re.findall(r"(?m)^\.SH (.*)$", man)
+    for s in ["EXIT STATUS", "SECURITY", "EXAMPLES", "METRICS", "FILES", "LICENSE"]:
+        assert s in sections, sections
+    files = re.search(r"(?ms)^\.SH FILES\n(.*?)(?=^\.SH )", man).group(1)
+    assert "~postfix/.aws/credentials" in files
