@@ -5,6 +5,8 @@
 #   make unit | e2e   one half of it
 #   make demo         cqld with examples/demo.cql and the daemon on 127.0.0.1:9999
 #   make SANITIZE=1   everything with AddressSanitizer and UBSan (own build dir)
+#   make rpm | srpm   the RPM (DIST=.amzn2023 for the dist tag) or the source RPM
+#   make deb          the .deb and its -dbgsym (scripts/make-deb.sh)
 #
 # A plain Makefile driven by pkg-config: the tree is small, every Debian and
 # Amazon Linux machine has make, and there is nothing to configure.
