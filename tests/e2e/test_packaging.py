@@ -243,12 +243,14 @@ def test_deb_contents_and_smoke_run(tmp_path):
 POSTFIX_POSTINST = Path("/var/lib/dpkg/info/postfix.postinst")
 
 
-def test_deb_user_is_one_postfix_postinst_accepts(tmp_path):
+@pytest.mark.parametrize("sysusers", [True, False], ids=["systemd-sysusers", "adduser"])
+def test_deb_user_is_one_postfix_postinst_accepts(tmp_path, sysusers):
     """Issue 14 item 5: on a machine without Postfix, our postinst makes
-    the user from the sysusers.d file; then Debian's postfix postinst (its
-    own lines that check the user) finds it right and changes nothing. Run
-    in a private mount namespace with /etc and /usr/lib/sysusers.d under
-    overlays whose writes land in tmp_path."""
+    the user from the sysusers.d file (or with adduser where
+    systemd-sysusers is absent); then Debian's postfix postinst (its own
+    lines that check the user) finds it right and changes nothing. Run in
+    a private mount namespace with /etc, /usr/bin and /usr/lib/sysusers.d
+    under overlays whose writes land in tmp_path."""
     if not POSTFIX_POSTINST.exists():
         pytest.skip("Debian's postfix package is not installed (no postfix.postinst)")
     text = POSTFIX_POSTINST.read_text()
@@ -259,10 +261,11 @@ def test_deb_user_is_one_postfix_postinst_accepts(tmp_path):
         f"set -e\n{makedir.group(0)}CHROOT={tmp_path}/spool\n"
         f"mkdir -p $CHROOT\ncd $CHROOT\n{m.group(1)}")
     script = f"""set -e
-for d in /etc /usr/lib/sysusers.d; do
+for d in /etc /usr/bin /usr/lib/sysusers.d; do
     w={tmp_path}/ov$(echo $d | tr / _); mkdir -p $w.up $w.work
     mount -t overlay overlay -o lowerdir=$d,upperdir=$w.up,workdir=$w.work $d
 done
+{"" if sysusers else "rm /usr/bin/systemd-sysusers"}
 sed -i '/^postfix:/d' /etc/passwd /etc/group /etc/shadow /etc/gshadow
 cp {ROOT}/packaging/sysusers/postfix-aws-cassandra.conf /usr/lib/sysusers.d/
 sh {ROOT}/packaging/deb/postinst configure
@@ -278,6 +281,7 @@ echo "postfix: $(id -gn postfix) $(stat -c %U:%G {tmp_path}/spool/private)"
                      r.stdout)
     assert ours, r.stdout
     assert "postfix: postfix postfix:root" in r.stdout, r.stdout
+    assert ("Creating user 'postfix'" in r.stdout + r.stderr) == sysusers, r.stdout + r.stderr
 
 
 def test_systemd_unit_verifies_and_is_hardened(tmp_path):
@@ -409,3 +413,28 @@ def test_man_page_sections():
         assert s in sections, sections
     files = re.search(r"(?ms)^\.SH FILES\n(.*?)(?=^\.SH )", man).group(1)
     assert "~postfix/.aws/credentials" in files
+
+
+@pytest.mark.parametrize("sysusers", [True, False], ids=["systemd-sysusers", "useradd"])
+def test_rpm_pre_makes_the_user_either_way(rpm_file, tmp_path, sysusers):
+    """The RPM's %pre as rpm would run it ($1=1), on a machine without the
+    postfix user, with and without systemd-sysusers (a minimal container):
+    both make the same user (the one Fedora's and Debian's postfix expect)."""
+    out = run("rpm", "-qp", "--scripts", str(rpm_file)).stdout
+    pre = re.search(r"(?ms)^preinstall scriptlet \(using /bin/sh\):\n(.*?)(?=^\w+ scriptlet)", out).group(1)
+    (tmp_path / "pre.sh").write_text(pre)
+    script = f"""set -e
+for d in /etc /usr/bin; do
+    w={tmp_path}/ov$(echo $d | tr / _); mkdir -p $w.up $w.work
+    mount -t overlay overlay -o lowerdir=$d,upperdir=$w.up,workdir=$w.work $d
+done
+{"" if sysusers else "rm /usr/bin/systemd-sysusers"}
+sed -i '/^postfix:/d' /etc/passwd /etc/group /etc/shadow /etc/gshadow
+sh {tmp_path}/pre.sh 1
+echo "user: $(getent passwd postfix) group $(id -gn postfix)"
+"""
+    r = run("unshare", "--mount", "--propagation", "private", "sh", "-c", script, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"(?m)^user: postfix:x:\d+:\d+:Postfix mail system:/var/spool/postfix:\S+ group postfix$",
+                     r.stdout), r.stdout
+    assert ("Creating user 'postfix'" in r.stdout + r.stderr) == sysusers, r.stdout + r.stderr
