@@ -5,6 +5,8 @@
 #   make unit | e2e   one half of it
 #   make demo         cqld with examples/demo.cql and the daemon on 127.0.0.1:9999
 #   make SANITIZE=1   everything with AddressSanitizer and UBSan (own build dir)
+#   make rpm | srpm   the RPM (DIST=.amzn2023 for the dist tag) or the source RPM
+#   make deb          the .deb and its -dbgsym (scripts/make-deb.sh)
 #
 # A plain Makefile driven by pkg-config: the tree is small, every Debian and
 # Amazon Linux machine has make, and there is nothing to configure.
@@ -20,18 +22,23 @@ WARN      := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
              -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 ifeq ($(SANITIZE),1)
 BUILD     ?= build-san
-OPT       := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-             -fno-sanitize-recover=undefined
+OPT       := -O1 -g -fno-omit-frame-pointer
+SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 HARDEN_LD := -fsanitize=address,undefined
 else
 BUILD     ?= build
 OPT       := -O2 -g -D_FORTIFY_SOURCE=2
+SAN       :=
 HARDEN_LD :=
 endif
-CFLAGS    ?=
-CFLAGS    += -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) -fstack-protector-strong -fPIE \
+# CFLAGS and LDFLAGS are the packager's (rpm's %{optflags} and
+# %{build_ldflags}, dpkg-buildflags), from the command line or the
+# environment: they replace OPT; what the code needs is appended to them.
+CFLAGS    ?= $(OPT)
+LDFLAGS   ?=
+override CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(SAN) -fstack-protector-strong -fPIE \
              -DPAC_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS)
-LDFLAGS   += -pie -Wl,-z,relro,-z,now $(HARDEN_LD)
+override LDFLAGS += -pie -Wl,-z,relro,-z,now $(HARDEN_LD)
 
 LIB_SRC   := $(filter-out src/main.c,$(wildcard src/*.c src/cql/*.c src/aws/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -45,14 +52,14 @@ DAEMON    := $(BUILD)/postfix-aws-cassandra
 CQLD      := $(BUILD)/cqld
 PYTHON    ?= /usr/bin/python3
 
-.PHONY: all test unit unit-build e2e demo clean deps install rpm deb dist
+.PHONY: all test unit unit-build e2e demo clean deps install rpm srpm deb dist
 
 PREFIX    ?= /usr
 ENVDIR    ?= /etc/sysconfig
 UNITDIR   ?= /usr/lib/systemd/system
 DOCDIR    ?= $(PREFIX)/share/doc/postfix-aws-cassandra
 MONDIR    ?= $(PREFIX)/share/postfix-aws-cassandra/monitoring
-DIST      := postfix-aws-cassandra-$(VERSION)
+TARNAME   := postfix-aws-cassandra-$(VERSION)
 
 all: $(DAEMON) $(CQLD)
 
@@ -106,6 +113,7 @@ demo: all
 install: $(DAEMON)
 	install -D -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/postfix-aws-cassandra
 	install -D -m 0644 packaging/systemd/postfix-aws-cassandra.service $(DESTDIR)$(UNITDIR)/postfix-aws-cassandra.service
+	install -D -m 0644 packaging/sysusers/postfix-aws-cassandra.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/postfix-aws-cassandra.conf
 	install -D -m 0644 man/postfix-aws-cassandra.8 $(DESTDIR)$(PREFIX)/share/man/man8/postfix-aws-cassandra.8
 	gzip -9nf $(DESTDIR)$(PREFIX)/share/man/man8/postfix-aws-cassandra.8
 	install -D -m 0640 packaging/etc/postfix-aws-cassandra.env $(DESTDIR)$(ENVDIR)/postfix-aws-cassandra
@@ -117,27 +125,39 @@ install: $(DAEMON)
 	install -D -m 0644 -t $(DESTDIR)$(MONDIR) packaging/monitoring/postfix-aws-cassandra.rules.yml \
 		packaging/monitoring/grafana-dashboard.json
 
-# The source tarball is what git has committed (HEAD), nothing else.
+# The source tarball is what git has committed (HEAD), nothing else; the
+# spec and the sysusers file the RPM's %pre embeds come from HEAD too.
+RPM_SPEC  := $(BUILD)/rpm/SPECS/postfix-aws-cassandra.spec
 dist:
-	@mkdir -p $(BUILD)/rpm/SOURCES
-	git archive --format=tar.gz --prefix=$(DIST)/ -o $(BUILD)/rpm/SOURCES/$(DIST).tar.gz HEAD
+	@mkdir -p $(BUILD)/rpm/SOURCES $(BUILD)/rpm/SPECS
+	git archive --format=tar.gz --prefix=$(TARNAME)/ -o $(BUILD)/rpm/SOURCES/$(TARNAME).tar.gz HEAD
+	git show HEAD:packaging/sysusers/postfix-aws-cassandra.conf > $(BUILD)/rpm/SOURCES/postfix-aws-cassandra.sysusers
+	git show HEAD:packaging/rpm/postfix-aws-cassandra.spec | sed 's/@VERSION@/$(VERSION)/' > $(RPM_SPEC)
 
 # On Debian the BuildRequires are Debian packages rpm cannot see: --nodeps.
-RPMBUILD_FLAGS := $(if $(wildcard /etc/debian_version),--nodeps,)
+# DIST is the release's dist tag (DIST=.amzn2023); unset, rpm's own %{?dist}
+# (.amzn2023 on Amazon Linux 2023, none on Debian).
+# RPMBUILD_ARGS: more rpmbuild options (RPMBUILD_ARGS="--with debuginfo").
+DIST      ?=
+RPMBUILD_ARGS ?=
+RPMBUILD_FLAGS := $(if $(wildcard /etc/debian_version),--nodeps,) \
+		  --define "_topdir $(abspath $(BUILD))/rpm" $(if $(DIST),--define "dist $(DIST)") \
+		  $(RPMBUILD_ARGS)
 rpm: dist
-	rpmbuild -bb $(RPMBUILD_FLAGS) --define "_topdir $(abspath $(BUILD))/rpm" \
-		--define "pac_version $(VERSION)" packaging/rpm/postfix-aws-cassandra.spec
+	rpmbuild -bb $(RPMBUILD_FLAGS) $(RPM_SPEC)
 	@find $(BUILD)/rpm/RPMS -name '*.rpm' -print
+
+# The source RPM, for `rpmbuild --rebuild` on an Amazon Linux build host.
+srpm: dist
+	rpmbuild -bs $(RPMBUILD_FLAGS) $(RPM_SPEC)
+	@find $(BUILD)/rpm/SRPMS -name '*.src.rpm' -print
 
 DEB_ARCH  := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 DEB_ROOT  := $(BUILD)/deb/root
 deb: $(DAEMON)
-	rm -rf $(BUILD)/deb && mkdir -p $(DEB_ROOT)/DEBIAN
+	rm -rf $(BUILD)/deb && mkdir -p $(DEB_ROOT)
 	$(MAKE) -s install DESTDIR=$(abspath $(DEB_ROOT)) ENVDIR=/etc/default
-	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' packaging/deb/control.in > $(DEB_ROOT)/DEBIAN/control
-	printf '/etc/default/postfix-aws-cassandra\n/etc/postfix-aws-cassandra/postfix-aws-cassandra.conf\n' > $(DEB_ROOT)/DEBIAN/conffiles
-	install -m 0755 packaging/deb/postinst packaging/deb/prerm $(DEB_ROOT)/DEBIAN/
-	dpkg-deb --root-owner-group --build $(DEB_ROOT) $(BUILD)/deb/postfix-aws-cassandra_$(VERSION)-1_$(DEB_ARCH).deb
+	scripts/make-deb.sh $(BUILD) $(VERSION) $(DEB_ARCH)
 
 clean:
 	rm -rf build build-san build-fuzz

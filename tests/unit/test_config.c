@@ -28,7 +28,7 @@
 #define DOC_NAME_MAX	64	/* bytes in one variable name */
 
 /* Read by main.c, not by the table (it must be known before -c is parsed). */
-static const char *const read_elsewhere[] = { "CONFIG_FILE" };
+static const char *const read_elsewhere[] = { "CONFIG_FILE", "MAIL_CONFIG" };
 
 /* fake_get - config_get_fn over a NULL-terminated "NAME=value" list */
 static const char *fake_get(void *ctx, const char *name)
