@@ -93,7 +93,7 @@ def test_systemd_unit_verifies_and_is_hardened(tmp_path):
     for line in ["Type=notify", "User=postfix", "Restart=on-failure", "Before=postfix.service",
                  "EnvironmentFile=-/etc/default/postfix-aws-cassandra",
                  "EnvironmentFile=-/etc/sysconfig/postfix-aws-cassandra",
-                 "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec="]:
+                 "ExecReload=/bin/sh -c \"kill -HUP $MAINPID\"", "WatchdogSec="]:
         assert line in text, line
 
 
