@@ -14,6 +14,7 @@ DEB_PKGS=(
   libevent-dev libssl-dev libjansson-dev libexpat1-dev libsystemd-dev libcmocka-dev
   python3 python3-pytest python3-cassandra
   postfix postfix-lmdb rpm groff-base man-db systemd iproute2 util-linux procps
+  mmdebstrap
   golang-go golang-github-gocql-gocql-dev
   clang libclang-rt-14-dev llvm valgrind hyperfine
 )
