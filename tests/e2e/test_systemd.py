@@ -397,3 +397,28 @@ def test_the_socket_unit_starts_the_service_on_the_first_connection(machine):
                  timeout=30, what="an answer through the passed socket")
     finally:
         m.run("systemctl", "stop", SOCKET, UNIT)
+
+
+def test_the_unix_socket_dropin_serves_postfix_chrooted_or_not(machine):
+    m = machine
+    shipped = "/usr/share/postfix-aws-cassandra/systemd/unix-socket.conf"
+    m.run("install", "-D", "-m", "0644", shipped, f"{DROPIN_DIR}/unix-socket.conf")
+    m.run("systemctl", "daemon-reload")
+    try:
+        configured(m, start=False)
+        r = m.run("systemctl", "start", UNIT, check=False)
+        assert r.returncode == 0, m.journal(UNIT) + m.manager_log(UNIT)[-2000:]
+        path = "/var/spool/postfix/private/cassandra"
+        mode = m.run("stat", "-c", "%a %U %G", path).stdout.split()
+        assert mode == ["660", "postfix", "postfix"], mode
+        # The full path from anywhere; the name main.cf uses is relative to
+        # the queue directory, where Postfix's daemons (chrooted or not) run.
+        for where, table in (("/", f"socketmap:unix:{path}:users"),
+                             ("/var/spool/postfix", "socketmap:unix:private/cassandra:users")):
+            r = m.run("sh", "-c", f"cd {where} && postmap -q alice@example.com {table}",
+                      check=False)
+            assert (r.returncode, r.stdout.strip()) == (0, "example.com/alice/"), r.stderr
+    finally:
+        m.run("rm", "-rf", DROPIN_DIR)
+        m.run("systemctl", "daemon-reload")
+        m.run("systemctl", "stop", UNIT)
