@@ -36,6 +36,8 @@ def test_rpm_name_files_and_requires(rpm_file, tmp_path):
     files = run("rpm", "-qpl", str(rpm_file)).stdout.split()
     for f in ["/usr/sbin/postfix-aws-cassandra",
               "/usr/lib/systemd/system/postfix-aws-cassandra.service",
+              "/usr/lib/systemd/system/postfix-aws-cassandra.socket",
+              "/usr/share/postfix-aws-cassandra/systemd/unix-socket.conf",
               "/usr/share/man/man8/postfix-aws-cassandra.8.gz",
               "/etc/sysconfig/postfix-aws-cassandra",
               "/etc/postfix-aws-cassandra/postfix-aws-cassandra.conf",
