@@ -114,6 +114,8 @@ install: $(DAEMON)
 	install -D -m 0755 $(DAEMON) $(DESTDIR)$(PREFIX)/sbin/postfix-aws-cassandra
 	install -D -m 0644 packaging/systemd/postfix-aws-cassandra.service $(DESTDIR)$(UNITDIR)/postfix-aws-cassandra.service
 	install -D -m 0644 packaging/sysusers/postfix-aws-cassandra.conf $(DESTDIR)$(PREFIX)/lib/sysusers.d/postfix-aws-cassandra.conf
+	install -D -m 0644 packaging/systemd/postfix-aws-cassandra.socket $(DESTDIR)$(UNITDIR)/postfix-aws-cassandra.socket
+	install -D -m 0644 packaging/systemd/unix-socket.conf $(DESTDIR)$(PREFIX)/share/postfix-aws-cassandra/systemd/unix-socket.conf
 	install -D -m 0644 man/postfix-aws-cassandra.8 $(DESTDIR)$(PREFIX)/share/man/man8/postfix-aws-cassandra.8
 	gzip -9nf $(DESTDIR)$(PREFIX)/share/man/man8/postfix-aws-cassandra.8
 	install -D -m 0640 packaging/etc/postfix-aws-cassandra.env $(DESTDIR)$(ENVDIR)/postfix-aws-cassandra

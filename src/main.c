@@ -66,6 +66,7 @@
 #include "cql/cql_auth.h"
 #include "cql/cql_auth_sigv4.h"
 #include "cql/cql_session.h"
+#include "evlog.h"
 #include "log.h"
 #include "lookup_backend.h"
 #include "lookup_engine.h"
@@ -428,6 +429,7 @@ built:
 	map_registry_stamp(&d->reg, NULL);
 	log_init(PROGNAME, d->cfg.log_syslog);
 	log_set_level((enum log_level)d->cfg.log_level);
+	evlog_route();
 	if (d->mode != MODE_SERVE && d->cfg.log_level > LOG_LEVEL_WARN)
 		log_set_level(LOG_LEVEL_WARN);	/* the report is the output */
 	return CONTINUE;

@@ -496,6 +496,30 @@ static int add_listener(struct sm_server *srv, struct evconnlistener *l,
 	return 0;
 }
 
+/*
+ * give_group - the socket file to group, with no chown() when the file has
+ * it already: the unit's SystemCallFilter=~@privileged refuses chown(), and
+ * a file the service creates has the service's group (postfix) anyway.
+ */
+static int give_group(const char *path, const char *group, char *err, size_t errlen)
+{
+	struct group *gr = getgrnam(group);
+	struct stat st;
+
+	if (gr == NULL) {
+		snprintf(err, errlen, "cannot give %s to group %s: no such group", path, group);
+		return -1;
+	}
+	if (stat(path, &st) == 0 && st.st_gid == gr->gr_gid)
+		return 0;
+	if (chown(path, (uid_t)-1, gr->gr_gid) != 0) {
+		snprintf(err, errlen, "cannot give %s to group %s: %s", path, group,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* sm_server_listen - bind one endpoint */
 int sm_server_listen(struct sm_server *srv, const struct listen_endpoint *ep,
 		     int mode, const char *group, char *err, size_t errlen)
@@ -527,16 +551,10 @@ int sm_server_listen(struct sm_server *srv, const struct listen_endpoint *ep,
 		return -1;
 	}
 	if (path) {
-		if (group && *group) {
-			struct group *gr = getgrnam(group);
-
-			if (gr == NULL || chown(path, (uid_t)-1, gr->gr_gid) != 0) {
-				snprintf(err, errlen, "cannot give %s to group %s: %s", path, group,
-					 gr ? strerror(errno) : "no such group");
-				evconnlistener_free(l);
-				(void)unlink(path);
-				return -1;
-			}
+		if (group && *group && give_group(path, group, err, errlen) != 0) {
+			evconnlistener_free(l);
+			(void)unlink(path);
+			return -1;
 		}
 		if (chmod(path, (mode_t)mode) != 0) {
 			snprintf(err, errlen, "chmod %s: %s", path, strerror(errno));

@@ -58,6 +58,8 @@ def test_rpm_name_files_and_requires(rpm_file, tmp_path):
     for f in ["/usr/sbin/postfix-aws-cassandra",
               "/usr/lib/systemd/system/postfix-aws-cassandra.service",
               "/usr/lib/sysusers.d/postfix-aws-cassandra.conf",
+              "/usr/lib/systemd/system/postfix-aws-cassandra.socket",
+              "/usr/share/postfix-aws-cassandra/systemd/unix-socket.conf",
               "/usr/share/man/man8/postfix-aws-cassandra.8.gz",
               "/etc/sysconfig/postfix-aws-cassandra",
               "/etc/postfix-aws-cassandra/postfix-aws-cassandra.conf",
@@ -103,6 +105,9 @@ def test_rpm_scriptlets_name_the_unit(rpm_file):
                        ("postuninstall", "try-restart")]:
         assert re.search(rf"systemctl (--no-reload )?{verb} {re.escape(RPM_UNIT)}\b",
                          parts[part]), (part, parts[part])
+    # The socket unit is preset on install and stopped on removal too.
+    for part in ("postinstall", "preuninstall"):
+        assert "postfix-aws-cassandra.socket" in parts[part], (part, parts[part])
     assert "u postfix -" in parts["preinstall"], parts["preinstall"]
 
 
@@ -308,7 +313,7 @@ def test_systemd_unit_verifies_and_is_hardened(tmp_path):
     for line in ["Type=notify", "User=postfix", "Restart=on-failure", "Before=postfix.service",
                  "EnvironmentFile=-/etc/default/postfix-aws-cassandra",
                  "EnvironmentFile=-/etc/sysconfig/postfix-aws-cassandra",
-                 "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec="]:
+                 "ExecReload=/bin/sh -c \"kill -HUP $MAINPID\"", "WatchdogSec="]:
         assert line in text, line
 
 
