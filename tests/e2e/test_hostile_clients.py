@@ -82,6 +82,37 @@ def test_pipelined_requests_are_answered_in_order(demo):
                        b"OK alice@example.com, bob@example.com"]
 
 
+def test_pipelined_batch_split_at_every_byte_boundary(demo):
+    """One batch of pipelined requests (cache hits, misses, an unknown map)
+    arrives in two pieces, cut at every possible byte: the daemon decodes
+    what is complete in the first read, keeps the rest, and answers every
+    request once, in order. The same connection carries every cut, so a
+    leftover byte from one batch would corrupt the next."""
+    reqs = [b"domains example.com", b"users bob@example.com", b"nosuch x",
+            b"users nobody@example.com", b"virtual_aliases team@example.com"]
+    want = [b"OK example.com", b"OK example.com/bob/", b"PERM unknown map name 'nosuch'",
+            b"NOTFOUND ", b"OK alice@example.com, bob@example.com"]
+    length = len(b"".join(netstring(r) for r in reqs))
+    s = raw_connect(demo.port)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for cut in range(1, length):
+        # Each batch in another order, so that a request decoded twice or
+        # a reply out of place shows.
+        k = cut % len(reqs)
+        stream = b"".join(netstring(r) for r in reqs[k:] + reqs[:k])
+        s.sendall(stream[:cut])
+        time.sleep(0.002)       # the daemon reads the first piece on its own
+        s.sendall(stream[cut:])
+        got = [read_netstring(s) for _ in reqs]
+        assert got == want[k:] + want[:k], f"cut at byte {cut}"
+    # Nothing more is owed: the next reply answers the next request.
+    s.sendall(netstring(b"users alice@example.com"))
+    assert read_netstring(s) == b"OK example.com/alice/"
+    s.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        s.recv(1)
+
+
 def test_request_split_into_single_bytes(demo):
     s = raw_connect(demo.port)
     for b in netstring(b"users alice@example.com"):
