@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "changes_poll.h"
 #include "clock.h"
 #include "config.h"
 #include "cql/cql_session.h"
@@ -53,6 +54,7 @@ struct metrics {
 	struct cql_session *cql;
 	const struct cred_chain *creds;	/* SigV4 only; NULL: no credential metrics */
 	const struct config *cfg;
+	const struct changes_poll *changes;	/* NULL: fleet invalidation off */
 	int64_t started_ms;
 };
 
@@ -61,6 +63,23 @@ static void head(struct buf *o, const char *name, const char *type, const char *
 {
 	buf_printf(o, "# HELP " METRICS_PREFIX "%s %s\n# TYPE " METRICS_PREFIX "%s %s\n",
 		   name, help, name, type);
+}
+
+/* render_changes - the change table's polls (fleet invalidation) */
+static void render_changes(struct buf *o, const struct changes_poll_stats *cs)
+{
+	head(o, "changes_polls_total", "counter", "Reads of the change table (pac_changes) that ended.");
+	buf_printf(o, METRICS_PREFIX "changes_polls_total %llu\n", (unsigned long long)cs->polls);
+	head(o, "changes_poll_failures_total", "counter",
+	     "Polls of the change table that failed or could not start (the cache is kept).");
+	buf_printf(o, METRICS_PREFIX "changes_poll_failures_total %llu\n",
+		   (unsigned long long)cs->failures);
+	head(o, "changes_maps_invalidated_total", "counter",
+	     "Maps whose cached answers were dropped because their table's serial changed.");
+	buf_printf(o, METRICS_PREFIX "changes_maps_invalidated_total %llu\n",
+		   (unsigned long long)cs->maps_invalidated);
+	head(o, "changes_table_found", "gauge", "1 when the last poll read the change table.");
+	buf_printf(o, METRICS_PREFIX "changes_table_found %d\n", cs->table_found);
 }
 
 /* label_value - a label value escaped as the text format wants */
@@ -119,6 +138,8 @@ void metrics_render(struct metrics *m, struct buf *o)
 		head(o, "cache_entries", "gauge", "Entries in the cache.");
 		buf_printf(o, METRICS_PREFIX "cache_entries %zu\n", cs->entries);
 	}
+	if (m->changes)
+		render_changes(o, changes_poll_stats(m->changes));
 
 	head(o, "cql_reads_total", "counter", "CQL reads sent.");
 	buf_printf(o, METRICS_PREFIX "cql_reads_total %llu\n", (unsigned long long)st->queries);
@@ -270,7 +291,14 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 	return m;
 }
 
+/* metrics_set_changes - report the change table's polls too */
+void metrics_set_changes(struct metrics *m, const struct changes_poll *p)
+{
+	m->changes = p;
+}
+
 /* metrics_free - stop serving */
+
 void metrics_free(struct metrics *m)
 {
 	if (m == NULL)

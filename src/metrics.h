@@ -7,7 +7,8 @@
  *	reads, coalesced and refresh reads, read errors by kind, a read latency
  *	histogram, the backend connection state, an estimate of Amazon
  *	Keyspaces read request units, the AWS credentials in use (when
- *	metrics_start() is handed the chain), client connections and build info.
+ *	metrics_start() is handed the chain), the change table's polls (fleet
+ *	invalidation, metrics_set_changes), client connections and build info.
  *	Only loopback addresses unless LISTEN_ALLOW_REMOTE=yes.
  */
 #ifndef PAC_METRICS_H
@@ -30,6 +31,10 @@ struct metrics *metrics_start(struct event_base *base, const char *listen,
 			      const struct cred_chain *creds, const struct config *cfg,
 			      char *err, size_t errlen);
 void metrics_free(struct metrics *m);
+
+struct changes_poll;
+/* metrics_set_changes - also report the change table's polls (NULL: none) */
+void metrics_set_changes(struct metrics *m, const struct changes_poll *p);
 
 /* metrics_render - the exposition text (exposed for tests and --check) */
 struct buf;
