@@ -42,6 +42,7 @@ struct changes_poll {
 	char keyspace[MAP_KEYSPACE_MAX + 1];
 	int64_t interval_ms;
 	int64_t cache_ttl_ms;
+	uint64_t again;			/* map ids dropped at the last poll: drop once more */
 	int have_set;			/* last holds a poll's serials */
 	int off;			/* the table cannot be read: said once */
 	struct change_set last;
@@ -71,24 +72,37 @@ static size_t followed_tables(const struct map_registry *reg,
 	return n;
 }
 
-/* drop_changed - drop the cache of every map whose table's serial changed */
+/*
+ * drop_changed - drop the cache of every map whose table's serial changed,
+ * and once more one poll later those dropped at the last poll: a read at
+ * LOCAL_ONE right after the drop may come from a replica the writer's
+ * change had not reached yet ("Supported Apache Cassandra read and write
+ * consistency levels", Amazon Keyspaces Developer Guide), and would
+ * otherwise keep the old row for CACHE_TTL
+ */
 static void drop_changed(struct changes_poll *p, const struct change_set *now)
 {
 	char table[CHANGE_TABLE_MAX + 1];
+	uint64_t dropped = 0;
 	size_t i;
 
 	for (i = 0; i < p->reg->n; i++) {
 		const struct map_def *map = &p->reg->maps[i];
+		uint64_t bit = (uint64_t)1 << (map->id % 64);
 
 		if (change_table_of_query(map->query, table, sizeof(table)) != 0 ||
-		    !change_set_changed(&p->last, now, table))
+		    !change_set_changed(&p->last, now, table)) {
+			if (p->again & bit)
+				cache_drop_map(p->cache, map->id);
 			continue;
-		if (p->cache)
-			cache_drop_map(p->cache, map->id);
+		}
+		cache_drop_map(p->cache, map->id);
+		dropped |= bit;
 		p->stats.maps_invalidated++;
 		msg_info("%s.%s: table %s changed: cached answers of map %s dropped",
 			 p->keyspace, CHANGES_TABLE, table, map->name);
 	}
+	p->again = dropped;
 }
 
 /* table_off - the change table cannot be read: say so once, look again rarely */

@@ -17,7 +17,9 @@
  *	and drops the cached answers of each map whose table's serial changed
  *	since the last poll (cache_drop_map: O(1); reads in flight from before
  *	are neither cached nor shared, see lookup_engine.h). The first
- *	successful poll only records the serials. So a mailbox deleted on one
+ *	successful poll only records the serials. A dropped map is dropped
+ *	once more at the next poll, for a read at LOCAL_ONE that raced the
+ *	write's replication. So a mailbox deleted on one
  *	server is refused by every server within about one interval, instead
  *	of up to CACHE_TTL.
  *
@@ -55,8 +57,9 @@ struct changes_poll_stats {
 };
 
 /*
- * changes_poll_new - register the statement and arm the first poll; NULL
- * when out of memory
+ * changes_poll_new - register the statement and arm the first poll, for
+ * the maps of reg (the live registry) and cache (not NULL: without a
+ * cache there is nothing to drop); NULL when out of memory
  */
 struct changes_poll *changes_poll_new(struct event_base *base, struct cql_session *cql,
 				      struct map_registry *reg, struct cache *cache,
