@@ -130,6 +130,17 @@ static int listed(const char *const *tables, size_t ntables, const uint8_t *name
 	return 0;
 }
 
+/* find - index of table in set, or -1 */
+static int find(const struct change_set *set, const char *table)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (strcmp(set->table[i], table) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* change_set_read - the listed tables' serials from a Rows result */
 int change_set_read(struct change_set *set, struct cql_rows *rows,
 		    const char *const *tables, size_t ntables)
@@ -152,23 +163,15 @@ int change_set_read(struct change_set *set, struct cql_rows *rows,
 			continue;
 		memcpy(set->table[set->n], cells[t].p, cells[t].len);
 		set->table[set->n][cells[t].len] = 0;
+		/* A key is one row; a server that says otherwise gets its first heard. */
+		if (find(set, set->table[set->n]) >= 0)
+			continue;
 		set->serial[set->n++] = cells[s].i;
 	}
 	if (rc == 0)
 		return 0;
 bad:
 	set->n = 0;
-	return -1;
-}
-
-/* find - index of table in set, or -1 */
-static int find(const struct change_set *set, const char *table)
-{
-	size_t i;
-
-	for (i = 0; i < set->n; i++)
-		if (strcmp(set->table[i], table) == 0)
-			return (int)i;
 	return -1;
 }
 

@@ -128,6 +128,18 @@ static void test_read_keeps_followed_tables(void **state)
 	assert_int_equal(set.serial[1], -5);
 }
 
+/* Found by fuzz_change_set (regress-duplicate-table): one serial per table. */
+static void test_read_duplicate_rows(void **state)
+{
+	static const struct crow rows[] = { { "users", 3, 0 }, { "users", 4, 0 }, { "users", 5, 0 } };
+	struct change_set set;
+
+	(void)state;
+	assert_int_equal(read_rows(&set, CQL_TYPE_BIGINT, "serial", rows, 3, followed, NFOLLOWED), 0);
+	assert_int_equal(set.n, 1);
+	assert_int_equal(set.serial[0], 3);
+}
+
 static void test_read_refuses_other_columns(void **state)
 {
 	static const struct crow rows[] = { { "users", 3, 0 } };
@@ -178,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_table_of_query),
 		cmocka_unit_test(test_default_maps),
 		cmocka_unit_test(test_read_keeps_followed_tables),
+		cmocka_unit_test(test_read_duplicate_rows),
 		cmocka_unit_test(test_read_refuses_other_columns),
 		cmocka_unit_test(test_changed),
 	};
