@@ -65,21 +65,27 @@ static void head(struct buf *o, const char *name, const char *type, const char *
 		   name, help, name, type);
 }
 
+/* sample - HELP and TYPE lines, then the one unlabelled sample */
+static void sample(struct buf *o, const char *name, const char *type, const char *help,
+		   unsigned long long v)
+{
+	head(o, name, type, help);
+	buf_printf(o, METRICS_PREFIX "%s %llu\n", name, v);
+}
+
 /* render_changes - the change table's polls (fleet invalidation) */
 static void render_changes(struct buf *o, const struct changes_poll_stats *cs)
 {
-	head(o, "changes_polls_total", "counter", "Reads of the change table (pac_changes) that ended.");
-	buf_printf(o, METRICS_PREFIX "changes_polls_total %llu\n", (unsigned long long)cs->polls);
-	head(o, "changes_poll_failures_total", "counter",
-	     "Polls of the change table that failed or could not start (the cache is kept).");
-	buf_printf(o, METRICS_PREFIX "changes_poll_failures_total %llu\n",
-		   (unsigned long long)cs->failures);
-	head(o, "changes_maps_invalidated_total", "counter",
-	     "Maps whose cached answers were dropped because their table's serial changed.");
-	buf_printf(o, METRICS_PREFIX "changes_maps_invalidated_total %llu\n",
-		   (unsigned long long)cs->maps_invalidated);
-	head(o, "changes_table_found", "gauge", "1 when the last poll read the change table.");
-	buf_printf(o, METRICS_PREFIX "changes_table_found %d\n", cs->table_found);
+	sample(o, "changes_polls_total", "counter",
+	       "Reads of the change table (pac_changes) that ended.", cs->polls);
+	sample(o, "changes_poll_failures_total", "counter",
+	       "Polls of the change table that failed or could not start (the cache is kept).",
+	       cs->failures);
+	sample(o, "changes_maps_invalidated_total", "counter",
+	       "Maps whose cached answers were dropped because their table's serial changed.",
+	       cs->maps_invalidated);
+	sample(o, "changes_table_found", "gauge", "1 when the last poll read the change table.",
+	       (unsigned long long)cs->table_found);
 }
 
 /* label_value - a label value escaped as the text format wants */

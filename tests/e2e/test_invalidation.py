@@ -10,6 +10,9 @@ is the mechanism that refuses the mailbox), with it both refuse it, and the
 maps whose tables did not change keep their cache. Without the table the
 daemon says so once and answers as before.
 """
+import re
+import urllib.request
+
 from conftest import DEMO_CQL, cqld_counts, wait_for
 
 CHANGES_CQL = """
@@ -25,12 +28,21 @@ def polls(cqld):
     return cqld_counts(cqld).get("mailion.pac_changes", 0)
 
 
+def metrics(daemon):
+    """{name: value} of the daemon's unlabelled metrics (METRICS_LISTEN=...:0)."""
+    m = wait_for(lambda: re.search(r"metrics at (http://127\.0\.0\.1:\d+/metrics)",
+                                   daemon.log_text()), what="the metrics endpoint")
+    text = urllib.request.urlopen(m.group(1), timeout=10).read().decode()
+    return {k: float(v) for k, v in re.findall(r"^postfix_aws_cassandra_(\w+) (\S+)$", text, re.M)}
+
+
 def test_serial_bump_refuses_deleted_mailbox_on_every_server(tmp_path, start_cqld,
                                                              start_daemon, postmap):
     schema = tmp_path / "changes.cql"
     schema.write_text(CHANGES_CQL)
     cqld = start_cqld(DEMO_CQL, schema)
-    daemons = [start_daemon(cqld.port, **LONG_CACHE) for _ in range(2)]
+    daemons = [start_daemon(cqld.port, METRICS_LISTEN="127.0.0.1:0", **LONG_CACHE)
+               for _ in range(2)]
     for d in daemons:
         wait_for(lambda: "pac_changes read: fleet invalidation on" in d.log_text(),
                  what="the first poll of pac_changes")
@@ -54,6 +66,12 @@ def test_serial_bump_refuses_deleted_mailbox_on_every_server(tmp_path, start_cql
         assert postmap.query(d.port, "domains", "example.com") == ("OK", "example.com")
         assert "map domains dropped" not in d.log_text()
     assert cqld_counts(cqld).get("mailion.domains", 0) == reads.get("mailion.domains", 0)
+    for d in daemons:
+        m = metrics(d)
+        assert m["changes_maps_invalidated_total"] == 1
+        assert m["changes_table_found"] == 1
+        assert m["changes_poll_failures_total"] == 0
+        assert m["changes_polls_total"] >= 3
 
 
 def test_without_the_table_says_so_once_and_serves(start_cqld, start_daemon, postmap):
