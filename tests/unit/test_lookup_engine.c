@@ -997,6 +997,26 @@ static void test_flush_during_read(void **state)
 	expect(&r, SOCKETMAP_OK, "new.example.com");
 }
 
+/*
+ * A lookup that starts after a flush does not join a read sent before it,
+ * which may carry the row the operator flushed for.
+ */
+static void test_flush_no_joining_older_read(void **state)
+{
+	struct reply before, after;
+
+	(void)state;
+	ask("domains", "example.com", &before);
+	cache_flush(cache);		/* SIGUSR1 */
+	ask("domains", "example.com", &after);
+	assert_int_equal(fk.n, 2);
+	assert_int_equal(lookup_engine_stats(eng)->coalesced, 0);
+	fake_none(1);
+	expect(&after, SOCKETMAP_NOTFOUND, "");
+	fake_found(0, "old.example.com");
+	expect(&before, SOCKETMAP_OK, "old.example.com");
+}
+
 /* drop_map - the poller saw the map's table change (changes_poll.c) */
 static void drop_map(const char *name)
 {
@@ -1152,6 +1172,7 @@ int main(void)
 		T(test_reload_during_read),
 		T(test_reload_removes_map_during_read),
 		T(test_flush_during_read),
+		T(test_flush_no_joining_older_read),
 		T(test_drop_map_during_read),
 		T(test_drop_map_no_joining_older_read),
 		T(test_drop_map_drops_stale_answers),
