@@ -86,3 +86,29 @@ def test_without_the_table_says_so_once_and_serves(start_cqld, start_daemon, pos
     assert daemon.log_text().count("pac_changes") == 1
     assert "cannot prepare" not in daemon.log_text()
     assert polls(cqld) == 0
+
+
+def test_node_without_the_table_still_serves(tmp_path, start_cqld, start_daemon, postmap):
+    """The poll's statement is one the maps do without: a node that refuses it
+    (its schema lacks pac_changes while another node prepared it) keeps
+    serving lookups, where a map's statement refused so would close it."""
+    schema = tmp_path / "changes.cql"
+    schema.write_text(CHANGES_CQL)
+    with_table = start_cqld(DEMO_CQL, schema)
+    without = start_cqld()
+    without.control("delay 300")    # the node with the table prepares first
+    daemon = start_daemon(with_table.port, wait_ready=False, CASSANDRA_DISCOVERY="off",
+                          CASSANDRA_HOSTS=f"127.0.0.1:{with_table.port},127.0.0.1:{without.port}",
+                          **LONG_CACHE)
+    for node in (with_table, without):
+        wait_for(lambda: f"127.0.0.1:{node.port} is up" in daemon.log_text(),
+                 what=f"node {node.port} up")
+    wait_for(lambda: "pac_changes read: fleet invalidation on" in daemon.log_text(),
+             what="a poll answered by the node with the table")
+    without.control("delay 0")
+    keys = [f"user{i}@example.com" for i in range(20)] + ["alice@example.com"]
+    assert postmap.query_many(daemon.port, "users", keys) == {"alice@example.com": "example.com/alice/"}
+    assert cqld_counts(without).get("mailion.users", 0) > 0, "both nodes served"
+    text = daemon.log_text()
+    assert "cannot prepare statements" not in text, text
+    assert " is down" not in text, text
