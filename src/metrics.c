@@ -181,9 +181,11 @@ void metrics_render(struct metrics *m, struct buf *o)
 		buf_printf(o, "\"} %d\n", conns);
 	}
 	head(o, "keyspaces_read_units_total", "counter",
-	     "Estimated Amazon Keyspaces read request units (LOCAL_ONE 0.5, LOCAL_QUORUM 1 per 4 KB read).");
+	     "Estimated Amazon Keyspaces read request units of lookups and change-table polls "
+	     "(LOCAL_ONE 0.5, LOCAL_QUORUM 1 per 4 KB read).");
 	buf_printf(o, METRICS_PREFIX "keyspaces_read_units_total %.1f\n",
-		   (double)st->queries * unit);
+		   (double)(st->queries + (m->changes ? changes_poll_stats(m->changes)->polls : 0)) *
+		   unit);
 	{
 		const char *src;
 		double left;

@@ -72,6 +72,9 @@ def test_serial_bump_refuses_deleted_mailbox_on_every_server(tmp_path, start_cql
         assert m["changes_table_found"] == 1
         assert m["changes_poll_failures_total"] == 0
         assert m["changes_polls_total"] >= 3
+        # The Keyspaces read-unit estimate counts the polls (LOCAL_ONE: 0.5 each).
+        assert m["keyspaces_read_units_total"] == (m["cql_reads_total"] +
+                                                   m["changes_polls_total"]) * 0.5
 
 
 def test_without_the_table_says_so_once_and_serves(start_cqld, start_daemon, postmap):
