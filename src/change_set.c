@@ -125,7 +125,7 @@ static int listed(const char *const *tables, size_t ntables, const uint8_t *name
 	size_t i;
 
 	for (i = 0; i < ntables; i++)
-		if (strlen(tables[i]) == len && memcmp(tables[i], name, len) == 0)
+		if (tables[i] && strlen(tables[i]) == len && memcmp(tables[i], name, len) == 0)
 			return 1;
 	return 0;
 }
@@ -184,4 +184,18 @@ int change_set_changed(const struct change_set *before,
 	if (a < 0 || b < 0)
 		return a != b;
 	return before->serial[a] != now->serial[b];
+}
+
+/* change_set_plan - the maps changed now, and those changed at the last poll */
+uint64_t change_set_plan(const struct change_set *before, const struct change_set *now,
+			 const char *const *tables, size_t nmaps, uint64_t again,
+			 uint64_t *changed)
+{
+	size_t i;
+
+	*changed = 0;
+	for (i = 0; i < nmaps && i < 64; i++)
+		if (tables[i] && change_set_changed(before, now, tables[i]))
+			*changed |= (uint64_t)1 << i;
+	return *changed | again;
 }

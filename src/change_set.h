@@ -23,10 +23,15 @@
  *	FROM in its SELECT, without the keyspace, folded to lower case unless
  *	double-quoted (CQL identifiers are case-insensitive unless quoted).
  *	change_set_read() keeps the serials of the tables listed (the maps'
- *	tables; other rows are skipped) from a Rows result that has columns
+ *	tables, NULL entries ignored; other rows are skipped) from a Rows result that has columns
  *	table_name (text) and serial (an integer). change_set_changed() says
  *	whether a table's serial differs between two polls: a row that
  *	appeared or went counts as a change, a table absent from both does not.
+ *	change_set_plan() turns that into the maps to drop, with each changed
+ *	map dropped once more at the poll after: a read at LOCAL_ONE right
+ *	after the first drop may come from a replica the change had not
+ *	reached yet ("Supported Apache Cassandra read and write consistency
+ *	levels and associated costs", Amazon Keyspaces Developer Guide).
  *
  *	Pure: no I/O, no clock.
  * DIAGNOSTICS
@@ -65,5 +70,15 @@ int change_set_read(struct change_set *set, struct cql_rows *rows,
 /* change_set_changed - 1 if table's serial differs between the two polls */
 int change_set_changed(const struct change_set *before,
 		       const struct change_set *now, const char *table);
+
+/*
+ * change_set_plan - the maps to drop after a poll, bit i for map i:
+ * those whose table (tables[i]; NULL: not known) changed from before to
+ * now, which also go into *changed, and those in again (the *changed of
+ * the previous poll), dropped once more. At most 64 maps.
+ */
+uint64_t change_set_plan(const struct change_set *before, const struct change_set *now,
+			 const char *const *tables, size_t nmaps, uint64_t again,
+			 uint64_t *changed);
 
 #endif

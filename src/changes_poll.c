@@ -58,51 +58,38 @@ static void arm(struct changes_poll *p, int64_t ms)
 	evtimer_add(p->timer, &tv);
 }
 
-/* followed_tables - the tables the maps read (names into names[]), how many */
-static size_t followed_tables(const struct map_registry *reg,
-			      char names[][CHANGE_TABLE_MAX + 1], const char **tables)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < reg->n && i < CHANGE_SET_MAX; i++)
-		if (change_table_of_query(reg->maps[i].query, names[n], CHANGE_TABLE_MAX + 1) == 0) {
-			tables[n] = names[n];
-			n++;
-		}
-	return n;
-}
-
 /*
- * drop_changed - drop the cache of every map whose table's serial changed,
- * and once more one poll later those dropped at the last poll: a read at
- * LOCAL_ONE right after the drop may come from a replica the writer's
- * change had not reached yet ("Supported Apache Cassandra read and write
- * consistency levels", Amazon Keyspaces Developer Guide), and would
- * otherwise keep the old row for CACHE_TTL
+ * map_tables - the table each map reads, by slot (names into names[];
+ * NULL where its query names none)
  */
-static void drop_changed(struct changes_poll *p, const struct change_set *now)
+static void map_tables(const struct map_registry *reg,
+		       char names[][CHANGE_TABLE_MAX + 1], const char **tables)
 {
-	char table[CHANGE_TABLE_MAX + 1];
-	uint64_t dropped = 0;
 	size_t i;
 
-	for (i = 0; i < p->reg->n; i++) {
-		const struct map_def *map = &p->reg->maps[i];
-		uint64_t bit = (uint64_t)1 << (map->id % 64);
+	for (i = 0; i < reg->n && i < CHANGE_SET_MAX; i++)
+		tables[i] = change_table_of_query(reg->maps[i].query, names[i],
+						  CHANGE_TABLE_MAX + 1) == 0 ? names[i] : NULL;
+}
 
-		if (change_table_of_query(map->query, table, sizeof(table)) != 0 ||
-		    !change_set_changed(&p->last, now, table)) {
-			if (p->again & bit)
-				cache_drop_map(p->cache, map->id);
+/* drop_changed - drop the maps change_set_plan names; log those that changed */
+static void drop_changed(struct changes_poll *p, const struct change_set *now,
+			 const char *const *tables, size_t nmaps)
+{
+	uint64_t changed, drop = change_set_plan(&p->last, now, tables, nmaps, p->again, &changed);
+	size_t i;
+
+	for (i = 0; i < nmaps; i++) {
+		if (!(drop >> i & 1))
 			continue;
-		}
-		cache_drop_map(p->cache, map->id);
-		dropped |= bit;
+		cache_drop_map(p->cache, p->reg->maps[i].id);
+		if (!(changed >> i & 1))
+			continue;
 		p->stats.maps_invalidated++;
 		msg_info("%s.%s: table %s changed: cached answers of map %s dropped",
-			 p->keyspace, CHANGES_TABLE, table, map->name);
+			 p->keyspace, CHANGES_TABLE, tables[i], p->reg->maps[i].name);
 	}
-	p->again = dropped;
+	p->again = changed;
 }
 
 /* table_off - the change table cannot be read: say so once, look again rarely */
@@ -145,10 +132,11 @@ static void poll_read(struct changes_poll *p, struct cql_rows *rows)
 {
 	char names[CHANGE_SET_MAX][CHANGE_TABLE_MAX + 1];
 	const char *tables[CHANGE_SET_MAX];
-	size_t n = followed_tables(p->reg, names, tables);
+	size_t n = p->reg->n < CHANGE_SET_MAX ? p->reg->n : CHANGE_SET_MAX;
 	struct change_set now;
 	struct cql_failure bad = { CQL_ERRCLASS_CONFIG, CQL_LABEL_OTHER, "" };
 
+	map_tables(p->reg, names, tables);
 	if (change_set_read(&now, rows, tables, n) != 0) {
 		snprintf(bad.reason, sizeof(bad.reason),
 			 "not columns table_name text and serial bigint");
@@ -156,10 +144,10 @@ static void poll_read(struct changes_poll *p, struct cql_rows *rows)
 		return;
 	}
 	if (p->have_set)
-		drop_changed(p, &now);
+		drop_changed(p, &now, tables, n);
 	else
 		msg_info("%s.%s read: fleet invalidation on, every %lld s (serials of %zu "
-			 "of the %zu tables the maps read)", p->keyspace, CHANGES_TABLE,
+			 "tables of the %zu maps)", p->keyspace, CHANGES_TABLE,
 			 (long long)(p->interval_ms / 1000), now.n, n);
 	p->off = 0;
 	p->last = now;

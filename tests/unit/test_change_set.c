@@ -184,6 +184,33 @@ static void test_changed(void **state)
 	assert_true(change_set_changed(&a, &b, "users"));
 }
 
+/* A changed map is dropped at once and again at the next poll, then not. */
+static void test_plan_drops_twice(void **state)
+{
+	static const char *const tables[] = { "domains", NULL, "users", "users" };
+	struct change_set p1, p2;
+	uint64_t changed, drop;
+
+	(void)state;
+	set_of(&p1, "users", 1, "domains", 7);
+	set_of(&p2, "users", 2, "domains", 7);
+	/* Maps 2 and 3 read users; map 1's query names no table. */
+	drop = change_set_plan(&p1, &p2, tables, 4, 0, &changed);
+	assert_int_equal(changed, 0xc);
+	assert_int_equal(drop, 0xc);
+	/* The poll after: nothing new, the same maps dropped once more. */
+	drop = change_set_plan(&p2, &p2, tables, 4, changed, &changed);
+	assert_int_equal(changed, 0);
+	assert_int_equal(drop, 0xc);
+	drop = change_set_plan(&p2, &p2, tables, 4, changed, &changed);
+	assert_int_equal(drop, 0);
+	/* A change of domains while users is dropped again: both. */
+	set_of(&p1, "users", 2, "domains", 8);
+	drop = change_set_plan(&p2, &p1, tables, 4, 0xc, &changed);
+	assert_int_equal(changed, 0x1);
+	assert_int_equal(drop, 0xd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_read_duplicate_rows),
 		cmocka_unit_test(test_read_refuses_other_columns),
 		cmocka_unit_test(test_changed),
+		cmocka_unit_test(test_plan_drops_twice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
