@@ -3,9 +3,9 @@
  *
  * DESCRIPTION
  *	One poll at a time: the timer is armed again when a poll ends, so a
- *	slow database never piles reads up. The session frees its reads
- *	before this module is freed (main.c), and a read still out when it is
- *	freed is detached from it, so its callback touches nothing freed.
+ *	slow database never piles reads up. The poller is freed before the
+ *	session (main.c): a read still out is detached from it, and ends
+ *	into nothing when the session frees its reads.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +42,7 @@ struct changes_poll {
 	char keyspace[MAP_KEYSPACE_MAX + 1];
 	int64_t interval_ms;
 	int64_t cache_ttl_ms;
-	uint64_t again;			/* map ids dropped at the last poll: drop once more */
+	uint64_t again;			/* maps (by slot) changed at the last poll: drop once more */
 	int have_set;			/* last holds a poll's serials */
 	int off;			/* the table cannot be read: said once */
 	struct change_set last;
