@@ -223,6 +223,31 @@ def cred_parse():
     ])
 
 
+def change_set():
+    """A size byte, a map's query, NUL, a Rows body of pac_changes."""
+    def rows_body(rows, serial_type=0x0002):
+        b = struct.pack(">ii", 0x0001, 2)
+        for s in (b"mailion", b"pac_changes", b"table_name"):
+            b += struct.pack(">H", len(s)) + s
+        b += struct.pack(">H", 0x000D) + struct.pack(">H", 6) + b"serial"
+        b += struct.pack(">H", serial_type) + struct.pack(">i", len(rows))
+        for name, serial in rows:
+            b += struct.pack(">i", len(name)) + name
+            b += struct.pack(">iq", 8, serial) if serial is not None else struct.pack(">i", -1)
+        return b
+    queries = [b"SELECT email, active FROM mailion.users WHERE email = ?",
+               b"select x from \"Ks\".\"MixedCase\" where k = ?",
+               b"SELECT 'from x' FROM t WHERE k = ?",
+               b"SELECT \"a\"\"b\" FROM \"a\"\"b\" WHERE k = ?",
+               b"SELECT x FROM"]
+    seeds = [bytes([48]) + q for q in queries]
+    seeds.append(bytes([48]) + queries[0] + b"\0" +
+                 rows_body([(b"users", 3), (b"domains", 7), (b"users2", None)]))
+    seeds.append(bytes([5]) + queries[0] + b"\0" + rows_body([(b"users", -1)]))
+    seeds.append(bytes([48]) + queries[2] + b"\0" + rows_body([(b"t", 1)], 0x0003))
+    write("change_set", seeds)
+
+
 def sts_xml():
     ns = ' xmlns="https://sts.amazonaws.com/doc/2011-06-15/"'
     creds = ("<Credentials><AccessKeyId>ASIAEXAMPLE</AccessKeyId>"
@@ -272,3 +297,4 @@ if __name__ == "__main__":
     sigv4()
     cred_parse()
     sts_xml()
+    change_set()

@@ -17,6 +17,7 @@ struct cache {
 	TAILQ_HEAD(cache_lru, cache_entry) lru;	/* most recently used first */
 	uint64_t seed;
 	uint64_t epoch;			/* bumped by every flush */
+	uint64_t map_gen[CACHE_MAPS];	/* bumped by cache_drop_map */
 	struct cache_stats stats;
 };
 
@@ -105,7 +106,9 @@ struct cache_entry *cache_get(struct cache *c, uint32_t map_id,
 	h = cache_hash(c, map_id, key, len);
 	if ((e = find(c, h, map_id, key, len)) == NULL)
 		return NULL;
-	if (now_ms >= cache_entry_stale_until(e)) {
+	/* Stored before its map was dropped: gone, even as a stale answer. */
+	if (now_ms >= cache_entry_stale_until(e) ||
+	    e->gen != (c->map_gen[map_id] & CACHE_GEN_MASK)) {
 		remove_entry(c, e);
 		return NULL;
 	}
@@ -139,10 +142,13 @@ struct cache_entry *cache_get_stale(struct cache *c, uint32_t map_id,
 	return e;
 }
 
-/* cache_epoch - the current epoch */
-uint64_t cache_epoch(const struct cache *c)
+/*
+ * cache_epoch - the current epoch of a map's entries: both counters only
+ * grow, so their sum changes whenever either does
+ */
+uint64_t cache_epoch(const struct cache *c, uint32_t map_id)
 {
-	return c->epoch;
+	return c->epoch + (map_id < CACHE_MAPS ? c->map_gen[map_id] : 0);
 }
 
 /* cache_put - store or replace an answer read in this epoch */
@@ -154,8 +160,8 @@ struct cache_entry *cache_put(struct cache *c, uint64_t epoch, uint32_t map_id,
 	uint64_t h;
 	struct cache_entry *e, *old;
 
-	if (c->max_entries == 0 || epoch != c->epoch || ttl_ms <= 0 || len > CACHE_KEY_MAX ||
-	    vlen > CACHE_VALUE_MAX || map_id > CACHE_MAP_MAX)
+	if (c->max_entries == 0 || map_id > CACHE_MAP_MAX || epoch != cache_epoch(c, map_id) ||
+	    ttl_ms <= 0 || len > CACHE_KEY_MAX || vlen > CACHE_VALUE_MAX)
 		return NULL;
 	h = cache_hash(c, map_id, key, len);
 	if ((old = find(c, h, map_id, key, len)) != NULL)
@@ -169,6 +175,7 @@ struct cache_entry *cache_put(struct cache *c, uint64_t epoch, uint32_t map_id,
 	memset(e, 0, sizeof(*e));
 	e->map_id = (uint16_t)map_id;
 	e->found = found != 0;
+	e->gen = c->map_gen[map_id] & CACHE_GEN_MASK;
 	e->fetched_ms = now_ms;
 	e->fresh_for_ms = ttl_ms > CACHE_LIFE_MAX_MS ? CACHE_LIFE_MAX_MS : (uint32_t)ttl_ms;
 	e->stale_for_ms = stale_ms <= 0 ? 0 : stale_ms > CACHE_LIFE_MAX_MS ?
@@ -201,6 +208,22 @@ void cache_flush(struct cache *c)
 	TAILQ_INIT(&c->lru);
 	c->stats.entries = 0;
 	c->epoch++;
+}
+
+/* cache_drop_map - a new generation for the map; free its entries when the bits wrap */
+void cache_drop_map(struct cache *c, uint32_t map_id)
+{
+	struct cache_entry *e, *next;
+
+	if (map_id >= CACHE_MAPS)
+		return;
+	if ((++c->map_gen[map_id] & CACHE_GEN_MASK) != 0)
+		return;
+	for (e = TAILQ_FIRST(&c->lru); e; e = next) {
+		next = TAILQ_NEXT(e, lru);
+		if (e->map_id == map_id)
+			remove_entry(c, e);
+	}
 }
 
 /* cache_stats - the counters */

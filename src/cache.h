@@ -19,6 +19,13 @@
  *	starts a new epoch, and a put carries the epoch its read started
  *	in: an answer read before a flush is not stored after it.
  *
+ *	One map's entries are dropped (cache_drop_map: its table changed,
+ *	changes_poll.h) without walking the cache: each map has a generation,
+ *	each entry the generation it was stored in, and an entry of an older
+ *	one is gone when next looked at (or evicted as least recently used
+ *	meanwhile). The map's generation is part of the epoch a read carries,
+ *	so an answer read before the drop is not stored after it either.
+ *
  *	Time is passed in (milliseconds, monotonic): the module reads no
  *	clock and is unit-tested as a pure data structure.
  */
@@ -46,16 +53,19 @@ struct cache_entry {
 	int64_t fetched_ms;
 	uint32_t fresh_for_ms;		/* fresh until fetched + this */
 	uint32_t stale_for_ms;		/* then servable on failure this long */
-	uint32_t val_len:31;
+	uint32_t val_len:23;
 	uint32_t found:1;
+	uint32_t gen:8;			/* low bits of its map's generation */
 	uint16_t key_len;
 	uint16_t map_id;
 	char data[];			/* key NUL value NUL */
 };
 
 #define CACHE_KEY_MAX		UINT16_MAX	/* longer keys are not cached */
-#define CACHE_VALUE_MAX		INT32_MAX
-#define CACHE_MAP_MAX		UINT16_MAX
+#define CACHE_VALUE_MAX		((1u << 23) - 1)	/* bytes; replies stop at 100000 */
+#define CACHE_MAPS		64	/* map ids 0..CACHE_MAPS-1 are cached */
+#define CACHE_MAP_MAX		(CACHE_MAPS - 1)
+#define CACHE_GEN_MASK		0xffu	/* the generation bits an entry keeps */
 
 /* cache_entry_fresh_until - end of the fresh window (ms) */
 static inline int64_t cache_entry_fresh_until(const struct cache_entry *e)
@@ -126,11 +136,12 @@ struct cache_entry *cache_get_stale(struct cache *c, uint32_t map_id,
 				    const char *key, size_t len, int64_t now_ms);
 
 /*
- * cache_epoch - the cache's identity: cache_flush changes it. A read
- * takes it when it starts and hands it to cache_put when it ends, so an
- * answer read before a flush cannot come back into the emptied cache.
+ * cache_epoch - the identity of a map's entries: cache_flush and
+ * cache_drop_map of that map change it. A read takes it when it starts
+ * and hands it to cache_put when it ends, so an answer read before a
+ * flush or a drop cannot come back into the emptied cache.
  */
-uint64_t cache_epoch(const struct cache *c);
+uint64_t cache_epoch(const struct cache *c, uint32_t map_id);
 
 /*
  * cache_put - store an answer, replacing any entry for the key; evicts
@@ -145,6 +156,14 @@ struct cache_entry *cache_put(struct cache *c, uint64_t epoch, uint32_t map_id,
 
 /* cache_flush - drop every entry, and start a new epoch */
 void cache_flush(struct cache *c);
+
+/*
+ * cache_drop_map - drop every entry of one map, and start a new epoch
+ * for it: O(1) (the entries go when next looked at), except that every
+ * CACHE_GEN_MASK + 1 drops of one map its entries are freed at once, so
+ * an entry's few generation bits never come round to the current value.
+ */
+void cache_drop_map(struct cache *c, uint32_t map_id);
 
 /* cache_stats - counters: hits and misses of cache_get_fresh, stale hits of cache_get_stale */
 const struct cache_stats *cache_stats(const struct cache *c);

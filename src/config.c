@@ -116,6 +116,7 @@ static const struct config_var config_vars[] = {
 	NUMBER("CACHE_STALE_TTL", "3600", maps.stale_ms, 0, 86400 * 7, CONFIG_SECONDS),
 	NUMBER("CACHE_MAX_ENTRIES", "100000", cache_max_entries, 0, 100000000, 0),
 	CUSTOM("CACHE", "on", cache_max_entries, parse_cache, 0),	/* off: no entries */
+	NUMBER("CHANGES_POLL_SECONDS", "10", changes_poll_ms, 0, 86400, CONFIG_SECONDS),	/* 0: off */
 
 	/* The log. */
 	CUSTOM("LOG_LEVEL", "info", log_level, parse_log_level, 0),

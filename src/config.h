@@ -69,6 +69,7 @@ struct config {
 	char password_file[CONFIG_SECRET_MAX + 1];	/* CASSANDRA_PASSWORD_FILE: read if auth is password */
 	struct map_defaults maps;	/* RECIPIENT_DELIMITER, CACHE_*_TTL */
 	size_t cache_max_entries;	/* CACHE_MAX_ENTRIES: 100000; CACHE=off: 0 */
+	int64_t changes_poll_ms;	/* CHANGES_POLL_SECONDS: 10; 0: off */
 	int log_level;			/* LOG_LEVEL: info */
 	int log_syslog;			/* LOG_TARGET=syslog */
 };

@@ -29,6 +29,7 @@
 #define LOOKUP_REFRESH_PERMILLE	900	/* refresh after 90% of the TTL */
 
 _Static_assert(CQL_LABEL_COUNT <= LOOKUP_STAT_ERRORS, "a counter for every failure label");
+_Static_assert(MAP_MAX <= CACHE_MAPS, "every map's answers can be cached");
 
 /*
  * A map's definition as lookups saw it when they started. A reload
@@ -380,16 +381,28 @@ static void query_unlink(struct query *q)
 		*pp = q->hnext;
 }
 
-/* query_find - a read in flight for (map, key) */
+/* query_epoch - the cache epoch of a map's entries now (0 without a cache) */
+static uint64_t query_epoch(const struct lookup_engine *e, const struct map_def *map)
+{
+	return e->cache ? cache_epoch(e->cache, map->id) : 0;
+}
+
+/*
+ * query_find - a read in flight for (map, key), started in the current
+ * epoch: one started before a flush or a drop of the map (its table
+ * changed) may carry the old row, which a lookup that starts after it
+ * must not be handed
+ */
 static struct query *query_find(struct lookup_engine *e, uint64_t h,
 				const struct map_def *map, const char *key,
 				size_t len)
 {
+	uint64_t epoch = query_epoch(e, map);
 	struct query *q;
 
 	for (q = *query_bucket(e, h); q; q = q->hnext)
-		if (q->hash == h && q->map == map && q->key_len == len &&
-		    memcmp(q->key, key, len) == 0)
+		if (q->hash == h && q->map == map && q->epoch == epoch &&
+		    q->key_len == len && memcmp(q->key, key, len) == 0)
 			return q;
 	return NULL;
 }
@@ -485,7 +498,7 @@ static void query_done(const struct lookup_read *r, void *arg)
 			o.fail_status = SOCKETMAP_TEMP;
 			o.text = found ? (char *)out.data : "";
 			o.len = found ? out.len : 0;
-			/* Not for a map a reload replaced, nor across a flush. */
+			/* Not for a map a reload replaced, nor across a flush or drop. */
 			if (e->cache && map_registry_current(e->reg, map))
 				cache_put(e->cache, q->epoch, map->id, q->key, q->key_len, found,
 					  o.text, o.len, clock_now_ms(),
@@ -545,7 +558,7 @@ static int query_start(struct lookup_engine *e, struct map_snap *snap,
 		q->e = e;
 		q->started_us = clock_now_us();
 		q->hash = h;
-		q->epoch = e->cache ? cache_epoch(e->cache) : 0;
+		q->epoch = query_epoch(e, map);
 		q->snap = snap;
 		q->map = map;
 		q->waiters = NULL;

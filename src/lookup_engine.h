@@ -38,8 +38,10 @@
  *	A lookup keeps a copy of its map as it was when it started: after a
  *	reload (SIGHUP) its reads still answer with that map, never one that
  *	took its slot, and are not cached unless the map is still the live
- *	one (map_registry_current). A read carries the cache epoch it started
- *	in, so after a flush (SIGUSR1) its answer is not cached either.
+ *	one (map_registry_current). A read carries the cache epoch of its map
+ *	it started in, so after a flush (SIGUSR1) or a drop of its map (its
+ *	table changed: changes_poll.h) its answer is not cached either, nor
+ *	handed to a lookup that starts after it.
  */
 #ifndef PAC_LOOKUP_ENGINE_H
 #define PAC_LOOKUP_ENGINE_H

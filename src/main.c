@@ -60,6 +60,7 @@
 #include "aws/cred_chain.h"
 #include "aws/cred_chain_show.h"
 #include "cache.h"
+#include "changes_poll.h"
 #include "clock.h"
 #include "config.h"
 #include "config_file.h"
@@ -113,6 +114,7 @@ struct daemon {
 	struct lookup_engine *engine;
 	struct sm_server *srv;
 	struct metrics *metrics;
+	struct changes_poll *changes;	/* CHANGES_POLL_SECONDS */
 	struct admin *admin;		/* --check, --query */
 	struct event *sigs[NSIGNALS];
 	struct event *status_timer;
@@ -558,14 +560,23 @@ static int start_serving(struct daemon *d)
 	fd_budget(d->cfg.max_clients);
 	if (start_listening(d) != 0)
 		return EXIT_RUNTIME;
+	/* Fleet invalidation: only a cache has anything to drop. */
+	if (d->cfg.changes_poll_ms > 0 && d->cache &&
+	    (d->changes = changes_poll_new(d->base, d->cql, &d->reg, d->cache, d->cfg.keyspace,
+					   d->cfg.changes_poll_ms, d->cfg.maps.ttl_ms)) == NULL) {
+		msg_error("out of memory");
+		return EXIT_RUNTIME;
+	}
 	if (d->cfg.metrics_listen[0] &&
 	    (d->metrics = metrics_start(d->base, d->cfg.metrics_listen, &d->reg, d->engine,
 					d->cache, d->cql, d->creds, &d->cfg, err, sizeof(err))) == NULL) {
 		msg_error("METRICS_LISTEN=%s: %s", d->cfg.metrics_listen, err);
 		return EXIT_RUNTIME;
 	}
-	if (d->metrics)
+	if (d->metrics) {
 		metrics_watch_clients(d->metrics, d->srv);
+		metrics_set_changes(d->metrics, d->changes);
+	}
 	if ((d->reload = map_reload_new(d->base, &src, &d->reg, d->cql, d->cache)) == NULL) {
 		msg_error("out of memory");
 		return EXIT_RUNTIME;
@@ -610,6 +621,7 @@ static void close_daemon(struct daemon *d)
 	metrics_free(d->metrics);
 	sm_server_free(d->srv);
 	lookup_engine_closing(d->engine);	/* --query answered: its other reads are cut */
+	changes_poll_free(d->changes);	/* detaches its read: the session ends it */
 	cql_session_free(d->cql);
 	lookup_engine_free(d->engine);
 	cache_free(d->cache);

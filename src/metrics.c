@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "cache.h"
+#include "changes_poll.h"
 #include "clock.h"
 #include "config.h"
 #include "cql/cql_session.h"
@@ -55,6 +56,7 @@ struct metrics {
 	const struct cred_chain *creds;	/* SigV4 only; NULL: no credential metrics */
 	const struct config *cfg;
 	const struct sm_server *srv;	/* NULL: no client metrics */
+	const struct changes_poll *changes;	/* NULL: fleet invalidation off */
 	int64_t started_ms;
 };
 
@@ -63,6 +65,29 @@ static void head(struct buf *o, const char *name, const char *type, const char *
 {
 	buf_printf(o, "# HELP " METRICS_PREFIX "%s %s\n# TYPE " METRICS_PREFIX "%s %s\n",
 		   name, help, name, type);
+}
+
+/* sample - HELP and TYPE lines, then the one unlabelled sample */
+static void sample(struct buf *o, const char *name, const char *type, const char *help,
+		   unsigned long long v)
+{
+	head(o, name, type, help);
+	buf_printf(o, METRICS_PREFIX "%s %llu\n", name, v);
+}
+
+/* render_changes - the change table's polls (fleet invalidation) */
+static void render_changes(struct buf *o, const struct changes_poll_stats *cs)
+{
+	sample(o, "changes_polls_total", "counter",
+	       "Reads of the change table (pac_changes) that ended.", cs->polls);
+	sample(o, "changes_poll_failures_total", "counter",
+	       "Polls of the change table that failed or could not start (the cache is kept).",
+	       cs->failures);
+	sample(o, "changes_maps_invalidated_total", "counter",
+	       "Maps whose cached answers were dropped because their table's serial changed.",
+	       cs->maps_invalidated);
+	sample(o, "changes_table_found", "gauge", "1 when the last poll read the change table.",
+	       (unsigned long long)cs->table_found);
 }
 
 /* label_value - a label value escaped as the text format wants */
@@ -172,6 +197,8 @@ void metrics_render(struct metrics *m, struct buf *o)
 		head(o, "cache_entries", "gauge", "Entries in the cache.");
 		buf_printf(o, METRICS_PREFIX "cache_entries %zu\n", cs->entries);
 	}
+	if (m->changes)
+		render_changes(o, changes_poll_stats(m->changes));
 
 	head(o, "cql_reads_total", "counter", "CQL reads sent.");
 	buf_printf(o, METRICS_PREFIX "cql_reads_total %llu\n", (unsigned long long)st->queries);
@@ -207,9 +234,11 @@ void metrics_render(struct metrics *m, struct buf *o)
 		buf_printf(o, "\"} %d\n", conns);
 	}
 	head(o, "keyspaces_read_units_total", "counter",
-	     "Estimated Amazon Keyspaces read request units (LOCAL_ONE 0.5, LOCAL_QUORUM 1 per 4 KB read).");
+	     "Estimated Amazon Keyspaces read request units of lookups and change-table polls "
+	     "(LOCAL_ONE 0.5, LOCAL_QUORUM 1 per 4 KB read).");
 	buf_printf(o, METRICS_PREFIX "keyspaces_read_units_total %.1f\n",
-		   (double)st->queries * unit);
+		   (double)(st->queries + (m->changes ? changes_poll_stats(m->changes)->polls : 0)) *
+		   unit);
 	{
 		const char *src;
 		double left;
@@ -331,7 +360,14 @@ void metrics_watch_clients(struct metrics *m, const struct sm_server *srv)
 	m->srv = srv;
 }
 
+/* metrics_set_changes - report the change table's polls too */
+void metrics_set_changes(struct metrics *m, const struct changes_poll *p)
+{
+	m->changes = p;
+}
+
 /* metrics_free - stop serving */
+
 void metrics_free(struct metrics *m)
 {
 	if (m == NULL)

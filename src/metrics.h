@@ -7,7 +7,8 @@
  *	reads, coalesced and refresh reads, read errors by kind, a read latency
  *	histogram, the backend connection state, an estimate of Amazon
  *	Keyspaces read request units, the AWS credentials in use (when
- *	metrics_start() is handed the chain), Postfix's connections (open, and
+ *	metrics_start() is handed the chain), the change table's polls (fleet
+ *	invalidation, metrics_set_changes()), Postfix's connections (open, and
  *	refused at MAX_CLIENTS: metrics_watch_clients()), build info, and the
  *	process_* metrics of Prometheus' process collector (proc_stats.h).
  *	Read latencies are measured in microseconds.
@@ -37,6 +38,9 @@ void metrics_free(struct metrics *m);
 /* metrics_watch_clients - report the socketmap server's connections too */
 struct sm_server;
 void metrics_watch_clients(struct metrics *m, const struct sm_server *srv);
+struct changes_poll;
+/* metrics_set_changes - also report the change table's polls (NULL: none) */
+void metrics_set_changes(struct metrics *m, const struct changes_poll *p);
 
 /* metrics_render - the exposition text (exposed for tests and --check) */
 struct buf;

@@ -169,6 +169,12 @@ struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql)
 	return cql_stmts_add(&s->stmts, cql);
 }
 
+/* cql_session_add_aux - register a statement the maps do without (cql_stmts_add_aux) */
+struct cql_stmt *cql_session_add_aux(struct cql_session *s, const char *cql)
+{
+	return cql_stmts_add_aux(&s->stmts, cql);
+}
+
 /* cql_session_keep_only - retire every statement not listed */
 void cql_session_keep_only(struct cql_session *s, struct cql_stmt *const *keep, size_t n)
 {

@@ -62,6 +62,12 @@ void cql_session_free(struct cql_session *s);
  */
 struct cql_stmt *cql_session_add(struct cql_session *s, const char *cql);
 /*
+ * cql_session_add_aux - register a statement the daemon can do without
+ * (cql_stmts_add_aux): never retired, and a node refusing it (a table
+ * missing there) still serves the others
+ */
+struct cql_stmt *cql_session_add_aux(struct cql_session *s, const char *cql);
+/*
  * cql_session_keep_only - statements not in keep[] are retired: no longer
  * prepared on new connections, nor retried when the server refused them
  * (after a reload replaced or rejected them). They stay valid, and

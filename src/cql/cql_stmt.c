@@ -96,8 +96,8 @@ static void stmt_refused(struct cql_stmt *st, struct cql_pconn *pc,
 		res->status = CQL_STATUS_NODE_REFUSED;
 	} else if (!cql_error_retryable(r->err->code)) {
 		/* The query itself is wrong here: a configuration problem. */
-		if (st->state != CQL_STMT_FAILED ||
-		    strcmp(st->err.message, r->err->message) != 0)
+		if ((st->state != CQL_STMT_FAILED ||
+		     strcmp(st->err.message, r->err->message) != 0) && !st->aux)
 			msg_error("cql: cannot prepare \"%s\": %s: %s", st->cql,
 				  cql_error_name(r->err->code), r->err->message);
 		st->state = CQL_STMT_FAILED;
@@ -144,11 +144,12 @@ static void stmt_prepared(const struct cql_response *r, void *arg)
 		return;
 	}
 	if (current && !pc->usable && res.status != CQL_STATUS_NOT_PREPARED &&
-	    r->status != CQL_STATUS_CONN_LOST && cql_conn_is_ready(pc->c)) {
+	    r->status != CQL_STATUS_CONN_LOST && cql_conn_is_ready(pc->c) && !st->aux) {
 		/*
 		 * A new connection whose node cannot prepare now (Overloaded,
 		 * bootstrapping, no answer) would serve nothing: close it and
-		 * let the backoff bring it back, as for a failed connect.
+		 * let the backoff bring it back, as for a failed connect. Not
+		 * for a statement the maps do without: its reads just fail.
 		 */
 		char detail[CQL_ERROR_MSG_MAX + 64];
 
@@ -269,7 +270,17 @@ struct cql_stmt *cql_stmts_add(struct cql_stmts *ss, const char *cql)
 	return st;
 }
 
-/* cql_stmts_keep_only - retire every statement not listed */
+/* cql_stmts_add_aux - register a statement the daemon can do without */
+struct cql_stmt *cql_stmts_add_aux(struct cql_stmts *ss, const char *cql)
+{
+	struct cql_stmt *st = cql_stmts_add(ss, cql);
+
+	if (st)
+		st->aux = 1;
+	return st;
+}
+
+/* cql_stmts_keep_only - retire every statement not listed, but aux ones */
 void cql_stmts_keep_only(struct cql_stmts *ss, struct cql_stmt *const *keep, size_t n)
 {
 	struct cql_stmt *st;
@@ -278,6 +289,6 @@ void cql_stmts_keep_only(struct cql_stmts *ss, struct cql_stmt *const *keep, siz
 	for (st = ss->head; st; st = st->next) {
 		for (i = 0; i < n && keep[i] != st; i++)
 			;
-		st->retired = i == n;
+		st->retired = i == n && !st->aux;
 	}
 }

@@ -39,6 +39,7 @@ struct cql_stmt {
 	size_t idlen;
 	int preparing;			/* a retry of a refused statement runs */
 	int retired;			/* no map uses it: not prepared again */
+	int aux;			/* cql_stmts_add_aux: never retired, never fatal */
 	struct cql_error err;
 	int has_meta;			/* result metadata known (prepared) */
 	struct cql_rows_meta meta;	/* of the rows it returns */
@@ -64,7 +65,13 @@ void cql_stmts_start(struct cql_stmts *ss);
 void cql_stmts_free(struct cql_stmts *ss);
 /* cql_stmts_add - register a statement (or bring back the one with this text) */
 struct cql_stmt *cql_stmts_add(struct cql_stmts *ss, const char *cql);
-/* cql_stmts_keep_only - retire every statement not listed */
+/*
+ * cql_stmts_add_aux - a statement the daemon can do without (the change
+ * table's poll): prepared like the others, but never retired by
+ * cql_stmts_keep_only, and a node refusing it still serves the rest
+ */
+struct cql_stmt *cql_stmts_add_aux(struct cql_stmts *ss, const char *cql);
+/* cql_stmts_keep_only - retire every statement not listed (but aux ones) */
 void cql_stmts_keep_only(struct cql_stmts *ss, struct cql_stmt *const *keep, size_t n);
 /* cql_stmts_prepare_conn - PREPARE every statement in use on a new connection; how many sent */
 int cql_stmts_prepare_conn(struct cql_stmts *ss, struct cql_pconn *pc);

@@ -997,6 +997,98 @@ static void test_flush_during_read(void **state)
 	expect(&r, SOCKETMAP_OK, "new.example.com");
 }
 
+/*
+ * A lookup that starts after a flush does not join a read sent before it,
+ * which may carry the row the operator flushed for.
+ */
+static void test_flush_no_joining_older_read(void **state)
+{
+	struct reply before, after;
+
+	(void)state;
+	ask("domains", "example.com", &before);
+	cache_flush(cache);		/* SIGUSR1 */
+	ask("domains", "example.com", &after);
+	assert_int_equal(fk.n, 2);
+	assert_int_equal(lookup_engine_stats(eng)->coalesced, 0);
+	fake_none(1);
+	expect(&after, SOCKETMAP_NOTFOUND, "");
+	fake_found(0, "old.example.com");
+	expect(&before, SOCKETMAP_OK, "old.example.com");
+}
+
+/* drop_map - the poller saw the map's table change (changes_poll.c) */
+static void drop_map(const char *name)
+{
+	cache_drop_map(cache, map_registry_find(&reg, name, strlen(name))->id);
+}
+
+static void test_drop_map_during_read(void **state)
+{
+	struct reply r, other;
+	size_t n, i;
+
+	(void)state;
+	ask("relay_domains", "example.org", &other);	/* and its parent domain */
+	for (n = fk.n, i = 0; i < n; i++)
+		fake_none(i);
+	expect(&other, SOCKETMAP_NOTFOUND, "");
+	/* domains' table changes while a read of it is out. */
+	ask("domains", "example.com", &r);
+	drop_map("domains");
+	fake_found(n, "old.example.com");
+	expect(&r, SOCKETMAP_OK, "old.example.com");
+	/* The answer read before the drop was not stored as fresh. */
+	ask("domains", "example.com", &r);
+	assert_int_equal(fk.n, n + 2);
+	fake_none(n + 1);
+	expect(&r, SOCKETMAP_NOTFOUND, "");
+	assert_null(ask("domains", "example.com", &r));
+	expect(&r, SOCKETMAP_NOTFOUND, "");
+	/* Another map kept its cache. */
+	assert_null(ask("relay_domains", "example.org", &other));
+	expect(&other, SOCKETMAP_NOTFOUND, "");
+	assert_int_equal(fk.n, n + 2);
+}
+
+static void test_drop_map_no_joining_older_read(void **state)
+{
+	struct reply before, after;
+
+	(void)state;
+	ask("domains", "example.com", &before);
+	drop_map("domains");
+	/* Started after the drop: its own read, not the one that may hold the old row. */
+	ask("domains", "example.com", &after);
+	assert_int_equal(fk.n, 2);
+	assert_int_equal(lookup_engine_stats(eng)->coalesced, 0);
+	fake_none(1);
+	expect(&after, SOCKETMAP_NOTFOUND, "");
+	fake_found(0, "old.example.com");
+	expect(&before, SOCKETMAP_OK, "old.example.com");
+	/* The newer answer is the cached one. */
+	assert_null(ask("domains", "example.com", &after));
+	expect(&after, SOCKETMAP_NOTFOUND, "");
+}
+
+static void test_drop_map_drops_stale_answers(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	ask("users", "alice@example.com", &r);
+	fake_found(0, "alice@example.com");
+	fake_none(1);
+	expect(&r, SOCKETMAP_OK, "example.com/alice/");
+	drop_map("users");
+	/* A dropped answer is not served when the database then fails. */
+	ask("users", "alice@example.com", &r);
+	assert_int_equal(fk.n, 4);
+	fake_fail(2, CQL_STATUS_TIMEOUT, NULL);
+	fake_none(3);
+	expect(&r, SOCKETMAP_TEMP, "cassandra: request timeout");
+}
+
 static void test_cancel(void **state)
 {
 	struct lookup *lk;
@@ -1080,6 +1172,10 @@ int main(void)
 		T(test_reload_during_read),
 		T(test_reload_removes_map_during_read),
 		T(test_flush_during_read),
+		T(test_flush_no_joining_older_read),
+		T(test_drop_map_during_read),
+		T(test_drop_map_no_joining_older_read),
+		T(test_drop_map_drops_stale_answers),
 		T(test_cancel),
 		T(test_extension_propagation),
 	};
