@@ -9,6 +9,7 @@
  *	     [--auth password:USER:PASS | --auth sigv4:KEYID:SECRET[:REGION]]
  *	     [--dc NAME]
  *	     [--peers HOST:PORT[@DC],...] [--release-version VERSION]
+ *	     [--rate-limit N]
  *
  * DESCRIPTION
  *	Stands in for Cassandra in tests: real drivers connect, prepare,
@@ -56,6 +57,10 @@
  *	versions are (3/v3, 4/v4)" Protocol error, in a version the client
  *	can read, and the connection is closed: drivers parse it and retry
  *	with a lower version.
+ *
+ *	--rate-limit N refuses the QUERY, EXECUTE and BATCH requests of a
+ *	connection past N per second, as Keyspaces refuses those past 3000
+ *	(cqld_throttle.c has the errors and the control commands).
  *
  * CONTROL SOCKET
  *	With --control, one command per line, one reply line ("ok ..." or
@@ -132,7 +137,7 @@ static void usage(void)
 		"            [--auth password:USER:PASS|sigv4:ID:SECRET[:REGION]]\n"
 		"            [--dc NAME] "
 		"[--peers HOST:PORT[@DC],...]\n"
-		"            [--release-version VERSION]\n");
+		"            [--release-version VERSION] [--rate-limit N]\n");
 	exit(2);
 }
 
@@ -515,6 +520,7 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 		{"verbose", no_argument, NULL, 'v'},
 		{"dc", required_argument, NULL, 'D'},
 		{"release-version", required_argument, NULL, 'R'},
+		{"rate-limit", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -550,6 +556,11 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 			if (parse_long(optarg, 0, CQLD_MAX_DELAY_MS, &v) < 0)
 				usage();
 			srv.delay_ms = (int)v;
+			break;
+		case 'r':
+			if (parse_long(optarg, 0, CQLD_MAX_RATE, &v) < 0)
+				usage();
+			srv.rate_limit = v;
 			break;
 		case 'v':
 			srv.verbose = 1;
