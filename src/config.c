@@ -102,6 +102,8 @@ static const struct config_var config_vars[] = {
 	NUMBER("CASSANDRA_LOOKUP_TIMEOUT_MS", "3000", cql.lookup_timeout_ms, 10, 600000, 0),
 	NUMBER("CASSANDRA_HEARTBEAT_MS", "30000", cql.heartbeat_ms, 0, 3600000, 0),
 	NUMBER("CASSANDRA_CONNECTIONS_PER_HOST", "2", cql.connections_per_host, 1, 16, 0),
+	NUMBER("CASSANDRA_CONNECTIONS_PER_HOST_MAX", "8", cql.connections_per_host_max, 1, 16, 0),
+	NUMBER("CASSANDRA_CONNECTION_RATE_LIMIT", "3000", cql.connection_rate_limit, 1, 1000000, 0),
 	BOOL("CASSANDRA_DISCOVERY", "on", cql.discovery),
 	NUMBER("CASSANDRA_REFRESH_MS", "60000", cql.refresh_ms, 100, 86400000, 0),
 	STRING("CASSANDRA_LOCAL_DC", NULL, cql.local_dc, 0),

@@ -37,6 +37,9 @@ RETRYABLE = {
     "is_bootstrapping": "is bootstrapping",
     "server_error": "server error",
 }
+# How Keyspaces (ReadTimeout) and Cassandra (Overloaded) refuse load: retried
+# after a backoff as long as the deadline allows (test_throttling.py), not once.
+THROTTLED = {"overloaded", "read_timeout"}
 
 
 def up_hosts(daemon):
@@ -148,8 +151,9 @@ def test_retryable_error_is_retried_on_the_other_node(cluster, postmap, code):
     # answered TEMP may be dropped, so a node can see fewer.
     ca, cb = counts(a), counts(b)
     for table, n in reads.items():
-        assert 1 <= ca.get(table, 0) <= n, (table, ca, reads)
-        assert 1 <= cb.get(table, 0) <= n, (table, cb, reads)
+        most = float("inf") if code in THROTTLED else n
+        assert 1 <= ca.get(table, 0) <= most, (table, ca, reads)
+        assert 1 <= cb.get(table, 0) <= most, (table, cb, reads)
     assert f"TEMP cassandra: {RETRYABLE[code]}" in daemon.log_text()
 
 
