@@ -13,11 +13,13 @@ connections, up to CASSANDRA_CONNECTIONS_PER_HOST_MAX.
 The rates are small (20 requests/s) so that a sequential client on a loaded
 two-core machine still exceeds them.
 """
+import os
 import re
 import socket
+import subprocess
 import urllib.request
 
-from conftest import netstring, raw_connect, read_netstring, wait_for
+from conftest import DAEMON, netstring, raw_connect, read_netstring, wait_for
 
 RATE = 20               # cqld's --rate-limit and the daemon's CASSANDRA_CONNECTION_RATE_LIMIT
 LOOKUP_TIMEOUT_MS = 3000
@@ -136,3 +138,45 @@ def test_table_throttle_past_the_deadline_is_temp_never_notfound(start_cqld, sta
     cqld.control("throttle mailion.domains 0")
     assert lookups(daemon.port, "domains", "example.com", 1) == ["OK example.com"]
     assert lookups(daemon.port, "domains", "no-such.example", 1) == ["NOTFOUND "]
+
+
+def test_python_driver_sees_keyspaces_read_timeout(start_cqld):
+    """What cqld answers past --rate-limit is what a real driver reports for
+    a Keyspaces throttle: cassandra.ReadTimeout with Cassandra's message,
+    the consistency asked for and no replica answering; AWS's retry policies
+    act on exactly that."""
+    from cassandra import ConsistencyLevel, ReadTimeout
+    from cassandra.cluster import Cluster
+    from cassandra.query import SimpleStatement
+
+    cqld = start_cqld(extra=("--rate-limit", "40"))
+    cluster = Cluster(["127.0.0.1"], port=cqld.port, protocol_version=4, connect_timeout=10)
+    try:
+        session = cluster.connect("mailion")
+        stmt = SimpleStatement("SELECT domain FROM domains WHERE domain = 'example.com'",
+                               consistency_level=ConsistencyLevel.LOCAL_QUORUM)
+        errors = []
+        for _ in range(150):
+            try:
+                session.execute(stmt)
+            except ReadTimeout as e:
+                errors.append(e)
+    finally:
+        cluster.shutdown()
+    assert errors, "150 requests in a row never exceeded 40/s"
+    e = errors[0]
+    assert "Operation timed out - received only 0 responses." in str(e)
+    assert e.consistency == ConsistencyLevel.LOCAL_QUORUM
+    assert e.received_responses == 0 and e.required_responses == 2
+    assert throttled(cqld)[0] == len(errors)
+
+
+def test_check_shows_connections_per_node(start_cqld):
+    """--check (and STATUS=) name each node up with its connections."""
+    cqld = start_cqld()
+    env = {"PATH": os.environ["PATH"], "KEYSPACE_NAME": "mailion",
+           "CASSANDRA_HOSTS": f"127.0.0.1:{cqld.port}", "CASSANDRA_CONNECTIONS_PER_HOST": "1"}
+    r = subprocess.run([str(DAEMON), "--check"], env=env, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"1 of 1 nodes up (127.0.0.1:{cqld.port} x1)" in r.stdout, r.stdout
