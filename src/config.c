@@ -90,6 +90,7 @@ static const struct config_var config_vars[] = {
 	STRING("CASSANDRA_TLS_CA_FILE", NULL, cql.tls.ca_file, 0),
 	STRING("CASSANDRA_TLS_CERT_FILE", NULL, cql.tls.cert_file, 0),
 	STRING("CASSANDRA_TLS_KEY_FILE", NULL, cql.tls.key_file, 0),
+	STRING("CASSANDRA_TLS_SERVER_NAME", NULL, cql.tls.server_name, 0),
 	STRING("CASSANDRA_USERNAME", NULL, username, 0),
 	STRING("CASSANDRA_PASSWORD", NULL, password, CONFIG_SECRET),
 	STRING("CASSANDRA_PASSWORD_FILE", NULL, password_file, 0),

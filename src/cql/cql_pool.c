@@ -260,7 +260,7 @@ static void pconn_connect(struct cql_pconn *pc)
 		return;
 	memset(&o, 0, sizeof(o));
 	o.version = p->version;
-	o.host = pc->h->name;
+	o.host = cfg->tls.server_name[0] ? cfg->tls.server_name : pc->h->name;
 	o.tls = cfg->tls_ctx;
 	o.tls_verify = cfg->tls.verify;
 	o.auth = cfg->auth;
