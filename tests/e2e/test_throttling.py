@@ -185,3 +185,19 @@ def test_check_shows_connections_per_node(start_cqld):
                        timeout=30)
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"1 of 1 nodes up (127.0.0.1:{cqld.port} x1)" in r.stdout, r.stdout
+
+
+def test_stop_while_reads_wait_out_a_backoff(start_cqld, start_daemon):
+    """SIGTERM while a read waits between throttled attempts and the lookup
+    deadline is further off than the drain (5 s): the daemon exits cleanly,
+    the waiting read answered and freed (no leak, no use after free under
+    ASan: the procs fixture checks)."""
+    cqld, daemon, _ = start(start_cqld, start_daemon, CASSANDRA_LOOKUP_TIMEOUT_MS=30000)
+    cqld.control("throttle mailion.domains 60")
+    s = raw_connect(daemon.port)
+    try:
+        s.sendall(netstring(b"domains example.com"))
+        wait_for(lambda: throttled(cqld)[1] >= 2, what="the read retried after a backoff")
+        assert daemon.stop() == 0, daemon.log_text()[-2000:]
+    finally:
+        s.close()
