@@ -56,7 +56,10 @@ def cluster(start_cqld, start_daemon):
                           CASSANDRA_DISCOVERY="off",
                           CASSANDRA_REQUEST_TIMEOUT_MS=REQUEST_TIMEOUT_MS,
                           CASSANDRA_LOOKUP_TIMEOUT_MS=LOOKUP_TIMEOUT_MS,
-                          CASSANDRA_RECONNECT_MAX_MS=300)
+                          CASSANDRA_RECONNECT_MAX_MS=300,
+                          # A fixed two connections per node: Overloaded and
+                          # ReadTimeout would add some (test_throttling.py).
+                          CASSANDRA_CONNECTIONS_PER_HOST_MAX=2)
     wait_for(lambda: len(up_hosts(daemon)) == 2, what="both nodes up")
     return daemon, a, b
 
@@ -105,10 +108,10 @@ def assert_all_correct(postmap, daemon):
         assert postmap.query(daemon.port, name, key) == ("OK", value), (name, key)
 
 
-def assert_all_temp_in_time(daemon, reason):
+def assert_all_temp_in_time(daemon, reason, also=()):
     for name, key, _ in KEYS:
         reply, took = ask(daemon.port, name, key)
-        assert reply == f"TEMP cassandra: {reason}", (name, key, reply)
+        assert reply in [f"TEMP cassandra: {r}" for r in (reason, *also)], (name, key, reply)
         assert took < LATE_S, (name, key, took)
 
 
@@ -144,7 +147,10 @@ def test_retryable_error_is_retried_on_the_other_node(cluster, postmap, code):
     b.control(f"fail {code}")
     a.control("reset-counts")
     b.control("reset-counts")
-    assert_all_temp_in_time(daemon, RETRYABLE[code])
+    # A throttled read is retried until the deadline, which on a loaded
+    # machine may answer before the last retry does.
+    assert_all_temp_in_time(daemon, RETRYABLE[code],
+                            also=("request timeout",) if code in THROTTLED else ())
     # At most one retry each: no read went twice to a node. The failing
     # first candidate of every lookup was tried on both nodes; reads of
     # lower candidates still waiting for their retry when the lookup
