@@ -153,6 +153,24 @@ static void render_clients(const struct metrics *m, struct buf *o)
 		   (unsigned long long)sm_server_refused(m->srv));
 }
 
+/* throttle_counters - throttled answers, and the reads sent again after them */
+static void throttle_counters(struct buf *o, const struct cql_session *cql)
+{
+	static const char *const names[2] = { "cql_throttled_total", "cql_throttle_retries_total" };
+	static const char *const helps[2] = {
+		"Answers refusing a read for load (ReadTimeout, WriteTimeout, Overloaded).",
+		"Reads sent again after a backoff because they were throttled.",
+	};
+	unsigned long long v[2];
+	int i;
+
+	cql_session_throttled(cql, &v[0], &v[1]);
+	for (i = 0; i < 2; i++) {
+		head(o, names[i], "counter", helps[i]);
+		buf_printf(o, METRICS_PREFIX "%s %llu\n", names[i], v[i]);
+	}
+}
+
 /* metrics_render - the whole exposition */
 void metrics_render(struct metrics *m, struct buf *o)
 {
@@ -210,6 +228,7 @@ void metrics_render(struct metrics *m, struct buf *o)
 	for (k = 0; lookup_error_name(k); k++)
 		buf_printf(o, METRICS_PREFIX "cql_errors_total{kind=\"%s\"} %llu\n",
 			   lookup_error_name(k), (unsigned long long)st->errors[k]);
+	throttle_counters(o, m->cql);
 	head(o, "cql_read_duration_seconds", "histogram", "Latency of CQL reads (measured in microseconds).");
 	for (k = 0; k < LOOKUP_LATENCY_BUCKETS; k++)
 		buf_printf(o, METRICS_PREFIX "cql_read_duration_seconds_bucket{le=\"%g\"} %llu\n",

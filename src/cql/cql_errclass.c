@@ -51,6 +51,15 @@ static enum cql_errlabel server_label(int32_t code)
 	}
 }
 
+/* cql_errclass_throttled - ReadTimeout, WriteTimeout or Overloaded */
+int cql_errclass_throttled(enum cql_status st, const struct cql_error *err)
+{
+	if (st != CQL_STATUS_SERVER_ERROR || err == NULL)
+		return 0;
+	return err->code == CQL_ERR_READ_TIMEOUT || err->code == CQL_ERR_WRITE_TIMEOUT ||
+	       err->code == CQL_ERR_OVERLOADED;
+}
+
 /* status_label - the label of a request status other than SERVER_ERROR */
 static enum cql_errlabel status_label(enum cql_status st)
 {

@@ -82,6 +82,17 @@ struct cql_failure {
 void cql_errclass_classify(enum cql_status st, const struct cql_error *err,
 			   struct cql_failure *f);
 
+/*
+ * cql_errclass_throttled - the server refused the read for load: Amazon
+ * Keyspaces answers a request over a connection's rate or a table's or
+ * partition's capacity with ReadTimeout or WriteTimeout (it has no codes
+ * of its own: "Troubleshooting capacity management errors", and the
+ * Knowledge Center's "How do I troubleshoot ReadTimeout and WriteTimeout
+ * exceptions in Amazon Keyspaces?"), Cassandra with Overloaded. Such a
+ * read is retried after a backoff, not at once.
+ */
+int cql_errclass_throttled(enum cql_status st, const struct cql_error *err);
+
 /* cql_errclass_label_name - text of label i, NULL past the last */
 const char *cql_errclass_label_name(int i);
 

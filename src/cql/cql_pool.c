@@ -17,12 +17,14 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "clock.h"
 #include "log.h"
 #include "cql_pool.h"
 
 #define CQL_SUSPECT_LOAD	1024	/* load of a connection that went silent */
 #define CQL_STATE_NODES		4	/* nodes named in the state line */
 #define CQL_STATE_ROOM		80	/* bytes left for one more node's label */
+#define CQL_SCALE_CHECK_MS	250	/* a node's slots reconsidered at most this often */
 
 static void pconn_connect(struct cql_pconn *pc);
 
@@ -50,7 +52,7 @@ struct cql_pconn *cql_pool_each(struct cql_pool *p, struct cql_host *only,
 	for (i = 0; i < n; i++) {
 		struct cql_host *h = only ? only : p->hosts[i];
 
-		for (k = 0; k < p->cfg->connections_per_host; k++)
+		for (k = 0; k < h->nslots; k++)
 			if (fn(&h->pool[k], arg))
 				return &h->pool[k];
 	}
@@ -138,7 +140,8 @@ void cql_pool_set_state(struct cql_pool *p)
 		    (size_t)len < sizeof(p->state_text) - CQL_STATE_ROOM && n < CQL_STATE_NODES; i++) {
 		if (cql_pool_host_up(p, p->hosts[i]))
 			len += snprintf(p->state_text + len, sizeof(p->state_text) - (size_t)len,
-					"%s%s", n++ ? ", " : " (", p->hosts[i]->label);
+					"%s%s x%d", n++ ? ", " : " (", p->hosts[i]->label,
+					cql_pool_host_conns(p, p->hosts[i]));
 	}
 	if (n && (size_t)len < sizeof(p->state_text) - 2)
 		snprintf(p->state_text + len, sizeof(p->state_text) - (size_t)len, ")");
@@ -257,7 +260,7 @@ static void pconn_connect(struct cql_pconn *pc)
 		return;
 	memset(&o, 0, sizeof(o));
 	o.version = p->version;
-	o.host = pc->h->name;
+	o.host = cfg->tls.server_name[0] ? cfg->tls.server_name : pc->h->name;
 	o.tls = cfg->tls_ctx;
 	o.tls_verify = cfg->tls.verify;
 	o.auth = cfg->auth;
@@ -371,7 +374,8 @@ static struct cql_host *host_new(struct cql_pool *p, const struct sockaddr *sa,
 	snprintf(h->name, sizeof(h->name), "%s", name);
 	host_label(h, sa);
 	h->backoff_ms = p->cfg->reconnect_min_ms;
-	for (k = 0; k < p->cfg->connections_per_host; k++) {
+	h->nslots = p->cfg->connections_per_host;
+	for (k = 0; k < p->cfg->connections_per_host_max; k++) {
 		h->pool[k].pool = p;
 		h->pool[k].h = h;
 		h->pool[k].retry = evtimer_new(p->base, retry_cb, &h->pool[k]);
@@ -411,7 +415,7 @@ struct cql_host *cql_pool_listed(struct cql_pool *p, const struct sockaddr *sa,
 	p->hosts[p->nhosts++] = h;
 	if (spec < 0)
 		msg_info("cql: discovered node %s", h->label);
-	for (k = 0; k < p->cfg->connections_per_host; k++)
+	for (k = 0; k < h->nslots; k++)
 		pconn_connect(&h->pool[k]);
 	return h;
 }
@@ -421,7 +425,7 @@ static void host_free(struct cql_pool *p, struct cql_host *h)
 {
 	int k;
 
-	for (k = 0; k < p->cfg->connections_per_host; k++)
+	for (k = 0; k < p->cfg->connections_per_host_max; k++)
 		event_free(h->pool[k].retry);
 	free(h);
 }
@@ -458,6 +462,7 @@ void cql_pool_forget(struct cql_pool *p, cql_host_gone_fn gone, void *arg)
 struct pick_state {
 	struct cql_pconn *best;
 	unsigned best_load;
+	const struct cql_pconn *avoid;	/* never this one */
 };
 
 /* slot_lighter - keep the slot if it serves and is less loaded than the best */
@@ -466,7 +471,7 @@ static int slot_lighter(struct cql_pconn *pc, void *arg)
 	struct pick_state *ps = arg;
 	unsigned load;
 
-	if (!pc->usable || pc->c == NULL)
+	if (!pc->usable || pc->c == NULL || pc == ps->avoid)
 		return 0;
 	/*
 	 * A connection silent since a request timed out may have stopped
@@ -486,10 +491,11 @@ static int slot_lighter(struct cql_pconn *pc, void *arg)
  * first, avoiding one node (the one a retry must not go back to). The
  * starting node rotates so that idle nodes share the load.
  */
-struct cql_pconn *cql_pool_pick(struct cql_pool *p, unsigned avoid)
+struct cql_pconn *cql_pool_pick(struct cql_pool *p, unsigned avoid,
+				const struct cql_pconn *avoid_pc)
 {
 	const char *local_dc = p->cfg->local_dc;
-	struct pick_state ps = { NULL, 0 };
+	struct pick_state ps = { NULL, 0, avoid_pc };
 	size_t i, n = p->nhosts, start;
 	int pass;
 
@@ -497,7 +503,7 @@ struct cql_pconn *cql_pool_pick(struct cql_pool *p, unsigned avoid)
 	 * Retries do not turn the wheel, or with two nodes every first try
 	 * would land on the same one.
 	 */
-	start = n ? (avoid ? p->rr : p->rr++) % n : 0;
+	start = n ? (avoid || avoid_pc ? p->rr : p->rr++) % n : 0;
 
 	for (pass = 0; pass < 2 && ps.best == NULL; pass++) {
 		for (i = 0; i < n; i++) {
@@ -527,7 +533,6 @@ static int slot_close(struct cql_pconn *pc, void *arg)
 		pc->usable = 0;
 		cql_conn_free(c);	/* pending requests get CONN_LOST */
 	}
-	event_free(pc->retry);
 	return 0;
 }
 
@@ -539,6 +544,80 @@ void cql_pool_free(struct cql_pool *p)
 	p->stopping = 1;
 	(void)cql_pool_each(p, NULL, slot_close, NULL);
 	for (i = 0; i < p->nhosts; i++)
-		free(p->hosts[i]);
+		host_free(p, p->hosts[i]);
 	p->nhosts = 0;
+}
+
+/* pool_grow - open one more slot of node h */
+static void pool_grow(struct cql_pool *p, struct cql_host *h, double per_s, int64_t now)
+{
+	struct cql_pconn *pc = &h->pool[h->nslots++];
+
+	h->changed_ms = now;
+	msg_info("cql: %s: %.0f requests/s%s on %d connections; opening one more (at most %d)",
+		 h->label, per_s, cql_rate_throttles(&h->rate, now) ? " and throttled" : "",
+		 h->nslots - 1, p->cfg->connections_per_host_max);
+	pconn_connect(pc);
+}
+
+/*
+ * pool_shrink - give back node h's last slot when it is idle (no request
+ * is cut short; otherwise the next check tries again)
+ */
+static void pool_shrink(struct cql_pool *p, struct cql_host *h, double per_s)
+{
+	struct cql_pconn *pc = &h->pool[h->nslots - 1];
+
+	if (pc->c && cql_conn_in_flight(pc->c) > 0)
+		return;
+	msg_info("cql: %s: %.0f requests/s; closing connection %d of %d", h->label, per_s,
+		 h->nslots, p->cfg->connections_per_host_max);
+	evtimer_del(pc->retry);
+	(void)slot_close(pc, NULL);
+	pc->prepares = 0;
+	h->nslots--;
+	cql_pool_set_state(p);
+}
+
+/* cql_pool_sent - count the request; now and then, reconsider the node's slots */
+void cql_pool_sent(struct cql_pool *p, struct cql_pconn *pc)
+{
+	struct cql_host *h = pc->h;
+	int64_t now = clock_now_ms();
+	struct cql_rate_scale sc;
+	double per_s;
+
+	cql_rate_add(&h->rate, now);
+	if (now - h->scaled_ms < CQL_SCALE_CHECK_MS || p->stopping)
+		return;
+	h->scaled_ms = now;
+	if (h->changed_ms == 0)
+		h->changed_ms = now;
+	sc.slots = h->nslots;
+	sc.usable = cql_pool_host_conns(p, h);
+	sc.floor = p->cfg->connections_per_host;
+	sc.ceiling = p->cfg->connections_per_host_max;
+	sc.limit = p->cfg->connection_rate_limit;
+	sc.quiet_ms = now - h->changed_ms;
+	per_s = cql_rate_per_s(&h->rate, now);
+	switch (cql_rate_decide(&sc, per_s, cql_rate_throttles(&h->rate, now))) {
+	case CQL_RATE_GROW:
+		pool_grow(p, h, per_s, now);
+		break;
+	case CQL_RATE_SHRINK:
+		pool_shrink(p, h, per_s);
+		break;
+	default:
+		break;
+	}
+}
+
+/* cql_pool_throttled - count a throttled answer of pc's node */
+void cql_pool_throttled(struct cql_pool *p, struct cql_pconn *pc)
+{
+	int64_t now = clock_now_ms();
+
+	p->throttled++;
+	cql_rate_throttled(&pc->h->rate, now);
+	pc->h->changed_ms = now;
 }

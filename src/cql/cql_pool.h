@@ -6,7 +6,10 @@
  *
  * DESCRIPTION
  *	A pool keeps connections_per_host connection slots to every node it
- *	is told of (cql_pool_listed). A slot whose connection fails is
+ *	is told of (cql_pool_listed), and more, up to connections_per_host_max,
+ *	while the node's request rate nears connection_rate_limit per
+ *	connection or the node throttles requests (cql_rate.h decides; a slot
+ *	added is given back, idle, once the rate has long been low). A slot whose connection fails is
  *	reconnected after its node's backoff (exponential, with jitter); the
  *	protocol version steps down from v4 to v3 when a server asks.
  *
@@ -31,6 +34,7 @@
 
 #include "log.h"
 #include "cql_conn.h"
+#include "cql_rate.h"
 #include "cql_session_types.h"
 
 struct event;
@@ -66,6 +70,10 @@ struct cql_host {
 	int failed;			/* failed since it was last up */
 	int backoff_ms;
 	struct log_limit log;
+	int nslots;			/* slots in use: the floor .. the ceiling */
+	struct cql_rate rate;		/* requests sent, throttled answers */
+	int64_t changed_ms;		/* last slot added, or throttled answer */
+	int64_t scaled_ms;		/* last time the slots were reconsidered */
 	struct cql_pconn pool[CQL_MAX_POOL];
 };
 
@@ -91,6 +99,7 @@ struct cql_pool {
 	struct log_limit full_log;	/* node table or stream ids full */
 	char state_text[CQL_STATE_TEXT_MAX];
 	unsigned failures;		/* connection attempts that failed */
+	unsigned long long throttled;	/* throttled answers */
 	int stopping;			/* the session is being freed */
 };
 
@@ -115,9 +124,14 @@ struct cql_pconn *cql_pool_each(struct cql_pool *p, struct cql_host *only,
 struct cql_pconn *cql_pool_first_usable(struct cql_pool *p);
 /*
  * cql_pool_pick - the least loaded usable connection, local datacenter
- * first, not on node avoid (0: any)
+ * first, not on node avoid (0: any) and not avoid_pc (NULL: any)
  */
-struct cql_pconn *cql_pool_pick(struct cql_pool *p, unsigned avoid);
+struct cql_pconn *cql_pool_pick(struct cql_pool *p, unsigned avoid,
+				const struct cql_pconn *avoid_pc);
+/* cql_pool_sent - a request went out on pc: count it, add or drop a slot */
+void cql_pool_sent(struct cql_pool *p, struct cql_pconn *pc);
+/* cql_pool_throttled - pc's node throttled a request */
+void cql_pool_throttled(struct cql_pool *p, struct cql_pconn *pc);
 
 /*
  * cql_pool_listed - a node that configured name spec, or a peers table
@@ -133,7 +147,7 @@ void cql_pool_prepared_one(struct cql_pconn *pc);
 /* cql_pool_retry_now - connections waiting out a backoff try at once */
 void cql_pool_retry_now(struct cql_pool *p);
 
-/* cql_pool_set_state - the state line from the nodes up */
+/* cql_pool_set_state - the state line from the nodes up, "label xCONNECTIONS" each */
 void cql_pool_set_state(struct cql_pool *p);
 /* cql_pool_note_failure - why the backend is not answering, for logs and TEMP */
 void cql_pool_note_failure(struct cql_pool *p, const char *label, const char *detail);

@@ -8,17 +8,28 @@
  *	wires together through the pool's hooks. What is its own is a read:
  *	execute, retry on another node, the lookup deadline, and the pages
  *	of a Rows answer (cql_pages).
+ *
+ *	A throttled read (cql_errclass_throttled: Keyspaces' ReadTimeout
+ *	and WriteTimeout, Cassandra's Overloaded) is not retried at once but
+ *	after a backoff with full jitter (cql_backoff), as often as the
+ *	lookup deadline allows, on another node, else on another connection
+ *	of the node, else on the same one: each connection has its own rate.
+ *	While it waits it is on the session's list of waiting reads, which
+ *	the deadline and cql_session_free take it off.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/event.h>
 #include <event2/util.h>
 
 #include "clock.h"
 #include "log.h"
+#include "cql_backoff.h"
 #include "cql_discovery.h"
+#include "cql_errclass.h"
 #include "cql_pages.h"
 #include "cql_pool.h"
 #include "cql_session.h"
@@ -29,6 +40,10 @@
 #define CQL_LOOKUP_TIMEOUTS	3	/* default lookup deadline, in request timeouts */
 #define CQL_EXEC_MAX_VALUES	8	/* bound values in one EXECUTE */
 #define CQL_VERSION_DEFAULT	4	/* protocol version tried first */
+#define CQL_RATE_LIMIT_DEFAULT	3000	/* requests/s a Keyspaces connection serves */
+#define CQL_THROTTLE_BASE_MS	10	/* first backoff after a throttled answer, at most */
+#define CQL_THROTTLE_CAP_PARTS	4	/* no backoff over this part of the deadline */
+#define CQL_THROTTLE_ATTEMPTS	16	/* retries of one throttled read, at most */
 
 struct cql_session {
 	struct cql_session_config cfg;	/* the pool and discovery point here */
@@ -40,6 +55,12 @@ struct cql_session {
 	struct timeval deadline_tv_storage;
 	const struct timeval *deadline_tv;	/* lookup deadline, a common timeout */
 	struct log_limit paging_log;
+
+	struct cql_backoff_policy backoff;	/* after throttled answers */
+	uint32_t seed;				/* the backoff's jitter */
+	LIST_HEAD(, exec) waiting;		/* reads waiting out a backoff */
+	unsigned long long throttle_retries;
+	struct log_limit throttle_log;
 };
 
 /* An EXECUTE in flight. */
@@ -53,6 +74,11 @@ struct exec {
 	int attempts;
 	int reprepared;
 	int abandoned;			/* answered at the deadline; a request is still out */
+	int backoffs;			/* retries after throttled answers */
+	const struct cql_pconn *avoid_pc;	/* the connection that throttled it */
+	struct event *backoff;		/* ends the wait before that retry */
+	LIST_ENTRY(exec) wlink;		/* on s->waiting while the backoff runs */
+	int waits;
 	int64_t deadline_ms;
 	struct event *deadline;		/* answers TIMEOUT when the lookup deadline passes */
 	struct cql_pages *pages;	/* the result so far, from its first page */
@@ -64,6 +90,7 @@ struct exec {
 static int exec_send(struct exec *x, struct cql_pconn *on, enum cql_status *why);
 static void exec_finish(struct exec *x, const struct cql_result *res);
 static int exec_retry(struct exec *x, const char *host, const char *failure);
+static void exec_waiting_fail(struct cql_session *s);
 
 /* cql_parse_hosts - split a host list into a session's configuration */
 int cql_parse_hosts(const char *list, uint16_t default_port,
@@ -97,6 +124,12 @@ static void config_defaults(struct cql_session_config *c)
 		c->connections_per_host = 1;
 	if (c->connections_per_host > CQL_MAX_POOL)
 		c->connections_per_host = CQL_MAX_POOL;
+	if (c->connections_per_host_max < c->connections_per_host)
+		c->connections_per_host_max = c->connections_per_host;
+	if (c->connections_per_host_max > CQL_MAX_POOL)
+		c->connections_per_host_max = CQL_MAX_POOL;
+	if (c->connection_rate_limit < 1)
+		c->connection_rate_limit = CQL_RATE_LIMIT_DEFAULT;
 	if (c->reconnect_min_ms < 1)
 		c->reconnect_min_ms = CQL_RECONNECT_MIN_MS;
 	if (c->refresh_ms <= 0)
@@ -118,6 +151,13 @@ struct cql_session *cql_session_new(struct event_base *base,
 	s->cfg = *cfg;
 	config_defaults(&s->cfg);
 	s->base = base;
+	LIST_INIT(&s->waiting);
+	s->backoff.base_ms = CQL_THROTTLE_BASE_MS;
+	s->backoff.cap_ms = s->cfg.lookup_timeout_ms / CQL_THROTTLE_CAP_PARTS;
+	s->backoff.max_attempts = CQL_THROTTLE_ATTEMPTS;
+	/* As for any retry: half a request timeout left for its answer. */
+	s->backoff.min_left_ms = s->cfg.request_timeout_ms / 2;
+	s->seed = (uint32_t)clock_now_ms() ^ (uint32_t)(uintptr_t)s;
 	ms = s->cfg.lookup_timeout_ms;
 	s->deadline_tv_storage.tv_sec = ms / 1000;
 	s->deadline_tv_storage.tv_usec = (ms % 1000) * 1000;
@@ -158,6 +198,7 @@ void cql_session_free(struct cql_session *s)
 	s->pool.stopping = 1;
 	cql_discovery_stop(&s->disc);
 	cql_pool_free(&s->pool);
+	exec_waiting_fail(s);
 	cql_stmts_free(&s->stmts);
 	cql_discovery_free(&s->disc);
 	free(s);
@@ -206,11 +247,95 @@ static void exec_finish(struct exec *x, const struct cql_result *res)
 		x->cb(res, x->arg);
 	if (x->deadline)
 		event_free(x->deadline);
+	if (x->backoff)
+		event_free(x->backoff);
 	if (x->pages) {
 		cql_pages_free(x->pages);
 		free(x->pages);
 	}
 	free(x);
+}
+
+/* exec_unwait - off the waiting list, its backoff timer stopped */
+static void exec_unwait(struct exec *x)
+{
+	if (!x->waits)
+		return;
+	x->waits = 0;
+	evtimer_del(x->backoff);
+	LIST_REMOVE(x, wlink);
+}
+
+/* exec_waiting_fail - the session goes: answer every read still waiting */
+static void exec_waiting_fail(struct cql_session *s)
+{
+	struct cql_result res;
+
+	memset(&res, 0, sizeof(res));
+	res.status = CQL_STATUS_CONN_LOST;
+	while (!LIST_EMPTY(&s->waiting)) {
+		struct exec *x = LIST_FIRST(&s->waiting);
+
+		exec_unwait(x);
+		exec_finish(x, &res);
+	}
+}
+
+/*
+ * exec_send_or_finish - send the read again (on connection on, or the
+ * best one), or answer why it cannot be (TIMEOUT once abandoned)
+ */
+static void exec_send_or_finish(struct exec *x, struct cql_pconn *on)
+{
+	struct cql_result r;
+	enum cql_status why = CQL_STATUS_TIMEOUT;
+
+	if (!x->abandoned && exec_send(x, on, &why) == 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.status = why;
+	exec_finish(x, &r);
+}
+
+/* exec_backoff_done - a throttled read's wait is over: send it again */
+static void exec_backoff_done(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	exec_unwait(arg);
+	exec_send_or_finish(arg, NULL);
+}
+
+/*
+ * exec_backoff - a throttled read: wait, then retry (0), while the lookup
+ * deadline leaves room; -1: answer the failure now
+ */
+static int exec_backoff(struct exec *x)
+{
+	struct cql_session *s = x->s;
+	struct timeval tv;
+	int ms;
+
+	if (x->abandoned || s->pool.stopping)
+		return -1;
+	ms = cql_backoff_delay(&s->backoff, x->backoffs, x->deadline_ms - clock_now_ms(),
+			       &s->seed);
+	if (ms < 0)
+		return -1;
+	if (x->backoff == NULL &&
+	    (x->backoff = evtimer_new(s->base, exec_backoff_done, x)) == NULL)
+		return -1;
+	x->backoffs++;
+	x->avoid_pc = x->pc;
+	x->reprepared = 0;
+	s->throttle_retries++;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(x->backoff, &tv);
+	x->waits = 1;
+	LIST_INSERT_HEAD(&s->waiting, x, wlink);
+	msg_debug("cql: %s: throttled; retry %d in %d ms", x->pc->h->label, x->backoffs, ms);
+	return 0;
 }
 
 /*
@@ -230,6 +355,11 @@ static void exec_deadline(evutil_socket_t fd, short what, void *arg)
 	res.host = x->pc ? x->pc->h->label : NULL;
 	x->abandoned = 1;
 	x->cb(&res, x->arg);
+	if (x->waits) {
+		/* Waiting out a backoff, no request is out: nothing else will free it. */
+		exec_unwait(x);
+		exec_finish(x, &res);
+	}
 }
 
 /* exec_retryable - a failure another node may not have */
@@ -321,16 +451,9 @@ static void exec_reprepared(const struct cql_result *res, struct cql_pconn *pc,
 			    int current, void *arg)
 {
 	struct exec *x = arg;
-	struct cql_result r;
-	enum cql_status why = CQL_STATUS_TIMEOUT;
 
 	if (res->status == CQL_STATUS_OK) {
-		if (x->abandoned ||
-		    exec_send(x, current && cql_conn_is_ready(pc->c) ? pc : NULL, &why) != 0) {
-			memset(&r, 0, sizeof(r));
-			r.status = why;
-			exec_finish(x, &r);
-		}
+		exec_send_or_finish(x, current && cql_conn_is_ready(pc->c) ? pc : NULL);
 		return;
 	}
 	/* Preparing again after Unprepared failed on this node: another may serve. */
@@ -366,10 +489,18 @@ static void exec_answer(const struct cql_response *r, void *arg)
 		res.status = CQL_STATUS_NOT_CONNECTED;
 		res.err = NULL;
 	}
-	if (exec_retryable(r) &&
-	    exec_retry(x, res.host, r->err ? cql_error_name(r->err->code) :
-				       cql_status_name(r->status)) == 0)
+	if (cql_errclass_throttled(r->status, r->err)) {
+		cql_pool_throttled(&x->s->pool, x->pc);
+		msg_limited(&x->s->throttle_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
+			    "cql: %s throttles reads (%s); retrying with backoff",
+			    res.host, cql_error_name(r->err->code));
+		if (exec_backoff(x) == 0)
+			return;
+	} else if (exec_retryable(r) &&
+		   exec_retry(x, res.host, r->err ? cql_error_name(r->err->code) :
+					      cql_status_name(r->status)) == 0) {
 		return;
+	}
 	if (r->status == CQL_STATUS_OK) {
 		if (r->opcode != CQL_OP_RESULT) {
 			res.status = CQL_STATUS_PROTOCOL;
@@ -388,6 +519,26 @@ static void exec_answer(const struct cql_response *r, void *arg)
 }
 
 /*
+ * exec_pick - where a read goes: the best connection at first; a retry
+ * goes to another node, and after a throttled answer, failing that, to
+ * another connection of the node, or even the same one (its rate may
+ * have dropped during the backoff)
+ */
+static struct cql_pconn *exec_pick(struct exec *x)
+{
+	struct cql_pool *p = &x->s->pool;
+	struct cql_pconn *pc;
+
+	if (x->attempts == 0)
+		return cql_pool_pick(p, 0, NULL);
+	if ((pc = cql_pool_pick(p, x->tried, NULL)) != NULL || x->avoid_pc == NULL)
+		return pc;
+	if ((pc = cql_pool_pick(p, 0, x->avoid_pc)) != NULL)
+		return pc;
+	return cql_pool_pick(p, 0, NULL);
+}
+
+/*
  * exec_send - encode and send EXECUTE on the best connection (a first
  * attempt, or a retry on another node), or on connection "on" (again
  * where the statement was just prepared anew: not a retry)
@@ -395,7 +546,7 @@ static void exec_answer(const struct cql_response *r, void *arg)
 static int exec_send(struct exec *x, struct cql_pconn *on, enum cql_status *why)
 {
 	struct cql_session *s = x->s;
-	struct cql_pconn *pc = on ? on : cql_pool_pick(&s->pool, x->attempts ? x->tried : 0);
+	struct cql_pconn *pc = on ? on : exec_pick(x);
 	struct cql_paging pg;
 	struct buf b;
 	int rc;
@@ -415,6 +566,7 @@ static int exec_send(struct exec *x, struct cql_pconn *on, enum cql_status *why)
 		if (on == NULL && x->attempts++ == 0)
 			x->tried = pc->h->id;
 		x->pc = pc;
+		cql_pool_sent(&s->pool, pc);
 	} else if (*why == CQL_STATUS_BUSY) {
 		msg_limited(&s->pool.full_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
 			    "cql: every stream id of %s is in use", pc->h->label);
@@ -503,6 +655,14 @@ int cql_session_host_info(const struct cql_session *s, size_t i, const char **la
 const char *cql_session_state(const struct cql_session *s)
 {
 	return s->pool.state_text;
+}
+
+/* cql_session_throttled - throttled answers, and the retries they caused */
+void cql_session_throttled(const struct cql_session *s, unsigned long long *answers,
+			   unsigned long long *retries)
+{
+	*answers = s->pool.throttled;
+	*retries = s->throttle_retries;
 }
 
 /* cql_session_failures - failed connection attempts (and lost connections) */

@@ -14,8 +14,11 @@
  *	on each new connection before using it. A read goes to the least
  *	loaded usable connection (local datacenter first); a read that times
  *	out, loses its connection or gets a retryable error (Overloaded,
- *	Unavailable, ReadTimeout, ...) is retried once on another node, within
- *	the lookup deadline. A read asks for pages of CQL_PAGE_SIZE_ROWS and
+ *	Unavailable, ...) is retried once on another node, within the lookup
+ *	deadline; a throttled one (ReadTimeout, WriteTimeout, Overloaded: how
+ *	Amazon Keyspaces and Cassandra refuse load) is retried after a
+ *	backoff with full jitter as often as the deadline allows, and busy
+ *	nodes get more connections, up to connections_per_host_max. A read asks for pages of CQL_PAGE_SIZE_ROWS and
  *	follows the paging state to the last page (cql_pages.h), so a Rows
  *	answer is always the whole result; one over the paging bound is
  *	CQL_STATUS_TOO_LARGE. The answer comes back as a struct cql_result
@@ -98,6 +101,9 @@ void cql_session_hosts_up(const struct cql_session *s, size_t *up, size_t *known
 int cql_session_host_info(const struct cql_session *s, size_t i, const char **label,
 			  int *up, int *conns);
 unsigned cql_session_failures(const struct cql_session *s);
+/* cql_session_throttled - throttled answers so far, and retries after them */
+void cql_session_throttled(const struct cql_session *s, unsigned long long *answers,
+			   unsigned long long *retries);
 /* cql_session_all_failed - every known node failed, none is up */
 int cql_session_all_failed(const struct cql_session *s);
 /* cql_session_state - one line describing the backend, for status/logs */

@@ -35,7 +35,9 @@ struct cql_session_config {
 	int reconnect_max_ms;
 	int lookup_timeout_ms;		/* a read and its retry end by then */
 	int heartbeat_ms;		/* OPTIONS on silent connections */
-	int connections_per_host;
+	int connections_per_host;	/* the floor of a node's connections */
+	int connections_per_host_max;	/* their ceiling (below the floor: the floor) */
+	int connection_rate_limit;	/* requests/s one connection may carry */
 	int discovery;			/* learn nodes from system.peers */
 	int refresh_ms;			/* names resolved, peers read again */
 	char local_dc[CQL_DC_MAX];	/* prefer this datacenter ("": any) */

@@ -5,8 +5,10 @@
  *	TLS 1.2 or later through OpenSSL. Certificates are verified against
  *	the system CA bundle or CASSANDRA_TLS_CA_FILE, and the host name (or
  *	IP address) the connection was made to must match the certificate;
- *	SNI carries the name. Verification can be turned off only
- *	explicitly, and the daemon then says so loudly.
+ *	SNI carries the name. CASSANDRA_TLS_SERVER_NAME replaces that name
+ *	for every node (an Amazon Keyspaces VPC endpoint reached by its own
+ *	DNS name presents the regional endpoint's certificate). Verification
+ *	can be turned off only explicitly, and the daemon then says so loudly.
  */
 #ifndef PAC_CQL_TLS_H
 #define PAC_CQL_TLS_H
@@ -16,6 +18,7 @@
 #include <openssl/ssl.h>
 
 #define CQL_TLS_PATH_MAX	1024	/* bytes in a certificate or key file name */
+#define CQL_TLS_NAME_MAX	256	/* bytes in a server name, with its NUL */
 
 struct cql_tls_config {
 	int enabled;
@@ -23,6 +26,7 @@ struct cql_tls_config {
 	char ca_file[CQL_TLS_PATH_MAX];	/* empty: system bundle */
 	char cert_file[CQL_TLS_PATH_MAX];	/* client certificate, optional */
 	char key_file[CQL_TLS_PATH_MAX];
+	char server_name[CQL_TLS_NAME_MAX];	/* SNI and name verified; empty: each node's */
 };
 
 /* cql_tls_ctx_new - a client context; NULL with err */

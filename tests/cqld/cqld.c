@@ -11,6 +11,7 @@
  *	     [--peers HOST:PORT[@DC],...] [--release-version VERSION]
  *	     [--page-budget BYTES] [--keyspaces REGION
  *	      [--endpoint-addresses N] [--keyspaces-vpce]]
+ *	     [--rate-limit N]
  *
  * DESCRIPTION
  *	Stands in for Cassandra in tests: real drivers connect, prepare,
@@ -62,6 +63,9 @@
  *	--page-budget cuts result pages after BYTES of cell data, as the
  *	control command "paging" does. --keyspaces REGION behaves as the
  *	Amazon Keyspaces endpoint of REGION (cqld_keyspaces.c).
+ *	--rate-limit N refuses the QUERY, EXECUTE and BATCH requests of a
+ *	connection past N per second, as Keyspaces refuses those past 3000
+ *	(cqld_throttle.c has the errors and the control commands).
  *
  * CONTROL SOCKET
  *	With --control, one command per line, one reply line ("ok ..." or
@@ -140,7 +144,8 @@ static void usage(void)
 		"[--peers HOST:PORT[@DC],...]\n"
 		"            [--release-version VERSION] [--page-budget BYTES]\n"
 		"            [--keyspaces REGION [--endpoint-addresses N] "
-		"[--keyspaces-vpce]]\n");
+		"[--keyspaces-vpce]]\n"
+		"            [--rate-limit N]\n");
 	exit(2);
 }
 
@@ -533,6 +538,7 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 		{"verbose", no_argument, NULL, 'v'},
 		{"dc", required_argument, NULL, 'D'},
 		{"release-version", required_argument, NULL, 'R'},
+		{"rate-limit", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -569,6 +575,11 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 			if (parse_long(optarg, 0, CQLD_MAX_DELAY_MS, &v) < 0)
 				usage();
 			srv.delay_ms = (int)v;
+			break;
+		case 'r':
+			if (parse_long(optarg, 0, CQLD_MAX_RATE, &v) < 0)
+				usage();
+			srv.rate_limit = v;
 			break;
 		case 'v':
 			srv.verbose = 1;

@@ -34,6 +34,7 @@
 
 #define CQLD_ID_LEN		16	/* prepared statement id, bytes */
 #define CQLD_MAX_DELAY_MS	600000	/* 10 minutes */
+#define CQLD_MAX_RATE		1000000	/* --rate-limit, requests/s */
 #define CQLD_MIN_PROTOCOL	3
 #define CQLD_MAX_PROTOCOL	4
 
@@ -74,6 +75,8 @@ struct conn {
 	struct pending *pending;	/* delayed responses */
 	uint8_t laddr[16];		/* the address it reached (4 or 16 */
 	size_t laddrlen;		/* bytes; 0: unknown) */
+	double tokens;			/* --rate-limit bucket (cqld_throttle.c) */
+	int64_t bucket_ms;		/* when it was last filled; 0: never */
 };
 
 /* A response waiting for its delay, or held until "hold off" */
@@ -122,6 +125,7 @@ struct cqld_server {
 	int empty_pages;		/* "paging ... empty" */
 	int fail_code;			/* -1: no failure injection */
 	long fail_left;			/* < 0: until "fail off" */
+	long rate_limit;		/* --rate-limit: requests/s per connection */
 	struct conn *conns;
 	struct ccon *controls;
 	struct prepared *prepared;	/* most recent first */
@@ -201,5 +205,11 @@ void control_free(struct ccon *cc);
 void count_request(const char *ks, const char *table);
 int fail_inject(const char *ks, const char *table, uint16_t cons,
 		const uint8_t *id, struct cql_error *err);
+
+/* cqld_throttle.c */
+int throttle_conn(struct conn *c, int read, uint16_t cons, struct cql_error *err);
+int throttle_table(const char *ks, const char *table, int read, uint16_t cons,
+		   struct cql_error *err);
+int throttle_command(const char *name, const char *arg, struct buf *rep);
 
 #endif

@@ -59,6 +59,12 @@
  *	exec CQL	run a statement ("ok", "ok N rows" for SELECT, or
  *			"error message"); USE sticks to this control connection
  *	ping		"ok pong"
+ *	throttle KS.TABLE SECONDS
+ *			refuse every read of the table for SECONDS (may be
+ *			fractional; 0 lifts it) as Keyspaces refuses reads
+ *			over a table's capacity: see cqld_throttle.c
+ *	throttled	"ok throttled connection=N table=M": requests refused
+ *			by --rate-limit and by "throttle" so far
  *	auth ARGS	a command for the --auth backend (sigv4: "key
  *			KEYID:SECRET[:REGION]" changes the accepted key,
  *			"stats" counts accepted and rejected answers)
@@ -433,6 +439,12 @@ static int cmd_exec(struct control_call *k)
 	return 0;
 }
 
+/* cmd_throttle - throttle KS.TABLE SECONDS | throttled (cqld_throttle.c) */
+static int cmd_throttle(struct control_call *k)
+{
+	return throttle_command(k->cmd->name, k->arg, k->rep);
+}
+
 /* The commands, in the order the reply to an unknown one lists them */
 static const struct control_cmd control_cmds[] = {
 	{"delay", "delay MS (0.." CQLD_STR(CQLD_MAX_DELAY_MS) ")", cmd_delay,
@@ -448,6 +460,8 @@ static const struct control_cmd control_cmds[] = {
 	{"refuse", "refuse on|off", cmd_switch, &srv.refuse, 0},
 	{"exec", "exec CQL", cmd_exec, NULL, 0},
 	{"ping", "ping", cmd_ping, NULL, 0},
+	{"throttle", "throttle KS.TABLE SECONDS", cmd_throttle, NULL, 0},
+	{"throttled", "throttled", cmd_throttle, NULL, 0},
 	/* "auth key ID:SECRET" holds a secret */
 	{"auth", "auth ARGS", cmd_auth, NULL, 1},
 };

@@ -260,11 +260,13 @@ static int request_params(struct conn *c, int16_t stream, struct cql_rd *rd,
 /*
  * run_statement - parse and run one CQL text for a connection. keyspace
  * is the keyspace to resolve names in (updated by USE); id the prepared
- * id (EXECUTE) or NULL. Appends a RESULT body to out, or fills err.
+ * id (EXECUTE) or NULL; rated: the connection whose --rate-limit it
+ * counts against (NULL: a BATCH statement, the BATCH was counted).
+ * Appends a RESULT body to out, or fills err.
  */
 static int run_statement(const char *q, size_t qlen, char *keyspace,
 			 const uint8_t *id, const struct ex_params *pp,
-			 struct buf *out, struct cql_error *err)
+			 struct conn *rated, struct buf *out, struct cql_error *err)
 {
 	struct cl_stmt *st;
 	struct cl_error perr;
@@ -282,6 +284,12 @@ static int run_statement(const char *q, size_t qlen, char *keyspace,
 		return -1;
 	}
 	srv.holdable = 0;
+	if (rated && throttle_conn(rated, st->kind == CL_SELECT, pp ? pp->consistency : 0,
+				   err)) {
+		cl_stmt_free(st);
+		free(st);
+		return -1;
+	}
 	if (ex_target(keyspace, st, ks, table) == 0 && table[0]) {
 		if (ks_request(st, ks, table, pp ? pp->consistency : 0,
 			       err) < 0) {
@@ -299,7 +307,9 @@ static int run_statement(const char *q, size_t qlen, char *keyspace,
 			pp = &sys;
 		}
 		if (st->kind != CL_CREATE_TABLE && st->kind != CL_DROP_TABLE &&
-		    fail_inject(ks, table, pp ? pp->consistency : 0, id, err)) {
+		    (fail_inject(ks, table, pp ? pp->consistency : 0, id, err) ||
+		     throttle_table(ks, table, st->kind == CL_SELECT,
+				    pp ? pp->consistency : 0, err))) {
 			cl_stmt_free(st);
 			free(st);
 			return -1;
@@ -346,7 +356,7 @@ static void run_request(struct conn *c, int16_t stream, struct cql_rd *rd,
 		 c->keyspace);
 	buf_init(&body);
 	srv.running = c;
-	rc = run_statement(q, qlen, ks, pr ? pr->id : NULL, &p.ex, &body, &err);
+	rc = run_statement(q, qlen, ks, pr ? pr->id : NULL, &p.ex, c, &body, &err);
 	srv.running = NULL;
 	if (rc == 0 && body.len >= 4 && body.data[3] == CQL_RESULT_SET_KEYSPACE)
 		snprintf(c->keyspace, sizeof(c->keyspace), "%s", ks);
@@ -530,6 +540,8 @@ void request_batch(struct conn *c, int16_t stream, struct cql_rd *rd)
 	/* check every statement kind before running any */
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = batch_check(&items[i], &err);
+	if (rc == 0 && throttle_conn(c, 0, cons, &err))
+		rc = -1;
 	for (i = 0; rc == 0 && i < n; i++) {
 		char ks[CL_NAME_MAX];
 
@@ -538,7 +550,7 @@ void request_batch(struct conn *c, int16_t stream, struct cql_rd *rd)
 			 items[i].ks : c->keyspace);
 		buf_reset(&body);
 		rc = run_statement(items[i].q, items[i].qlen, ks, items[i].id,
-				   &items[i].ex, &body, &err);
+				   &items[i].ex, NULL, &body, &err);
 	}
 	buf_reset(&body);
 	if (rc == 0)

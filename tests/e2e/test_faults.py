@@ -37,6 +37,9 @@ RETRYABLE = {
     "is_bootstrapping": "is bootstrapping",
     "server_error": "server error",
 }
+# How Keyspaces (ReadTimeout) and Cassandra (Overloaded) refuse load: retried
+# after a backoff as long as the deadline allows (test_throttling.py), not once.
+THROTTLED = {"overloaded", "read_timeout"}
 
 
 def up_hosts(daemon):
@@ -53,7 +56,10 @@ def cluster(start_cqld, start_daemon):
                           CASSANDRA_DISCOVERY="off",
                           CASSANDRA_REQUEST_TIMEOUT_MS=REQUEST_TIMEOUT_MS,
                           CASSANDRA_LOOKUP_TIMEOUT_MS=LOOKUP_TIMEOUT_MS,
-                          CASSANDRA_RECONNECT_MAX_MS=300)
+                          CASSANDRA_RECONNECT_MAX_MS=300,
+                          # A fixed two connections per node: Overloaded and
+                          # ReadTimeout would add some (test_throttling.py).
+                          CASSANDRA_CONNECTIONS_PER_HOST_MAX=2)
     wait_for(lambda: len(up_hosts(daemon)) == 2, what="both nodes up")
     return daemon, a, b
 
@@ -102,10 +108,10 @@ def assert_all_correct(postmap, daemon):
         assert postmap.query(daemon.port, name, key) == ("OK", value), (name, key)
 
 
-def assert_all_temp_in_time(daemon, reason):
+def assert_all_temp_in_time(daemon, reason, also=()):
     for name, key, _ in KEYS:
         reply, took = ask(daemon.port, name, key)
-        assert reply == f"TEMP cassandra: {reason}", (name, key, reply)
+        assert reply in [f"TEMP cassandra: {r}" for r in (reason, *also)], (name, key, reply)
         assert took < LATE_S, (name, key, took)
 
 
@@ -141,15 +147,19 @@ def test_retryable_error_is_retried_on_the_other_node(cluster, postmap, code):
     b.control(f"fail {code}")
     a.control("reset-counts")
     b.control("reset-counts")
-    assert_all_temp_in_time(daemon, RETRYABLE[code])
+    # A throttled read is retried until the deadline, which on a loaded
+    # machine may answer before the last retry does.
+    assert_all_temp_in_time(daemon, RETRYABLE[code],
+                            also=("request timeout",) if code in THROTTLED else ())
     # At most one retry each: no read went twice to a node. The failing
     # first candidate of every lookup was tried on both nodes; reads of
     # lower candidates still waiting for their retry when the lookup
     # answered TEMP may be dropped, so a node can see fewer.
     ca, cb = counts(a), counts(b)
     for table, n in reads.items():
-        assert 1 <= ca.get(table, 0) <= n, (table, ca, reads)
-        assert 1 <= cb.get(table, 0) <= n, (table, cb, reads)
+        most = float("inf") if code in THROTTLED else n
+        assert 1 <= ca.get(table, 0) <= most, (table, ca, reads)
+        assert 1 <= cb.get(table, 0) <= most, (table, cb, reads)
     assert f"TEMP cassandra: {RETRYABLE[code]}" in daemon.log_text()
 
 

@@ -105,6 +105,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c.cql.lookup_timeout_ms, 3000);
 	assert_int_equal(c.cql.heartbeat_ms, 30000);
 	assert_int_equal(c.cql.connections_per_host, 2);
+	assert_int_equal(c.cql.connections_per_host_max, 8);
+	assert_int_equal(c.cql.connection_rate_limit, 3000);
 	assert_int_equal(c.cql.discovery, 1);
 	assert_int_equal(c.cql.refresh_ms, 60000);
 	assert_string_equal(c.cql.local_dc, "");
@@ -177,6 +179,8 @@ static void test_bounds(void **state)
 		{ "CASSANDRA_LOOKUP_TIMEOUT_MS", 10, 600000 },
 		{ "CASSANDRA_HEARTBEAT_MS", 0, 3600000 },
 		{ "CASSANDRA_CONNECTIONS_PER_HOST", 1, 16 },
+		{ "CASSANDRA_CONNECTIONS_PER_HOST_MAX", 1, 16 },
+		{ "CASSANDRA_CONNECTION_RATE_LIMIT", 1, 1000000 },
 		{ "CASSANDRA_REFRESH_MS", 100, 86400000 },
 		{ "CLIENT_IDLE_TIMEOUT", 1, 86400 },
 		{ "MAX_CLIENTS", 1, 1000000 },

@@ -137,6 +137,30 @@ static void test_labels_unique_and_bounded(void **state)
 	assert_null(cql_errclass_label_name(-1));
 }
 
+static void test_throttled_errors(void **state)
+{
+	static const int32_t yes[] = { CQL_ERR_READ_TIMEOUT, CQL_ERR_WRITE_TIMEOUT,
+				       CQL_ERR_OVERLOADED };
+	static const int32_t no[] = { CQL_ERR_UNAVAILABLE, CQL_ERR_SERVER, CQL_ERR_INVALID,
+				      CQL_ERR_READ_FAILURE, CQL_ERR_UNPREPARED };
+	struct cql_error err;
+	size_t i;
+
+	(void)state;
+	memset(&err, 0, sizeof(err));
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		err.code = yes[i];
+		assert_true(cql_errclass_throttled(CQL_STATUS_SERVER_ERROR, &err));
+		assert_false(cql_errclass_throttled(CQL_STATUS_TIMEOUT, &err));
+	}
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		err.code = no[i];
+		assert_false(cql_errclass_throttled(CQL_STATUS_SERVER_ERROR, &err));
+	}
+	assert_false(cql_errclass_throttled(CQL_STATUS_SERVER_ERROR, NULL));
+	assert_false(cql_errclass_throttled(CQL_STATUS_OK, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_not_prepared_is_config),
 		cmocka_unit_test(test_long_message_bounded),
 		cmocka_unit_test(test_labels_unique_and_bounded),
+		cmocka_unit_test(test_throttled_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
