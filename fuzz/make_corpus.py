@@ -242,6 +242,19 @@ def sts_xml():
     ])
 
 
+def table_source():
+    """Postfix table source files, as `import` reads them."""
+    write("table_source", [
+        "a@example.com\tb@example.org\n",
+        "# comment\n\nlist a,\n  b,\n# inside\n\tc\nnext x\n",
+        "a x\r\nb\r\n\r\n",
+        "\"a b\"@example.com x\na\\ b y\n\"open z\n",
+        "  lonely x\nk v\n", "k\0v x\n", b"\xff\xfe y\n", "keyonly\n",
+        "example.com\tsmtp:[mx.example.com]:25\n@example.net\tcatchall@example.net",
+        "K" * 1025 + " v\n",
+    ])
+
+
 if __name__ == "__main__":
     config_env()
     netstrings()
@@ -255,3 +268,4 @@ if __name__ == "__main__":
     sigv4()
     cred_parse()
     sts_xml()
+    table_source()
