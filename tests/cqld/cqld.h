@@ -117,6 +117,8 @@ struct cqld_server {
 	int empty_pages;		/* "paging ... empty" */
 	int fail_code;			/* -1: no failure injection */
 	long fail_left;			/* < 0: until "fail off" */
+	long fail_every;		/* > 0: only every Nth request fails */
+	long fail_seen;			/* requests seen since "fail CODE every N" */
 	struct conn *conns;
 	struct ccon *controls;
 	struct prepared *prepared;	/* most recent first */
