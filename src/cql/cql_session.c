@@ -499,6 +499,15 @@ static int exec_start(struct cql_session *s, struct exec *proto,
 	return 0;
 }
 
+/* exec_proto - an execution's description, before exec_start copies it */
+static void exec_proto(struct exec *proto, struct cql_stmt *st, cql_result_fn cb, void *arg)
+{
+	memset(proto, 0, sizeof(*proto));
+	proto->st = st;
+	proto->cb = cb;
+	proto->arg = arg;
+}
+
 /* cql_session_execute - run a prepared statement */
 int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 			const struct cql_value *vals, size_t nvals,
@@ -506,10 +515,7 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 {
 	struct exec proto;
 
-	memset(&proto, 0, sizeof(proto));
-	proto.st = st;
-	proto.cb = cb;
-	proto.arg = arg;
+	exec_proto(&proto, st, cb, arg);
 	return exec_start(s, &proto, vals, nvals, why);
 }
 
@@ -521,10 +527,7 @@ int cql_session_execute_page(struct cql_session *s, struct cql_stmt *st,
 {
 	struct exec proto;
 
-	memset(&proto, 0, sizeof(proto));
-	proto.st = st;
-	proto.cb = cb;
-	proto.arg = arg;
+	exec_proto(&proto, st, cb, arg);
 	proto.one_page = 1;
 	proto.state = state;
 	proto.state_len = state ? state_len : 0;
@@ -537,9 +540,7 @@ int cql_session_query(struct cql_session *s, const char *cql,
 {
 	struct exec proto;
 
-	memset(&proto, 0, sizeof(proto));
-	proto.cb = cb;
-	proto.arg = arg;
+	exec_proto(&proto, NULL, cb, arg);
 	proto.one_page = 1;
 	proto.query = cql;
 	proto.qlen = strlen(cql);

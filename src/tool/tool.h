@@ -150,7 +150,11 @@ struct tool_writer;
 /* tool_writer_new - up to window writes in flight, each retried with backoff */
 struct tool_writer *tool_writer_new(struct tool *t, int window,
 				    void (*progress)(void *arg, size_t done), void *arg);
-/* tool_writer_add - queue st with its values (copied); waits while the window is full */
+/*
+ * tool_writer_add - queue st with its values (the bytes they point to must
+ * stay until tool_writer_finish: a retry sends them again); waits while
+ * the window is full. 0, or -1 when out of memory (counted as failed).
+ */
 int tool_writer_add(struct tool_writer *w, struct cql_stmt *st,
 		    const struct cql_value *vals, size_t nvals);
 /*

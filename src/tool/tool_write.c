@@ -39,7 +39,6 @@ struct write_op {
 	struct cql_value vals[WRITE_MAX_VALUES];
 	int attempt;
 	struct event *timer;		/* the backoff before the next try */
-	/* copies of the values follow */
 };
 
 struct tool_writer {
@@ -200,28 +199,21 @@ int tool_writer_add(struct tool_writer *w, struct cql_stmt *st,
 		    const struct cql_value *vals, size_t nvals)
 {
 	struct write_op *op;
-	size_t i, total = 0;
-	uint8_t *p;
 
 	if (nvals > WRITE_MAX_VALUES)
 		return -1;
 	tool_wait(w->t, window_open, w, 0);
-	for (i = 0; i < nvals; i++)
-		total += vals[i].len > 0 ? (size_t)vals[i].len : 0;
-	if ((op = calloc(1, sizeof(*op) + total)) == NULL)
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		/* Counted, so that the summary and the exit code tell. */
+		w->failed++;
+		if (w->first_error[0] == 0)
+			snprintf(w->first_error, sizeof(w->first_error), "out of memory");
 		return -1;
+	}
 	op->w = w;
 	op->st = st;
 	op->nvals = nvals;
-	p = (uint8_t *)(op + 1);
-	for (i = 0; i < nvals; i++) {
-		op->vals[i].len = vals[i].len;
-		op->vals[i].p = p;
-		if (vals[i].len > 0) {
-			memcpy(p, vals[i].p, (size_t)vals[i].len);
-			p += vals[i].len;
-		}
-	}
+	memcpy(op->vals, vals, nvals * sizeof(vals[0]));
 	w->outstanding++;
 	op_send(op);
 	return 0;
