@@ -7,7 +7,7 @@
  *	     [--control-port-file PATH] [--delay-ms N] [--verbose]
  *	     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
  *	     [--auth password:USER:PASS | --auth sigv4:KEYID:SECRET[:REGION]]
- *	     [--dc NAME]
+ *	     [--dc NAME] [--schema-mcs]
  *	     [--peers HOST:PORT[@DC],...] [--release-version VERSION]
  *
  * DESCRIPTION
@@ -50,6 +50,9 @@
  *	Python driver tries peers_v2 first whatever the version; gocql only
  *	when release_version (--release-version, default 3.11.16) is 4.0 or
  *	later. Every peer reports this node's schema version.
+ *
+ *	--schema-mcs adds Amazon Keyspaces' system_schema_mcs.tables, each
+ *	user table with a status (exec_system.c, control "mcs-status").
  *
  *	Frames of versions other than 3 and 4 (or above --max-protocol) get
  *	Cassandra's "Invalid or unsupported protocol version (N); supported
@@ -132,7 +135,7 @@ static void usage(void)
 		"            [--auth password:USER:PASS|sigv4:ID:SECRET[:REGION]]\n"
 		"            [--dc NAME] "
 		"[--peers HOST:PORT[@DC],...]\n"
-		"            [--release-version VERSION]\n");
+		"            [--release-version VERSION] [--schema-mcs]\n");
 	exit(2);
 }
 
@@ -490,6 +493,7 @@ struct cqld_opts {
 	const char *tls_cert, *tls_key, *tls_client_ca;
 	const char *auth_spec, *peers_spec;
 	const char *dc, *release;
+	int schema_mcs;			/* --schema-mcs */
 };
 
 /* OPT_STRING - getopt_long's value for an option that only sets a string */
@@ -515,6 +519,7 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 		{"verbose", no_argument, NULL, 'v'},
 		{"dc", required_argument, NULL, 'D'},
 		{"release-version", required_argument, NULL, 'R'},
+		{"schema-mcs", no_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -553,6 +558,9 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 			break;
 		case 'v':
 			srv.verbose = 1;
+			break;
+		case 'M':
+			o->schema_mcs = 1;
 			break;
 		case 'D':
 			if (!check_word(optarg, EX_DC_MAX)) {
@@ -596,6 +604,7 @@ static void node_setup(struct ex_node *node, const struct cqld_opts *o,
 	node->port = port;
 	node->dc = o->dc;
 	node->release_version = o->release;
+	node->schema_mcs = o->schema_mcs;
 	node->peers = peers;
 	if (o->peers_spec)
 		node->npeers = parse_peers(o->peers_spec, o->dc, peers);

@@ -63,6 +63,8 @@
  *	exec CQL	run a statement ("ok", "ok N rows" for SELECT, or
  *			"error message"); USE sticks to this control connection
  *	ping		"ok pong"
+ *	mcs-status S	with --schema-mcs, the status every table has in
+ *			system_schema_mcs.tables from now on (default ACTIVE)
  *	auth ARGS	a command for the --auth backend (sigv4: "key
  *			KEYID:SECRET[:REGION]" changes the accepted key,
  *			"stats" counts accepted and rejected answers)
@@ -451,6 +453,18 @@ static int cmd_exec(struct control_call *k)
 	return 0;
 }
 
+/* cmd_mcs_status - mcs-status STATUS: what system_schema_mcs.tables says (--schema-mcs) */
+static int cmd_mcs_status(struct control_call *k)
+{
+	size_t n = strspn(k->arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+
+	if (n == 0 || k->arg[n] != 0 || n >= 32)
+		return -1;
+	ex_mcs_set_status(&srv.store, k->arg);
+	buf_printf(k->rep, "ok mcs-status %s", k->arg);
+	return 0;
+}
+
 /* The commands, in the order the reply to an unknown one lists them */
 static const struct control_cmd control_cmds[] = {
 	{"delay", "delay MS (0.." CQLD_STR(CQLD_MAX_DELAY_MS) ")", cmd_delay,
@@ -466,6 +480,7 @@ static const struct control_cmd control_cmds[] = {
 	{"refuse", "refuse on|off", cmd_switch, &srv.refuse, 0},
 	{"exec", "exec CQL", cmd_exec, NULL, 0},
 	{"ping", "ping", cmd_ping, NULL, 0},
+	{"mcs-status", "mcs-status ACTIVE|CREATING|...", cmd_mcs_status, NULL, 0},
 	/* "auth key ID:SECRET" holds a secret */
 	{"auth", "auth ARGS", cmd_auth, NULL, 1},
 };

@@ -91,6 +91,7 @@ struct ex_node {
 	const char *release_version;	/* claimed version (NULL: default) */
 	const struct ex_peer *peers;	/* system.peers, system.peers_v2 */
 	size_t npeers;
+	int schema_mcs;			/* keep Keyspaces' system_schema_mcs.tables */
 };
 
 /*
@@ -98,6 +99,13 @@ struct ex_node {
  * node (and its peers array) must outlive the store.
  */
 int ex_init(struct store *s, const struct ex_node *node);
+
+/*
+ * ex_mcs_set_status - the status system_schema_mcs.tables gives every
+ * table from now on (ACTIVE, or CREATING to stand for Amazon Keyspaces'
+ * asynchronous creation)
+ */
+void ex_mcs_set_status(struct store *s, const char *status);
 
 /*
  * ex_execute - run st. keyspace is the session keyspace (CL_NAME_MAX

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, cqld_counts
+from conftest import BUILD, cqld_counts, wait_for
 
 ADMIN = BUILD / "postfix-aws-cassandra-admin"
 TOOL_TIMEOUT_S = 300
@@ -257,3 +257,35 @@ def test_schema_print_apply_and_configuration_errors(tmp_path, start_cqld):
     r = admin(cqld, "export", "users", KEYSPACE_NAME="")
     assert r.returncode == 2 and "KEYSPACE_NAME" in r.stderr
     assert admin(cqld, "export", "nosuchmap").returncode == 2
+
+
+def test_schema_apply_on_keyspaces_waits_until_tables_are_active(tmp_path, start_cqld):
+    """Amazon Keyspaces creates tables asynchronously: --apply polls
+    system_schema_mcs.tables (cqld --schema-mcs) until all seven are ACTIVE."""
+    empty = tmp_path / "empty.cql"
+    empty.write_text("-- empty\n")
+    cqld = start_cqld(empty, extra=["--schema-mcs"])
+    cqld.control("mcs-status CREATING")
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KEYSPACE_NAME": "mailion",
+         "CASSANDRA_HOSTS": f"127.0.0.1:{cqld.port}"}
+    for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if key in os.environ:
+            e[key] = os.environ[key]
+    out = tmp_path / "schema.out"
+    with open(out, "w") as f:
+        p = subprocess.Popen([str(ADMIN), "schema", "--apply", "--keyspaces"], stdout=f,
+                             stderr=subprocess.STDOUT, env=e)
+    try:
+        wait_for(lambda: "waiting for Amazon Keyspaces: 0/7 tables ACTIVE" in out.read_text(),
+                 timeout=60, what="the progress line")
+        assert p.poll() is None, out.read_text()     # still waiting: nothing is ACTIVE
+        cqld.control("mcs-status ACTIVE")
+        assert p.wait(60) == 0, out.read_text()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    text = out.read_text()
+    assert text.count("created ") == 8 and text.endswith("7/7 tables ACTIVE\n"), text
+    # The tables are Keyspaces' on-demand ones, and the daemon's query still works on them.
+    assert admin(cqld, "set", "domains", "example.com").returncode == 0

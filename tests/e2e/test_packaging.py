@@ -37,6 +37,8 @@ def test_rpm_name_files_and_requires(rpm_file, tmp_path):
     for f in ["/usr/sbin/postfix-aws-cassandra",
               "/usr/lib/systemd/system/postfix-aws-cassandra.service",
               "/usr/share/man/man8/postfix-aws-cassandra.8.gz",
+              "/usr/sbin/postfix-aws-cassandra-admin",
+              "/usr/share/man/man8/postfix-aws-cassandra-admin.8.gz",
               "/etc/sysconfig/postfix-aws-cassandra",
               "/etc/postfix-aws-cassandra/postfix-aws-cassandra.conf",
               "/usr/share/doc/postfix-aws-cassandra/schema-keyspaces.cql",
@@ -65,7 +67,9 @@ def test_deb_contents_and_smoke_run(tmp_path):
     listing = run("dpkg-deb", "-c", str(deb)).stdout
     for f in ["./usr/sbin/postfix-aws-cassandra", "./etc/default/postfix-aws-cassandra",
               "./usr/lib/systemd/system/postfix-aws-cassandra.service",
-              "./usr/share/man/man8/postfix-aws-cassandra.8.gz"]:
+              "./usr/share/man/man8/postfix-aws-cassandra.8.gz",
+              "./usr/sbin/postfix-aws-cassandra-admin",
+              "./usr/share/man/man8/postfix-aws-cassandra-admin.8.gz"]:
         assert f in listing, f
     root = tmp_path / "x"
     assert run("dpkg", "-x", str(deb), str(root)).returncode == 0
