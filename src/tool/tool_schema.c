@@ -162,7 +162,9 @@ static int wait_active(struct tool *t)
 	}
 	if (n < 0)
 		return TOOL_EXIT_FAIL;
-	printf("%s%d/%d tables ACTIVE\n", waited ? "\r" : "", n, TOOL_NTABLES);
+	/* Padded: the line overwrites the longer progress line on a terminal. */
+	printf("%s%d/%d tables ACTIVE%*s\n", waited ? "\r" : "", n, TOOL_NTABLES,
+	       waited ? 30 : 0, "");
 	return TOOL_EXIT_OK;
 }
 

@@ -286,6 +286,6 @@ def test_schema_apply_on_keyspaces_waits_until_tables_are_active(tmp_path, start
             p.kill()
             p.wait()
     text = out.read_text()
-    assert text.count("created ") == 8 and text.endswith("7/7 tables ACTIVE\n"), text
+    assert text.count("created ") == 8 and text.rstrip().endswith("7/7 tables ACTIVE"), text
     # The tables are Keyspaces' on-demand ones, and the daemon's query still works on them.
     assert admin(cqld, "set", "domains", "example.com").returncode == 0
