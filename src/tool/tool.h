@@ -112,6 +112,14 @@ void tool_result_to_answer(const struct cql_result *res, struct tool_answer *a);
 int tool_run(struct tool *t, struct cql_stmt *st, const char *query,
 	     const struct cql_value *vals, size_t nvals, struct tool_answer *a);
 
+/*
+ * tool_run_retrying - tool_run, again after a backoff while the failure is
+ * retryable (throttled, timed out), up to TOOL_MAX_ATTEMPTS tries: for
+ * idempotent statements only
+ */
+int tool_run_retrying(struct tool *t, struct cql_stmt *st, const char *query,
+		      const struct cql_value *vals, size_t nvals, struct tool_answer *a);
+
 /* tool_cell_text - a row's cell as text (booleans "true"/"false", NULL "") */
 void tool_cell_text(const struct cql_cell *c, struct buf *out);
 

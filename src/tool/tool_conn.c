@@ -284,6 +284,21 @@ int tool_run(struct tool *t, struct cql_stmt *st, const char *query,
 	return a->ok ? 0 : -1;
 }
 
+/* tool_run_retrying - tool_run with backoff on retryable failures */
+int tool_run_retrying(struct tool *t, struct cql_stmt *st, const char *query,
+		      const struct cql_value *vals, size_t nvals, struct tool_answer *a)
+{
+	int attempt = 1;
+
+	while (tool_run(t, st, query, vals, nvals, a) != 0) {
+		if (!a->retry || attempt >= TOOL_MAX_ATTEMPTS)
+			return -1;
+		tool_answer_free(a);
+		tool_sleep(t, tool_backoff_ms(attempt++));
+	}
+	return 0;
+}
+
 /* tool_now_us - wall clock, microseconds */
 int64_t tool_now_us(void)
 {
@@ -318,7 +333,7 @@ int tool_bump_change(struct tool *t, const char *table)
 			TOOL_NAME, t->cfg.keyspace, TOOL_CHANGES_TABLE, table);
 		return -1;
 	}
-	rc = tool_run(t, st, NULL, v, 2, &a);
+	rc = tool_run_retrying(t, st, NULL, v, 2, &a);
 	if (rc != 0)
 		fprintf(stderr, "%s: warning: %s.%s not written (%s): daemons drop their cached "
 			"answers of %s only after CACHE_TTL\n", TOOL_NAME, t->cfg.keyspace,

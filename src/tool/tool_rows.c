@@ -116,7 +116,7 @@ int tool_get(struct tool *t, const struct tool_map *m, const char *key)
 		return TOOL_EXIT_FAIL;
 	v.p = k;
 	v.len = (int32_t)strlen(k);
-	if (tool_run(t, st, NULL, &v, 1, &a) != 0)
+	if (tool_run_retrying(t, st, NULL, &v, 1, &a) != 0)
 		fprintf(stderr, "%s: %s\n", TOOL_NAME, a.reason);
 	else if (a.nrows == 0)
 		fprintf(stderr, "%s: %s: no row for %s\n", TOOL_NAME, m->name, k);
@@ -132,16 +132,11 @@ static int write_one(struct tool *t, const struct tool_map *m, struct cql_stmt *
 		     const struct cql_value *v, size_t n, const char *done)
 {
 	struct tool_answer a;
-	int attempt = 0;
 
-	while (tool_run(t, st, NULL, v, n, &a) != 0) {
-		if (!a.retry || ++attempt >= TOOL_MAX_ATTEMPTS) {
-			fprintf(stderr, "%s: %s: %s\n", TOOL_NAME, m->name, a.reason);
-			tool_answer_free(&a);
-			return TOOL_EXIT_FAIL;
-		}
+	if (tool_run_retrying(t, st, NULL, v, n, &a) != 0) {
+		fprintf(stderr, "%s: %s: %s\n", TOOL_NAME, m->name, a.reason);
 		tool_answer_free(&a);
-		tool_sleep(t, tool_backoff_ms(attempt));
+		return TOOL_EXIT_FAIL;
 	}
 	tool_answer_free(&a);
 	tool_bump_change(t, m->name);
@@ -213,7 +208,7 @@ int tool_enable(struct tool *t, const struct tool_map *m, const char *key, int o
 	v[0].p = k;
 	v[0].len = (int32_t)strlen(k);
 	/* UPDATE would create the row: enabling a key that is not there adds it. */
-	rc = tool_run(t, get, NULL, v, 1, &a);
+	rc = tool_run_retrying(t, get, NULL, v, 1, &a);
 	if (rc != 0 || a.nrows == 0) {
 		fprintf(stderr, "%s: %s: %s\n", TOOL_NAME, m->name,
 			rc != 0 ? a.reason : "no such row (use set to add one)");

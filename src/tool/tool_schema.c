@@ -105,7 +105,7 @@ static int exists(struct tool *t, const char *query, const char *name, int *fail
 	size_t r;
 	int found = 0;
 
-	if (tool_run(t, NULL, query, NULL, 0, &a) != 0) {
+	if (tool_run_retrying(t, NULL, query, NULL, 0, &a) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", TOOL_NAME, query, a.reason);
 		*failed = 1;
 	}
@@ -126,7 +126,7 @@ static int active_tables(struct tool *t)
 
 	snprintf(q, sizeof(q), "SELECT table_name, status FROM system_schema_mcs.tables "
 		 "WHERE keyspace_name = '%s'", t->cfg.keyspace);
-	if (tool_run(t, NULL, q, NULL, 0, &a) != 0) {
+	if (tool_run_retrying(t, NULL, q, NULL, 0, &a) != 0) {
 		fprintf(stderr, "\n%s: %s: %s\n", TOOL_NAME, q, a.reason);
 		tool_answer_free(&a);
 		return -1;
@@ -194,7 +194,8 @@ static int apply(struct tool *t, const struct tool_schema_opts *o, const char *r
 			continue;
 		}
 		statement(t, o, repl, i, cql, sizeof(cql));
-		if (tool_run(t, NULL, cql, NULL, 0, &a) != 0) {
+		/* CREATE ... IF NOT EXISTS: idempotent, so safe to send again. */
+		if (tool_run_retrying(t, NULL, cql, NULL, 0, &a) != 0) {
 			fprintf(stderr, "%s: %s: %s\n", TOOL_NAME, cql, a.reason);
 			failed = 1;
 		} else {
