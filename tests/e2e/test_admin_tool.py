@@ -289,3 +289,36 @@ def test_schema_apply_on_keyspaces_waits_until_tables_are_active(tmp_path, start
     assert text.count("created ") == 8 and text.rstrip().endswith("7/7 tables ACTIVE"), text
     # The tables are Keyspaces' on-demand ones, and the daemon's query still works on them.
     assert admin(cqld, "set", "domains", "example.com").returncode == 0
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path, db):
+    """On a terminal (stderr a pty) the import draws a bar with rows/s and
+    ETA; into a pipe it prints only the summary."""
+    import pty  # noqa: PLC0415  only this test needs it
+    src = tmp_path / "virtual"
+    src.write_text("".join(f"u{i}@example.com\td{i}@example.org\n" for i in range(3000)))
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KEYSPACE_NAME": "mailion",
+         "CASSANDRA_HOSTS": f"127.0.0.1:{db.port}"}
+    for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if key in os.environ:
+            e[key] = os.environ[key]
+    master, slave = pty.openpty()
+    p = subprocess.Popen([str(ADMIN), "import", "virtual_aliases", str(src)], env=e,
+                         stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    tty = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:            # EIO: the last writer closed the terminal
+            break
+        if not chunk:
+            break
+        tty += chunk
+    os.close(master)
+    out, _ = p.communicate(timeout=TOOL_TIMEOUT_S)
+    assert p.returncode == 0
+    assert re.search(rb"import \[#+\] 3000/3000 \d+ rows/s ETA \d+ s", tty), tty
+    assert summary(subprocess.CompletedProcess([], 0, out, ""))["written"] == 3000
+    piped = admin(db, "import", "virtual_aliases", str(src))
+    assert "rows/s" not in piped.stderr and summary(piped)["unchanged"] == 3000
