@@ -55,6 +55,7 @@ struct tool_map {
 
 struct cred_chain;
 struct cql_auth;
+struct event;
 
 struct tool {
 	struct config cfg;
@@ -64,6 +65,7 @@ struct tool {
 	struct cql_auth *auth;
 	struct cred_chain *creds;
 	void *tls_ctx;			/* SSL_CTX */
+	struct event *ticker;		/* wakes the loop (tool_wait) */
 	int verbose;
 };
 

@@ -100,7 +100,6 @@ int tool_open(struct tool *t, int connect)
 {
 	char err[CONFIG_ERR_MAX];
 	struct timeval tv = { 0, TOOL_TICK_MS * 1000 };
-	struct event *ticker;
 	int rc;
 
 	if (config_from_env(&t->cfg, err, sizeof(err)) != 0) {
@@ -120,11 +119,11 @@ int tool_open(struct tool *t, int connect)
 	if ((rc = open_security(t)) != TOOL_EXIT_OK)
 		return rc;
 	if ((t->cql = cql_session_new(t->base, t->dns, &t->cfg.cql)) == NULL ||
-	    (ticker = event_new(t->base, -1, EV_PERSIST, tick, NULL)) == NULL) {
+	    (t->ticker = event_new(t->base, -1, EV_PERSIST, tick, NULL)) == NULL) {
 		fprintf(stderr, "%s: out of memory\n", TOOL_NAME);
 		return TOOL_EXIT_FAIL;
 	}
-	event_add(ticker, &tv);
+	event_add(t->ticker, &tv);
 	if (t->creds) {
 		cred_chain_on_settled(t->creds, connect_session, t->cql);
 		cred_chain_start(t->creds);
@@ -142,6 +141,8 @@ int tool_open(struct tool *t, int connect)
 /* tool_close - free the session and what it used */
 void tool_close(struct tool *t)
 {
+	if (t->ticker)
+		event_free(t->ticker);
 	cql_session_free(t->cql);
 	cql_auth_free(t->auth);
 	cred_chain_free(t->creds);

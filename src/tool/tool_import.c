@@ -188,7 +188,8 @@ static int parse_source(const struct tool_map *m, const char *path, const struct
 		fprintf(stderr, "%s: out of memory\n", TOOL_NAME);
 		return -1;
 	}
-	qsort(want->v, want->n, sizeof(want->v[0]), entry_cmp);
+	if (want->n > 1)
+		qsort(want->v, want->n, sizeof(want->v[0]), entry_cmp);
 	for (i = k = 0; i < want->n; i++) {
 		if (k > 0 && strcmp(want->v[k - 1].key, want->v[i].key) == 0) {
 			fprintf(stderr, "%s:%u: skipped: duplicate key %s (first on line %u)\n",
@@ -340,7 +341,8 @@ int tool_import(struct tool *t, const struct tool_map *m, const char *path,
 		goto out;
 	if (tool_scan(t, m, scan_row, &have) != 0)
 		goto out;
-	qsort(have.v, have.n, sizeof(have.v[0]), entry_cmp);
+	if (have.n > 1)	/* qsort of a NULL array is undefined, even for 0 items */
+		qsort(have.v, have.n, sizeof(have.v[0]), entry_cmp);
 	if (make_plan(&want, &have, o->sync, &p) != 0) {
 		fprintf(stderr, "%s: out of memory\n", TOOL_NAME);
 		goto out;
