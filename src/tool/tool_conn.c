@@ -36,6 +36,7 @@
 #define TOOL_TICK_MS		20	/* the loop wakes at least this often */
 #define TOOL_PREPARE_WAIT_MS	30000	/* for a statement to be prepared */
 #define TOOL_ANSWER_COLS	2	/* cells kept per row of an answer */
+#define TOOL_CONNECT_TRIES	3	/* failed connection attempts before giving up early */
 
 /* tick - nothing: the wake-up is the point */
 static void tick(evutil_socket_t fd, short what, void *arg)
@@ -89,10 +90,15 @@ static int open_security(struct tool *t)
 	return TOOL_EXIT_OK;
 }
 
-/* session_ready - tool_wait's condition: a connection serves */
-static int session_ready(void *arg)
+/*
+ * session_settled - tool_wait's condition: a connection serves, or every
+ * node failed TOOL_CONNECT_TRIES attempts (refused, bad credentials): an
+ * operator at a prompt wants the reason now, not after the full wait
+ */
+static int session_settled(void *arg)
 {
-	return cql_session_is_ready(arg);
+	return cql_session_is_ready(arg) ||
+	       (cql_session_all_failed(arg) && cql_session_failures(arg) >= TOOL_CONNECT_TRIES);
 }
 
 /* tool_open - settings, then (if connect) a ready session */
@@ -130,9 +136,10 @@ int tool_open(struct tool *t, int connect)
 	} else {
 		connect_session(t->cql);
 	}
-	if (tool_wait(t, session_ready, t->cql, TOOL_CONNECT_WAIT_MS) != 0) {
-		fprintf(stderr, "%s: cannot connect to the database within %d s: %s\n", TOOL_NAME,
-			TOOL_CONNECT_WAIT_MS / 1000, cql_session_state(t->cql));
+	if (tool_wait(t, session_settled, t->cql, TOOL_CONNECT_WAIT_MS) != 0 ||
+	    !cql_session_is_ready(t->cql)) {
+		fprintf(stderr, "%s: cannot connect to the database: %s\n", TOOL_NAME,
+			cql_session_state(t->cql));
 		return TOOL_EXIT_FAIL;
 	}
 	return TOOL_EXIT_OK;

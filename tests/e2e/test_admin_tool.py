@@ -324,3 +324,36 @@ def test_progress_bar_on_a_terminal_only(tmp_path, db):
     assert summary(subprocess.CompletedProcess([], 0, out, ""))["written"] == 3000
     piped = admin(db, "import", "virtual_aliases", str(src))
     assert "rows/s" not in piped.stderr and summary(piped)["unchanged"] == 3000
+
+
+def test_keyspaces_over_tls_with_sigv4_from_the_environment(tmp_path, tmp_path_factory,
+                                                             start_cqld):
+    """As against Amazon Keyspaces: TLS verified, SigV4 with keys from the
+    credential chain (environment); schema picks Keyspaces' statements by
+    itself and waits for ACTIVE; import and get work."""
+    from aws_fakes import Creds              # noqa: PLC0415
+    from tls_certs import session_pki        # noqa: PLC0415
+    pki = session_pki(tmp_path_factory)
+    creds = Creds("AKIAADMINTOOL000001", "admin/secret+1")
+    empty = tmp_path / "empty.cql"
+    empty.write_text("-- empty\n")
+    node = start_cqld(empty, extra=["--tls-cert", pki.server_cert, "--tls-key", pki.server_key,
+                                    "--auth", f"sigv4:{creds.key_id}:{creds.secret}:eu-west-1",
+                                    "--schema-mcs"])
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(AWS_REGION="eu-west-1", CASSANDRA_HOSTS=f"localhost:{node.port}",
+               CASSANDRA_TLS="on", CASSANDRA_TLS_CA_FILE=str(pki.ca_cert), HOME=str(home),
+               AWS_ACCESS_KEY_ID=creds.key_id, AWS_SECRET_ACCESS_KEY=creds.secret,
+               AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:9")
+    r = admin(node, "schema", "--apply", **env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "7/7 tables ACTIVE" in r.stdout, r.stdout
+    assert "PAY_PER_REQUEST" in admin(node, "schema", **env).stdout
+    r = admin(node, "import", "relay_domains", "-", input="relay.example OK\n", **env)
+    assert summary(r)["written"] == 1, r.stdout + r.stderr
+    assert admin(node, "get", "relay_domains", "relay.example", **env).returncode == 0
+    assert creds.secret not in r.stdout + r.stderr
+    env["AWS_SECRET_ACCESS_KEY"] = "wrong"
+    r = admin(node, "get", "relay_domains", "relay.example", **env)
+    assert r.returncode == 1 and "cannot connect" in r.stderr, r.stderr
