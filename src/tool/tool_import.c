@@ -15,7 +15,8 @@
  *	another value (for domains, relay_domains and users: not active).
  *	So running it again writes nothing, and an import of an `export`
  *	is a no-op. With --sync the rows the source no longer has are
- *	deleted; with --dry-run nothing is written and the summary says what
+ *	deleted, unless a line was skipped or the source is empty (then
+ *	nothing is deleted and the exit code is 1); with --dry-run nothing is written and the summary says what
  *	would be. Writes go through tool_write.c (a window in flight,
  *	throttled ones retried with backoff), then pac_changes is bumped.
  *
@@ -332,7 +333,7 @@ int tool_import(struct tool *t, const struct tool_map *m, const char *path,
 	struct buf src;
 	size_t ok = 0, failed = 0, retries = 0;
 	char err[300] = "";
-	int rc = TOOL_EXIT_FAIL;
+	int rc = TOOL_EXIT_FAIL, held;
 
 	memset(&sk, 0, sizeof(sk));
 	buf_init(&src);
@@ -343,10 +344,19 @@ int tool_import(struct tool *t, const struct tool_map *m, const char *path,
 		goto out;
 	if (have.n > 1)	/* qsort of a NULL array is undefined, even for 0 items */
 		qsort(have.v, have.n, sizeof(have.v[0]), entry_cmp);
-	if (make_plan(&want, &have, o->sync, &p) != 0) {
+	/*
+	 * A skipped line may be a row the operator meant to keep, and an empty
+	 * source is more likely a mistake than a wish to empty the map: --sync
+	 * deletes nothing then.
+	 */
+	held = o->sync && (sk.total > 0 || want.n == 0);
+	if (make_plan(&want, &have, o->sync && !held, &p) != 0) {
 		fprintf(stderr, "%s: out of memory\n", TOOL_NAME);
 		goto out;
 	}
+	if (held)
+		fprintf(stderr, "%s: --sync: nothing deleted: %s\n", TOOL_NAME, want.n == 0 ?
+			"the source has no entries" : "lines were skipped (fix them and run again)");
 	if (!o->dry_run && p.write + p.delete > 0) {
 		if (apply_plan(t, m, o, &want, &have, &p, &ok, &failed, &retries,
 			       err, sizeof(err)) != 0)
@@ -355,7 +365,7 @@ int tool_import(struct tool *t, const struct tool_map *m, const char *path,
 	}
 	print_summary(m, o, want.n + sk.total, &p, &sk, failed, retries, err,
 		      tool_progress_seconds(&clock));
-	rc = failed ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
+	rc = failed || held ? TOOL_EXIT_FAIL : TOOL_EXIT_OK;
 out:
 	free(p.do_write);
 	free(p.do_delete);

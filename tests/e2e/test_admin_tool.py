@@ -176,6 +176,11 @@ def test_sync_deletes_what_the_file_no_longer_has(tmp_path, db, start_daemon, po
     # c's old mailbox path is not what the daemon will answer: said, and still imported.
     assert "<stdin>" not in r.stderr and "-:3: warning: c@example.com" in r.stderr, r.stderr
     smaller = "a@example.com example.com/a/\n"
+    # A skipped line (maybe b's, mangled) or an empty file never deletes.
+    for text in (smaller + "b@example.com\n", "", "\x00\x01\x02"):
+        r = admin(db, "import", "--sync", "users", "-", input=text)
+        assert r.returncode == 1 and "--sync: nothing deleted" in r.stderr, r.stderr
+        assert summary(r)["deleted"] == 0 and rows(db, "users") == 3, r.stdout
     r = admin(db, "import", "--sync", "--dry-run", "users", "-", input=smaller)
     assert summary(r)["deleted"] == 2 and "nothing was written" in r.stdout, r.stdout
     assert rows(db, "users") == 3
