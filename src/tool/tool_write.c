@@ -10,9 +10,13 @@
  *	writer keeps up to a window of writes outstanding (sent, or waiting
  *	out a backoff): a write answered with a retryable failure (Overloaded,
  *	WriteTimeout, Unavailable, a timeout or a lost connection: the
- *	cql_errclass RETRY class, which is how Amazon Keyspaces reports
- *	throttling) is sent again after an exponential backoff with jitter
- *	("Exponential Backoff And Jitter", AWS Architecture Blog), at most
+ *	cql_errclass RETRY class) is sent again after an exponential backoff
+ *	with jitter. Amazon Keyspaces reports insufficient capacity (table,
+ *	partition, or a connection over its requests per second) with
+ *	Cassandra's own codes, timeouts among them ("Troubleshooting capacity
+ *	management errors in Amazon Keyspaces", developer guide), so throttling
+ *	lands in that class. The backoff is the "equal jitter" of "Exponential
+ *	Backoff And Jitter" (AWS Architecture Blog); a write is tried at most
  *	TOOL_MAX_ATTEMPTS times. Every statement the tool writes is an
  *	idempotent upsert or delete, so a write sent twice (its first answer
  *	lost) leaves the same row: nothing is written twice in effect, and
