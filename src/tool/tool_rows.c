@@ -101,6 +101,22 @@ static int fold_key(const char *key, char *out)
 	return 0;
 }
 
+/*
+ * keyed - the folded key (into k, bound as v) and m's statement of kind;
+ * TOOL_EXIT_OK, or the exit code of what went wrong (a message printed)
+ */
+static int keyed(struct tool *t, const struct tool_map *m, const char *key,
+		 enum tool_stmt_kind kind, char *k, struct cql_value *v, struct cql_stmt **st)
+{
+	if (fold_key(key, k) != 0)
+		return TOOL_EXIT_USAGE;
+	if ((*st = tool_map_stmt(t, m, kind)) == NULL)
+		return TOOL_EXIT_FAIL;
+	v->p = k;
+	v->len = (int32_t)strlen(k);
+	return TOOL_EXIT_OK;
+}
+
 /* tool_get - one row */
 int tool_get(struct tool *t, const struct tool_map *m, const char *key)
 {
@@ -108,14 +124,11 @@ int tool_get(struct tool *t, const struct tool_map *m, const char *key)
 	struct cql_stmt *st;
 	struct tool_answer a;
 	struct cql_value v;
-	int rc = TOOL_EXIT_FAIL;
+	int rc;
 
-	if (fold_key(key, k) != 0)
-		return TOOL_EXIT_USAGE;
-	if ((st = tool_map_stmt(t, m, TOOL_STMT_GET)) == NULL)
-		return TOOL_EXIT_FAIL;
-	v.p = k;
-	v.len = (int32_t)strlen(k);
+	if ((rc = keyed(t, m, key, TOOL_STMT_GET, k, &v, &st)) != TOOL_EXIT_OK)
+		return rc;
+	rc = TOOL_EXIT_FAIL;
 	if (tool_run_retrying(t, st, NULL, &v, 1, &a) != 0)
 		fprintf(stderr, "%s: %s\n", TOOL_NAME, a.reason);
 	else if (a.nrows == 0)
@@ -150,18 +163,15 @@ int tool_set(struct tool *t, const struct tool_map *m, const char *key, const ch
 	char k[LOOKUP_KEY_MAX + 1], done[LOOKUP_KEY_MAX + 64];
 	struct cql_stmt *st;
 	struct cql_value v[2];
+	int rc;
 
-	if (fold_key(key, k) != 0)
-		return TOOL_EXIT_USAGE;
 	if (m->kind == TOOL_MAP_VALUE && (value == NULL || *value == 0)) {
 		fprintf(stderr, "%s: set %s needs a value: set %s KEY VALUE\n", TOOL_NAME,
 			m->name, m->name);
 		return TOOL_EXIT_USAGE;
 	}
-	if ((st = tool_map_stmt(t, m, TOOL_STMT_PUT)) == NULL)
-		return TOOL_EXIT_FAIL;
-	v[0].p = k;
-	v[0].len = (int32_t)strlen(k);
+	if ((rc = keyed(t, m, key, TOOL_STMT_PUT, k, &v[0], &st)) != TOOL_EXIT_OK)
+		return rc;
 	v[1].p = value;
 	v[1].len = value ? (int32_t)strlen(value) : -1;
 	snprintf(done, sizeof(done), "%s: set %s", m->name, k);
@@ -174,13 +184,10 @@ int tool_delete(struct tool *t, const struct tool_map *m, const char *key)
 	char k[LOOKUP_KEY_MAX + 1], done[LOOKUP_KEY_MAX + 64];
 	struct cql_stmt *st;
 	struct cql_value v;
+	int rc;
 
-	if (fold_key(key, k) != 0)
-		return TOOL_EXIT_USAGE;
-	if ((st = tool_map_stmt(t, m, TOOL_STMT_DELETE)) == NULL)
-		return TOOL_EXIT_FAIL;
-	v.p = k;
-	v.len = (int32_t)strlen(k);
+	if ((rc = keyed(t, m, key, TOOL_STMT_DELETE, k, &v, &st)) != TOOL_EXIT_OK)
+		return rc;
 	snprintf(done, sizeof(done), "%s: deleted %s", m->name, k);
 	return write_one(t, m, st, &v, 1, done);
 }
