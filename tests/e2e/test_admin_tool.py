@@ -362,3 +362,35 @@ def test_keyspaces_over_tls_with_sigv4_from_the_environment(tmp_path, tmp_path_f
     env["AWS_SECRET_ACCESS_KEY"] = "wrong"
     r = admin(node, "get", "relay_domains", "relay.example", **env)
     assert r.returncode == 1 and "cannot connect" in r.stderr, r.stderr
+
+
+def test_import_survives_dropped_connections(tmp_path, db):
+    """cqld closes every client connection twice during an import: the
+    writes in flight are sent again on the new connection, none is lost."""
+    import threading  # noqa: PLC0415
+    n = 30_000
+    src = tmp_path / "transport"
+    src.write_text("".join(f"d{i}.example\tsmtp:[mx{i}.example]\n" for i in range(n)))
+    # 64 in flight at 5 ms each: at most ~13,000 rows/s, so the import lasts
+    # over 2 s and both drops land in it, on a fast machine too.
+    db.control("delay 5")
+    drops = []
+
+    def dropper():
+        for _ in range(2):
+            wait_for(lambda: rows(db, "transport_maps") > 2000 + len(drops) * 10_000,
+                     timeout=120, interval=0.02, what="rows arriving")
+            drops.append(db.control("drop"))
+    t = threading.Thread(target=dropper)
+    t.start()
+    r = admin(db, "import", "transport_maps", str(src))
+    t.join(130)
+    db.control("delay 0")
+    assert r.returncode == 0, r.stdout + r.stderr
+    # Each drop closed the tool's connection with writes on it.
+    assert len(drops) == 2 and all(int(d.split()[2]) >= 1 for d in drops), drops
+    s = summary(r)
+    assert s["written"] == n and s["failed"] == 0 and s["retries"] > 0, r.stdout
+    assert rows(db, "transport_maps") == n
+    r = admin(db, "import", "transport_maps", str(src))
+    assert summary(r)["unchanged"] == n, r.stdout
