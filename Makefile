@@ -1,6 +1,6 @@
 # postfix-aws-cassandra - build, test and demo.
 #
-#   make              build/postfix-aws-cassandra and build/cqld
+#   make              build/postfix-aws-cassandra and build/cqld (and mk/*.mk's: the admin program)
 #   make test         unit tests (cmocka) and end-to-end tests (pytest, real Postfix)
 #   make unit | e2e   one half of it
 #   make demo         cqld with examples/demo.cql and the daemon on 127.0.0.1:9999

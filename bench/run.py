@@ -19,6 +19,9 @@ throughput away), and its latencies are the ones reported.
      instance with the same data in lmdb: tables, driven by smtp-source
   5. footprint: RSS with 100k cached entries and 1000 client connections, idle
      CPU, time from exec to the first accepted connection without a database
+  6. import: postfix-aws-cassandra-admin importing a virtual table into an
+     empty cqld vs the Python driver's execute_concurrent writing the same
+     rows at the same concurrency: rows/s and client CPU
 
 Processes bind 127.0.0.1 on ephemeral ports and are all stopped at the end
 (or on SIGINT/SIGTERM). The whole run keeps to a time budget (--budget,
@@ -53,6 +56,9 @@ SMLOAD = BUILD / "smload"
 SMECHO = BUILD / "sm-echo"
 CQLBENCH = BUILD / "cqlbench"
 GOCQLBENCH = BUILD / "gocqlbench"
+ADMIN = BUILD / "postfix-aws-cassandra-admin"
+IMPORT_ROWS = 50000                 # rows of scenario 6's virtual table
+IMPORT_CONCURRENCY = 64             # writes in flight, both sides
 PYTHON = "/usr/bin/python3"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -749,6 +755,90 @@ class Bench:
         stop(d)
         stop(cq)
 
+    # ---- scenario 6 -----------------------------------------------------
+
+    def import_once(self, name, src, argv_for):
+        """One import into a fresh cqld (schema from the tool): wall time of
+        the whole client process (start, connect, read, write), its CPU (from
+        the children's rusage) and the rows that arrived."""
+        empty = self.work / "empty.cql"
+        empty.write_text("-- scenario 6\n")
+        pf, cpf = self.work / f"{name}.port", self.work / f"{name}.cport"
+        cq = spawn(name, [CQLD, "--listen", "127.0.0.1:0", "--port-file", pf, "--control",
+                          "127.0.0.1:0", "--control-port-file", cpf, "--load", empty], self.work)
+        cq.port = read_port(pf, cq)
+        cq.cport = read_port(cpf, cq)
+        env = dict(os.environ, KEYSPACE_NAME="mailion", CASSANDRA_HOSTS=f"127.0.0.1:{cq.port}")
+        r = subprocess.run([str(ADMIN), "schema", "--apply", "--replication", "1"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            stop(cq)
+            raise RuntimeError(f"{name}: schema --apply: {r.stderr[-400:]}")
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        q0 = cpu_of(cq.pid)
+        t0 = time.monotonic()
+        r = subprocess.run([str(x) for x in argv_for(cq.port)], env=env, capture_output=True,
+                           text=True, timeout=600)
+        wall = time.monotonic() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server = cpu_of(cq.pid) - q0
+        rows = int(cqld_client.control(cq.cport, "exec SELECT * FROM mailion.virtual_aliases").split()[1])
+        stop(cq)
+        if r.returncode != 0:
+            raise RuntimeError(f"{name}: {r.stdout[-400:]} {r.stderr[-400:]}")
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+        return {"wall": wall, "cpu": cpu, "rows": rows, "server": server, "stdout": r.stdout}
+
+    def scenario6(self):
+        a = self.args
+        n = IMPORT_ROWS if not a.quick else 10000
+        need = a.rounds * 2 * 20 + 10
+        if self.left() < need:
+            return self.skip(6, need)
+        if not ADMIN.exists():
+            self.notes.append("scenario 6 skipped: build/postfix-aws-cassandra-admin is missing")
+            return
+        src = self.work / "virtual-import"
+        with open(src, "w") as f:
+            for i in range(n):
+                f.write(f"user{i}@bench{i % 97}.example\tdest{i}@example.org\n")
+        sides = [("ours (postfix-aws-cassandra-admin import)",
+                  lambda port: [ADMIN, "import", "--concurrency", IMPORT_CONCURRENCY,
+                                "virtual_aliases", src]),
+                 ("python-driver execute_concurrent",
+                  lambda port: [PYTHON, ROOT / "bench" / "pyimport.py", "--concurrency",
+                                IMPORT_CONCURRENCY, src, f"127.0.0.1:{port}"])]
+        best = {}
+        for r in range(a.rounds):
+            for k, (name, argv_for) in enumerate(sides if r % 2 == 0 else list(reversed(sides))):
+                try:
+                    # A name of its own: a port file of an earlier cqld must not be read.
+                    res = self.import_once(f"cqld6-{r}-{k}", src, argv_for)
+                except (RuntimeError, subprocess.SubprocessError) as ex:
+                    self.notes.append(f"scenario 6 {name} failed: {ex}")
+                    continue
+                if res["rows"] != n:
+                    self.notes.append(f"scenario 6 {name}: {res['rows']} rows of {n} arrived")
+                if name not in best or res["wall"] < best[name]["wall"]:
+                    best[name] = res
+        ours = best.get(sides[0][0])
+        for name, _ in sides:
+            res = best.get(name)
+            if res is None:
+                continue
+            rps = n / res["wall"]
+            per = res["cpu"] / n * 1e5
+            ratio = ""
+            if ours and res is not ours:
+                ratio = (f"ours/theirs: rows/s {res['wall'] / ours['wall']:.2f}, "
+                         f"CPU {ours['cpu'] / res['cpu']:.2f}" if res["cpu"] else "")
+            inner = ""
+            if "RESULT " in res["stdout"]:
+                inner = f"writes alone (driver's clock): {float(parse_result(res['stdout'])['rps']):,.0f} rows/s"
+            self.row("6 import", f"{n:,} rows, {IMPORT_CONCURRENCY} in flight: {name}",
+                     f"{rps:,.0f} rows/s, {per:.2f} CPU s/100k rows (cqld {res['server']:.1f} CPU s)",
+                     inner, ratio, "", "")
+
     def skip(self, n, need):
         self.notes.append(f"scenario {n} skipped: needs ~{need:.0f} s, {self.left():.0f} s of the budget left")
 
@@ -779,7 +869,7 @@ def machine():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="1,2,3,4,5", help="scenarios to run, e.g. 1,5")
+    ap.add_argument("--only", default="1,2,3,4,5,6", help="scenarios to run, e.g. 1,5")
     ap.add_argument("--quick", action="store_true", help="shorter runs (a smoke test of the harness)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds per comparison")
     ap.add_argument("--seconds", type=float, default=3, help="seconds per measured load run")

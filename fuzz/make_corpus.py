@@ -282,6 +282,19 @@ def proc_stats():
     write("proc_stats", ["4242 (postfix-aws-cas)" + tail, "1 (a) (b))" + tail, "1 (x) S 1 2 3\n", "()"])
 
 
+def table_source():
+    """Postfix table source files, as `import` reads them."""
+    write("table_source", [
+        "a@example.com\tb@example.org\n",
+        "# comment\n\nlist a,\n  b,\n# inside\n\tc\nnext x\n",
+        "a x\r\nb\r\n\r\n",
+        "\"a b\"@example.com x\na\\ b y\n\"open z\n",
+        "  lonely x\nk v\n", "k\0v x\n", b"\xff\xfe y\n", "keyonly\n",
+        "example.com\tsmtp:[mx.example.com]:25\n@example.net\tcatchall@example.net",
+        "K" * 1025 + " v\n",
+    ])
+
+
 if __name__ == "__main__":
     config_env()
     env_file()
@@ -298,3 +311,4 @@ if __name__ == "__main__":
     cred_parse()
     sts_xml()
     change_set()
+    table_source()

@@ -46,6 +46,8 @@ FUZZ_EXTRA_sts_xml     := $(FUZZ_EXTRA_cred_parse)
 FUZZ_OBJ_sigv4         := $(FUZZ_EXTRA_sigv4:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_EXTRA_change_set  := src/change_set.c
 FUZZ_OBJ_change_set    := $(FUZZ_EXTRA_change_set:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_EXTRA_table_source := src/tool/table_source.c
+FUZZ_OBJ_table_source  := $(FUZZ_EXTRA_table_source:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_OBJ_cred_parse    := $(FUZZ_EXTRA_cred_parse:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_OBJ_sts_xml       := $(FUZZ_OBJ_cred_parse)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)

@@ -87,3 +87,9 @@ void lookup_key_fold(const char *key, size_t len, char *out)
 	}
 	out[len] = 0;
 }
+
+/* lookup_utf8_valid - strict UTF-8, for text that is not a key (a table value) */
+int lookup_utf8_valid(const char *s, size_t len)
+{
+	return utf8_valid((const unsigned char *)s, len);
+}

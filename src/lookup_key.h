@@ -26,4 +26,7 @@ int lookup_key_valid(const char *key, size_t len, const char **why);
 /* lookup_key_fold - ASCII lower-case copy into out (len + 1 bytes) */
 void lookup_key_fold(const char *key, size_t len, char *out);
 
+/* lookup_utf8_valid - 1 if the len bytes are strict UTF-8 (as keys must be) */
+int lookup_utf8_valid(const char *s, size_t len);
+
 #endif

@@ -82,6 +82,11 @@ struct exec {
 	int64_t deadline_ms;
 	struct event *deadline;		/* answers TIMEOUT when the lookup deadline passes */
 	struct cql_pages *pages;	/* the result so far, from its first page */
+	int one_page;			/* answer with one page and its successor's state */
+	const char *query;		/* a QUERY (st NULL): its text, in the copies */
+	size_t qlen;
+	const uint8_t *state;		/* one_page: the page asked for (NULL: the first) */
+	size_t state_len;
 	size_t nvals;
 	struct cql_value vals[CQL_EXEC_MAX_VALUES];
 	/* copies of the bound values follow */
@@ -411,7 +416,14 @@ static int exec_page(struct exec *x, struct cql_rd *rd, struct cql_result *res)
 		}
 		cql_pages_init(x->pages);
 	}
-	ps = cql_pages_add(x->pages, rd, x->st->has_meta ? &x->st->meta : NULL);
+	ps = cql_pages_add(x->pages, rd, x->st && x->st->has_meta ? &x->st->meta : NULL);
+	if (x->one_page && (ps == CQL_PAGES_DONE || ps == CQL_PAGES_MORE)) {
+		cql_pages_rows(x->pages, &res->rows);
+		res->has_rows = 1;
+		if (ps == CQL_PAGES_MORE)
+			res->next_state = cql_pages_state(x->pages, &res->next_state_len);
+		return -1;
+	}
 	switch (ps) {
 	case CQL_PAGES_DONE:
 		cql_pages_rows(x->pages, &res->rows);
@@ -436,7 +448,7 @@ static int exec_page(struct exec *x, struct cql_rd *rd, struct cql_result *res)
 	}
 	msg_limited(&s->paging_log, CQL_LOG_INTERVAL_MS, LOG_LEVEL_WARN,
 		    "cql: %s: result of \"%s\" not read: %s after %u pages, %zu bytes "
-		    "(at most %d pages, %u bytes per read)", res->host, x->st->cql,
+		    "(at most %d pages, %u bytes per read)", res->host, x->st ? x->st->cql : x->query,
 		    cql_pages_status_name(ps), x->pages->npages, x->pages->rows.len,
 		    CQL_PAGES_MAX, CQL_PAGES_MAX_BYTES);
 	return -1;
@@ -479,7 +491,7 @@ static void exec_answer(const struct cql_response *r, void *arg)
 	res.status = r->status;
 	res.err = r->err;
 	res.host = x->pc->h->label;
-	if (r->status == CQL_STATUS_SERVER_ERROR &&
+	if (r->status == CQL_STATUS_SERVER_ERROR && x->st != NULL &&
 	    r->err->code == CQL_ERR_UNPREPARED && !x->reprepared) {
 		/* This node lost (or never had) the statement: prepare, retry. */
 		x->reprepared = 1;
@@ -557,9 +569,17 @@ static int exec_send(struct exec *x, struct cql_pconn *on, enum cql_status *why)
 	}
 	pg.page_size = CQL_PAGE_SIZE_ROWS;
 	pg.state = x->pages ? cql_pages_state(x->pages, &pg.state_len) : NULL;
+	if (x->one_page) {
+		pg.state = x->state;
+		pg.state_len = x->state_len;
+	}
 	buf_init(&b);
-	cql_encode_execute(&b, s->pool.version, 0, x->st->id, x->st->idlen,
-			   s->cfg.consistency, x->vals, x->nvals, 0, &pg);
+	if (x->st == NULL)
+		cql_encode_query(&b, s->pool.version, 0, x->query, x->qlen,
+				 s->cfg.consistency, x->vals, x->nvals);
+	else
+		cql_encode_execute(&b, s->pool.version, 0, x->st->id, x->st->idlen,
+				   s->cfg.consistency, x->vals, x->nvals, 0, &pg);
 	rc = cql_conn_send(pc->c, &b, exec_answer, x, why);
 	buf_free(&b);
 	if (rc == 0) {
@@ -574,20 +594,23 @@ static int exec_send(struct exec *x, struct cql_pconn *on, enum cql_status *why)
 	return rc;
 }
 
-/* cql_session_execute - run a prepared statement */
-int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
-			const struct cql_value *vals, size_t nvals,
-			cql_result_fn cb, void *arg, enum cql_status *why)
+/*
+ * exec_start - send an execution: the values (and the query text and
+ * paging state, when given) are copied, so the caller's may go at once
+ */
+static int exec_start(struct cql_session *s, struct exec *proto,
+		      const struct cql_value *vals, size_t nvals, enum cql_status *why)
 {
 	struct exec *x;
-	size_t i, total = 0;
+	size_t i, total = proto->qlen + proto->state_len;
 	uint8_t *p;
 
-	if (st->state == CQL_STMT_FAILED) {
+	if (proto->st && proto->st->state == CQL_STMT_FAILED) {
 		*why = CQL_STATUS_NOT_PREPARED;
 		return -1;
 	}
-	if (st->state != CQL_STMT_READY || cql_pool_first_usable(&s->pool) == NULL) {
+	if ((proto->st && proto->st->state != CQL_STMT_READY) ||
+	    cql_pool_first_usable(&s->pool) == NULL) {
 		*why = CQL_STATUS_NOT_CONNECTED;
 		return -1;
 	}
@@ -602,10 +625,8 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 		*why = CQL_STATUS_BUSY;
 		return -1;
 	}
+	*x = *proto;
 	x->s = s;
-	x->st = st;
-	x->cb = cb;
-	x->arg = arg;
 	x->nvals = nvals;
 	x->deadline_ms = clock_now_ms() + s->cfg.lookup_timeout_ms;
 	p = (uint8_t *)(x + 1);
@@ -617,6 +638,15 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 			p += vals[i].len;
 		}
 	}
+	if (proto->query) {
+		memcpy(p, proto->query, proto->qlen);
+		x->query = (const char *)p;
+		p += proto->qlen;
+	}
+	if (proto->state) {
+		memcpy(p, proto->state, proto->state_len);
+		x->state = p;
+	}
 	if (exec_send(x, NULL, why) != 0) {
 		free(x);
 		return -1;
@@ -627,7 +657,54 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 	return 0;
 }
 
-/* cql_session_is_ready - a usable connection exists */
+/* exec_proto - an execution's description, before exec_start copies it */
+static void exec_proto(struct exec *proto, struct cql_stmt *st, cql_result_fn cb, void *arg)
+{
+	memset(proto, 0, sizeof(*proto));
+	proto->st = st;
+	proto->cb = cb;
+	proto->arg = arg;
+}
+
+/* cql_session_execute - run a prepared statement */
+int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
+			const struct cql_value *vals, size_t nvals,
+			cql_result_fn cb, void *arg, enum cql_status *why)
+{
+	struct exec proto;
+
+	exec_proto(&proto, st, cb, arg);
+	return exec_start(s, &proto, vals, nvals, why);
+}
+
+/* cql_session_execute_page - one page of a prepared statement's rows */
+int cql_session_execute_page(struct cql_session *s, struct cql_stmt *st,
+			     const struct cql_value *vals, size_t nvals,
+			     const uint8_t *state, size_t state_len,
+			     cql_result_fn cb, void *arg, enum cql_status *why)
+{
+	struct exec proto;
+
+	exec_proto(&proto, st, cb, arg);
+	proto.one_page = 1;
+	proto.state = state;
+	proto.state_len = state ? state_len : 0;
+	return exec_start(s, &proto, vals, nvals, why);
+}
+
+/* cql_session_query - run a statement unprepared (QUERY), first page only */
+int cql_session_query(struct cql_session *s, const char *cql,
+		      cql_result_fn cb, void *arg, enum cql_status *why)
+{
+	struct exec proto;
+
+	exec_proto(&proto, NULL, cb, arg);
+	proto.one_page = 1;
+	proto.query = cql;
+	proto.qlen = strlen(cql);
+	return exec_start(s, &proto, NULL, 0, why);
+}
+
 int cql_session_is_ready(const struct cql_session *s)
 {
 	return cql_pool_first_usable((struct cql_pool *)&s->pool) != NULL;

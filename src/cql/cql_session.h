@@ -94,6 +94,25 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 			const struct cql_value *vals, size_t nvals,
 			cql_result_fn cb, void *arg, enum cql_status *why);
 
+/*
+ * cql_session_execute_page - one page of a read, for a caller that walks a
+ * result too large to hold (a table scan): state is the previous answer's
+ * res->next_state (NULL: the first page); the answer holds that page's
+ * rows only (maybe none: Keyspaces sends empty pages), and next_state
+ * NULL after the last page. Retries and the deadline are execute's.
+ */
+int cql_session_execute_page(struct cql_session *s, struct cql_stmt *st,
+			     const struct cql_value *vals, size_t nvals,
+			     const uint8_t *state, size_t state_len,
+			     cql_result_fn cb, void *arg, enum cql_status *why);
+
+/*
+ * cql_session_query - run a statement once without preparing it (QUERY):
+ * schema changes and one-off reads; the answer holds the first page
+ */
+int cql_session_query(struct cql_session *s, const char *cql,
+		      cql_result_fn cb, void *arg, enum cql_status *why);
+
 int cql_session_is_ready(const struct cql_session *s);
 /* cql_session_hosts_up - nodes with a usable connection, and known nodes */
 void cql_session_hosts_up(const struct cql_session *s, size_t *up, size_t *known);

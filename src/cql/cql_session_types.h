@@ -52,6 +52,8 @@ struct cql_result {
 	int has_rows;
 	struct cql_rows rows;		/* every page's rows; valid during the callback */
 	const char *host;		/* which host answered, for logs */
+	const uint8_t *next_state;	/* one-page reads: paging state of the next page, */
+	size_t next_state_len;		/* NULL after the last (valid during the callback) */
 };
 
 typedef void (*cql_result_fn)(const struct cql_result *res, void *arg);

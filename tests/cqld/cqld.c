@@ -7,7 +7,7 @@
  *	     [--control-port-file PATH] [--delay-ms N] [--verbose]
  *	     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
  *	     [--auth password:USER:PASS | --auth sigv4:KEYID:SECRET[:REGION]]
- *	     [--dc NAME]
+ *	     [--dc NAME] [--schema-mcs]
  *	     [--peers HOST:PORT[@DC],...] [--release-version VERSION]
  *	     [--page-budget BYTES] [--keyspaces REGION
  *	      [--endpoint-addresses N] [--keyspaces-vpce]]
@@ -53,6 +53,9 @@
  *	Python driver tries peers_v2 first whatever the version; gocql only
  *	when release_version (--release-version, default 3.11.16) is 4.0 or
  *	later. Every peer reports this node's schema version.
+ *
+ *	--schema-mcs adds Amazon Keyspaces' system_schema_mcs.tables, each
+ *	user table with a status (exec_system.c, control "mcs-status").
  *
  *	Frames of versions other than 3 and 4 (or above --max-protocol) get
  *	Cassandra's "Invalid or unsupported protocol version (N); supported
@@ -145,7 +148,7 @@ static void usage(void)
 		"            [--release-version VERSION] [--page-budget BYTES]\n"
 		"            [--keyspaces REGION [--endpoint-addresses N] "
 		"[--keyspaces-vpce]]\n"
-		"            [--rate-limit N]\n");
+		"            [--rate-limit N] [--schema-mcs]\n");
 	exit(2);
 }
 
@@ -509,6 +512,7 @@ struct cqld_opts {
 	const char *auth_spec, *peers_spec;
 	const char *dc, *release;
 	struct ks_opts ks;		/* --keyspaces and its options */
+	int schema_mcs;			/* --schema-mcs */
 };
 
 /* OPT_STRING - getopt_long's value for an option that only sets a string */
@@ -539,6 +543,7 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 		{"dc", required_argument, NULL, 'D'},
 		{"release-version", required_argument, NULL, 'R'},
 		{"rate-limit", required_argument, NULL, 'r'},
+		{"schema-mcs", no_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -598,6 +603,9 @@ static void parse_options(int argc, char **argv, struct cqld_opts *o)
 			srv.page_budget = (size_t)v;
 			o->ks.budget_set = 1;
 			break;
+		case 'M':
+			o->schema_mcs = 1;
+			break;
 		case 'D':
 			if (!check_word(optarg, EX_DC_MAX)) {
 				fprintf(stderr, "cqld: bad --dc '%s'\n", optarg);
@@ -655,6 +663,7 @@ static void node_setup(struct ex_node *node, const struct cqld_opts *o,
 	node->rack = o->ks.rack;
 	node->no_peers_v2 = o->ks.region != NULL;
 	node->release_version = o->release;
+	node->schema_mcs = o->schema_mcs;
 	node->peers = peers;
 	if (o->peers_spec)
 		node->npeers = parse_peers(o->peers_spec, o->dc, peers);

@@ -126,6 +126,8 @@ struct cqld_server {
 	int fail_code;			/* -1: no failure injection */
 	long fail_left;			/* < 0: until "fail off" */
 	long rate_limit;		/* --rate-limit: requests/s per connection */
+	long fail_every;		/* > 0: only every Nth request fails */
+	long fail_seen;			/* requests seen since "fail CODE every N" */
 	struct conn *conns;
 	struct ccon *controls;
 	struct prepared *prepared;	/* most recent first */

@@ -37,6 +37,10 @@
  *			timeouts/failures carry the request's consistency,
  *			required/blockfor 1, alive/received 0, data_present 0,
  *			write type SIMPLE; Unprepared carries the prepared id
+ *	fail CODE every N
+ *			answer every Nth such request with CODE (the others
+ *			as usual) until "fail off": sustained throttling,
+ *			as a table over its capacity answers
  *	fail off	stop injecting failures
  *	paging BYTES [empty] | paging off
  *			cut every page of a QUERY/EXECUTE result after the
@@ -65,6 +69,8 @@
  *			over a table's capacity: see cqld_throttle.c
  *	throttled	"ok throttled connection=N table=M": requests refused
  *			by --rate-limit and by "throttle" so far
+ *	mcs-status S	with --schema-mcs, the status every table has in
+ *			system_schema_mcs.tables from now on (default ACTIVE)
  *	auth ARGS	a command for the --auth backend (sigv4: "key
  *			KEYID:SECRET[:REGION]" changes the accepted key,
  *			"stats" counts accepted and rejected answers)
@@ -154,6 +160,8 @@ int fail_inject(const char *ks, const char *table, uint16_t cons,
 	if (srv.fail_code < 0 || ex_is_system_keyspace(ks) || table[0] == 0)
 		return 0;
 	if (srv.fail_left == 0)
+		return 0;
+	if (srv.fail_every > 0 && ++srv.fail_seen % srv.fail_every != 0)
 		return 0;
 	if (srv.fail_left > 0 && --srv.fail_left == 0)
 		logmsg("failure injection finished");
@@ -308,6 +316,18 @@ static int cmd_fail(struct control_call *k)
 			buf_printf(k->rep, " %s", fail_codes[i].name);
 		return 0;
 	}
+	srv.fail_every = 0;
+	if (strncmp(n, "every ", 6) == 0) {
+		if (parse_long(n + 6, 1, LONG_MAX, &srv.fail_every) < 0) {
+			buf_append_str(k->rep, "error usage: fail CODE every N, N > 0");
+			return 0;
+		}
+		srv.fail_code = fail_codes[i].code;
+		srv.fail_left = -1;
+		srv.fail_seen = 0;
+		buf_printf(k->rep, "ok fail %s every %ld", fail_codes[i].name, srv.fail_every);
+		return 0;
+	}
 	if (*n && parse_long(n, 1, LONG_MAX, &left) < 0) {
 		buf_append_str(k->rep, "error usage: fail CODE [N], N > 0");
 		return 0;
@@ -445,13 +465,25 @@ static int cmd_throttle(struct control_call *k)
 	return throttle_command(k->cmd->name, k->arg, k->rep);
 }
 
+/* cmd_mcs_status - mcs-status STATUS: what system_schema_mcs.tables says (--schema-mcs) */
+static int cmd_mcs_status(struct control_call *k)
+{
+	size_t n = strspn(k->arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+
+	if (n == 0 || k->arg[n] != 0 || n >= 32)
+		return -1;
+	ex_mcs_set_status(&srv.store, k->arg);
+	buf_printf(k->rep, "ok mcs-status %s", k->arg);
+	return 0;
+}
+
 /* The commands, in the order the reply to an unknown one lists them */
 static const struct control_cmd control_cmds[] = {
 	{"delay", "delay MS (0.." CQLD_STR(CQLD_MAX_DELAY_MS) ")", cmd_delay,
 	 NULL, 0},
 	{"counts", "counts", cmd_counts, NULL, 0},
 	{"reset-counts", "reset-counts", cmd_reset_counts, NULL, 0},
-	{"fail", "fail CODE [N] | fail off", cmd_fail, NULL, 0},
+	{"fail", "fail CODE [N] | fail CODE every N | fail off", cmd_fail, NULL, 0},
 	{"paging", "paging BYTES [empty] | paging off", cmd_paging, NULL, 0},
 	{"stall", "stall on|off", cmd_switch, &srv.stall, 0},
 	{"hold", "hold on|off", cmd_hold, NULL, 0},
@@ -462,6 +494,7 @@ static const struct control_cmd control_cmds[] = {
 	{"ping", "ping", cmd_ping, NULL, 0},
 	{"throttle", "throttle KS.TABLE SECONDS", cmd_throttle, NULL, 0},
 	{"throttled", "throttled", cmd_throttle, NULL, 0},
+	{"mcs-status", "mcs-status ACTIVE|CREATING|...", cmd_mcs_status, NULL, 0},
 	/* "auth key ID:SECRET" holds a secret */
 	{"auth", "auth ARGS", cmd_auth, NULL, 1},
 };

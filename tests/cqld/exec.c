@@ -37,7 +37,8 @@ int ex_is_system_keyspace(const char *ks)
 	return strcmp(ks, "system") == 0 || strcmp(ks, "system_schema") == 0 ||
 	       strcmp(ks, "system_auth") == 0 ||
 	       strcmp(ks, "system_distributed") == 0 ||
-	       strcmp(ks, "system_traces") == 0;
+	       strcmp(ks, "system_traces") == 0 ||
+	       strcmp(ks, "system_schema_mcs") == 0;
 }
 
 /* has_table - statement kinds that work on a table */

@@ -96,6 +96,7 @@ struct ex_node {
 	int no_peers_v2;		/* no system.peers_v2 (Keyspaces) */
 	const struct ex_peer *peers;	/* system.peers, system.peers_v2 */
 	size_t npeers;
+	int schema_mcs;			/* keep Keyspaces' system_schema_mcs.tables */
 };
 
 /*
@@ -110,6 +111,13 @@ int ex_init(struct store *s, const struct ex_node *node);
  * other peer. A peer at that address leaves the peers tables. 0, or -1.
  */
 int ex_view(struct store *s, const uint8_t *addr, size_t addrlen);
+
+/*
+ * ex_mcs_set_status - the status system_schema_mcs.tables gives every
+ * table from now on (ACTIVE, or CREATING to stand for Amazon Keyspaces'
+ * asynchronous creation)
+ */
+void ex_mcs_set_status(struct store *s, const char *status);
 
 /*
  * ex_execute - run st. keyspace is the session keyspace (CL_NAME_MAX

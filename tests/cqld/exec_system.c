@@ -22,6 +22,13 @@
  *	client sees the one it reached in system.local, the others as
  *	peers). All of it is written as CQL run through ex_execute() with
  *	system writes allowed (ex_internal).
+ *
+ *	With --schema-mcs it also keeps Amazon Keyspaces' own
+ *	system_schema_mcs.tables (keyspace_name, table_name, status): a
+ *	client polls it until a new table is ACTIVE ("Check keyspace and
+ *	table creation status", Amazon Keyspaces developer guide). Every
+ *	user table has the status the control port last set ("mcs-status",
+ *	ACTIVE by default), so a test can hold tables in CREATING.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -33,9 +40,19 @@
 #define EX_RACK			"rack1"	/* every node's rack */
 #define EX_CQL_VERSION		"3.4.4"
 
+#define EX_MCS_STATUS_MAX	32	/* bytes of a system_schema_mcs status */
+
 static const struct ex_node *ex_self;	/* this node and its peers */
 static uint8_t ex_view_addr[16];	/* the address system.local reports */
 static size_t ex_view_len;		/* 0: the node's own */
+static char ex_mcs_status[EX_MCS_STATUS_MAX] = "ACTIVE";
+
+static const char *const ex_mcs_schema[] = {
+	"CREATE KEYSPACE system_schema_mcs WITH replication = "
+	"{'class': 'org.apache.cassandra.locator.LocalStrategy'}",
+	"CREATE TABLE system_schema_mcs.tables (keyspace_name text, "
+	"table_name text, status text, PRIMARY KEY (keyspace_name, table_name))",
+};
 static int ex_booting;		/* ex_init is creating the system tables */
 
 static const char *const ex_system_schema[] = {
@@ -403,6 +420,34 @@ static void schema_table_rows(struct store *s, struct buf *b,
 	}
 }
 
+/* mcs_rows - system_schema_mcs.tables: every user table, with the status set */
+static void mcs_rows(struct store *s, struct buf *b)
+{
+	struct st_keyspace *mk = st_keyspace_find(s, "system_schema_mcs");
+	struct st_table *t;
+	size_t i, j;
+
+	if (mk == NULL || (t = st_table_find(mk, "tables")) == NULL)
+		return;
+	st_table_truncate(t);
+	for (i = 0; i < s->nks; i++)
+		for (j = 0; !s->ks[i]->system && j < s->ks[i]->ntables; j++) {
+			schema_row_begin(b, "INSERT INTO system_schema_mcs.tables (keyspace_name, "
+					 "table_name, status) VALUES (", s->ks[i], s->ks[i]->tables[j]);
+			buf_append_str(b, ", ");
+			lit(b, ex_mcs_status);
+			buf_append_str(b, ")");
+			run_buf(s, b);
+		}
+}
+
+/* ex_mcs_set_status - the status of every table from now on */
+void ex_mcs_set_status(struct store *s, const char *status)
+{
+	snprintf(ex_mcs_status, sizeof(ex_mcs_status), "%s", status);
+	ex_schema_refresh(s);
+}
+
 /* ex_schema_refresh - rebuild system_schema rows and the schema version */
 void ex_schema_refresh(struct store *s)
 {
@@ -427,6 +472,7 @@ void ex_schema_refresh(struct store *s)
 		for (j = 0; j < s->ks[i]->ntables; j++)
 			schema_table_rows(s, &b, s->ks[i], s->ks[i]->tables[j]);
 	}
+	mcs_rows(s, &b);
 	/* the rows above are data, not schema: keep the version stable */
 	s->generation = gen;
 	schema_uuid(s, u);
@@ -460,9 +506,16 @@ int ex_init(struct store *s, const struct ex_node *node)
 			ex_booting = 0;
 			return -1;
 		}
+	for (i = 0; node->schema_mcs && i < sizeof(ex_mcs_schema) / sizeof(ex_mcs_schema[0]); i++)
+		if (run_internal(s, ex_mcs_schema[i]) < 0) {
+			ex_booting = 0;
+			return -1;
+		}
 	ex_booting = 0;
 	st_keyspace_find(s, "system")->system = 1;
 	st_keyspace_find(s, "system_schema")->system = 1;
+	if (node->schema_mcs)
+		st_keyspace_find(s, "system_schema_mcs")->system = 1;
 	if (inet_ntop(node->addrlen == 16 ? AF_INET6 : AF_INET, node->addr,
 		      addr, sizeof(addr)) == NULL)
 		snprintf(addr, sizeof(addr), "127.0.0.1");

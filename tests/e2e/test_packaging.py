@@ -61,6 +61,8 @@ def test_rpm_name_files_and_requires(rpm_file, tmp_path):
               "/usr/lib/systemd/system/postfix-aws-cassandra.socket",
               "/usr/share/postfix-aws-cassandra/systemd/unix-socket.conf",
               "/usr/share/man/man8/postfix-aws-cassandra.8.gz",
+              "/usr/sbin/postfix-aws-cassandra-admin",
+              "/usr/share/man/man8/postfix-aws-cassandra-admin.8.gz",
               "/etc/sysconfig/postfix-aws-cassandra",
               "/etc/postfix-aws-cassandra/postfix-aws-cassandra.conf",
               "/usr/share/doc/postfix-aws-cassandra",
@@ -215,7 +217,9 @@ def test_deb_contents_and_smoke_run(tmp_path):
               "./usr/share/doc/postfix-aws-cassandra/changelog.Debian.gz",
               "./usr/share/man/man8/postfix-aws-cassandra.8.gz",
               "./usr/share/postfix-aws-cassandra/monitoring/postfix-aws-cassandra.rules.yml",
-              "./usr/share/postfix-aws-cassandra/monitoring/grafana-dashboard.json"]:
+              "./usr/share/postfix-aws-cassandra/monitoring/grafana-dashboard.json",
+              "./usr/sbin/postfix-aws-cassandra-admin",
+              "./usr/share/man/man8/postfix-aws-cassandra-admin.8.gz"]:
         assert f in listing, f
     control = run("dpkg-deb", "-f", str(deb)).stdout
     fields = dict(re.findall(r"(?m)^([\w-]+): (.*)$", control))
