@@ -358,9 +358,15 @@ int tool_import(struct tool *t, const struct tool_map *m, const char *path,
 		fprintf(stderr, "%s: --sync: nothing deleted: %s\n", TOOL_NAME, want.n == 0 ?
 			"the source has no entries" : "lines were skipped (fix them and run again)");
 	if (!o->dry_run && p.write + p.delete > 0) {
+		unsigned long long thr0, rt0, thr1, rt1;
+
+		/* Throttled writes are retried by the session (cql_backoff) or by the writer. */
+		cql_session_throttled(t->cql, &thr0, &rt0);
 		if (apply_plan(t, m, o, &want, &have, &p, &ok, &failed, &retries,
 			       err, sizeof(err)) != 0)
 			goto out;
+		cql_session_throttled(t->cql, &thr1, &rt1);
+		retries += (size_t)(rt1 - rt0);
 		tool_bump_change(t, m->name);
 	}
 	print_summary(m, o, want.n + sk.total, &p, &sk, failed, retries, err,
