@@ -30,7 +30,7 @@
 #include "cache.h"
 #include "clock.h"
 #include "config.h"
-#include "cql/cql_session.h"
+#include "cql/cql_failover.h"
 #include "listen_spec.h"
 #include "log.h"
 #include "lookup_engine.h"
@@ -50,7 +50,7 @@ struct metrics {
 	struct map_registry *reg;
 	struct lookup_engine *engine;
 	struct cache *cache;
-	struct cql_session *cql;
+	struct cql_failover *cql;
 	const struct cred_chain *creds;	/* SigV4 only; NULL: no credential metrics */
 	const struct config *cfg;
 	int64_t started_ms;
@@ -73,6 +73,29 @@ static void label_value(struct buf *o, const char *v)
 			buf_append_str(o, "\\n");
 		else
 			buf_printf(o, "%c", *v);
+	}
+}
+
+/*
+ * render_groups - region failover: the group reads go to (0 primary,
+ * 1.. standby), switches so far, each group's readiness
+ */
+static void render_groups(struct metrics *m, struct buf *o)
+{
+	const char *region, *state;
+	size_t g;
+	int up;
+
+	head(o, "cql_active_group", "gauge",
+	     "Host group reads go to: 0 the primary (CASSANDRA_HOSTS), 1 and up the standby groups.");
+	buf_printf(o, METRICS_PREFIX "cql_active_group %zu\n", cql_failover_active(m->cql));
+	head(o, "cql_group_switches_total", "counter", "Failovers and failbacks between host groups.");
+	buf_printf(o, METRICS_PREFIX "cql_group_switches_total %u\n", cql_failover_switches(m->cql));
+	head(o, "cql_group_up", "gauge", "1 when the host group has a ready connection.");
+	for (g = 0; cql_failover_group(m->cql, g, &region, &state, &up) == 0; g++) {
+		buf_printf(o, METRICS_PREFIX "cql_group_up{group=\"%zu\",region=\"", g);
+		label_value(o, region);
+		buf_printf(o, "\"} %d\n", up ? 1 : 0);
 	}
 }
 
@@ -140,15 +163,16 @@ void metrics_render(struct metrics *m, struct buf *o)
 	buf_printf(o, METRICS_PREFIX "cql_read_duration_seconds_count %llu\n",
 		   (unsigned long long)st->latency_count);
 	head(o, "cql_connected", "gauge", "1 when a CQL connection is ready.");
-	buf_printf(o, METRICS_PREFIX "cql_connected %d\n", cql_session_is_ready(m->cql) ? 1 : 0);
+	buf_printf(o, METRICS_PREFIX "cql_connected %d\n", cql_failover_is_ready(m->cql) ? 1 : 0);
+	render_groups(m, o);
 	head(o, "cql_host_up", "gauge", "1 when the node has a ready connection, 0 while it is down or connecting.");
-	for (i = 0; cql_session_host_info(m->cql, i, &label, &up, &conns) == 0; i++) {
+	for (i = 0; cql_failover_host_info(m->cql, i, &label, &up, &conns) == 0; i++) {
 		buf_printf(o, METRICS_PREFIX "cql_host_up{host=\"");
 		label_value(o, label);
 		buf_printf(o, "\"} %d\n", up ? 1 : 0);
 	}
 	head(o, "cql_host_connections", "gauge", "Ready CQL connections per node.");
-	for (i = 0; cql_session_host_info(m->cql, i, &label, &up, &conns) == 0; i++) {
+	for (i = 0; cql_failover_host_info(m->cql, i, &label, &up, &conns) == 0; i++) {
 		buf_printf(o, METRICS_PREFIX "cql_host_connections{host=\"");
 		label_value(o, label);
 		buf_printf(o, "\"} %d\n", conns);
@@ -209,7 +233,7 @@ static void not_found(struct evhttp_request *req, void *arg)
 /* metrics_start - bind and serve */
 struct metrics *metrics_start(struct event_base *base, const char *listen,
 			      struct map_registry *reg, struct lookup_engine *engine,
-			      struct cache *cache, struct cql_session *cql,
+			      struct cache *cache, struct cql_failover *cql,
 			      const struct cred_chain *creds, const struct config *cfg,
 			      char *err, size_t errlen)
 {

@@ -416,14 +416,21 @@ static int exec_send(struct exec *x, struct cql_pconn *on, enum cql_status *why)
 	return rc;
 }
 
-/* cql_session_execute - run a prepared statement */
+/* cql_session_execute - run a prepared statement within the lookup timeout */
 int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 			const struct cql_value *vals, size_t nvals,
 			cql_result_fn cb, void *arg, enum cql_status *why)
 {
+	return cql_session_execute_until(s, st, vals, nvals, 0, cb, arg, why);
+}
+
+/* cql_session_execute_until - run a prepared statement by deadline_ms */
+int cql_session_execute_until(struct cql_session *s, struct cql_stmt *st,
+			      const struct cql_value *vals, size_t nvals, int64_t deadline_ms,
+			      cql_result_fn cb, void *arg, enum cql_status *why)
+{
+	struct timeval tv;
 	struct exec *x;
-	size_t i, total = 0;
-	uint8_t *p;
 
 	if (st->state == CQL_STMT_FAILED) {
 		*why = CQL_STATUS_NOT_PREPARED;
@@ -437,10 +444,7 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 		*why = CQL_STATUS_PROTOCOL;
 		return -1;
 	}
-	for (i = 0; i < nvals; i++)
-		if (vals[i].len > 0)
-			total += (size_t)vals[i].len;
-	if ((x = calloc(1, sizeof(*x) + total)) == NULL) {
+	if ((x = calloc(1, sizeof(*x) + cql_values_size(vals, nvals))) == NULL) {
 		*why = CQL_STATUS_BUSY;
 		return -1;
 	}
@@ -449,23 +453,16 @@ int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 	x->cb = cb;
 	x->arg = arg;
 	x->nvals = nvals;
-	x->deadline_ms = clock_now_ms() + s->cfg.lookup_timeout_ms;
-	p = (uint8_t *)(x + 1);
-	for (i = 0; i < nvals; i++) {
-		x->vals[i].len = vals[i].len;
-		x->vals[i].p = p;
-		if (vals[i].len > 0) {
-			memcpy(p, vals[i].p, (size_t)vals[i].len);
-			p += vals[i].len;
-		}
-	}
+	x->deadline_ms = deadline_ms ? deadline_ms : clock_now_ms() + s->cfg.lookup_timeout_ms;
+	cql_values_copy(x->vals, vals, nvals, (uint8_t *)(x + 1));
 	if (exec_send(x, NULL, why) != 0) {
 		free(x);
 		return -1;
 	}
 	/* Without the timer the request and retry timeouts still bound it. */
+	tv = clock_timeval(x->deadline_ms > clock_now_ms() ? x->deadline_ms - clock_now_ms() : 0);
 	if ((x->deadline = evtimer_new(s->base, exec_deadline, x)) != NULL)
-		evtimer_add(x->deadline, s->deadline_tv);
+		evtimer_add(x->deadline, deadline_ms ? &tv : s->deadline_tv);
 	return 0;
 }
 
