@@ -18,7 +18,7 @@
 #include "cql_failover.h"
 
 #define FO_STATE_MAX		2048	/* bytes in the state line, with its NUL */
-#define FO_NAME_MAX		32	/* "standby N", with its NUL */
+#define FO_NAME_MAX		32	/* "standby group N", with its NUL */
 #define FO_EXEC_MAX_VALUES	8	/* bound values in one read (as the session) */
 
 /* One statement in every group: st[0] is the handle callers keep. */
@@ -60,12 +60,12 @@ struct fo_read {
 
 static int fo_send(struct fo_read *r, size_t g, enum cql_status *why);
 
-/* group_name - "primary" or "standby N", for logs */
+/* group_name - "primary group" or "standby group N", for logs */
 static const char *group_name(size_t g, char *buf, size_t len)
 {
 	if (g == 0)
-		return "primary";
-	snprintf(buf, len, "standby %u", (unsigned)g);
+		return "primary group";
+	snprintf(buf, len, "standby group %u", (unsigned)g);
 	return buf;
 }
 
@@ -84,11 +84,11 @@ static void log_switch(struct cql_failover *f, enum cql_switch sw)
 	size_t from = f->fsm.previous, to = f->fsm.active;
 
 	if (sw == CQL_SWITCH_FAILOVER)
-		msg_warn("cql: failover: %s group (%s) cannot serve (%s); reads go to the %s "
-			 "group (%s)", group_name(from, a, sizeof(a)), f->region[from],
+		msg_warn("cql: failover: %s (%s) cannot serve (%s); reads go to %s (%s)",
+			 group_name(from, a, sizeof(a)), f->region[from],
 			 cql_session_state(f->s[from]), group_name(to, b, sizeof(b)), f->region[to]);
 	else
-		msg_info("cql: failback: %s group (%s) answered for %d ms; reads go to it again",
+		msg_info("cql: failback: %s (%s) answered for %d ms; reads go to it again",
 			 group_name(to, b, sizeof(b)), f->region[to], f->fsm.holddown_ms);
 }
 
@@ -102,7 +102,7 @@ static void warn_standby(struct cql_failover *f, size_t g, enum cql_group_health
 	if (g == 0 || h != CQL_GROUP_DOWN || f->warned[g] || f->stopping)
 		return;
 	f->warned[g] = 1;
-	msg_warn("cql: %s group (%s) cannot serve: %s; a failover could not use it",
+	msg_warn("cql: %s (%s) cannot serve: %s; a failover could not use it",
 		 group_name(g, b, sizeof(b)), f->region[g], cql_session_state(f->s[g]));
 }
 
@@ -352,7 +352,7 @@ void cql_failover_start(struct cql_failover *f)
 	for (g = 0; g < f->n; g++)
 		cql_session_start(f->s[g]);
 	for (g = 1; g < f->n; g++)
-		msg_info("cql: %s group (%s) takes reads while the primary group cannot serve; "
+		msg_info("cql: %s (%s) takes reads while the primary group cannot serve; "
 			 "failback after %d ms (CASSANDRA_FAILBACK_HOLDDOWN_MS)",
 			 group_name(g, b, sizeof(b)), f->region[g][0] ? f->region[g] : "no region",
 			 f->fsm.holddown_ms);
@@ -487,7 +487,7 @@ const char *cql_failover_state(struct cql_failover *f)
 
 	if (f->n < 2)
 		return cql_session_state(f->s[0]);
-	len = (size_t)snprintf(f->state, sizeof(f->state), "active: %s group (%s)",
+	len = (size_t)snprintf(f->state, sizeof(f->state), "active: %s (%s)",
 			       group_name(f->fsm.active, b, sizeof(b)), f->region[f->fsm.active]);
 	for (g = 0; g < f->n && len < sizeof(f->state); g++)
 		len += (size_t)snprintf(f->state + len, sizeof(f->state) - len, "; %s (%s): %s",

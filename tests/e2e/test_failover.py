@@ -151,9 +151,42 @@ def test_primary_region_stops_under_load_and_comes_back(pki, start_cqld, start_d
     assert statuses.count("TEMP") <= 5, statuses.count("TEMP")
     log = daemon.log_text()
     assert log.count("cql: failover: primary group (us-east-1) cannot serve") == 1, log
-    assert "reads go to the standby 1 group (us-west-2)" in log
+    assert "reads go to standby group 1 (us-west-2)" in log
     assert log.count("cql: failback: primary group (us-east-1) answered for 2000 ms") == 1, log
     assert "authentication failed" not in log, log
+
+
+def test_every_read_failing_on_the_primary_moves_reads_and_probes_bring_them_back(
+        pki, start_cqld, start_daemon, tmp_path):
+    """Connections to us-east-1 stay up but every read answers Unavailable
+    (a region that accepts connections and cannot read): reads move to
+    us-west-2; each failed read is retried there, so no lookup sees it. When
+    us-east-1 reads again, the reads copied to it prove it and, after the
+    hold-down, traffic returns."""
+    east = keyspaces_region(start_cqld, pki, tmp_path, PRIMARY)
+    west = keyspaces_region(start_cqld, pki, tmp_path, STANDBY)
+    daemon = start_daemon(east.port, **failover_env(pki, tmp_path, east, west))
+    wait_for(lambda: daemon.log_text().count(" is up") >= 2, timeout=20,
+             what="both groups up")
+    load = Load(daemon.port)
+    wait_for(lambda: len(load.replies) > 20, timeout=20, what="lookups under load")
+    east.control("fail unavailable")
+    wait_for(lambda: region_answer(daemon) == f"smtp:[mx.{STANDBY}.example]", timeout=20,
+             what="reads from the standby region")
+    assert active_group(daemon) == 1
+    n = len(load.replies)
+    wait_for(lambda: len(load.replies) > n + 50, timeout=20, what="lookups from the standby")
+    # Still failing: the reads copied to the primary keep it from coming back.
+    time.sleep(HOLDDOWN_MS / 1000 * 1.5)
+    assert active_group(daemon) == 1
+    east.control("fail off")
+    wait_for(lambda: region_answer(daemon) == f"smtp:[mx.{PRIMARY}.example]", timeout=30,
+             what="reads back on the primary region")
+    statuses = [st for _, _, st in load.finish()]
+    assert set(statuses) == {"OK"}, {st: statuses.count(st) for st in set(statuses)}
+    log = daemon.log_text()
+    assert log.count("cql: failover: primary group (us-east-1) cannot serve") == 1, log
+    assert log.count("cql: failback:") == 1, log
 
 
 def run_check(env):
@@ -173,7 +206,7 @@ def test_standby_that_cannot_sign_in_is_named_and_the_primary_serves(
         west = keyspaces_region(start_cqld, pki, tmp_path, "eu-west-1")
         env = failover_env(pki, tmp_path, east, west)
     daemon = start_daemon(east.port, **env)
-    wait_for(lambda: "standby 1 group (us-west-2) cannot serve" in daemon.log_text(),
+    wait_for(lambda: "standby group 1 (us-west-2) cannot serve" in daemon.log_text(),
              timeout=20, what="the standby named in the log")
     log = daemon.log_text()
     assert re.search(rf"127\.0\.0\.1:{west.port}: authentication failed: .*", log), log
