@@ -20,6 +20,7 @@
 #define FO_STATE_MAX		2048	/* bytes in the state line, with its NUL */
 #define FO_NAME_MAX		32	/* "standby group N", with its NUL */
 #define FO_EXEC_MAX_VALUES	8	/* bound values in one read (as the session) */
+#define FO_PROBE_KEY_MAX	1024	/* bytes of the last read's key kept for probes */
 
 /* One statement in every group: st[0] is the handle callers keep. */
 struct fo_twin {
@@ -40,6 +41,9 @@ struct cql_failover {
 	int warned[CQL_MAX_GROUPS];		/* "standby cannot serve" said */
 	int lookup_timeout_ms, request_timeout_ms;
 	int stopping;
+	long probe_twin;			/* the last read, which the tick copies: -1 none */
+	int32_t probe_len;
+	uint8_t probe_key[FO_PROBE_KEY_MAX];
 	char state[FO_STATE_MAX];
 };
 
@@ -59,6 +63,8 @@ struct fo_read {
 };
 
 static int fo_send(struct fo_read *r, size_t g, enum cql_status *why);
+static void fo_probe(struct cql_failover *f, size_t twin, const struct cql_value *vals,
+		     size_t nvals);
 
 /* group_name - "primary group" or "standby group N", for logs */
 static const char *group_name(size_t g, char *buf, size_t len)
@@ -124,12 +130,36 @@ static void fo_update(struct cql_failover *f)
 		log_switch(f, sw);
 }
 
-/* tick_cb - look at the groups even while no read comes */
+/*
+ * tick_cb - look at the groups even while no read comes, and copy the
+ * last read to a group being proven: with every answer cached, no read
+ * would come to prove the primary, and reads would never return to it
+ */
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct cql_failover *f = arg;
+	struct cql_value v;
+
 	(void)fd;
 	(void)what;
-	fo_update(arg);
+	fo_update(f);
+	if (f->probe_twin >= 0) {
+		v.p = f->probe_key;
+		v.len = f->probe_len;
+		fo_probe(f, (size_t)f->probe_twin, &v, 1);
+	}
+}
+
+/* keep_for_probe - remember a one-key read for the tick's probes */
+static void keep_for_probe(struct cql_failover *f, long twin, const struct cql_value *vals,
+			   size_t nvals)
+{
+	if (nvals != 1 || vals[0].len < 0 || vals[0].len > FO_PROBE_KEY_MAX)
+		return;
+	if (vals[0].len > 0)
+		memcpy(f->probe_key, vals[0].p, (size_t)vals[0].len);
+	f->probe_len = vals[0].len;
+	f->probe_twin = twin;
 }
 
 /* group_failure - a read that failed for want of the database (1), answered (0), neither (-1) */
@@ -279,6 +309,7 @@ int cql_failover_execute(struct cql_failover *f, struct cql_stmt *st,
 			return -1;
 		}
 	}
+	keep_for_probe(f, twin, vals, nvals);
 	fo_probe(f, (size_t)twin, vals, nvals);
 	return 0;
 }
@@ -335,6 +366,7 @@ struct cql_failover *cql_failover_new(struct event_base *base, struct evdns_base
 			       3 * cfg->primary->request_timeout_ms;
 	snprintf(f->region[0], CQL_REGION_MAX, "%s", cfg->primary_region ? cfg->primary_region : "");
 	cql_active_init(&f->fsm, f->n, cfg->holddown_ms);
+	f->probe_twin = -1;
 	if (open_sessions(f, dns, cfg) == 0 &&
 	    (f->n < 2 || (f->tick = event_new(base, -1, EV_PERSIST, tick_cb, f)) != NULL))
 		return f;

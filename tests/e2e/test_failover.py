@@ -189,6 +189,25 @@ def test_every_read_failing_on_the_primary_moves_reads_and_probes_bring_them_bac
     assert log.count("cql: failback:") == 1, log
 
 
+def test_reads_return_to_the_primary_while_every_answer_is_cached(
+        pki, start_cqld, start_daemon, tmp_path):
+    """With the cache answering everything no read reaches the database, yet
+    the primary must still be proven and get the reads back: the daemon
+    copies the last read to it on its own, failing over and back with no
+    lookup at all."""
+    east = keyspaces_region(start_cqld, pki, tmp_path, PRIMARY)
+    west = keyspaces_region(start_cqld, pki, tmp_path, STANDBY)
+    daemon = start_daemon(east.port, **failover_env(pki, tmp_path, east, west, CACHE="on"))
+    wait_for(lambda: daemon.log_text().count(" is up") >= 2, timeout=20,
+             what="both groups up")
+    assert region_answer(daemon) == f"smtp:[mx.{PRIMARY}.example]"
+    east.stop()
+    wait_for(lambda: active_group(daemon) == 1, timeout=20, what="failover without lookups")
+    keyspaces_region(start_cqld, pki, tmp_path, PRIMARY, port=east.port)
+    wait_for(lambda: active_group(daemon) == 0, timeout=30, what="failback without lookups")
+    assert "cql: failback: primary group (us-east-1)" in daemon.log_text()
+
+
 def run_check(env):
     e = {"PATH": "/usr/bin:/bin", "KEYSPACE_NAME": "mailion", **env}
     return subprocess.run([str(DAEMON), "--check"], env=e, capture_output=True, text=True,
