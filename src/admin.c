@@ -144,6 +144,21 @@ static void probe_reply(void *arg, enum socketmap_status st, const char *data, s
 	p->a->probes_left--;
 }
 
+/* check_group_maps - a standby that refuses a map's query (schema not replicated?) */
+static void check_group_maps(const struct admin *a, size_t g, const char *region)
+{
+	const struct map_registry *reg = a->d.reg;
+	const struct cql_error *err;
+	size_t i;
+
+	for (i = 0; i < reg->n; i++)
+		if (cql_failover_stmt_state_in(a->d.cql, g, reg->maps[i].stmt, &err) ==
+		    CQL_STMT_FAILED)
+			printf("WARNING: standby group %zu (%s) refuses map %s: %s\n", g,
+			       region[0] ? region : "no region", reg->maps[i].name,
+			       err ? err->message : "?");
+}
+
 /*
  * check_groups - with standby groups, one line per group: which one reads
  * go to, its region and whether it can serve (a standby that cannot is a
@@ -162,6 +177,8 @@ static void check_groups(const struct admin *a)
 		if (!up && g > 0)
 			printf("WARNING: standby group %zu (%s) cannot serve: a failover could not "
 			       "use it\n", g, region[0] ? region : "no region");
+		if (up && g > 0)
+			check_group_maps(a, g, region);
 	}
 }
 

@@ -305,6 +305,14 @@ int cql_failover_execute(struct cql_failover *f, struct cql_stmt *st,
 		/* Not sent (no usable connection yet): another group may take it. */
 		next = cql_active_next(&f->fsm);
 		if (next < 0 || fo_send(r, (size_t)next, why) != 0) {
+			/*
+			 * A standby that refuses a query the primary prepared is
+			 * a standby whose schema is not (yet) the primary's: an
+			 * outage to wait out (TEMP), not the map's configuration.
+			 */
+			if (*why == CQL_STATUS_NOT_PREPARED && r->group != 0 &&
+			    cql_stmt_state(st, NULL) != CQL_STMT_FAILED)
+				*why = CQL_STATUS_NOT_CONNECTED;
 			free(r);
 			return -1;
 		}
@@ -468,14 +476,22 @@ void cql_failover_keep_only(struct cql_failover *f, struct cql_stmt *const *keep
 	free(mine);
 }
 
+/* cql_failover_stmt_state_in - the state of its twin in group g */
+enum cql_stmt_state cql_failover_stmt_state_in(const struct cql_failover *f, size_t g,
+					       const struct cql_stmt *st,
+					       const struct cql_error **err)
+{
+	long t = f->n < 2 || g >= f->n ? -1 : twin_of(f, st);
+
+	return cql_stmt_state(t < 0 ? st : f->twins[t].st[g], err);
+}
+
 /* cql_failover_stmt_state - the state of its twin in the active group */
 enum cql_stmt_state cql_failover_stmt_state(const struct cql_failover *f,
 					    const struct cql_stmt *st,
 					    const struct cql_error **err)
 {
-	long t = f->n < 2 ? -1 : twin_of(f, st);
-
-	return cql_stmt_state(t < 0 ? st : f->twins[t].st[f->fsm.active], err);
+	return cql_failover_stmt_state_in(f, f->fsm.active, st, err);
 }
 
 /* cql_failover_is_ready - some group has a usable connection */

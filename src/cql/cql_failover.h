@@ -70,6 +70,10 @@ enum cql_stmt_state cql_failover_stmt_state(const struct cql_failover *f,
 					    const struct cql_stmt *st,
 					    const struct cql_error **err);
 void cql_failover_keep_only(struct cql_failover *f, struct cql_stmt *const *keep, size_t n);
+/* cql_failover_stmt_state_in - its state in group g (--check reports each group) */
+enum cql_stmt_state cql_failover_stmt_state_in(const struct cql_failover *f, size_t g,
+					       const struct cql_stmt *st,
+					       const struct cql_error **err);
 
 /* cql_failover_execute - cql_session_execute on the active group (see above) */
 int cql_failover_execute(struct cql_failover *f, struct cql_stmt *st,

@@ -257,6 +257,30 @@ def test_check_reports_both_groups(pki, start_cqld, tmp_path):
     assert "group 1      standby (active), region us-west-2: ready" in r.stdout, r.stdout
 
 
+def test_standby_without_a_table_is_a_warning_and_temp_never_perm(pki, start_cqld,
+                                                                   start_daemon, tmp_path):
+    """A standby region whose keyspace lacks a table (replication not set up
+    for it) refuses that map's query: --check warns, and while the standby
+    serves, that map answers TEMP (an outage to wait out), not PERM; the
+    other maps answer from the standby."""
+    east = keyspaces_region(start_cqld, pki, tmp_path, PRIMARY)
+    west = keyspaces_region(start_cqld, pki, tmp_path, STANDBY)
+    west.control("exec DROP TABLE mailion.access_maps")
+    env = failover_env(pki, tmp_path, east, west)
+    r = run_check(env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "WARNING: standby group 1 (us-west-2) refuses map access_maps:" in r.stdout, r.stdout
+
+    daemon = start_daemon(east.port, **env)
+    wait_for(lambda: daemon.log_text().count(" is up") >= 2, timeout=20,
+             what="both groups up")
+    assert lookup(daemon.port, "access_maps", "bad.example")[0] == "OK"
+    east.stop()
+    wait_for(lambda: active_group(daemon) == 1, timeout=20, what="failover")
+    assert lookup(daemon.port, "access_maps", "bad.example")[0] == "TEMP"
+    assert lookup(daemon.port, "users", "alice@example.com") == ("OK", "example.com/alice/")
+
+
 def test_failover_settings_are_checked_at_startup(tmp_path):
     base = {"AWS_REGION": PRIMARY, "AWS_ACCESS_KEY_ID": KEY_ID,
             "AWS_SECRET_ACCESS_KEY": SECRET, "HOME": str(tmp_path)}
