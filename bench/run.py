@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/run.py - the five benchmark scenarios of bench/README.md, in one run.
+"""bench/run.py - the six benchmark scenarios of bench/README.md, in one run.
 
     make bench                          (builds the tools, then runs this)
     /usr/bin/python3 bench/run.py [--only 1,3] [--quick] [--rounds N] [--out FILE]
