@@ -21,6 +21,7 @@
 #define FO_NAME_MAX		32	/* "standby group N", with its NUL */
 #define FO_EXEC_MAX_VALUES	8	/* bound values in one read (as the session) */
 #define FO_PROBE_KEY_MAX	1024	/* bytes of the last read's key kept for probes */
+#define FO_WHY_MAX		128	/* bytes of a group's last read failure, with its NUL */
 
 /* One statement in every group: st[0] is the handle callers keep. */
 struct fo_twin {
@@ -39,6 +40,7 @@ struct cql_failover {
 	struct event *tick;
 	int64_t probe_ms[CQL_MAX_GROUPS];	/* last read copied to the group */
 	int warned[CQL_MAX_GROUPS];		/* "standby cannot serve" said */
+	char why[CQL_MAX_GROUPS][FO_WHY_MAX];	/* its last read failure, for the log */
 	int lookup_timeout_ms, request_timeout_ms;
 	int stopping;
 	long probe_twin;			/* the last read, which the tick copies: -1 none */
@@ -88,11 +90,16 @@ static void log_switch(struct cql_failover *f, enum cql_switch sw)
 {
 	char a[FO_NAME_MAX], b[FO_NAME_MAX];
 	size_t from = f->fsm.previous, to = f->fsm.active;
+	char reads[FO_WHY_MAX + 64];
 
+	/* Connections up but reads failing: the state line would say "up". */
+	snprintf(reads, sizeof(reads), "its last %d reads failed: %s", CQL_FAILOVER_FAILED_READS,
+		 f->why[from]);
 	if (sw == CQL_SWITCH_FAILOVER)
 		msg_warn("cql: failover: %s (%s) cannot serve (%s); reads go to %s (%s)",
 			 group_name(from, a, sizeof(a)), f->region[from],
-			 cql_session_state(f->s[from]), group_name(to, b, sizeof(b)), f->region[to]);
+			 f->fsm.g[from].health == CQL_GROUP_UP ? reads : cql_session_state(f->s[from]),
+			 group_name(to, b, sizeof(b)), f->region[to]);
 	else
 		msg_info("cql: failback: %s (%s) answered for %d ms; reads go to it again",
 			 group_name(to, b, sizeof(b)), f->region[to], f->fsm.holddown_ms);
@@ -211,6 +218,9 @@ static void fo_done(const struct cql_result *res, void *arg)
 
 	if (failed >= 0 && !f->stopping)
 		cql_active_read(&f->fsm, r->group, !failed, clock_now_ms());
+	if (failed == 1)
+		snprintf(f->why[r->group], FO_WHY_MAX, "%s: %s", res->host ? res->host : "?",
+			 res->err ? cql_error_name(res->err->code) : cql_status_name(res->status));
 	if (failed == 1 && fo_retry(r) == 0)
 		return;
 	if (!r->probe)

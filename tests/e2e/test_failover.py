@@ -156,13 +156,14 @@ def test_primary_region_stops_under_load_and_comes_back(pki, start_cqld, start_d
     assert "authentication failed" not in log, log
 
 
+@pytest.mark.parametrize("fault", ["unavailable", "stall"])
 def test_every_read_failing_on_the_primary_moves_reads_and_probes_bring_them_back(
-        pki, start_cqld, start_daemon, tmp_path):
-    """Connections to us-east-1 stay up but every read answers Unavailable
-    (a region that accepts connections and cannot read): reads move to
-    us-west-2; each failed read is retried there, so no lookup sees it. When
-    us-east-1 reads again, the reads copied to it prove it and, after the
-    hold-down, traffic returns."""
+        pki, start_cqld, start_daemon, tmp_path, fault):
+    """Connections to us-east-1 stay up but every read answers Unavailable,
+    or never answers (a region that accepts connections and cannot read):
+    reads move to us-west-2; each failed read is retried there within its
+    lookup deadline, so no lookup sees it. When us-east-1 reads again, the
+    reads copied to it prove it and, after the hold-down, traffic returns."""
     east = keyspaces_region(start_cqld, pki, tmp_path, PRIMARY)
     west = keyspaces_region(start_cqld, pki, tmp_path, STANDBY)
     daemon = start_daemon(east.port, **failover_env(pki, tmp_path, east, west))
@@ -170,7 +171,7 @@ def test_every_read_failing_on_the_primary_moves_reads_and_probes_bring_them_bac
              what="both groups up")
     load = Load(daemon.port)
     wait_for(lambda: len(load.replies) > 20, timeout=20, what="lookups under load")
-    east.control("fail unavailable")
+    east.control("fail unavailable" if fault == "unavailable" else "stall on")
     wait_for(lambda: region_answer(daemon) == f"smtp:[mx.{STANDBY}.example]", timeout=20,
              what="reads from the standby region")
     assert active_group(daemon) == 1
@@ -179,13 +180,14 @@ def test_every_read_failing_on_the_primary_moves_reads_and_probes_bring_them_bac
     # Still failing: the reads copied to the primary keep it from coming back.
     time.sleep(HOLDDOWN_MS / 1000 * 1.5)
     assert active_group(daemon) == 1
-    east.control("fail off")
+    east.control("fail off" if fault == "unavailable" else "stall off")
     wait_for(lambda: region_answer(daemon) == f"smtp:[mx.{PRIMARY}.example]", timeout=30,
              what="reads back on the primary region")
     statuses = [st for _, _, st in load.finish()]
     assert set(statuses) == {"OK"}, {st: statuses.count(st) for st in set(statuses)}
     log = daemon.log_text()
-    assert log.count("cql: failover: primary group (us-east-1) cannot serve") == 1, log
+    assert log.count("cql: failover: primary group (us-east-1) cannot serve (its last 3 reads "
+                     f"failed: 127.0.0.1:{east.port}: ") == 1, log
     assert log.count("cql: failback:") == 1, log
 
 
