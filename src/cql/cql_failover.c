@@ -77,6 +77,12 @@ static const char *group_name(size_t g, char *buf, size_t len)
 	return buf;
 }
 
+/* region_of - group g's region for the log, "no region" when none */
+static const char *region_of(const struct cql_failover *f, size_t g)
+{
+	return f->region[g][0] ? f->region[g] : "no region";
+}
+
 /* group_health - a session's connections as the state machine sees them */
 static enum cql_group_health group_health(const struct cql_session *s)
 {
@@ -97,12 +103,12 @@ static void log_switch(struct cql_failover *f, enum cql_switch sw)
 		 f->why[from]);
 	if (sw == CQL_SWITCH_FAILOVER)
 		msg_warn("cql: failover: %s (%s) cannot serve (%s); reads go to %s (%s)",
-			 group_name(from, a, sizeof(a)), f->region[from],
+			 group_name(from, a, sizeof(a)), region_of(f, from),
 			 f->fsm.g[from].health == CQL_GROUP_UP ? reads : cql_session_state(f->s[from]),
-			 group_name(to, b, sizeof(b)), f->region[to]);
+			 group_name(to, b, sizeof(b)), region_of(f, to));
 	else
 		msg_info("cql: failback: %s (%s) answered for %d ms; reads go to it again",
-			 group_name(to, b, sizeof(b)), f->region[to], f->fsm.holddown_ms);
+			 group_name(to, b, sizeof(b)), region_of(f, to), f->fsm.holddown_ms);
 }
 
 /* warn_standby - once each time a standby group is found unable to connect */
@@ -116,7 +122,7 @@ static void warn_standby(struct cql_failover *f, size_t g, enum cql_group_health
 		return;
 	f->warned[g] = 1;
 	msg_warn("cql: %s (%s) cannot serve: %s; a failover could not use it",
-		 group_name(g, b, sizeof(b)), f->region[g], cql_session_state(f->s[g]));
+		 group_name(g, b, sizeof(b)), region_of(f, g), cql_session_state(f->s[g]));
 }
 
 /* fo_update - the groups' connections into the state machine; switch if due */
@@ -404,7 +410,7 @@ void cql_failover_start(struct cql_failover *f)
 	for (g = 1; g < f->n; g++)
 		msg_info("cql: %s (%s) takes reads while the primary group cannot serve; "
 			 "failback after %d ms (CASSANDRA_FAILBACK_HOLDDOWN_MS)",
-			 group_name(g, b, sizeof(b)), f->region[g][0] ? f->region[g] : "no region",
+			 group_name(g, b, sizeof(b)), region_of(f, g),
 			 f->fsm.holddown_ms);
 	if (f->tick && !evtimer_pending(f->tick, NULL))
 		evtimer_add(f->tick, &tv);
@@ -546,10 +552,10 @@ const char *cql_failover_state(struct cql_failover *f)
 	if (f->n < 2)
 		return cql_session_state(f->s[0]);
 	len = (size_t)snprintf(f->state, sizeof(f->state), "active: %s (%s)",
-			       group_name(f->fsm.active, b, sizeof(b)), f->region[f->fsm.active]);
+			       group_name(f->fsm.active, b, sizeof(b)), region_of(f, f->fsm.active));
 	for (g = 0; g < f->n && len < sizeof(f->state); g++)
 		len += (size_t)snprintf(f->state + len, sizeof(f->state) - len, "; %s (%s): %s",
-					group_name(g, b, sizeof(b)), f->region[g],
+					group_name(g, b, sizeof(b)), region_of(f, g),
 					cql_session_state(f->s[g]));
 	return f->state;
 }

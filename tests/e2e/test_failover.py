@@ -196,18 +196,47 @@ def test_reads_return_to_the_primary_while_every_answer_is_cached(
     """With the cache answering everything no read reaches the database, yet
     the primary must still be proven and get the reads back: the daemon
     copies the last read to it on its own, failing over and back with no
-    lookup at all."""
+    lookup at all. systemd's STATUS= names the group that serves."""
     east = keyspaces_region(start_cqld, pki, tmp_path, PRIMARY)
     west = keyspaces_region(start_cqld, pki, tmp_path, STANDBY)
-    daemon = start_daemon(east.port, **failover_env(pki, tmp_path, east, west, CACHE="on"))
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify"))
+    notify.settimeout(0.5)
+    statuses, done = [], threading.Event()
+
+    def drain():
+        # Read all the time: sd_notify blocks the daemon once the queue is full.
+        while not done.is_set():
+            try:
+                statuses.append(notify.recv(4096).decode(errors="replace"))
+            except socket.timeout:
+                pass
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+
+    def status_has(text):
+        return any(text in m for m in statuses[-6:])
+    # WATCHDOG_USEC makes the daemon send STATUS= every 200 ms instead of 5 s.
+    daemon = start_daemon(east.port, **failover_env(pki, tmp_path, east, west, CACHE="on",
+                                                    NOTIFY_SOCKET=tmp_path / "notify",
+                                                    WATCHDOG_USEC=400000))
     wait_for(lambda: daemon.log_text().count(" is up") >= 2, timeout=20,
              what="both groups up")
     assert region_answer(daemon) == f"smtp:[mx.{PRIMARY}.example]"
     east.stop()
     wait_for(lambda: active_group(daemon) == 1, timeout=20, what="failover without lookups")
+    wait_for(lambda: status_has("STATUS=cassandra: active: standby group 1 (us-west-2); "
+                                "primary group (us-east-1): no node up"), timeout=10,
+             what="STATUS= naming the standby")
     keyspaces_region(start_cqld, pki, tmp_path, PRIMARY, port=east.port)
     wait_for(lambda: active_group(daemon) == 0, timeout=30, what="failback without lookups")
     assert "cql: failback: primary group (us-east-1)" in daemon.log_text()
+    wait_for(lambda: status_has("STATUS=cassandra: active: primary group (us-east-1);"),
+             timeout=10, what="STATUS= naming the primary")
+    daemon.stop()
+    done.set()
+    reader.join(5)
+    notify.close()
 
 
 def run_check(env):
