@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/run.py - the five benchmark scenarios of bench/README.md, in one run.
+"""bench/run.py - the six benchmark scenarios of bench/README.md, in one run.
 
     make bench                          (builds the tools, then runs this)
     /usr/bin/python3 bench/run.py [--only 1,3] [--quick] [--rounds N] [--out FILE]
@@ -22,6 +22,9 @@ throughput away), and its latencies are the ones reported.
   6. import: postfix-aws-cassandra-admin importing a virtual table into an
      empty cqld vs the Python driver's execute_concurrent writing the same
      rows at the same concurrency: rows/s and client CPU
+  7. region failover: lookups/s, p99 and TEMP answers across a primary stop and
+     restart (a standby group, CASSANDRA_FAILOVER_HOSTS), uncached and cached
+     keys, against the same load without the fault
 
 Processes bind 127.0.0.1 on ephemeral ports and are all stopped at the end
 (or on SIGINT/SIGTERM). The whole run keeps to a time budget (--budget,
@@ -217,9 +220,9 @@ class Bench:
 
     # ---- servers --------------------------------------------------------
 
-    def cqld(self, name, delay_ms=0):
+    def cqld(self, name, delay_ms=0, port=0):
         pf, cpf = self.work / f"{name}.port", self.work / f"{name}.cport"
-        argv = [CQLD, "--listen", "127.0.0.1:0", "--port-file", pf, "--control", "127.0.0.1:0",
+        argv = [CQLD, "--listen", f"127.0.0.1:{port}", "--port-file", pf, "--control", "127.0.0.1:0",
                 "--control-port-file", cpf, "--load", self.work / "data.cql"]
         if delay_ms:
             argv += ["--delay-ms", str(delay_ms)]
@@ -839,6 +842,70 @@ class Bench:
                      f"{rps:,.0f} rows/s, {per:.2f} CPU s/100k rows (cqld {res['server']:.1f} CPU s)",
                      inner, ratio, "", "")
 
+    # ---- scenario 7 -----------------------------------------------------
+
+    def failover_run(self, tag, fault, conns, secs, **load):
+        """One load run of secs seconds on a fresh primary/standby pair; with
+        fault, the primary stops at 1/6 of it and starts again at 1/3 (the
+        hold-down is 1/6, so reads are back well before the end). The
+        smload result, and the daemon's group switches."""
+        holddown_ms = int(secs * 1000 / 6)
+        self.runs7 = getattr(self, "runs6", 0) + 1
+        tag = f"{tag}{self.runs7}"      # names (and port files) of their own
+        prim, stby = self.cqld(f"cqld7{tag}p"), self.cqld(f"cqld7{tag}s")
+        d = self.daemon(f"daemon7{tag}", prim.port, CASSANDRA_FAILOVER_HOSTS=f"127.0.0.1:{stby.port}@us-west-2",
+                        CASSANDRA_FAILBACK_HOLDDOWN_MS=holddown_ms, CASSANDRA_DISCOVERY="off",
+                        **load.pop("env", {}))
+        warm = load.pop("warm", None)
+        if warm:
+            self.smload(d.port, conns, count=warm, **load)
+        lp = subprocess.Popen([str(a) for a in [SMLOAD, "-c", conns, "-d", secs, "--key-format", KEYFMT,
+                               *sum(([f"--{k}", v] for k, v in load.items()), []),
+                               f"127.0.0.1:{d.port}"]], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, preexec_fn=raise_nofile)
+        lp.name = f"smload7{tag}"
+        started.append(lp)
+        if fault:
+            time.sleep(secs / 6)
+            port = prim.port
+            stop(prim)
+            time.sleep(secs / 6)
+            self.cqld(f"cqld7{tag}p2", port=port)
+        out, err = lp.communicate(timeout=secs + 60)
+        res = parse_result(out)
+        m = self.metrics(d)
+        res["switches"] = int(m.get("postfix_aws_cassandra_cql_group_switches_total", 0))
+        res["active"] = int(m.get("postfix_aws_cassandra_cql_active_group", -1))
+        stop_all()
+        return res
+
+    def scenario7(self):
+        secs, conns = max(12.0, self.args.seconds * 4), 16
+        need = 4 * (secs + 8)
+        if self.left() < need:
+            return self.skip(7, need)
+        cases = [("uncached keys (CACHE=off)", False,
+                  dict(dist="uniform", keys=USERS, env={"CACHE": "off"})),
+                 ("cached keys (warm hot set)", True, dict(dist="hot", hot=HOT, keys=USERS, warm=20 * HOT))]
+        for text, cached, load in cases:
+            base = self.failover_run("b", False, conns, secs, **dict(load))
+            res = self.failover_run("f", True, conns, secs, **dict(load))
+            rps, brps = float(res["rps"]), float(base["rps"])
+            self.row("7 failover", f"{text}: lookups/s across a primary stop and restart",
+                     f"{rps:,.0f}", f"no fault {brps:,.0f}", f"{rps / brps:.2f}", "", "")
+            self.row("7 failover", f"{text}: p99 / max us", f"{float(res['p99_us']):.0f} / "
+                     f"{float(res['max_us']):.0f}", f"no fault {float(base['p99_us']):.0f} / "
+                     f"{float(base['max_us']):.0f}", "", "", "")
+            temp, nf = int(res["temp"]), int(res["notfound"])
+            target = "0" if cached else "<= CASSANDRA_LOOKUP_TIMEOUT_MS worth"
+            worth = rps * 3.0          # lookups in the default 3000 ms lookup timeout
+            self.row("7 failover", f"{text}: TEMP answers during the switch (NOTFOUND {nf})",
+                     f"{temp}", f"of {int(res['requests']):,}", "", target,
+                     "met" if nf == 0 and (temp == 0 if cached else temp <= worth) else "MISSED")
+            if res["switches"] != 2 or res["active"] != 0:
+                self.notes.append(f"scenario 7 {text}: {res['switches']} group switches, active group "
+                                  f"{res['active']} at the end (expected 2 and 0: failover, failback)")
+
     def skip(self, n, need):
         self.notes.append(f"scenario {n} skipped: needs ~{need:.0f} s, {self.left():.0f} s of the budget left")
 
@@ -869,7 +936,7 @@ def machine():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", default="1,2,3,4,5,6", help="scenarios to run, e.g. 1,5")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7", help="scenarios to run, e.g. 1,5")
     ap.add_argument("--quick", action="store_true", help="shorter runs (a smoke test of the harness)")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds per comparison")
     ap.add_argument("--seconds", type=float, default=3, help="seconds per measured load run")

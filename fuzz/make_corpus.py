@@ -48,6 +48,22 @@ def config_env():
         "KEYSPACE_NAME=m\nCASSANDRA_PROTOCOL_VERSION=3\nCLIENT_IDLE_TIMEOUT=86400\n",
         "KEYSPACE_NAME=m\nMETRICS_LISTEN=127.0.0.1:9998\nCASSANDRA_LOCAL_DC=dc1\n",
         "PORT=99999\n", "KEYSPACE_NAME=mail-ion\n", "KEYSPACE_NAME=m\nCACHE=maybe\n",
+        "KEYSPACE_NAME=m\nAWS_REGION=us-east-1\nCASSANDRA_FAILOVER_HOSTS=h:9043@us-west-2\n"
+        "CASSANDRA_FAILBACK_HOLDDOWN_MS=500\n",
+        "KEYSPACE_NAME=m\nAWS_REGION=us-east-1\nAWS_FAILOVER_REGIONS=us-west-2,eu-west-1\n",
+    ])
+
+
+def cql_groups():
+    """CASSANDRA_FAILOVER_HOSTS (and, read again, AWS_FAILOVER_REGIONS)."""
+    write("cql_groups", [
+        "127.0.0.1:9043@us-west-2", "cassandra.us-west-2.amazonaws.com",
+        "cassandra-fips.us-east-1.amazonaws.com:9142,cassandra.eu-west-1.api.aws",
+        "vpce-0a1b-2c3d.cassandra.eu-central-1.vpce.amazonaws.com",
+        "cassandra.cn-north-1.amazonaws.com.cn", "a@r1,b@r2,c@r3,d@r4",
+        "[::1]:9042@us-west-2, 10.0.0.1@eu-west-1 db1", "us-west-2,eu-west-1",
+        "a@", "@us-east-1", "a:0@x", "::1@us-east-1", "a@US", "",
+        "CASSANDRA.US-WEST-2.AMAZONAWS.COM.",
     ])
 
 
@@ -305,6 +321,7 @@ if __name__ == "__main__":
     search_order()
     extension()
     cql_hosts()
+    cql_groups()
     config_file()
     cql_frame()
     sigv4()

@@ -27,7 +27,8 @@ FUZZ_TARGETS       ?= $(FUZZ_ALL)
 FUZZ_LIB_SRC := src/buf.c src/netstring.c src/socketmap.c src/lookup_key.c src/config_value.c \
                 src/result_format.c src/result_rows.c src/search_order.c src/map_registry.c \
                 src/config_file.c src/extension.c src/cql/cql_proto.c src/cql/cql_response.c \
-                src/cql/cql_pages.c src/cql/cql_hosts.c src/env_file.c src/proc_stats.c
+                src/cql/cql_pages.c src/cql/cql_hosts.c src/env_file.c src/proc_stats.c \
+                src/cql/cql_groups.c
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_LIBS    := $(PKG_LIBS)
 FUZZ_INC     := $(PKG_CFLAGS)

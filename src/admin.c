@@ -26,7 +26,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "config.h"
-#include "cql/cql_session.h"
+#include "cql/cql_failover.h"
 #include "lookup_engine.h"
 #include "lookup_key.h"
 #include "map_reload.h"
@@ -81,7 +81,8 @@ static void arm(struct event *ev, int64_t ms)
 /* ready - the session is up and every statement prepared or refused */
 static int ready(const struct admin *a)
 {
-	return cql_session_is_ready(a->d.cql) && map_reload_settled(a->d.reg);
+	return cql_failover_is_ready(a->d.cql) && cql_failover_settled(a->d.cql) &&
+	       map_reload_settled(a->d.cql, a->d.reg);
 }
 
 /* ---- --check ------------------------------------------------------ */
@@ -98,6 +99,44 @@ static void probe_reply(void *arg, enum socketmap_status st, const char *data, s
 	p->a->probes_left--;
 }
 
+/* check_group_maps - a standby that refuses a map's query (schema not replicated?) */
+static void check_group_maps(const struct admin *a, size_t g, const char *region)
+{
+	const struct map_registry *reg = a->d.reg;
+	const struct cql_error *err;
+	size_t i;
+
+	for (i = 0; i < reg->n; i++)
+		if (cql_failover_stmt_state_in(a->d.cql, g, reg->maps[i].stmt, &err) ==
+		    CQL_STMT_FAILED)
+			printf("WARNING: standby group %zu (%s) refuses map %s: %s\n", g,
+			       region[0] ? region : "no region", reg->maps[i].name,
+			       err ? err->message : "?");
+}
+
+/*
+ * check_groups - with standby groups, one line per group: which one reads
+ * go to, its region and whether it can serve (a standby that cannot is a
+ * warning, not a failure: the primary serves)
+ */
+static void check_groups(const struct admin *a)
+{
+	const char *region, *state;
+	size_t g, n = cql_failover_groups(a->d.cql);
+	int up;
+
+	for (g = 0; n > 1 && cql_failover_group(a->d.cql, g, &region, &state, &up) == 0; g++) {
+		printf("  group %zu      %s%s, region %s: %s\n", g, g ? "standby" : "primary",
+		       g == cql_failover_active(a->d.cql) ? " (active)" : "",
+		       region[0] ? region : "(none)", up ? "ready" : state);
+		if (!up && g > 0)
+			printf("WARNING: standby group %zu (%s) cannot serve: a failover could not "
+			       "use it\n", g, region[0] ? region : "no region");
+		if (up && g > 0)
+			check_group_maps(a, g, region);
+	}
+}
+
 /* check_header - the settings part of the report */
 static void check_header(const struct admin *a)
 {
@@ -105,7 +144,8 @@ static void check_header(const struct admin *a)
 
 	printf("postfix-aws-cassandra %s: configuration check\n", PAC_VERSION);
 	printf("  keyspace     %s\n", cfg->keyspace);
-	printf("  cassandra    %s\n", cql_session_state(a->d.cql));
+	printf("  cassandra    %s\n", cql_failover_state(a->d.cql));
+	check_groups(a);
 	printf("  consistency  %s\n", cql_consistency_name(cfg->cql.consistency));
 	if (cfg->metrics_listen[0])
 		printf("  metrics      %s/metrics%s\n", cfg->metrics_listen,
@@ -120,12 +160,13 @@ static void check_header(const struct admin *a)
 }
 
 /* check_map - one map's report line; 0 if usable */
-static int check_map(const struct map_def *m, const struct check_probe *p)
+static int check_map(const struct admin *a, const struct map_def *m,
+		     const struct check_probe *p)
 {
 	const struct cql_error *err;
 	char why[CHECK_WHY_MAX];
 
-	switch (cql_stmt_state(m->stmt, &err)) {
+	switch (cql_failover_stmt_state(a->d.cql, m->stmt, &err)) {
 	case CQL_STMT_FAILED:
 		printf("  map %-18s FAILED: %s: %s\n", m->name, err ? cql_error_name(err->code) : "?",
 		       err ? err->message : "?");
@@ -159,13 +200,13 @@ static void check_report(struct admin *a)
 	int bad = 0;
 
 	check_header(a);
-	if (!cql_session_is_ready(a->d.cql)) {
-		printf("FAILED: cannot reach Cassandra: %s\n", cql_session_state(a->d.cql));
+	if (!cql_failover_is_ready(a->d.cql)) {
+		printf("FAILED: cannot reach Cassandra: %s\n", cql_failover_state(a->d.cql));
 		a->exit_code = 1;
 		return;
 	}
 	for (i = 0; i < a->d.reg->n; i++)
-		if (check_map(&a->d.reg->maps[i], &a->probes[i]) != 0)
+		if (check_map(a, &a->d.reg->maps[i], &a->probes[i]) != 0)
 			bad++;
 	if (bad) {
 		printf("FAILED: %d map%s not usable\n", bad, bad > 1 ? "s" : "");
@@ -182,11 +223,11 @@ static void check_probe_all(struct admin *a)
 	struct map_registry *reg = a->d.reg;
 	size_t i;
 
-	for (i = 0; i < reg->n && cql_session_is_ready(a->d.cql); i++) {
+	for (i = 0; i < reg->n && cql_failover_is_ready(a->d.cql); i++) {
 		struct buf req;
 
 		a->probes[i].a = a;
-		if (cql_stmt_state(reg->maps[i].stmt, NULL) != CQL_STMT_READY)
+		if (cql_failover_stmt_state(a->d.cql, reg->maps[i].stmt, NULL) != CQL_STMT_READY)
 			continue;
 		a->probes_left++;
 		buf_init(&req);
@@ -202,7 +243,7 @@ static void check_poll(struct admin *a, int64_t now)
 {
 	if (!a->probes_started) {
 		/* Every host failed once: no point waiting out the deadline. */
-		int hopeless = cql_session_all_failed(a->d.cql);
+		int hopeless = cql_failover_all_failed(a->d.cql);
 
 		if (!(ready(a) || now >= a->deadline || hopeless)) {
 			arm(a->timer, ADMIN_POLL_MS);
@@ -278,7 +319,7 @@ static void query_poll(struct admin *a, int64_t now)
 	if (a->query_started)
 		return;
 	/* As --check: once every host failed, waiting changes nothing; say so now. */
-	if (ready(a) || now >= a->deadline || cql_session_all_failed(a->d.cql))
+	if (ready(a) || now >= a->deadline || cql_failover_all_failed(a->d.cql))
 		query_run(a);
 	else
 		arm(a->timer, ADMIN_POLL_MS);

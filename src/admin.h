@@ -37,7 +37,7 @@
 
 struct cred_chain;
 struct config;
-struct cql_session;
+struct cql_failover;
 struct event_base;
 struct lookup_engine;
 
@@ -45,7 +45,7 @@ struct lookup_engine;
 struct admin_deps {
 	struct event_base *base;
 	struct lookup_engine *engine;
-	struct cql_session *cql;
+	struct cql_failover *cql;
 	struct map_registry *reg;
 	const struct config *cfg;	/* what --check reports */
 	struct cred_chain *creds;	/* SigV4 only, else NULL */

@@ -18,7 +18,7 @@
 #include "changes_poll.h"
 #include "clock.h"
 #include "cql/cql_errclass.h"
-#include "cql/cql_session.h"
+#include "cql/cql_failover.h"
 #include "log.h"
 #include "map_registry.h"
 
@@ -33,7 +33,7 @@ struct changes_read {
 };
 
 struct changes_poll {
-	struct cql_session *cql;
+	struct cql_failover *cql;
 	struct map_registry *reg;
 	struct cache *cache;
 	struct cql_stmt *stmt;
@@ -197,7 +197,8 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
 	 * Until a node is up (and so the statement prepared or refused)
 	 * there is nothing to ask: not a failure, and lookups say so anyway.
 	 */
-	if (!cql_session_is_ready(p->cql) || cql_stmt_state(p->stmt, &err) == CQL_STMT_NEW) {
+	if (!cql_failover_is_ready(p->cql) ||
+	    cql_failover_stmt_state(p->cql, p->stmt, &err) == CQL_STMT_NEW) {
 		arm(p, CHANGES_WAIT_MS);
 		return;
 	}
@@ -206,10 +207,10 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	rd->p = p;
-	if (cql_session_execute(p->cql, p->stmt, NULL, 0, poll_done, rd, &why) != 0) {
+	if (cql_failover_execute(p->cql, p->stmt, NULL, 0, poll_done, rd, &why) != 0) {
 		free(rd);
 		if (why == CQL_STATUS_NOT_PREPARED)
-			(void)cql_stmt_state(p->stmt, &err);
+			(void)cql_failover_stmt_state(p->cql, p->stmt, &err);
 		else
 			err = NULL;
 		cql_errclass_classify(why, err, &f);
@@ -220,7 +221,7 @@ static void poll_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* changes_poll_new - the statement, and the first poll soon */
-struct changes_poll *changes_poll_new(struct event_base *base, struct cql_session *cql,
+struct changes_poll *changes_poll_new(struct event_base *base, struct cql_failover *cql,
 				      struct map_registry *reg, struct cache *cache,
 				      const char *keyspace, int64_t interval_ms,
 				      int64_t cache_ttl_ms)
@@ -238,7 +239,7 @@ struct changes_poll *changes_poll_new(struct event_base *base, struct cql_sessio
 	p->cache = cache;
 	p->interval_ms = interval_ms;
 	p->cache_ttl_ms = cache_ttl_ms;
-	if ((p->stmt = cql_session_add_aux(cql, query)) == NULL ||
+	if ((p->stmt = cql_failover_add_aux(cql, query)) == NULL ||
 	    (p->timer = evtimer_new(base, poll_cb, p)) == NULL) {
 		free(p);
 		return NULL;

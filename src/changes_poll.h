@@ -5,7 +5,7 @@
  *	#include "changes_poll.h"
  *
  *	struct changes_poll *changes_poll_new(struct event_base *base,
- *		struct cql_session *cql, struct map_registry *reg,
+ *		struct cql_failover *cql, struct map_registry *reg,
  *		struct cache *cache, const char *keyspace, int64_t interval_ms,
  *		int64_t cache_ttl_ms);
  *
@@ -25,7 +25,7 @@
  *
  *	The poll never changes an answer by itself: a failed poll is logged
  *	(rate limited) and counted, and the cache is kept. Its statement is
- *	one the maps do without (cql_session_add_aux): a node that refuses it
+ *	one the maps do without (cql_failover_add_aux, in every host group): a node that refuses it
  *	still serves lookups. A table that does not exist (or cannot be read)
  *	is said once ("pac_changes not found: fleet invalidation off, cached
  *	answers live up to CACHE_TTL"), and looked for again every
@@ -44,7 +44,7 @@
 #define CHANGES_WAIT_MS		1000	/* first poll, and while not connected */
 
 struct event_base;
-struct cql_session;
+struct cql_failover;
 struct map_registry;
 struct cache;
 struct changes_poll;
@@ -61,7 +61,7 @@ struct changes_poll_stats {
  * the maps of reg (the live registry) and cache (not NULL: without a
  * cache there is nothing to drop); NULL when out of memory
  */
-struct changes_poll *changes_poll_new(struct event_base *base, struct cql_session *cql,
+struct changes_poll *changes_poll_new(struct event_base *base, struct cql_failover *cql,
 				      struct map_registry *reg, struct cache *cache,
 				      const char *keyspace, int64_t interval_ms,
 				      int64_t cache_ttl_ms);

@@ -62,7 +62,7 @@ struct config_var {
 
 static config_parse_fn parse_number, parse_bool, parse_cache, parse_string,
 	parse_listen, parse_metrics_listen, parse_keyspace, parse_region, parse_hosts, parse_auth,
-	parse_consistency, parse_delimiter, parse_log_level, parse_log_target;
+	parse_consistency, parse_delimiter, parse_log_level, parse_log_target, parse_failover;
 
 #define FIELD(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
 #define NUMBER(n, d, f, lo, hi, fl)	{ n, d, FIELD(f), lo, hi, parse_number, fl }
@@ -109,6 +109,10 @@ static const struct config_var config_vars[] = {
 	BOOL("CASSANDRA_DISCOVERY", "on", cql.discovery),
 	NUMBER("CASSANDRA_REFRESH_MS", "60000", cql.refresh_ms, 100, 86400000, 0),
 	STRING("CASSANDRA_LOCAL_DC", NULL, cql.local_dc, 0),
+	/* Standby groups (region failover), after the hosts: TLS and the region are known. */
+	CUSTOM("CASSANDRA_FAILOVER_HOSTS", NULL, failover, parse_failover, 0),
+	CUSTOM("AWS_FAILOVER_REGIONS", NULL, failover, parse_failover, 0),
+	NUMBER("CASSANDRA_FAILBACK_HOLDDOWN_MS", "60000", failback_holddown_ms, 0, 86400000, 0),
 
 	/* Postfix's side: clients, search order, cache. */
 	NUMBER("CLIENT_IDLE_TIMEOUT", "60", idle_timeout_ms, 1, 86400, CONFIG_SECONDS),
@@ -339,9 +343,7 @@ static int parse_hosts(const struct config_var *var, const char *value,
 		if (cql_parse_hosts(value, port, &c->cql, why, whylen) != 0)
 			return CONFIG_BAD_VALUE;
 	} else if (c->aws_region[0]) {
-		snprintf(ep, sizeof(ep), "cassandra.%s.amazonaws.com%s:%d", c->aws_region,
-			 strncmp(c->aws_region, "cn-", 3) == 0 ? ".cn" : "",
-			 CONFIG_KEYSPACES_TLS_PORT);
+		cql_region_endpoint(c->aws_region, ep, sizeof(ep));
 		if (cql_parse_hosts(ep, CONFIG_KEYSPACES_TLS_PORT, &c->cql, herr, sizeof(herr))) {
 			snprintf(why, whylen, "AWS_REGION='%s': %s", c->aws_region, herr);
 			return CONFIG_BAD_SETTING;
@@ -355,6 +357,38 @@ static int parse_hosts(const struct config_var *var, const char *value,
 		for (i = 0; i < c->cql.nhosts; i++)
 			if (c->cql.hosts[i].port == CQL_DEFAULT_TLS_PORT)
 				c->cql.tls.enabled = 1;
+	}
+	return 0;
+}
+
+/*
+ * parse_failover - the standby groups: CASSANDRA_FAILOVER_HOSTS grouped by
+ * region, on the primary's default port (TLS is decided just before), or
+ * AWS_FAILOVER_REGIONS, the regions' public endpoints (TLS only)
+ */
+static int parse_failover(const struct config_var *var, const char *value,
+			  struct config *c, char *why, size_t whylen)
+{
+	uint16_t port = c->cql.tls.enabled == 1 ? CQL_DEFAULT_TLS_PORT : CQL_DEFAULT_PORT;
+	int regions = strcmp(var->name, "AWS_FAILOVER_REGIONS") == 0, rc;
+
+	if (value == NULL)
+		return 0;
+	if (regions && c->nfailover > 0) {
+		snprintf(why, whylen, "set CASSANDRA_FAILOVER_HOSTS or AWS_FAILOVER_REGIONS, "
+			 "not both");
+		return CONFIG_BAD_SETTING;
+	}
+	if (regions && !c->cql.tls.enabled) {
+		snprintf(why, whylen, "AWS_FAILOVER_REGIONS names Amazon Keyspaces endpoints, "
+			 "which need TLS: CASSANDRA_TLS is off");
+		return CONFIG_BAD_SETTING;
+	}
+	rc = regions ? cql_groups_from_regions(value, c->failover, &c->nfailover, why, whylen) :
+	     cql_groups_parse(value, port, c->aws_region, c->failover, &c->nfailover, why, whylen);
+	if (rc != 0) {
+		c->nfailover = 0;
+		return CONFIG_BAD_VALUE;
 	}
 	return 0;
 }

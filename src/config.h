@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "aws/aws_base.h"
+#include "cql/cql_groups.h"
 #include "cql/cql_session.h"
 #include "listen_spec.h"
 #include "map_registry.h"
@@ -58,6 +59,9 @@ struct config {
 	int metrics_allow_remote;	/* METRICS_ALLOW_REMOTE=yes */
 	char keyspace[MAP_KEYSPACE_MAX + 1];	/* KEYSPACE_NAME */
 	struct cql_session_config cql;	/* CASSANDRA_*, CONSISTENCY */
+	struct cql_group_spec failover[CQL_MAX_STANDBY];	/* CASSANDRA_FAILOVER_HOSTS, */
+	size_t nfailover;		/* or AWS_FAILOVER_REGIONS: standby groups */
+	int failback_holddown_ms;	/* CASSANDRA_FAILBACK_HOLDDOWN_MS: 60000 */
 	int idle_timeout_ms;		/* CLIENT_IDLE_TIMEOUT (s): 60 */
 	unsigned max_clients;		/* MAX_CLIENTS: 1000 */
 	int auth_password;		/* CASSANDRA_AUTH=password */

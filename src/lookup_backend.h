@@ -54,7 +54,7 @@ struct lookup_backend {
 	void *ctx;
 };
 
-/* lookup_backend_cql - the CQL session's table; ctx is a struct cql_session */
+/* lookup_backend_cql - the CQL client's table; ctx is a struct cql_failover */
 extern const struct lookup_backend_ops lookup_backend_cql;
 
 #endif

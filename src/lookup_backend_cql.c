@@ -4,17 +4,18 @@
  * SYNOPSIS
  *	#include "lookup_backend.h"
  *
- *	struct lookup_backend be = { &lookup_backend_cql, session };
+ *	struct lookup_backend be = { &lookup_backend_cql, failover };
  *
  * DESCRIPTION
- *	A thin adapter: a read is cql_session_execute with the key as the
+ *	A thin adapter: a read is cql_failover_execute (the CQL session of
+ *	the host group that serves, cql_failover.h) with the key as the
  *	one bound value, and its struct cql_result becomes a struct
  *	lookup_read, classified by cql_errclass. The statement's prepare
  *	error, when it never prepared, is the failure's detail.
  */
 #include <stdlib.h>
 
-#include "cql/cql_session.h"
+#include "cql/cql_failover.h"
 #include "lookup_backend.h"
 
 /* A read in flight: whom to tell. */
@@ -63,10 +64,10 @@ static int cql_read(void *ctx, struct cql_stmt *stmt, const char *key, size_t le
 	rd->arg = arg;
 	val.p = key;
 	val.len = (int32_t)len;
-	if (cql_session_execute(ctx, stmt, &val, 1, read_done, rd, &st) != 0) {
+	if (cql_failover_execute(ctx, stmt, &val, 1, read_done, rd, &st) != 0) {
 		free(rd);
 		if (st == CQL_STATUS_NOT_PREPARED)
-			(void)cql_stmt_state(stmt, &err);
+			(void)cql_failover_stmt_state(ctx, stmt, &err);
 		classify(st, err, why);
 		return -1;
 	}
@@ -76,13 +77,13 @@ static int cql_read(void *ctx, struct cql_stmt *stmt, const char *key, size_t le
 /* cql_is_ready - a connection is up */
 static int cql_is_ready(void *ctx)
 {
-	return cql_session_is_ready(ctx);
+	return cql_failover_is_ready(ctx);
 }
 
 /* cql_state - the session's one-line state */
 static const char *cql_state(void *ctx)
 {
-	return cql_session_state(ctx);
+	return cql_failover_state(ctx);
 }
 
 const struct lookup_backend_ops lookup_backend_cql = {

@@ -66,7 +66,7 @@
 #include "config_file.h"
 #include "cql/cql_auth.h"
 #include "cql/cql_auth_sigv4.h"
-#include "cql/cql_session.h"
+#include "cql/cql_failover.h"
 #include "evlog.h"
 #include "log.h"
 #include "lookup_backend.h"
@@ -109,7 +109,7 @@ struct daemon {
 	SSL_CTX *tls_ctx;
 	struct cql_auth *auth;
 	struct cred_chain *creds;	/* SigV4 only */
-	struct cql_session *cql;
+	struct cql_failover *cql;	/* the session of each host group */
 	struct cache *cache;
 	struct lookup_engine *engine;
 	struct sm_server *srv;
@@ -193,14 +193,14 @@ static int sigv4_creds(void *arg, struct sigv4_creds *out)
 /* creds_settled - the first credential walk ended: connect */
 static void creds_settled(void *arg)
 {
-	cql_session_start(arg);
+	cql_failover_start(arg);
 }
 
 /* creds_found - credentials again after none: reconnect without waiting */
 static void creds_found(void *arg)
 {
 	msg_info("aws: credentials available again; reconnecting now");
-	cql_session_retry_now(arg);
+	cql_failover_retry_now(arg);
 }
 
 /* ---- signals and status ------------------------------------------ */
@@ -214,7 +214,7 @@ static void status_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	service_status("cassandra: %s; %llu lookups, %u clients",
-		       cql_session_state(d->cql), (unsigned long long)st->requests,
+		       cql_failover_state(d->cql), (unsigned long long)st->requests,
 		       sm_server_clients(d->srv));
 	if (service_watchdog_ms() > 0)
 		service_notify("WATCHDOG=1");
@@ -471,6 +471,20 @@ static int open_auth(struct daemon *d)
 }
 
 /*
+ * open_cql - the CQL client: the primary group's session, and one per
+ * standby group, each signing for its own region with SigV4
+ */
+static struct cql_failover *open_cql(struct daemon *d)
+{
+	struct cql_failover_config fc = {
+		&d->cfg.cql, d->cfg.aws_region, d->cfg.failover, d->cfg.nfailover,
+		d->cfg.failback_holddown_ms, d->cfg.auth_sigv4 ? sigv4_creds : NULL, d->creds,
+	};
+
+	return cql_failover_new(d->base, d->dns, &fc);
+}
+
+/*
  * open_daemon - the loop, the resolver, the CQL session with the maps'
  * statements, the cache, the engine and the socketmap server; CONTINUE or
  * an exit code
@@ -497,8 +511,7 @@ static int open_daemon(struct daemon *d)
 	}
 	if ((rc = open_auth(d)) != CONTINUE)
 		return rc;
-	if ((d->cql = cql_session_new(d->base, d->dns, &d->cfg.cql)) == NULL ||
-	    map_reload_prepare(d->cql, &d->reg) != 0)
+	if ((d->cql = open_cql(d)) == NULL || map_reload_prepare(d->cql, &d->reg) != 0)
 		goto oom;
 	seed = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid() ^ (uint64_t)rand() << 32;
 	if (d->cfg.cache_max_entries > 0 && d->mode == MODE_SERVE &&
@@ -622,7 +635,7 @@ static void close_daemon(struct daemon *d)
 	sm_server_free(d->srv);
 	lookup_engine_closing(d->engine);	/* --query answered: its other reads are cut */
 	changes_poll_free(d->changes);	/* detaches its read: the session ends it */
-	cql_session_free(d->cql);
+	cql_failover_free(d->cql);
 	lookup_engine_free(d->engine);
 	cache_free(d->cache);
 	map_reload_free(d->reload);
@@ -661,7 +674,7 @@ int main(int argc, char **argv)
 		cred_chain_on_found(d.creds, creds_found, d.cql);
 		cred_chain_start(d.creds);
 	} else {
-		cql_session_start(d.cql);
+		cql_failover_start(d.cql);
 	}
 
 	event_base_dispatch(d.base);

@@ -23,7 +23,7 @@
 #include "clock.h"
 #include "config.h"
 #include "config_file.h"
-#include "cql/cql_session.h"
+#include "cql/cql_failover.h"
 #include "log.h"
 #include "map_reload.h"
 #include "service.h"
@@ -35,7 +35,7 @@ struct map_reload {
 	struct map_registry *live;	/* updated in place on a swap */
 	struct map_registry *pending;	/* a reload waiting for its statements */
 	int64_t pending_deadline;
-	struct cql_session *cql;
+	struct cql_failover *cql;
 	struct cache *cache;
 	struct event *timer;
 };
@@ -87,23 +87,23 @@ int map_reload_build(const struct map_source *src, struct map_registry *reg,
 }
 
 /* map_reload_prepare - give every map its prepared statement */
-int map_reload_prepare(struct cql_session *cql, struct map_registry *reg)
+int map_reload_prepare(struct cql_failover *cql, struct map_registry *reg)
 {
 	size_t i;
 
 	for (i = 0; i < reg->n; i++)
-		if ((reg->maps[i].stmt = cql_session_add(cql, reg->maps[i].query)) == NULL)
+		if ((reg->maps[i].stmt = cql_failover_add(cql, reg->maps[i].query)) == NULL)
 			return -1;
 	return 0;
 }
 
 /* map_reload_settled - every statement prepared or refused */
-int map_reload_settled(const struct map_registry *reg)
+int map_reload_settled(const struct cql_failover *cql, const struct map_registry *reg)
 {
 	size_t i;
 
 	for (i = 0; i < reg->n; i++)
-		if (cql_stmt_state(reg->maps[i].stmt, NULL) == CQL_STMT_NEW)
+		if (cql_failover_stmt_state(cql, reg->maps[i].stmt, NULL) == CQL_STMT_NEW)
 			return 0;
 	return 1;
 }
@@ -123,13 +123,13 @@ static int pending_refused(const struct map_reload *r, const struct map_registry
 	size_t i;
 
 	for (i = 0; i < nr->n; i++) {
-		if (cql_stmt_state(nr->maps[i].stmt, &err) == CQL_STMT_FAILED) {
+		if (cql_failover_stmt_state(r->cql, nr->maps[i].stmt, &err) == CQL_STMT_FAILED) {
 			msg_error("reload rejected, old maps kept: map %s: query refused by the server: %s",
 				  nr->maps[i].name, err ? err->message : "?");
 			return 1;
 		}
-		if (cql_session_is_ready(r->cql) &&
-		    cql_stmt_state(nr->maps[i].stmt, NULL) == CQL_STMT_NEW) {
+		if (cql_failover_is_ready(r->cql) &&
+		    cql_failover_stmt_state(r->cql, nr->maps[i].stmt, NULL) == CQL_STMT_NEW) {
 			msg_error("reload rejected, old maps kept: map %s: not prepared within %d ms",
 				  nr->maps[i].name, RELOAD_MAX_MS);
 			return 1;
@@ -163,7 +163,7 @@ static void reload_finish(struct map_reload *r)
 	/* The maps in use now are the only ones worth preparing. */
 	for (i = 0; i < r->live->n; i++)
 		keep[i] = r->live->maps[i].stmt;
-	cql_session_keep_only(r->cql, keep, r->live->n);
+	cql_failover_keep_only(r->cql, keep, r->live->n);
 	service_notify("READY=1");
 }
 
@@ -176,7 +176,7 @@ static void reload_poll(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (r->pending == NULL)
 		return;
-	if (!cql_session_is_ready(r->cql) || map_reload_settled(r->pending) ||
+	if (!cql_failover_is_ready(r->cql) || map_reload_settled(r->cql, r->pending) ||
 	    clock_now_ms() >= r->pending_deadline)
 		reload_finish(r);
 	else
@@ -185,7 +185,7 @@ static void reload_poll(evutil_socket_t fd, short what, void *arg)
 
 /* map_reload_new - the reload handle of the live maps */
 struct map_reload *map_reload_new(struct event_base *base, const struct map_source *src,
-				  struct map_registry *live, struct cql_session *cql,
+				  struct map_registry *live, struct cql_failover *cql,
 				  struct cache *cache)
 {
 	struct map_reload *r = calloc(1, sizeof(*r));

@@ -34,7 +34,7 @@
 #define RELOAD_POLL_MS		10	/* how often a reload looks at them */
 
 struct cache;
-struct cql_session;
+struct cql_failover;
 struct event_base;
 
 /* Where the maps come from. */
@@ -53,10 +53,10 @@ int map_reload_build(const struct map_source *src, struct map_registry *reg,
 		     char *err, size_t errlen);
 
 /* map_reload_prepare - give every map its statement; -1 out of memory */
-int map_reload_prepare(struct cql_session *cql, struct map_registry *reg);
+int map_reload_prepare(struct cql_failover *cql, struct map_registry *reg);
 
 /* map_reload_settled - every statement of reg prepared or refused */
-int map_reload_settled(const struct map_registry *reg);
+int map_reload_settled(const struct cql_failover *cql, const struct map_registry *reg);
 
 struct map_reload;
 
@@ -65,7 +65,7 @@ struct map_reload;
  * through cql, emptying cache (may be NULL) on a swap. NULL: out of memory.
  */
 struct map_reload *map_reload_new(struct event_base *base, const struct map_source *src,
-				  struct map_registry *live, struct cql_session *cql,
+				  struct map_registry *live, struct cql_failover *cql,
 				  struct cache *cache);
 
 /* map_reload_start - begin a reload (SIGHUP); one at a time */

@@ -31,7 +31,7 @@
 #include "changes_poll.h"
 #include "clock.h"
 #include "config.h"
-#include "cql/cql_session.h"
+#include "cql/cql_failover.h"
 #include "listen_spec.h"
 #include "log.h"
 #include "lookup_engine.h"
@@ -52,7 +52,7 @@ struct metrics {
 	struct map_registry *reg;
 	struct lookup_engine *engine;
 	struct cache *cache;
-	struct cql_session *cql;
+	struct cql_failover *cql;
 	const struct cred_chain *creds;	/* SigV4 only; NULL: no credential metrics */
 	const struct config *cfg;
 	const struct sm_server *srv;	/* NULL: no client metrics */
@@ -154,7 +154,7 @@ static void render_clients(const struct metrics *m, struct buf *o)
 }
 
 /* throttle_counters - throttled answers, and the reads sent again after them */
-static void throttle_counters(struct buf *o, const struct cql_session *cql)
+static void throttle_counters(struct buf *o, const struct cql_failover *cql)
 {
 	static const char *const names[2] = { "cql_throttled_total", "cql_throttle_retries_total" };
 	static const char *const helps[2] = {
@@ -164,10 +164,33 @@ static void throttle_counters(struct buf *o, const struct cql_session *cql)
 	unsigned long long v[2];
 	int i;
 
-	cql_session_throttled(cql, &v[0], &v[1]);
+	cql_failover_throttled(cql, &v[0], &v[1]);
 	for (i = 0; i < 2; i++) {
 		head(o, names[i], "counter", helps[i]);
 		buf_printf(o, METRICS_PREFIX "%s %llu\n", names[i], v[i]);
+	}
+}
+
+/*
+ * render_groups - region failover: the group reads go to (0 primary,
+ * 1.. standby), switches so far, each group's readiness
+ */
+static void render_groups(struct metrics *m, struct buf *o)
+{
+	const char *region, *state;
+	size_t g;
+	int up;
+
+	head(o, "cql_active_group", "gauge",
+	     "Host group reads go to: 0 the primary (CASSANDRA_HOSTS), 1 and up the standby groups.");
+	buf_printf(o, METRICS_PREFIX "cql_active_group %zu\n", cql_failover_active(m->cql));
+	head(o, "cql_group_switches_total", "counter", "Failovers and failbacks between host groups.");
+	buf_printf(o, METRICS_PREFIX "cql_group_switches_total %u\n", cql_failover_switches(m->cql));
+	head(o, "cql_group_up", "gauge", "1 when the host group has a ready connection.");
+	for (g = 0; cql_failover_group(m->cql, g, &region, &state, &up) == 0; g++) {
+		buf_printf(o, METRICS_PREFIX "cql_group_up{group=\"%zu\",region=\"", g);
+		label_value(o, region);
+		buf_printf(o, "\"} %d\n", up ? 1 : 0);
 	}
 }
 
@@ -239,15 +262,16 @@ void metrics_render(struct metrics *m, struct buf *o)
 	buf_printf(o, METRICS_PREFIX "cql_read_duration_seconds_count %llu\n",
 		   (unsigned long long)st->latency_count);
 	head(o, "cql_connected", "gauge", "1 when a CQL connection is ready.");
-	buf_printf(o, METRICS_PREFIX "cql_connected %d\n", cql_session_is_ready(m->cql) ? 1 : 0);
+	buf_printf(o, METRICS_PREFIX "cql_connected %d\n", cql_failover_is_ready(m->cql) ? 1 : 0);
+	render_groups(m, o);
 	head(o, "cql_host_up", "gauge", "1 when the node has a ready connection, 0 while it is down or connecting.");
-	for (i = 0; cql_session_host_info(m->cql, i, &label, &up, &conns) == 0; i++) {
+	for (i = 0; cql_failover_host_info(m->cql, i, &label, &up, &conns) == 0; i++) {
 		buf_printf(o, METRICS_PREFIX "cql_host_up{host=\"");
 		label_value(o, label);
 		buf_printf(o, "\"} %d\n", up ? 1 : 0);
 	}
 	head(o, "cql_host_connections", "gauge", "Ready CQL connections per node.");
-	for (i = 0; cql_session_host_info(m->cql, i, &label, &up, &conns) == 0; i++) {
+	for (i = 0; cql_failover_host_info(m->cql, i, &label, &up, &conns) == 0; i++) {
 		buf_printf(o, METRICS_PREFIX "cql_host_connections{host=\"");
 		label_value(o, label);
 		buf_printf(o, "\"} %d\n", conns);
@@ -311,7 +335,7 @@ static void not_found(struct evhttp_request *req, void *arg)
 /* metrics_start - bind and serve */
 struct metrics *metrics_start(struct event_base *base, const char *listen,
 			      struct map_registry *reg, struct lookup_engine *engine,
-			      struct cache *cache, struct cql_session *cql,
+			      struct cache *cache, struct cql_failover *cql,
 			      const struct cred_chain *creds, const struct config *cfg,
 			      char *err, size_t errlen)
 {

@@ -23,14 +23,14 @@ struct event_base;
 struct map_registry;
 struct lookup_engine;
 struct cache;
-struct cql_session;
+struct cql_failover;
 struct cred_chain;
 struct config;
 struct metrics;
 
 struct metrics *metrics_start(struct event_base *base, const char *listen,
 			      struct map_registry *reg, struct lookup_engine *engine,
-			      struct cache *cache, struct cql_session *cql,
+			      struct cache *cache, struct cql_failover *cql,
 			      const struct cred_chain *creds, const struct config *cfg,
 			      char *err, size_t errlen);
 void metrics_free(struct metrics *m);

@@ -629,3 +629,30 @@ void cql_encode_auth_response(struct buf *b, uint8_t version, int16_t stream,
 	cql_wr_bytes(b, token, len);
 	cql_frame_end(b, off);
 }
+
+/* cql_values_size - bytes of the values' contents (nulls take none) */
+size_t cql_values_size(const struct cql_value *vals, size_t n)
+{
+	size_t i, total = 0;
+
+	for (i = 0; i < n; i++)
+		if (vals[i].len > 0)
+			total += (size_t)vals[i].len;
+	return total;
+}
+
+/* cql_values_copy - values pointing into store, which holds their contents */
+void cql_values_copy(struct cql_value *dst, const struct cql_value *vals, size_t n,
+		     uint8_t *store)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		dst[i].len = vals[i].len;
+		dst[i].p = store;
+		if (vals[i].len > 0) {
+			memcpy(store, vals[i].p, (size_t)vals[i].len);
+			store += vals[i].len;
+		}
+	}
+}

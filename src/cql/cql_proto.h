@@ -295,6 +295,15 @@ struct cql_value {
 	int32_t len;		/* < 0: null */
 };
 
+/* cql_values_size - bytes the values' contents take */
+size_t cql_values_size(const struct cql_value *vals, size_t n);
+/*
+ * cql_values_copy - vals into dst, their contents into store
+ * (cql_values_size bytes), so a request can be sent again later
+ */
+void cql_values_copy(struct cql_value *dst, const struct cql_value *vals, size_t n,
+		     uint8_t *store);
+
 /* cql_encode_startup - STARTUP with CQL_VERSION 3.0.0 */
 void cql_encode_startup(struct buf *b, uint8_t version, int16_t stream);
 void cql_encode_options(struct buf *b, uint8_t version, int16_t stream);

@@ -595,14 +595,17 @@ static int exec_send(struct exec *x, struct cql_pconn *on, enum cql_status *why)
 }
 
 /*
- * exec_start - send an execution: the values (and the query text and
- * paging state, when given) are copied, so the caller's may go at once
+ * exec_start - send an execution, to be answered by deadline_ms (0: the
+ * lookup timeout from now): the values (and the query text and paging
+ * state, when given) are copied, so the caller's may go at once
  */
 static int exec_start(struct cql_session *s, struct exec *proto,
-		      const struct cql_value *vals, size_t nvals, enum cql_status *why)
+		      const struct cql_value *vals, size_t nvals, int64_t deadline_ms,
+		      enum cql_status *why)
 {
+	struct timeval tv;
 	struct exec *x;
-	size_t i, total = proto->qlen + proto->state_len;
+	size_t vsize;
 	uint8_t *p;
 
 	if (proto->st && proto->st->state == CQL_STMT_FAILED) {
@@ -618,26 +621,18 @@ static int exec_start(struct cql_session *s, struct exec *proto,
 		*why = CQL_STATUS_PROTOCOL;
 		return -1;
 	}
-	for (i = 0; i < nvals; i++)
-		if (vals[i].len > 0)
-			total += (size_t)vals[i].len;
-	if ((x = calloc(1, sizeof(*x) + total)) == NULL) {
+	vsize = cql_values_size(vals, nvals);
+	if ((x = calloc(1, sizeof(*x) + vsize + proto->qlen + proto->state_len)) == NULL) {
 		*why = CQL_STATUS_BUSY;
 		return -1;
 	}
 	*x = *proto;
 	x->s = s;
 	x->nvals = nvals;
-	x->deadline_ms = clock_now_ms() + s->cfg.lookup_timeout_ms;
+	x->deadline_ms = deadline_ms ? deadline_ms : clock_now_ms() + s->cfg.lookup_timeout_ms;
 	p = (uint8_t *)(x + 1);
-	for (i = 0; i < nvals; i++) {
-		x->vals[i].len = vals[i].len;
-		x->vals[i].p = p;
-		if (vals[i].len > 0) {
-			memcpy(p, vals[i].p, (size_t)vals[i].len);
-			p += vals[i].len;
-		}
-	}
+	cql_values_copy(x->vals, vals, nvals, p);
+	p += vsize;
 	if (proto->query) {
 		memcpy(p, proto->query, proto->qlen);
 		x->query = (const char *)p;
@@ -652,8 +647,9 @@ static int exec_start(struct cql_session *s, struct exec *proto,
 		return -1;
 	}
 	/* Without the timer the request and retry timeouts still bound it. */
+	tv = clock_timeval(x->deadline_ms > clock_now_ms() ? x->deadline_ms - clock_now_ms() : 0);
 	if ((x->deadline = evtimer_new(s->base, exec_deadline, x)) != NULL)
-		evtimer_add(x->deadline, s->deadline_tv);
+		evtimer_add(x->deadline, deadline_ms ? &tv : s->deadline_tv);
 	return 0;
 }
 
@@ -666,15 +662,23 @@ static void exec_proto(struct exec *proto, struct cql_stmt *st, cql_result_fn cb
 	proto->arg = arg;
 }
 
-/* cql_session_execute - run a prepared statement */
+/* cql_session_execute - run a prepared statement within the lookup timeout */
 int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 			const struct cql_value *vals, size_t nvals,
 			cql_result_fn cb, void *arg, enum cql_status *why)
 {
+	return cql_session_execute_until(s, st, vals, nvals, 0, cb, arg, why);
+}
+
+/* cql_session_execute_until - run a prepared statement by deadline_ms */
+int cql_session_execute_until(struct cql_session *s, struct cql_stmt *st,
+			      const struct cql_value *vals, size_t nvals, int64_t deadline_ms,
+			      cql_result_fn cb, void *arg, enum cql_status *why)
+{
 	struct exec proto;
 
 	exec_proto(&proto, st, cb, arg);
-	return exec_start(s, &proto, vals, nvals, why);
+	return exec_start(s, &proto, vals, nvals, deadline_ms, why);
 }
 
 /* cql_session_execute_page - one page of a prepared statement's rows */
@@ -689,7 +693,7 @@ int cql_session_execute_page(struct cql_session *s, struct cql_stmt *st,
 	proto.one_page = 1;
 	proto.state = state;
 	proto.state_len = state ? state_len : 0;
-	return exec_start(s, &proto, vals, nvals, why);
+	return exec_start(s, &proto, vals, nvals, 0, why);
 }
 
 /* cql_session_query - run a statement unprepared (QUERY), first page only */
@@ -702,7 +706,7 @@ int cql_session_query(struct cql_session *s, const char *cql,
 	proto.one_page = 1;
 	proto.query = cql;
 	proto.qlen = strlen(cql);
-	return exec_start(s, &proto, NULL, 0, why);
+	return exec_start(s, &proto, NULL, 0, 0, why);
 }
 
 int cql_session_is_ready(const struct cql_session *s)

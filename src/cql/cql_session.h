@@ -93,6 +93,14 @@ const struct cql_rows_meta *cql_stmt_result_meta(const struct cql_stmt *st);
 int cql_session_execute(struct cql_session *s, struct cql_stmt *st,
 			const struct cql_value *vals, size_t nvals,
 			cql_result_fn cb, void *arg, enum cql_status *why);
+/*
+ * cql_session_execute_until - the same, answering TIMEOUT at deadline_ms
+ * (clock_now_ms) instead of the lookup timeout from now (deadline_ms 0):
+ * a read tried again elsewhere keeps its first deadline
+ */
+int cql_session_execute_until(struct cql_session *s, struct cql_stmt *st,
+			      const struct cql_value *vals, size_t nvals, int64_t deadline_ms,
+			      cql_result_fn cb, void *arg, enum cql_status *why);
 
 /*
  * cql_session_execute_page - one page of a read, for a caller that walks a
