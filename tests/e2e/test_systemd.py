@@ -32,6 +32,9 @@ from conftest import BUILD, CQLD, DEMO_CQL, ROOT, sanitized, wait_for
 # Postfix, dpkg for the .deb (whose Depends the build's -dev packages pull in).
 HOST_NEEDS = ["/lib/systemd/systemd", "/usr/bin/dbus-daemon", "/usr/sbin/postfix",
               "/usr/share/postfix/master.cf.dist", "/usr/bin/dpkg"]
+# The overlay's lower layer is the one filesystem mounted on /: these must
+# be on it, not on filesystems of their own (which it would show empty).
+HOST_SAME_FS = ["/usr", "/etc", "/var/lib/dpkg", "/var/lib/postfix", "/var/spool/postfix"]
 BOOT = Path(__file__).resolve().parent / "systemd_boot.sh"
 UNIT = "postfix-aws-cassandra.service"
 SOCKET = "postfix-aws-cassandra.socket"
@@ -156,6 +159,10 @@ def machine(tmp_path_factory):
     for path in HOST_NEEDS:
         if not os.path.exists(path):
             pytest.fail(f"{path} missing: scripts/install-deps.sh installs it")
+    for path in HOST_SAME_FS:
+        if os.stat(path).st_dev != os.stat("/").st_dev:
+            pytest.skip(f"{path} is not on the filesystem of /, which the overlay's "
+                        "lower layer shows alone")
     probe = subprocess.run(["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net",
                             "--cgroup", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
@@ -259,6 +266,24 @@ def test_ordered_before_postfix_under_both_names(machine):
                          UNIT).stdout.split()
     assert "postfix.service" in before and "postfix@-.service" in before, before
     assert machine.show("postfix@-.service", "ActiveState") == "active"
+
+
+def test_the_machine_leaves_the_host_alone(machine):
+    """The booted root is the host's own, under an overlay: its writes stay
+    in the overlay, none of the host's enabled units starts there, and the
+    kernel's global tunables are read-only to it."""
+    m = machine
+    marker = f"/etc/pac-test-{uuid.uuid4().hex}"
+    m.write(marker, "written inside\n")
+    assert m.run("cat", marker).stdout == "written inside\n"
+    assert not os.path.exists(marker)
+    assert m.run("cat", "/etc/machine-id").stdout != Path("/etc/machine-id").read_text()
+    enabled = {u.name for u in Path("/etc/systemd/system").glob("*.wants/*")}
+    for unit in sorted(enabled - {"postfix.service"}):
+        assert m.show(unit, "ActiveState") == "inactive", unit
+    for path in ("/proc/sys", "/sys"):
+        opts = m.run("findmnt", "-no", "OPTIONS", path).stdout.strip().split(",")
+        assert "ro" in opts, (path, opts)
 
 
 def test_reload_reads_the_changed_map_file(machine):
