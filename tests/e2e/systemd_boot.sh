@@ -68,7 +68,7 @@ alias_maps =
 alias_database =
 EOF
 find "$new/var/spool/postfix" -type s -delete
-rm -f "$new/usr/bin/kill" "$new/var/lib/man-db/auto-update"
+rm -f "$new/bin/kill" "$new/usr/bin/kill" "$new/var/lib/man-db/auto-update"
 mount -t proc proc "$new/proc"
 for p in sys sysrq-trigger; do
 	[ -e "$new/proc/$p" ] || continue	# no sysrq-trigger without CONFIG_MAGIC_SYSRQ
