@@ -15,7 +15,7 @@ DEB_PKGS=(
   python3 python3-pytest python3-pytest-xdist python3-cassandra
   postfix postfix-lmdb rpm groff-base man-db systemd iproute2 util-linux procps
   lintian elfutils debugedit
-  mmdebstrap
+  dbus
   golang-go golang-github-gocql-gocql-dev
   clang libclang-rt-14-dev llvm valgrind hyperfine
   prometheus python3-prometheus-client
