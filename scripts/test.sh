@@ -12,8 +12,10 @@
 #      under ASan is the credential chain that test_aws_credentials.py and
 #      test_aws_sts.py already run there; the Postfix differential suite,
 #      whose daemon code under ASan is the search order and the engine that
-#      test_search_order.py and the unit tests already run there), to keep
-#      CI under 25 minutes.
+#      test_search_order.py and the unit tests already run there; the
+#      systemd units and the packaged daemon under a real systemd, which
+#      runs the package's own binary), to keep CI under 25 minutes. The
+#      end-to-end files run three at a time (pytest-xdist, E2E_JOBS).
 #
 # Usage: scripts/test.sh [VAR=value ...]   (make variables pass through;
 #        with SANITIZE=... given, only that one pass runs)
@@ -33,7 +35,8 @@ if [[ " ${vars[*]} " != *" SANITIZE="* ]]; then
 	make -s -j2 SANITIZE=1 "${vars[@]}" all unit-build
 	skip=(test_soak.py test_packaging.py test_cqld_drivers.py test_cqld_python_driver.py
 	      test_sigv4_crosscheck.py test_valgrind.py
-	      test_aws_sdk_chain.py test_aws_sdk_chain_sts.py test_postfix_oracle.py)
+	      test_aws_sdk_chain.py test_aws_sdk_chain_sts.py test_postfix_oracle.py
+	      test_systemd.py test_systemd_units.py)
 	make -s SANITIZE=1 "${vars[@]}" unit e2e \
 		E2E_ARGS="${skip[*]/#/--ignore=tests/e2e/}"
 fi
