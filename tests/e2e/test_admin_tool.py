@@ -394,3 +394,29 @@ def test_import_survives_dropped_connections(tmp_path, db):
     assert rows(db, "transport_maps") == n
     r = admin(db, "import", "transport_maps", str(src))
     assert summary(r)["unchanged"] == n, r.stdout
+
+
+def test_a_delete_by_the_tool_is_refused_by_every_daemon_within_the_poll(db, start_daemon,
+                                                                          postmap):
+    """Issue 16 end to end: the tool writes the rows and bumps pac_changes,
+    the daemons (one-second poll, hour-long cache) drop that map's cached
+    answers: a mailbox the tool deletes is refused by both within seconds,
+    and one the tool adds is found."""
+    r = admin(db, "import", "users", "-", input="a@example.com example.com/a/\n"
+                                                "b@example.com example.com/b/\n")
+    assert r.returncode == 0, r.stderr
+    daemons = [start_daemon(db.port, CHANGES_POLL_SECONDS=1, CACHE_TTL=3600,
+                            CACHE_NEGATIVE_TTL=3600) for _ in range(2)]
+    for d in daemons:
+        wait_for(lambda: "pac_changes read: fleet invalidation on" in d.log_text(),
+                 what="the first poll of pac_changes")
+        assert postmap.query(d.port, "users", "a@example.com") == ("OK", "example.com/a/")
+        assert postmap.query(d.port, "users", "c@example.com") == ("NOTFOUND", "")
+    assert admin(db, "delete", "users", "a@example.com").returncode == 0
+    assert admin(db, "set", "users", "c@example.com").returncode == 0
+    for d in daemons:
+        wait_for(lambda: postmap.query(d.port, "users", "a@example.com") == ("NOTFOUND", ""),
+                 timeout=20, what="the deleted mailbox refused")
+        wait_for(lambda: postmap.query(d.port, "users", "c@example.com")[0] == "OK",
+                 timeout=20, what="the added mailbox found")
+        assert postmap.query(d.port, "users", "b@example.com") == ("OK", "example.com/b/")
