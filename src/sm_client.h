@@ -39,11 +39,17 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
-#include "sm_server.h"
 
 struct event_base;
 struct lookup_engine;
 struct sm_client;
+
+/* The server's settings; its clients hold a copy (sm_server.h). */
+struct sm_server_config {
+	int idle_timeout_ms;		/* close clients silent this long */
+	unsigned max_clients;		/* connections served at once */
+	unsigned max_pipeline;		/* requests in flight per client */
+};
 
 #define SM_READ_CHUNK		16384	/* bytes asked of one read() */
 #define SM_PEER_MAX		64	/* "addr:port" text */

@@ -24,16 +24,11 @@
 #include <sys/socket.h>
 
 #include "listen_spec.h"
+#include "sm_client.h"		/* struct sm_server_config */
 
 struct event_base;
 struct lookup_engine;
 struct sm_server;
-
-struct sm_server_config {
-	int idle_timeout_ms;		/* close clients silent this long */
-	unsigned max_clients;		/* connections served at once */
-	unsigned max_pipeline;		/* requests in flight per client */
-};
 
 struct sm_server *sm_server_new(struct event_base *base,
 				struct lookup_engine *engine,
