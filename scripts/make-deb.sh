@@ -19,7 +19,6 @@ build=$1 version=$2 arch=$3
 pkg=postfix-aws-cassandra
 deb=$build/deb
 root=$deb/root dbg=$deb/dbgsym src=$deb/src
-bin=$root/usr/sbin/$pkg
 date=$(git log -1 --format=%aD 2>/dev/null || date -R)
 
 mkdir -p "$src/debian" "$root/DEBIAN" "$dbg/DEBIAN" "$root/usr/share/doc/$pkg"
@@ -31,20 +30,25 @@ install -m 0644 packaging/deb/copyright "$root/usr/share/doc/$pkg/copyright"
 gzip -9n < "$src/debian/changelog" > "$root/usr/share/doc/$pkg/changelog.Debian.gz"
 chmod 0644 "$root/usr/share/doc/$pkg/changelog.Debian.gz"
 
-# The debug file is named by build id, where gdb and debuginfod look.
-id=$(readelf -n "$bin" | sed -n 's/^ *Build ID: *//p')
-[ -n "$id" ] || { echo "make-deb: $bin has no build id" >&2; exit 1; }
-debugfile=$dbg/usr/lib/debug/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug
-mkdir -p "$(dirname "$debugfile")"
-objcopy --only-keep-debug --compress-debug-sections "$bin" "$debugfile"
-chmod 0644 "$debugfile"
-strip --remove-section=.comment --remove-section=.note "$bin"
-objcopy --add-gnu-debuglink="$debugfile" "$bin"
+# Each program's debug file is named by its build id, where gdb and
+# debuginfod look (the daemon and the admin program).
+ids=
+for bin in "$root"/usr/sbin/*; do
+	id=$(readelf -n "$bin" | sed -n 's/^ *Build ID: *//p')
+	[ -n "$id" ] || { echo "make-deb: $bin has no build id" >&2; exit 1; }
+	debugfile=$dbg/usr/lib/debug/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug
+	mkdir -p "$(dirname "$debugfile")"
+	objcopy --only-keep-debug --compress-debug-sections "$bin" "$debugfile"
+	chmod 0644 "$debugfile"
+	strip --remove-section=.comment --remove-section=.note "$bin"
+	objcopy --add-gnu-debuglink="$debugfile" "$bin"
+	ids="$ids${ids:+ }$id"
+done
 
 # dpkg-shlibdeps and dpkg-gencontrol read debian/control in the current directory.
 abs() { (cd "$1" && pwd); }
 aroot=$(abs "$root")
-(cd "$src" && dpkg-shlibdeps -Tdebian/substvars -e"$aroot/usr/sbin/$pkg" &&
+(cd "$src" && dpkg-shlibdeps -Tdebian/substvars $(for b in "$aroot"/usr/sbin/*; do echo "-e$b"; done) &&
  dpkg-gencontrol -p"$pkg" -Tdebian/substvars -P"$aroot" -v"$version-1" -DArchitecture="$arch")
 printf '/etc/default/%s\n/etc/%s/%s.conf\n' "$pkg" "$pkg" "$pkg" > "$root/DEBIAN/conffiles"
 install -m 0755 packaging/deb/postinst packaging/deb/prerm "$root/DEBIAN/"
@@ -64,7 +68,7 @@ Depends: $pkg (= $version-1)
 Section: debug
 Priority: optional
 Description: debug symbols for $pkg
-Build-Ids: $id
+Build-Ids: $ids
 CONTROL
 # As dh_strip does: the -dbgsym's doc directory is the package's.
 mkdir -p "$dbg/usr/share/doc"
