@@ -27,6 +27,19 @@ CQLD = BUILD / "cqld"
 DEMO_CQL = ROOT / "examples" / "demo.cql"
 DATA = Path(__file__).resolve().parent / "data"
 
+# The files that take minutes, longest first. With the files spread over
+# several workers (make e2e: pytest-xdist --dist loadfile), starting them
+# first keeps one of them from being the last thing left running.
+SLOW_FIRST = ("test_packaging.py", "test_postfix_oracle.py", "test_soak.py",
+              "test_search_order.py", "test_aws_sdk_chain.py", "test_systemd.py",
+              "test_aws_credentials.py", "test_aws_sdk_chain_sts.py", "test_hostile_clients.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the slow files first, the rest in their usual order."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda it: rank.get(Path(str(it.fspath)).name, len(SLOW_FIRST)))
+
 
 ASAN_QUARANTINE_MB = 1
 
