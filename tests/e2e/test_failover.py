@@ -47,11 +47,13 @@ def region_rows(tmp_path, region):
 
 
 def keyspaces_region(start_cqld, pki, tmp_path, region, port=0, key_id=KEY_ID, secret=SECRET):
-    """One region's endpoint: TLS, SigV4 for that region, the demo rows and
-    the region's own row. The one place a region is started (switch to
-    cqld --keyspaces REGION here once it exists)."""
+    """One region's endpoint, as cqld --keyspaces REGION plays it (TLS and
+    SigV4 for that region only, Keyspaces' consistency levels and paging):
+    the demo rows and the region's own row, on one address (so that a
+    restart can take the same port again)."""
     return start_cqld(ROOT / "examples" / "demo.cql", region_rows(tmp_path, region), port=port,
-                      extra=["--tls-cert", pki.server_cert, "--tls-key", pki.server_key,
+                      extra=["--keyspaces", region, "--endpoint-addresses", "1",
+                             "--tls-cert", pki.server_cert, "--tls-key", pki.server_key,
                              "--auth", f"sigv4:{key_id}:{secret}:{region}"])
 
 
