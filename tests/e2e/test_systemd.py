@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, CQLD, DEMO_CQL, ROOT, sanitized, wait_for
+from conftest import CQLD, DEMO_CQL, ROOT, make_deb, sanitized, wait_for
 
 # What the booted system runs, from the host: systemd as PID 1, dbus,
 # Postfix, dpkg for the .deb (whose Depends the build's -dev packages pull in).
@@ -130,22 +130,6 @@ class Machine:
         if r.returncode == 1 and r.stderr.strip() == "":
             return "NOTFOUND", ""
         return "ERROR", r.stderr
-
-
-def make_deb(tmp):
-    """The package as `make deb` makes it, from the binary already built
-    (PAC_DEB names a ready one instead, e.g. an older version's)."""
-    if os.environ.get("PAC_DEB"):
-        return Path(os.environ["PAC_DEB"])
-    build = tmp / "b"
-    build.mkdir()
-    # Copied with their times, the objects are up to date: make only packages.
-    subprocess.run(["cp", "-a", str(BUILD / "obj"), str(BUILD / "postfix-aws-cassandra"),
-                    str(build)], check=True)
-    r = subprocess.run(["make", "-s", "deb", f"BUILD={build}"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return next(build.glob("deb/*.deb"))
 
 
 @pytest.fixture(scope="module")
