@@ -385,6 +385,16 @@ def raw_connect(port):
     return socket.create_connection(("127.0.0.1", port), timeout=5)
 
 
+def ask(port, name="domains", key="example.com", timeout=10):
+    """One socketmap lookup on a connection of its own: the reply, decoded."""
+    s = raw_connect(port)
+    try:
+        s.sendall(netstring(f"{name} {key}".encode()))
+        return read_netstring(s, timeout=timeout).decode()
+    finally:
+        s.close()
+
+
 CLONE_NEWNET = 0x40000000
 
 

@@ -11,7 +11,7 @@ import ssl
 
 import pytest
 
-from conftest import netstring, raw_connect, read_netstring, wait_for
+from conftest import ask, wait_for
 from tls_certs import session_pki
 
 # The roots AWS's driver guides tell clients to trust for Keyspaces ("Using a
@@ -20,15 +20,6 @@ KEYSPACES_ROOTS = ["commonName = Amazon Root CA 1", "commonName = Amazon Root CA
                    "commonName = Amazon Root CA 3", "commonName = Amazon Root CA 4",
                    "organizationalUnitName = Starfield Class 2 Certification Authority"]
 DEBIAN_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-
-
-def ask(port, name="domains", key="example.com"):
-    s = raw_connect(port)
-    try:
-        s.sendall(netstring(f"{name} {key}".encode()))
-        return read_netstring(s, timeout=10).decode()
-    finally:
-        s.close()
 
 
 @pytest.mark.skipif(not os.path.exists(DEBIAN_BUNDLE), reason="no Debian CA bundle here")

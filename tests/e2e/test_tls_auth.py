@@ -15,22 +15,13 @@ import time
 
 import pytest
 
-from conftest import DAEMON, netstring, raw_connect, read_netstring, wait_for
+from conftest import DAEMON, ask, wait_for
 from tls_certs import extra_leaf, session_pki
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
     return session_pki(tmp_path_factory)
-
-
-def ask(port, name="domains", key="example.com"):
-    s = raw_connect(port)
-    try:
-        s.sendall(netstring(f"{name} {key}".encode()))
-        return read_netstring(s, timeout=10).decode()
-    finally:
-        s.close()
 
 
 def tls_node(start_cqld, cert, key):

@@ -20,6 +20,7 @@
  */
 const fs = require('fs');
 const path = require('path');
+const { args, emit } = require('./cli');
 const cassandra = require(path.join(__dirname, 'node_modules', 'cassandra-driver'));
 const { SigV4AuthProvider } = require(path.join(__dirname, 'node_modules',
                                                 'aws-sigv4-auth-cassandra-plugin'));
@@ -27,15 +28,6 @@ const { SigV4AuthProvider } = require(path.join(__dirname, 'node_modules',
 const REQUEST_TIMEOUT_MS = 10000;
 const FETCH_SIZE = 100;         /* rows asked per page; the server cuts sooner */
 
-function args(argv) {
-  const out = {};
-  for (let i = 0; i + 1 < argv.length; i += 2) out[argv[i].replace(/^--/, '')] = argv[i + 1];
-  return out;
-}
-
-function emit(res, status) {
-  process.stdout.write(JSON.stringify(res) + '\n', () => process.exit(status));
-}
 
 function errInfo(err) {
   return err ? { code: typeof err.code === 'number' ? err.code : null, message: err.message } : null;

@@ -14,19 +14,11 @@
  */
 const fs = require('fs');
 const path = require('path');
+const { args, emit } = require('./cli');
 const cassandra = require(path.join(__dirname, 'node_modules', 'cassandra-driver'));
 const { SigV4AuthProvider } = require(path.join(__dirname, 'node_modules',
                                                 'aws-sigv4-auth-cassandra-plugin'));
 
-function args(argv) {
-  const out = {};
-  for (let i = 0; i + 1 < argv.length; i += 2) out[argv[i].replace(/^--/, '')] = argv[i + 1];
-  return out;
-}
-
-function emit(res, status) {
-  process.stdout.write(JSON.stringify(res) + '\n', () => process.exit(status));
-}
 
 async function main() {
   const a = args(process.argv.slice(2));
