@@ -78,13 +78,13 @@ def che_hit(n, s, entries):
     return sum(c * p * -math.expm1(-p * t) for p, c in bk)
 
 
-def server(n, s, msgs, rcpts, keys_pos, keys_neg, entries=None):
+def server(n, s, msgs, rcpts, keys_pos, keys_neg, entries=None, neg_ttl=TTL_NEG_S):
     """One server at msgs messages/s: (recipient-key reads/s, entries holding
     fresh answers, entries touched within STALE_S) with a cache of
     `entries` slots (None: unbounded)."""
     rate = msgs * rcpts
     bk = [(p * rate, c) for p, c in buckets(n, s)]
-    classes = ((keys_pos, TTL_POS_S), (keys_neg, TTL_NEG_S))
+    classes = ((keys_pos, TTL_POS_S), (keys_neg, neg_ttl))
     if entries is None:
         t = math.inf
     else:
@@ -115,13 +115,13 @@ def table(a):
             lookups = m * a.lookups
             hits, res = [], None
             for s in (0.8, 1.0, 1.2):
-                r = server(n, s, m, a.rcpts, 1.0, keys_neg)
+                r = server(n, s, m, a.rcpts, 1.0, keys_neg, neg_ttl=a.negative_ttl)
                 hits.append(1 - r[0] / lookups)
                 if s == a.s:
                     res = r
             reads, fresh, hour = res
             rec = int(math.ceil(fresh * 1.25 / 1000.0)) * 1000
-            d_reads = server(n, a.s, m, a.rcpts, 1.0, keys_neg, entries=100_000)[0]
+            d_reads = server(n, a.s, m, a.rcpts, 1.0, keys_neg, entries=100_000, neg_ttl=a.negative_ttl)[0]
             rru = reads * RRU_PER_READ * MONTH_S
             rows.append(f"| {n:,} | {m:,} | {lookups:,.0f} | {rec:,} | {rec * a.bytes_per_entry / 2**20:,.1f} MB | "
                         + " / ".join(f"{h:.3f}" for h in hits)
@@ -137,6 +137,7 @@ def main():
                     help="CQL reads per new recipient, cold cache (scenario 8)")
     ap.add_argument("--bytes-per-entry", type=float, default=133.0, help="RSS per cache entry (scenario 5)")
     ap.add_argument("--rcpts", type=int, default=5, help="recipients per message (the bench's)")
+    ap.add_argument("--negative-ttl", type=float, default=TTL_NEG_S, help="CACHE_NEGATIVE_TTL, seconds")
     ap.add_argument("--s", type=float, default=1.0, help="Zipf exponent of the main columns")
     ap.add_argument("--che", action="store_true", help="print Che's LRU hit rates for scenario 9's grid")
     a = ap.parse_args()
