@@ -132,8 +132,8 @@ def table(a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--lookups", type=float, default=41.0, help="socketmap lookups per message (scenario 8)")
-    ap.add_argument("--reads-per-rcpt", type=float, default=5.0,
+    ap.add_argument("--lookups", type=float, default=55.0, help="socketmap lookups per message (scenario 8, SCALE_STEP)")
+    ap.add_argument("--reads-per-rcpt", type=float, default=5.01,
                     help="CQL reads per new recipient, cold cache (scenario 8)")
     ap.add_argument("--bytes-per-entry", type=float, default=133.0, help="RSS per cache entry (scenario 5)")
     ap.add_argument("--rcpts", type=int, default=5, help="recipients per message (the bench's)")
