@@ -634,18 +634,7 @@ class Bench:
             return
         cq = self.cqld("cqld4")
         d, sock_maps, unix_maps = self.mail_daemon("daemon4", cq)
-        ldir = self.work / "lmdb"
-        ldir.mkdir()
-        os.chmod(ldir, 0o755)
-        (ldir / "main.cf").write_text("compatibility_level = 3.6\n")   # postmap -c: never /etc/postfix
-        lm_maps = {}
-        for name, src in self.lmdb.items():
-            dst = ldir / name
-            shutil.copy(src, dst)
-            subprocess.run(["postmap", "-c", str(ldir), f"lmdb:{dst}"], check=True, timeout=120)
-            for f in ldir.glob(name + "*"):
-                os.chmod(f, 0o644)
-            lm_maps[name] = f"lmdb:{dst}"
+        lm_maps = self.lmdb_tables("lmdb")
         results = {}
         insts = {}
         try:
