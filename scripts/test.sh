@@ -36,7 +36,7 @@ if [[ " ${vars[*]} " != *" SANITIZE="* ]]; then
 	skip=(test_soak.py test_packaging.py test_cqld_drivers.py test_cqld_python_driver.py
 	      test_sigv4_crosscheck.py test_valgrind.py
 	      test_aws_sdk_chain.py test_aws_sdk_chain_sts.py test_postfix_oracle.py
-	      test_systemd.py test_systemd_units.py)
+	      test_systemd.py test_systemd_units.py test_postfix_tuning.py)
 	make -s SANITIZE=1 "${vars[@]}" unit e2e \
 		E2E_ARGS="${skip[*]/#/--ignore=tests/e2e/}"
 fi
