@@ -3,7 +3,8 @@
  *
  * SYNOPSIS
  *	int bare_main(int argc, char **argv, const char *name, bare_answer_fn answer,
- *		      int (*extra_opt)(const char *opt, const char *val));
+ *		      int (*extra_opt)(const char *opt, const char *val),
+ *		      void (*on_hup)(void));
  *
  * DESCRIPTION
  *	The loop shared by bench/bare_server.c (the loopback limit of
@@ -41,13 +42,15 @@ struct bare_conn {
 	char in[BARE_IN_CAP];
 };
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, hup;
 
-/* on_signal - stop the loop */
+/* on_signal - stop the loop (SIGTERM, SIGINT) or note a SIGHUP */
 static void on_signal(int sig)
 {
-	(void)sig;
-	stopping = 1;
+	if (sig == SIGHUP)
+		hup = 1;
+	else
+		stopping = 1;
 }
 
 /* conn_close - forget a connection */
@@ -182,7 +185,7 @@ static int serve(int ep, struct bare_conn *c, bare_answer_fn answer, struct buf 
 
 /* bare_main - parse options, listen, serve until a signal; exit status */
 int bare_main(int argc, char **argv, const char *name, bare_answer_fn answer,
-	      int (*extra_opt)(const char *opt, const char *val))
+	      int (*extra_opt)(const char *opt, const char *val), void (*on_hup)(void))
 {
 	const char *addr = "127.0.0.1:0", *port_file = NULL;
 	struct epoll_event evs[BARE_EVENTS], lev = {.events = EPOLLIN};
@@ -208,6 +211,7 @@ int bare_main(int argc, char **argv, const char *name, bare_answer_fn answer,
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_signal);
 	if ((lfd = listen_on(addr, port_file)) < 0 || (ep = epoll_create1(0)) < 0) {
 		fprintf(stderr, "%s: cannot listen on %s: %s\n", name, addr, strerror(errno));
 		return 1;
@@ -218,6 +222,12 @@ int bare_main(int argc, char **argv, const char *name, bare_answer_fn answer,
 	buf_init(&payload);
 	while (!stopping) {
 		int n = epoll_wait(ep, evs, BARE_EVENTS, -1);
+
+		if (hup) {
+			hup = 0;
+			if (on_hup != NULL)
+				on_hup();
+		}
 
 		for (i = 0; i < n; i++) {
 			struct bare_conn *c = evs[i].data.ptr;

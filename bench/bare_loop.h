@@ -6,7 +6,8 @@
  *
  *	typedef void (*bare_answer_fn)(const char *req, size_t n, struct buf *out);
  *	int bare_main(int argc, char **argv, const char *name, bare_answer_fn answer,
- *		      int (*extra_opt)(const char *opt, const char *val));
+ *		      int (*extra_opt)(const char *opt, const char *val),
+ *		      void (*on_hup)(void));
  *
  * DESCRIPTION
  *	bare_main() parses the options every bare server shares (--listen
@@ -18,7 +19,8 @@
  *	ioctl, no per-request allocation: the fewest system calls a socketmap
  *	server can make (one read, one write per request at one in flight).
  *	Options it does not know go to extra_opt() (returns 0 when it took the
- *	value, -1 when the option is unknown).
+ *	value, -1 when the option is unknown). On SIGHUP the loop calls
+ *	on_hup() (when not NULL) between two batches.
  */
 #ifndef PAC_BARE_LOOP_H
 #define PAC_BARE_LOOP_H
@@ -31,6 +33,6 @@ typedef void (*bare_answer_fn)(const char *req, size_t n, struct buf *out);
 
 /* bare_main - parse options, listen, serve until a signal; exit status */
 int bare_main(int argc, char **argv, const char *name, bare_answer_fn answer,
-	      int (*extra_opt)(const char *opt, const char *val));
+	      int (*extra_opt)(const char *opt, const char *val), void (*on_hup)(void));
 
 #endif

@@ -44,5 +44,5 @@ static void echo_answer(const char *req, size_t n, struct buf *out)
 /* main - serve until SIGTERM */
 int main(int argc, char **argv)
 {
-	return bare_main(argc, argv, "bare-server", echo_answer, NULL);
+	return bare_main(argc, argv, "bare-server", echo_answer, NULL, NULL);
 }

@@ -16,7 +16,14 @@
  *	A request not in the table is answered "NOTFOUND " (the bench rows
  *	hold every key that exists), and each distinct one is written to
  *	--miss-file at exit, so that the bench can ask the daemon for them too
- *	and check the oracle told Postfix the same thing.
+ *	and check the oracle told Postfix the same thing. On SIGHUP it loads
+ *	the table file again and writes the misses of the table it replaces
+ *	(the miss file appears when the new table answers): bench/run.py
+ *	learns in the oracle's first mail-flow run which requests Postfix
+ *	makes outside the bench rows (a transport_maps lookup of a full
+ *	address that the daemon answers from the domain's row, say), asks the
+ *	daemon for them and adds them, so the measured runs get the daemon's
+ *	reply for every request.
  *
  *	Open addressing, FNV-1a, the table sized once at load to at most half
  *	full: one hash and usually one compare per request.
@@ -127,18 +134,53 @@ static void oracle_answer(const char *req, size_t n, struct buf *out)
 	buf_append_str(out, "NOTFOUND ");
 }
 
-/* dump_misses - every distinct request answered NOTFOUND, one a line */
-static void dump_misses(const char *path)
+/* dump_misses - every distinct request of t[0..n) answered NOTFOUND, one a line */
+static void dump_misses(const char *path, const struct slot *t, size_t n)
 {
-	FILE *f = fopen(path, "w");
+	char tmp[ORACLE_MAX_LINE];
+	FILE *f;
 	size_t i;
 
-	if (f == NULL)
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL)
 		return;
-	for (i = 0; i < nslots; i++)
-		if (slots[i].req != NULL && slots[i].reply == NULL)
-			fprintf(f, "%.*s\n", (int)slots[i].reqlen, slots[i].req);
+	for (i = 0; i < n; i++)
+		if (t[i].req != NULL && t[i].reply == NULL)
+			fprintf(f, "%.*s\n", (int)t[i].reqlen, t[i].req);
 	fclose(f);
+	rename(tmp, path);	/* whole or absent: the bench waits for it */
+}
+
+/* free_table - the memory of t[0..n) */
+static void free_table(struct slot *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(t[i].req);
+	free(t);
+}
+
+/* reload - SIGHUP: the table file again; the old table's misses written out */
+static void reload(void)
+{
+	struct slot *old = slots;
+	size_t oldn = nslots, oldused = nused;
+
+	slots = NULL;
+	nused = 0;
+	if (load(table_path) != 0) {
+		fprintf(stderr, "oracle-server: cannot reload %s: keeping the old table\n", table_path);
+		if (slots != NULL)
+			free_table(slots, nslots);
+		slots = old;
+		nslots = oldn;
+		nused = oldused;
+		return;
+	}
+	if (miss_path != NULL)
+		dump_misses(miss_path, old, oldn);
+	free_table(old, oldn);
 }
 
 /* oracle_opt - --table and --miss-file */
@@ -166,8 +208,8 @@ int main(int argc, char **argv)
 			table_path ? table_path : "(none)");
 		return 2;
 	}
-	rc = bare_main(argc, argv, "oracle-server", oracle_answer, oracle_opt);
+	rc = bare_main(argc, argv, "oracle-server", oracle_answer, oracle_opt, reload);
 	if (miss_path != NULL)
-		dump_misses(miss_path);
+		dump_misses(miss_path, slots, nslots);
 	return rc;
 }
