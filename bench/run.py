@@ -1115,6 +1115,35 @@ class Bench:
                 self.notes.append(f"scenario 7 {text}: {res['switches']} group switches, active group "
                                   f"{res['active']} at the end (expected 2 and 0: failover, failback)")
 
+    def charts(self):
+        """PNG charts of this run (bench/charts.py), from the figures kept in
+        build/bench/data/charts.json; the files, or a note when matplotlib is
+        missing."""
+        import json
+        sys.path.insert(0, str(ROOT / "bench"))
+        import charts  # noqa: E402  bench/charts.py
+        data_dir = BUILD / "bench" / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        data = {}
+        if self.chart1:
+            data["scenario1"] = self.chart1
+        else:                               # no scenario 1 in this run: not its old CDFs either
+            for f in data_dir.glob("cdf-*.txt"):
+                f.unlink()
+        if self.chart4:
+            data["scenario4"] = {"messages_per_s": self.chart4,
+                                 "cpu_ms_per_message": getattr(self, "chart4_cpu", {})}
+        if not data:
+            return []
+        (data_dir / "charts.json").write_text(json.dumps(data, indent=1) + "\n")
+        for f in (BUILD / "bench").glob("*.png"):
+            f.unlink()
+        got = charts.write(data_dir)
+        if got is None:
+            self.notes.append("no charts: matplotlib is missing (apt-get install python3-matplotlib)")
+            return []
+        return [str(Path(g).relative_to(ROOT)) if Path(g).is_relative_to(ROOT) else g for g in got]
+
     def skip(self, n, need):
         self.notes.append(f"scenario {n} skipped: needs ~{need:.0f} s, {self.left():.0f} s of the budget left")
 
@@ -1217,6 +1246,9 @@ def main():
             out.append("the daemon's own CPU by object (perf -p during one more run):")
             out += b.mail_daemon_dso
         out.append("```")
+    charts = b.charts()
+    if charts:
+        out.append("\nCharts: " + ", ".join(charts))
     text = "\n".join(out) + "\n"
     print(text)
     path = Path(a.out) if a.out else BUILD / "bench" / f"results-{when:%Y%m%d-%H%M%S}.md"
