@@ -826,13 +826,20 @@ class Bench:
                     k = (side, "warm")
                     if k not in results or got[0] > results[k][0]:
                         results[k] = got
-            # Steady state: the same recipients again at once, as on a server
-            # whose traffic never pauses for CACHE_NEGATIVE_TTL (30 s).
-            rk = "postfix_aws_cassandra_cql_reads_total"
-            self.mailflow(insts["daemon"], messages, rcpts, sessions)
-            m0 = self.metrics(d).get(rk, 0)
-            self.mailflow(insts["daemon"], messages, rcpts, sessions)
-            self.steady_reads = (self.metrics(d).get(rk, 0) - m0) / messages
+            # Steady state: the same recipients again well within
+            # CACHE_NEGATIVE_TTL (30 s), in short runs, so that the run's
+            # length on a loaded machine does not decide it.
+            rk, few = "postfix_aws_cassandra_cql_reads_total", min(messages, 200)
+            self.mailflow(insts["daemon"], few, rcpts, sessions)
+            m0, t0 = self.metrics(d).get(rk, 0), time.monotonic()
+            self.mailflow(insts["daemon"], few, rcpts, sessions)
+            m1 = self.metrics(d)
+            self.steady_reads = (m1.get(rk, 0) - m0) / few
+            self.steady_text = f"{few} messages again, each recipient back after ~{time.monotonic() - t0:.0f} s"
+            self.notes.append("scenario 4 daemon cache after the steady-state run: "
+                              f"{m1.get('postfix_aws_cassandra_cache_entries', -1):,.0f} entries, "
+                              f"{m1.get('postfix_aws_cassandra_cache_evictions_total', -1):,.0f} "
+                              "evictions so far (CACHE_MAX_ENTRIES 100,000)")
             dw, lw = results[("daemon", "warm")], results[("lmdb", "warm")]
             if self.left() > 60:
                 sides = ("daemon", "oracle", "lmdb")
@@ -903,8 +910,8 @@ class Bench:
                      "met" if cr >= 0.95 else "MISSED")
         steady = getattr(self, "steady_reads", None)
         if steady is not None:
-            self.row("4 mail flow", "CQL reads per delivered message, cache on, steady state (a "
-                     "second daemon run right after the first)", f"{steady:.3f}",
+            self.row("4 mail flow", "CQL reads per delivered message, cache on, steady state ("
+                     f"{self.steady_text})", f"{steady:.3f}",
                      f"Keyspaces: {steady * 1000 * 0.5:.1f} RRU per 1000 messages at LOCAL_ONE, "
                      f"{steady * 1000:.1f} at LOCAL_QUORUM", "", "< 0.05",
                      "met" if steady < 0.05 else "MISSED")
