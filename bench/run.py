@@ -9,8 +9,9 @@ interleaved with it (A B A B ...), because the machine is shared and noisy;
 of the rounds of one side, the best throughput counts (noise only ever takes
 throughput away), and its latencies are the ones reported.
 
-  1. cache hits: the daemon (warm cache) vs build/sm-echo, smload at 1, 16, 64,
-     256 connections
+  1. cache hits: the daemon (warm cache) vs build/bare-server (bare epoll, the
+     loopback limit) and build/sm-echo (libevent), smload at 1, 16, 64, 256
+     connections; system calls per lookup (strace -c -f)
   2. misses through CQL: CACHE=off, cqld delaying every answer 2 ms, 64
      connections, vs the ideal connections/latency; daemon CPU per 100k lookups
   3. our CQL client (build/cqlbench) vs gocql and the DataStax Python driver
@@ -57,6 +58,8 @@ DAEMON = BUILD / "postfix-aws-cassandra"
 CQLD = BUILD / "cqld"
 SMLOAD = BUILD / "smload"
 SMECHO = BUILD / "sm-echo"
+BARE = BUILD / "bare-server"
+ORACLE = BUILD / "oracle-server"
 CQLBENCH = BUILD / "cqlbench"
 GOCQLBENCH = BUILD / "gocqlbench"
 ADMIN = BUILD / "postfix-aws-cassandra-admin"
@@ -68,6 +71,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 USERS = 100000                      # rows in the users table
 KEYFMT = "%urcpt@bench.example"     # smtp-source -N makes 1rcpt@, 2rcpt@, ...
 HOT = 1000                          # hot set of scenario 1
+NEGATIVE_TTL = 30                   # s: the daemon's default CACHE_NEGATIVE_TTL
 INFINITE = float("inf")
 # Scenario 8: main.cf settings, each step adding to the ones before it
 # (bench/README.md, "Tuning Postfix for socketmap tables", says why each is
@@ -199,6 +203,7 @@ class Bench:
         self.rows = []           # (scenario, measure, value, baseline, ratio, target, verdict)
         self.notes = []
         self.deadline = T_START + args.budget
+        self.chart1, self.chart4 = {}, {}       # figures for charts(): per side
         self.make_data()
 
     def left(self):
@@ -289,6 +294,89 @@ class Bench:
         argv.append(f"127.0.0.1:{port}")
         return run_tool(argv, timeout=(seconds or 30) + 30)
 
+    def ask(self, port, reqs, chunk=500):
+        """Socketmap requests ("map key") to a server, pipelined in chunks on
+        one connection; the reply payloads, in order."""
+        out = []
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            rest = b""
+            for i in range(0, len(reqs), chunk):
+                part = reqs[i:i + chunk]
+                s.sendall(b"".join(b"%d:%s," % (len(r.encode()), r.encode()) for r in part))
+                got = 0
+                while got < len(part):
+                    colon = rest.find(b":")
+                    if colon >= 0 and len(rest) > colon + int(rest[:colon]):
+                        n = int(rest[:colon])
+                        out.append(rest[colon + 1:colon + 1 + n].decode())
+                        rest = rest[colon + n + 2:]
+                        got += 1
+                        continue
+                    data = s.recv(65536)
+                    if not data:
+                        raise RuntimeError("socketmap server closed the connection")
+                    rest += data
+        return out
+
+    def oracle(self, cql_port, maps):
+        """The oracle server, its table precomputed by asking a daemon of its
+        own (cache off, so the measured daemon's cache stays cold) for every
+        key of the bench rows: the daemon's exact replies, search order and
+        result formats. Requests outside the table are misses (NOTFOUND),
+        listed in the miss file (see oracle_learn, oracle_check)."""
+        t = self.daemon("daemon4t", cql_port, CACHE="off")
+        reqs = [f"{maps[name]} {line.split()[0]}" for name, src in self.lmdb.items()
+                for line in src.read_text().splitlines() if line.strip()]
+        replies = self.ask(t.port, reqs)
+        bad = [f"{q} -> {r}" for q, r in zip(reqs, replies) if not r.startswith(("OK ", "NOTFOUND"))]
+        if bad:
+            raise RuntimeError(f"oracle table: {len(bad)} replies not OK/NOTFOUND, e.g. {bad[:3]}")
+        table = self.work / "oracle.table"
+        table.write_text("".join(f"{q}\t{r}\n" for q, r in zip(reqs, replies)
+                                 if r.startswith("OK ")))
+        o = self.bare_like("oracle-server", [ORACLE, "--table", table,
+                                             "--miss-file", self.work / "oracle.misses"])
+        o.table_rows = sum(r.startswith("OK ") for r in replies)
+        o.table, o.tdaemon = table, t
+        return o
+
+    def oracle_hup(self, o):
+        """SIGHUP: the oracle reloads its table; the misses of the old one."""
+        mf = self.work / "oracle.misses"
+        mf.unlink(missing_ok=True)
+        o.send_signal(signal.SIGHUP)
+        wait_for(mf.exists, 30, "the oracle to reload its table")
+        return [l for l in mf.read_text().splitlines() if l]
+
+    def oracle_learn(self, o):
+        """After the oracle's first mail-flow run: the requests Postfix made
+        outside the bench rows, answered by the table daemon, join the table
+        (only OK answers: the rest stay NOTFOUND), before any measured run."""
+        misses = self.oracle_hup(o)
+        replies = self.ask(o.tdaemon.port, misses)
+        with open(o.table, "a") as f:
+            for q, r in zip(misses, replies):
+                if r.startswith("OK "):
+                    f.write(f"{q}\t{r}\n")
+                    o.table_rows += 1
+        self.oracle_hup(o)
+        stop(o.tdaemon)
+        self.notes.append(f"scenario 4 oracle: its first run made {len(misses)} distinct requests outside "
+                          f"the bench rows; the daemon answered {sum(r.startswith('OK ') for r in replies)} "
+                          "of them OK (search order: e.g. a full address found by its domain's row), "
+                          "added to the table before the measured runs")
+
+    def oracle_check(self, o, d):
+        """Ask the daemon every request the oracle answered NOTFOUND: the two
+        must have told Postfix the same thing."""
+        stop(o)
+        misses = [l for l in (self.work / "oracle.misses").read_text().splitlines() if l]
+        differ = [f"{q} -> {r}" for q, r in zip(misses, self.ask(d.port, misses))
+                  if not r.startswith("NOTFOUND")]
+        self.notes.append(f"scenario 4 oracle: {o.table_rows:,} table rows; {len(misses)} distinct "
+                          f"requests outside it answered NOTFOUND, the daemon agreed on "
+                          f"{len(misses) - len(differ)}" + (f"; differs: {differ[:5]}" if differ else ""))
+
     def row(self, scen, measure, value, baseline="", ratio="", target="", verdict=""):
         self.rows.append((scen, measure, value, baseline, ratio, target, verdict))
         log(f"{scen} | {measure} | {value} | {baseline} | {ratio} | {target} | {verdict}")
@@ -296,59 +384,136 @@ class Bench:
     # ---- scenario 1 -----------------------------------------------------
 
     def scenario1(self):
+        """Cache hits: the daemon against the bare-epoll server (the loopback
+        limit: targets >= 0.9x throughput, p99 <= 1.5x) and against sm-echo
+        (libevent, the daemon's own event library), the three interleaved."""
         a = self.args
         secs = a.seconds
         levels = [1, 16, 64, 256]
-        need = len(levels) * 2 * a.rounds * (secs + 0.5) + 10
+        need = len(levels) * 3 * a.rounds * (secs + 0.5) + 4 * (secs + 0.5) + 3 * secs + 20
         if self.left() < need:
             return self.skip(1, need)
         cq = self.cqld("cqld1")
         d = self.daemon("daemon1", cq.port)
-        pf = self.work / "echo.port"
-        echo = spawn("sm-echo", [SMECHO, "--port-file", pf], self.work)
-        echo.port = read_port(pf, echo)
+        echo = self.bare_like("sm-echo", [SMECHO])
+        trig, bare = self.bare_trigger(secs)
         self.smload(d.port, 16, count=HOT, dist="seq", keys=HOT)     # warm the cache
-        self.smload(d.port, 16, seconds=1, dist="hot", hot=HOT, keys=USERS)
-        self.smload(echo.port, 16, seconds=1, dist="hot", hot=HOT, keys=USERS)
+        sides = [("bare", bare), ("echo", echo), ("daemon", d)]
+        for _, p in sides:
+            self.smload(p.port, 16, seconds=1, dist="hot", hot=HOT, keys=USERS)
         misses = []
+        cdf_dir = BUILD / "bench" / "data"
+        cdf_dir.mkdir(parents=True, exist_ok=True)
         for c in levels:
             best = {}
             for r in range(a.rounds):
-                for side, port in (("echo", echo.port), ("daemon", d.port)) if r % 2 == 0 else \
-                                  (("daemon", d.port), ("echo", echo.port)):
-                    pid = echo.pid if side == "echo" else d.pid
-                    c0 = cpu_of(pid)
-                    res = self.smload(port, c, seconds=secs, dist="hot", hot=HOT, keys=USERS,
-                                      seed=r + 1)
-                    res["cpu_us"] = (cpu_of(pid) - c0) / max(int(res["requests"]), 1) * 1e6
+                k = r % len(sides)          # rotate who goes first: no side always follows another
+                for side, p in sides[k:] + sides[:k]:
+                    c0 = cpu_of(p.pid)
+                    cdf = self.work / f"cdf-{side}-{c}-{r}"
+                    res = self.smload(p.port, c, seconds=secs, dist="hot", hot=HOT, keys=USERS,
+                                      seed=r + 1, cdf=cdf)
+                    res["cpu_us"] = (cpu_of(p.pid) - c0) / max(int(res["requests"]), 1) * 1e6
+                    res["cdf"] = cdf
                     if int(res["ok"]) != int(res["requests"]):
                         self.notes.append(f"scenario 1, {side}, {c} conns: not every reply was OK: "
                                           + res["_stderr"].strip())
                     if side not in best or float(res["rps"]) > float(best[side]["rps"]):
                         best[side] = res
-            e, dm = best["echo"], best["daemon"]
-            tr = float(dm["rps"]) / float(e["rps"])
-            lr = float(dm["p99_us"]) / max(float(e["p99_us"]), 1e-9)
-            ok_t, ok_l = tr >= 0.8, lr <= 2.0
-            if not (ok_t and ok_l):
+            for side in best:
+                self.chart1.setdefault(side, {})[c] = float(best[side]["rps"])
+                if best[side]["cdf"].exists():
+                    shutil.copy(best[side]["cdf"], cdf_dir / f"cdf-{side}-{c}.txt")
+            bs, e, dm = best["bare"], best["echo"], best["daemon"]
+            tr = float(dm["rps"]) / float(bs["rps"])
+            lr = float(dm["p99_us"]) / max(float(bs["p99_us"]), 1e-9)
+            ok_t, ok_l = tr >= 0.9, lr <= 1.5
+            if c > 1 and not (ok_t and ok_l):
                 misses.append(c)
-            self.row("1 cache hits", f"{c} conns: lookups/s", f"{float(dm['rps']):,.0f}",
-                     f"echo {float(e['rps']):,.0f}", f"{tr:.2f}", ">= 0.8", "met" if ok_t else "MISSED")
+            judged = c > 1                  # the issue's targets are at 16, 64 and 256
+            self.row("1 cache hits", f"{c} conns: lookups/s vs bare epoll ({trig})",
+                     f"{float(dm['rps']):,.0f}", f"bare {float(bs['rps']):,.0f}", f"{tr:.2f}",
+                     ">= 0.9" if judged else "", ("met" if ok_t else "MISSED") if judged else "")
+            self.row("1 cache hits", f"{c} conns: lookups/s vs sm-echo (libevent)",
+                     f"{float(dm['rps']):,.0f}", f"echo {float(e['rps']):,.0f}",
+                     f"{float(dm['rps']) / float(e['rps']):.2f}", "", "")
             self.row("1 cache hits", f"{c} conns: server CPU per lookup", f"{dm['cpu_us']:.1f} us",
-                     f"echo {e['cpu_us']:.1f} us", f"{dm['cpu_us'] / max(e['cpu_us'], 1e-9):.2f}", "", "")
+                     f"bare {bs['cpu_us']:.1f} us, echo {e['cpu_us']:.1f} us",
+                     f"{dm['cpu_us'] / max(bs['cpu_us'], 1e-9):.2f}", "", "")
             self.row("1 cache hits", f"{c} conns: p50 / p99 / p99.9 us",
                      f"{float(dm['p50_us']):.0f} / {float(dm['p99_us']):.0f} / {float(dm['p999_us']):.0f}",
-                     f"echo {float(e['p50_us']):.0f} / {float(e['p99_us']):.0f} / {float(e['p999_us']):.0f}",
-                     f"p99 {lr:.2f}", "p99 <= 2.0", "met" if ok_l else "MISSED")
-        if (misses or a.profile) and shutil.which("perf") and self.left() > secs + 20:
+                     f"bare {float(bs['p50_us']):.0f} / {float(bs['p99_us']):.0f} / "
+                     f"{float(bs['p999_us']):.0f}; echo {float(e['p50_us']):.0f} / "
+                     f"{float(e['p99_us']):.0f} / {float(e['p999_us']):.0f}",
+                     f"p99 {lr:.2f}", "p99 <= 1.5" if judged else "",
+                     ("met" if ok_l else "MISSED") if judged else "")
+        if shutil.which("strace") and self.left() > 2 * secs + 20:
+            for side, p in (("daemon", d), ("bare", bare)):
+                self.syscalls(side, p, 64, secs)
+        if (misses or a.profile) and shutil.which("perf") and self.left() > 2 * secs + 40:
             self.profile(d, misses[0] if misses else 64, secs)
-        for p in (echo, d, cq):
+            self.profile(bare, misses[0] if misses else 64, secs, "bare")
+        for p in (echo, bare, d, cq):
             stop(p)
 
-    def profile(self, d, conns, secs):
-        """perf profile of the daemon under the scenario-1 load that missed."""
-        out = BUILD / "bench" / f"perf-daemon-{conns}conns.txt"
-        data = self.work / "perf.data"
+    def bare_like(self, name, argv):
+        """Start a bench server that takes --port-file; its port."""
+        pf = self.work / f"{name}.port"
+        p = spawn(name, argv + ["--port-file", pf], self.work)
+        p.port = read_port(pf, p)
+        return p
+
+    def bare_trigger(self, secs):
+        """The bare server edge- and level-triggered, interleaved at 64
+        connections; the faster one stays as scenario 1's baseline."""
+        srv = {t: self.bare_like(f"bare-{t}", [BARE, "--trigger", t]) for t in ("level", "edge")}
+        best = {}
+        for r in range(2):
+            for t in (("level", "edge") if r == 0 else ("edge", "level")):
+                rps = float(self.smload(srv[t].port, 64, seconds=secs, dist="hot", hot=HOT,
+                                        keys=USERS)["rps"])
+                best[t] = max(best.get(t, 0.0), rps)
+        keep = max(best, key=best.get)
+        self.row("1 cache hits", "bare epoll server, 64 conns: edge vs level triggered",
+                 f"edge {best['edge']:,.0f}/s", f"level {best['level']:,.0f}/s",
+                 f"{best['edge'] / best['level']:.2f}", "", f"{keep} kept")
+        stop(srv["level" if keep == "edge" else "edge"])
+        return keep, srv[keep]
+
+    def syscalls(self, side, p, conns, secs):
+        """strace -c -f on one server during a load run: system calls per
+        lookup (strace slows the server; the count per lookup is what
+        matters, and batching only lowers it)."""
+        out = self.work / f"strace-{side}.txt"
+        tr = subprocess.Popen(["strace", "-c", "-f", "-o", str(out), "-p", str(p.pid)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tr.name = "strace"
+        started.append(tr)
+        time.sleep(0.5)                      # attached before the load starts
+        res = self.smload(p.port, conns, seconds=secs, dist="hot", hot=HOT, keys=USERS)
+        time.sleep(0.2)
+        tr.send_signal(signal.SIGINT)
+        tr.wait(30)
+        calls = {}
+        for line in out.read_text(errors="replace").splitlines():
+            f = line.split()
+            if len(f) >= 5 and f[0][0].isdigit() and f[3].isdigit():
+                calls[f[-1]] = int(f[3])
+        n = max(int(res["requests"]), 1)
+        per = {k: v / n for k, v in sorted(calls.items(), key=lambda kv: -kv[1]) if k != "total"}
+        total = sum(per.values())
+        shown = ", ".join(f"{k} {v:.2f}" for k, v in per.items() if v >= 0.01)
+        self.row("1 cache hits", f"{side}: system calls per lookup, {conns} conns (strace -c -f)",
+                 f"{total:.2f}", shown, "", "2" if side == "daemon" else "",
+                 ("met" if total <= 2.05 else "MISSED") if side == "daemon" else "")
+        (BUILD / "bench").mkdir(parents=True, exist_ok=True)
+        shutil.copy(out, BUILD / "bench" / f"strace-{side}.txt")
+
+    def profile(self, d, conns, secs, who="daemon"):
+        """perf profile of the daemon (or of the bare server, who="bare", to
+        set beside it) under the scenario-1 load that missed."""
+        out = BUILD / "bench" / f"perf-{who}-{conns}conns.txt"
+        data = self.work / f"perf-{who}.data"
         rec = subprocess.Popen(["perf", "record", "-g", "-F", "999", "-o", str(data), "-p", str(d.pid),
                                 "--", "sleep", str(secs)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
@@ -364,12 +529,15 @@ class Bench:
                                 capture_output=True, text=True, timeout=120).stdout
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(by_dso + "\n" + rep.stdout)
-        self.profile_dso = [l for l in by_dso.splitlines() if l.strip() and not l.startswith("#")][:6]
-        self.notes.append(f"perf profile of the daemon at {conns} connections (scenario 1): "
+        dso = [l for l in by_dso.splitlines() if l.strip() and not l.startswith("#")][:6]
+        self.notes.append(f"perf profile of the {who} at {conns} connections (scenario 1): "
                           f"{out.relative_to(ROOT)}")
         top = [l.rstrip(" -") for l in rep.stdout.splitlines()
                if l.strip() and not l.startswith("#")][:15]
-        self.profile_top = top
+        if who == "daemon":
+            self.profile_dso, self.profile_top = dso, top
+        else:
+            self.profile_dso = (self.profile_dso or []) + ["", f"the {who} server, same load:"] + dso
 
     # ---- scenario 2 -----------------------------------------------------
 
@@ -571,16 +739,18 @@ class Bench:
                 continue
         return out
 
-    def mailflow_cpu(self, side, inst, d, messages, rcpts, sessions):
+    def mailflow_cpu(self, side, inst, srv, messages, rcpts, sessions):
         """One more run of one side: CPU milliseconds per message by command
-        (Postfix's processes, and the daemon when it serves the maps)."""
+        (Postfix's processes, and the socketmap server (srv) when one serves
+        the maps)."""
         p0 = self.postfix_cpu(inst)
-        d0 = cpu_of(d.pid)
+        d0 = cpu_of(srv.pid) if srv else 0.0
         self.mailflow(inst, messages, rcpts, sessions)
         p1 = self.postfix_cpu(inst)
-        d1 = cpu_of(d.pid)
+        d1 = cpu_of(srv.pid) if srv else 0.0
         per = {k: (p1.get(k, 0.0) - p0.get(k, 0.0)) * 1000 / messages for k in set(p0) | set(p1)}
-        per["postfix-aws-cassandra"] = (d1 - d0) * 1000 / messages if side.startswith("daemon") else 0.0
+        for name, who in (("postfix-aws-cassandra", "daemon"), ("oracle-server", "oracle")):
+            per[name] = (d1 - d0) * 1000 / messages if side.startswith(who) else 0.0
         return per
 
     def daemon_profile(self, d, inst, messages, rcpts, sessions):
@@ -626,7 +796,7 @@ class Bench:
         a = self.args
         messages = 300 if a.quick else 1000
         rcpts, sessions = 5, 20
-        need = 80 if a.quick else 200
+        need = 170 if a.quick else 360
         if self.left() < need:
             return self.skip(4, need)
         if shutil.which("smtp-source") is None or os.geteuid() != 0:
@@ -635,23 +805,36 @@ class Bench:
         cq = self.cqld("cqld4")
         d, sock_maps, unix_maps = self.mail_daemon("daemon4", cq)
         lm_maps = self.lmdb_tables("lmdb")
+        ora = self.oracle(cq.port, {k: v.split(":")[-1] for k, v in sock_maps.items()})
+        osm = f"socketmap:inet:127.0.0.1:{ora.port}:"
+        ora_maps = {k: osm + v.split(":")[-1] for k, v in sock_maps.items()}
         results = {}
         insts = {}
+        srv = {"daemon": d, "oracle": ora, "lmdb": None, "daemon-unix": d}
+        reads = [0.0, 0, []]                      # CQL reads, messages, gaps (s): warm daemon runs
+        last_daemon = None
         try:
-            sides = (("daemon", sock_maps), ("lmdb", lm_maps), ("daemon-unix", unix_maps))
-            for side, maps in sides:
+            for side, maps in (("daemon", sock_maps), ("lmdb", lm_maps), ("oracle", ora_maps),
+                               ("daemon-unix", unix_maps)):
                 insts[side] = self.postfix(maps)
                 insts[side].start()
-            for side in ("daemon", "lmdb"):      # first run: cold cache, Postfix processes starting
+            for side in ("daemon", "lmdb", "oracle"):  # first run: cold cache, Postfix starting
                 results[(side, "cold")] = self.mailflow(insts[side], messages, rcpts, sessions)
             self.mailflow(insts["daemon-unix"], messages // 10, rcpts, sessions)   # its processes up
+            self.oracle_learn(ora)
+            order = ["lmdb", "daemon", "oracle", "daemon-unix"]
             for r in range(a.rounds):
-                order = [side for side, _ in sides]
-                for side in order[r % 3:] + order[:r % 3]:
+                for side in order[r % 4:] + order[:r % 4]:
                     m0, c0 = self.metrics(d), cpu_of(d.pid)
+                    if side.startswith("daemon") and last_daemon is not None:
+                        reads[2].append(time.monotonic() - last_daemon)
                     got = self.mailflow(insts[side], messages, rcpts, sessions)
                     if side.startswith("daemon"):
+                        last_daemon = time.monotonic()
                         m1, c1 = self.metrics(d), cpu_of(d.pid)
+                        rk = "postfix_aws_cassandra_cql_reads_total"
+                        reads[0] += m1.get(rk, 0) - m0.get(rk, 0)
+                        reads[1] += messages
                         key = "postfix_aws_cassandra_requests_total"
                         per_map = {k.split('"')[1] + " " + k.split('"')[3]:
                                    (m1[k] - m0.get(k, 0)) / messages
@@ -662,19 +845,39 @@ class Bench:
                     k = (side, "warm")
                     if k not in results or got[0] > results[k][0]:
                         results[k] = got
+            # Steady state: the same recipients again well within
+            # CACHE_NEGATIVE_TTL (30 s), in short runs, so that the run's
+            # length on a loaded machine does not decide it. First every
+            # "no row" entry of the last round expires (a hit does not extend
+            # it), so the first short run fetches them all afresh; otherwise
+            # they would expire during the measured run.
+            rk, few = "postfix_aws_cassandra_cql_reads_total", min(messages, 200)
+            time.sleep(NEGATIVE_TTL + 1)
+            self.mailflow(insts["daemon"], few, rcpts, sessions)
+            m0, t0 = self.metrics(d).get(rk, 0), time.monotonic()
+            self.mailflow(insts["daemon"], few, rcpts, sessions)
+            m1 = self.metrics(d)
+            self.steady_reads = (m1.get(rk, 0) - m0) / few
+            self.steady_text = f"{few} messages again, each recipient back after ~{time.monotonic() - t0:.0f} s"
+            self.notes.append("scenario 4 daemon cache after the steady-state run: "
+                              f"{m1.get('postfix_aws_cassandra_cache_entries', -1):,.0f} entries, "
+                              f"{m1.get('postfix_aws_cassandra_cache_evictions_total', -1):,.0f} "
+                              "evictions so far (CACHE_MAX_ENTRIES 100,000)")
             dw, lw = results[("daemon", "warm")], results[("lmdb", "warm")]
             if self.left() > 60:
-                prof = {side: self.mailflow_cpu(side, insts[side], d, messages, rcpts, sessions)
-                        for side in ("daemon", "lmdb", "daemon-unix")}
+                sides = ("daemon", "oracle", "lmdb", "daemon-unix")
+                prof = {side: self.mailflow_cpu(side, insts[side], srv[side], messages, rcpts, sessions)
+                        for side in sides}
                 comms = sorted(set().union(*prof.values()),
-                               key=lambda c: -sum(p.get(c, 0) for p in prof.values()))
-                rows = [(c, prof["daemon"].get(c, 0.0), prof["lmdb"].get(c, 0.0),
-                         prof["daemon-unix"].get(c, 0.0)) for c in comms
-                        if sum(p.get(c, 0.0) for p in prof.values()) >= 0.005]
-                rows.append(("total", *(sum(r[k] for r in rows) for k in (1, 2, 3))))
-                self.mail_profile = [f"{'command':<22} {'daemon maps':>12} {'lmdb maps':>10} {'daemon unix':>12}"
-                                     "   (CPU ms per message)"]
-                self.mail_profile += [f"{c:<22} {x:>12.2f} {y:>10.2f} {z:>12.2f}" for c, x, y, z in rows]
+                               key=lambda c: -sum(prof[s].get(c, 0) for s in sides))
+                rows = [(c, *(prof[s].get(c, 0.0) for s in sides)) for c in comms
+                        if sum(prof[s].get(c, 0.0) for s in sides) >= 0.005]
+                rows.append(("total", *(sum(r[i] for r in rows) for i in (1, 2, 3, 4))))
+                self.mail_cpu = dict(zip(sides, rows[-1][1:]))
+                self.mail_profile = [f"{'command':<22} {'daemon maps':>12} {'oracle maps':>12} "
+                                     f"{'lmdb maps':>10} {'daemon unix':>12}   (CPU ms per message)"]
+                self.mail_profile += [f"{c:<22} {x:>12.2f} {o:>12.2f} {y:>10.2f} {u:>12.2f}"
+                                      for c, x, o, y, u in rows]
                 if dw[0] / lw[0] < 0.9 and shutil.which("perf"):
                     self.daemon_profile(d, insts["daemon"], messages, rcpts, sessions)
             for side, inst in insts.items():
@@ -685,11 +888,14 @@ class Bench:
                     self.notes.append(f"scenario 4 {side}: {rej} rejects, {tmp} temporary failures in maillog")
                 sent = len(re.findall(r"status=sent", lg))
                 self.notes.append(f"scenario 4 {side}: {sent} recipients delivered (discard) in all runs")
+            self.oracle_check(ora, d)
         finally:
             for inst in insts.values():
                 inst.stop()
+            stop(ora)
             stop(d)
             stop(cq)
+        self.scenario4_oracle_rows(results, reads, messages, rcpts, sessions)
         dw = results[("daemon", "warm")]
         if len(dw) > 2:
             self.row("4 mail flow", "socketmap lookups per message (warm run)", f"{dw[2]:.1f}",
@@ -705,8 +911,9 @@ class Bench:
         self.row("4 mail flow", "warm cache, socketmap:unix: vs lmdb: messages/s", f"{du[0]:,.0f}",
                  f"lmdb {results[('lmdb', 'warm')][0]:,.0f}", f"{du[0] / results[('lmdb', 'warm')][0]:.2f}",
                  "", "")
-        self.row("4 mail flow", "daemon CPU per message, socketmap:unix: (warm run)", f"{du[3]:.0f} us",
-                 f"socketmap:inet: {dw[3]:.0f} us", f"{du[3] / max(dw[3], 1e-9):.2f}", "", "")
+        if len(du) > 3 and len(dw) > 3:
+            self.row("4 mail flow", "daemon CPU per message, socketmap:unix: (warm run)", f"{du[3]:.0f} us",
+                     f"socketmap:inet: {dw[3]:.0f} us", f"{du[3] / max(dw[3], 1e-9):.2f}", "", "")
         for phase, text in (("warm", "warm cache"), ("cold", "first run, cold cache")):
             dm, lm = results[("daemon", phase)], results[("lmdb", phase)]
             ratio = dm[0] / lm[0]
@@ -714,6 +921,45 @@ class Bench:
                      f"{sessions} sessions)", f"{dm[0]:,.0f}", f"lmdb {lm[0]:,.0f}", f"{ratio:.2f}",
                      ">= 0.9" if phase == "warm" else "",
                      ("met" if ratio >= 0.9 else "MISSED") if phase == "warm" else "")
+
+    def scenario4_oracle_rows(self, results, reads, messages, rcpts, sessions):
+        """The oracle (the cheapest socketmap) against lmdb and the daemon,
+        and the CQL reads per delivered message with the cache on."""
+        dw, ow, lw = (results[(s, "warm")] for s in ("daemon", "oracle", "lmdb"))
+        self.chart4 = {s: results[(s, "warm")][0] for s in ("lmdb", "oracle", "daemon")}
+        ratio = dw[0] / ow[0]
+        self.row("4 mail flow", f"warm: messages/s, daemon vs the oracle socketmap ({sessions} sessions)",
+                 f"{dw[0]:,.0f}", f"oracle {ow[0]:,.0f}", f"{ratio:.2f}", ">= 0.95",
+                 "met" if ratio >= 0.95 else "MISSED")
+        self.row("4 mail flow", "warm: messages/s, the oracle socketmap vs lmdb", f"{ow[0]:,.0f}",
+                 f"lmdb {lw[0]:,.0f}", f"{ow[0] / lw[0]:.2f}", "", "the most socketmap allows")
+        cpu = getattr(self, "mail_cpu", None)
+        if cpu:
+            self.chart4_cpu = cpu
+            cr = cpu["oracle"] / max(cpu["daemon"], 1e-9)
+            self.row("4 mail flow", "CPU per message, all processes (one more run each)",
+                     f"daemon {cpu['daemon']:.2f} ms", f"oracle {cpu['oracle']:.2f} ms, lmdb "
+                     f"{cpu['lmdb']:.2f} ms", f"oracle/daemon {cr:.2f}, lmdb/daemon "
+                     f"{cpu['lmdb'] / max(cpu['daemon'], 1e-9):.2f}", ">= 0.95",
+                     "met" if cr >= 0.95 else "MISSED")
+        steady = getattr(self, "steady_reads", None)
+        if steady is not None:
+            self.row("4 mail flow", "CQL reads per delivered message, cache on, steady state ("
+                     f"{self.steady_text})", f"{steady:.3f}",
+                     f"Keyspaces: {steady * 1000 * 0.5:.1f} RRU per 1000 messages at LOCAL_ONE, "
+                     f"{steady * 1000:.1f} at LOCAL_QUORUM", "", "< 0.05",
+                     "met" if steady < 0.05 else "MISSED")
+        if reads[1]:
+            per = reads[0] / reads[1]
+            gaps = f", {min(reads[2]):.0f}-{max(reads[2]):.0f} s apart" if reads[2] else ""
+            # One row of the bench tables is under 4 KB: 0.5 read request unit
+            # at LOCAL_ONE, 1 at LOCAL_QUORUM (Amazon Keyspaces Developer Guide,
+            # "Supported Apache Cassandra read and write consistency levels and
+            # associated costs").
+            self.row("4 mail flow", f"CQL reads per delivered message, cache on, the interleaved warm "
+                     f"runs ({reads[1]:,} messages; daemon runs{gaps})", f"{per:.3f}",
+                     f"Keyspaces: {per * 1000 * 0.5:.1f} RRU per 1000 messages at LOCAL_ONE, "
+                     f"{per * 1000:.1f} at LOCAL_QUORUM", "", "", "")
 
     # ---- scenario 8 -----------------------------------------------------
 
@@ -1091,6 +1337,35 @@ class Bench:
                 self.notes.append(f"scenario 7 {text}: {res['switches']} group switches, active group "
                                   f"{res['active']} at the end (expected 2 and 0: failover, failback)")
 
+    def charts(self):
+        """PNG charts of this run (bench/charts.py), from the figures kept in
+        build/bench/data/charts.json; the files, or a note when matplotlib is
+        missing."""
+        import json
+        sys.path.insert(0, str(ROOT / "bench"))
+        import charts  # noqa: E402  bench/charts.py
+        data_dir = BUILD / "bench" / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        data = {}
+        if self.chart1:
+            data["scenario1"] = self.chart1
+        else:                               # no scenario 1 in this run: not its old CDFs either
+            for f in data_dir.glob("cdf-*.txt"):
+                f.unlink()
+        if self.chart4:
+            data["scenario4"] = {"messages_per_s": self.chart4,
+                                 "cpu_ms_per_message": getattr(self, "chart4_cpu", {})}
+        if not data:
+            return []
+        (data_dir / "charts.json").write_text(json.dumps(data, indent=1) + "\n")
+        for f in (BUILD / "bench").glob("*.png"):
+            f.unlink()
+        got = charts.write(data_dir)
+        if got is None:
+            self.notes.append("no charts: matplotlib is missing (apt-get install python3-matplotlib)")
+            return []
+        return [str(Path(g).relative_to(ROOT)) if Path(g).is_relative_to(ROOT) else g for g in got]
+
     def skip(self, n, need):
         self.notes.append(f"scenario {n} skipped: needs ~{need:.0f} s, {self.left():.0f} s of the budget left")
 
@@ -1131,7 +1406,7 @@ def main():
     a = ap.parse_args()
     if a.quick:
         a.seconds, a.rounds = min(a.seconds, 1.5), 1
-    for tool in (DAEMON, CQLD, SMLOAD, SMECHO):
+    for tool in (DAEMON, CQLD, SMLOAD, SMECHO, BARE, ORACLE):
         if not tool.exists():
             sys.exit(f"bench: {tool} is missing: run `make bench-tools` (make bench does)")
 
@@ -1193,6 +1468,9 @@ def main():
             out.append("the daemon's own CPU by object (perf -p during one more run):")
             out += b.mail_daemon_dso
         out.append("```")
+    charts = b.charts()
+    if charts:
+        out.append("\nCharts: " + ", ".join(charts))
     text = "\n".join(out) + "\n"
     print(text)
     path = Path(a.out) if a.out else BUILD / "bench" / f"results-{when:%Y%m%d-%H%M%S}.md"

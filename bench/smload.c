@@ -19,6 +19,9 @@
  *				"HOLDING" on stdout when the hold starts
  *	    --seed N		random seed (default 1)
  *	    --label TEXT	copied into the result line
+ *	    --cdf PATH		write the latency distribution to PATH:
+ *				"<fraction> <us>" at SMLOAD_CDF_POINTS
+ *				quantiles (bench/run.py's CDF charts)
  *
  * DESCRIPTION
  *	Opens N connections and keeps exactly one request in flight on each,
@@ -68,6 +71,7 @@
 #define SMLOAD_IN_MAX		(NETSTRING_MAX_LEN + 16)	/* reply buffer */
 #define SMLOAD_EVENTS		256	/* epoll_wait batch */
 #define SMLOAD_DRAIN_MS		10000	/* wait for in-flight replies at the end */
+#define SMLOAD_CDF_POINTS	200	/* quantiles written by --cdf */
 
 enum dist { DIST_HOT, DIST_UNIFORM, DIST_ZIPF, DIST_MISS, DIST_SEQ };
 
@@ -93,6 +97,7 @@ struct opts {
 	double hold;
 	uint64_t seed;
 	const char *label;
+	const char *cdf;
 };
 
 static struct {
@@ -305,11 +310,27 @@ static double pct(double p)
 	return (double)st.lat[i] / 1000.0;
 }
 
+/* write_cdf - the sorted latencies at SMLOAD_CDF_POINTS quantiles, to path */
+static void write_cdf(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int k;
+
+	if (f == NULL) {
+		fprintf(stderr, "smload: %s: cannot write the CDF\n", path);
+		return;
+	}
+	for (k = 0; k <= SMLOAD_CDF_POINTS; k++)
+		fprintf(f, "%.4f %.1f\n", (double)k / SMLOAD_CDF_POINTS,
+			pct(100.0 * k / SMLOAD_CDF_POINTS));
+	fclose(f);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: smload [-c CONNS] [-d SECONDS | -n COUNT] [-m MAP] "
 		"[--dist hot|uniform|zipf|miss|seq] [--keys N] [--hot N] [--zipf-s S]\n"
-		"              [--key-format FMT] [--hold SECONDS] [--seed N] [--label TEXT] HOST:PORT\n");
+		"              [--key-format FMT] [--hold SECONDS] [--seed N] [--label TEXT] [--cdf PATH] HOST:PORT\n");
 }
 
 /* parse_opts - command line into o; exits on errors */
@@ -328,6 +349,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		{"hold", required_argument, NULL, 'O'},
 		{"seed", required_argument, NULL, 'S'},
 		{"label", required_argument, NULL, 'L'},
+		{"cdf", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -365,6 +387,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		case 'O': o->hold = atof(optarg); break;
 		case 'S': o->seed = strtoull(optarg, NULL, 10); break;
 		case 'L': o->label = optarg; break;
+		case 'C': o->cdf = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); exit(2);
 		}
@@ -539,6 +562,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.temp, (unsigned long long)st.perm,
 	       (unsigned long long)st.errors, o.label);
 	fflush(stdout);
+	if (o.cdf != NULL)
+		write_cdf(o.cdf);
 	if (o.hold > 0) {
 		struct timespec ts = {(time_t)o.hold,
 				      (long)((o.hold - (double)(time_t)o.hold) * 1e9)};

@@ -1,7 +1,8 @@
 # bench.mk - `make bench`: the five benchmark scenarios of bench/README.md.
 #
 #   make bench              build the tools and run bench/run.py (under 10 minutes)
-#   make bench-tools        only build build/smload, build/sm-echo, build/cqlbench
+#   make bench-tools        only build build/smload, build/sm-echo, build/cqlbench,
+#                           build/bare-server, build/oracle-server
 #   make bench BENCH_ARGS="--only 1,5 --quick"   a subset, shorter runs
 #
 # Never part of `make test`: the figures are reported, not asserted.
@@ -9,11 +10,23 @@
 SMLOAD      := $(BUILD)/smload
 SM_ECHO     := $(BUILD)/sm-echo
 CQLBENCH    := $(BUILD)/cqlbench
+BARE_SERVER := $(BUILD)/bare-server
+ORACLE_SERVER := $(BUILD)/oracle-server
+BARE_OBJ    := bench/bare_loop.c $(BUILD)/obj/src/netstring.o $(BUILD)/obj/src/buf.o
 BENCH_ARGS  ?=
 
 .PHONY: bench bench-tools
 
-bench-tools: $(SMLOAD) $(SM_ECHO) $(CQLBENCH)
+bench-tools: $(SMLOAD) $(SM_ECHO) $(CQLBENCH) $(BARE_SERVER) $(ORACLE_SERVER)
+
+# The bare-epoll baselines: no libevent, one read and one write per batch.
+$(BARE_SERVER): bench/bare_server.c $(BARE_OBJ) bench/bare_loop.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
+
+$(ORACLE_SERVER): bench/oracle_server.c $(BARE_OBJ) bench/bare_loop.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
 
 $(SMLOAD): bench/smload.c $(BUILD)/obj/src/netstring.o $(BUILD)/obj/src/buf.o
 	@mkdir -p $(dir $@)

@@ -19,6 +19,7 @@ DEB_PKGS=(
   golang-go golang-github-gocql-gocql-dev
   clang libclang-rt-14-dev llvm valgrind hyperfine
   prometheus python3-prometheus-client
+  python3-matplotlib
 )
 DNF_PKGS=(gcc make pkgconf-pkg-config libevent-devel openssl-devel jansson-devel expat-devel
   systemd-devel libcmocka-devel rpm-build)
