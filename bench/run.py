@@ -905,8 +905,8 @@ class Bench:
             self.row("4 mail flow", "daemon CPU per message (warm run)", f"{dw[3]:.0f} us",
                      f"{dw[3] / max(dw[2], 1e-9):.1f} us per lookup", "", "", "")
         du, dw = results[("daemon-unix", "warm")], results[("daemon", "warm")]
-        self.row("4 mail flow", f"warm cache, daemon on socketmap:unix: (the rest as socketmap:inet:): "
-                 f"messages/s", f"{du[0]:,.0f}", f"socketmap:inet: {dw[0]:,.0f}", f"{du[0] / dw[0]:.2f}",
+        self.row("4 mail flow", "warm cache, daemon on socketmap:unix: (the rest as socketmap:inet:): "
+                 "messages/s", f"{du[0]:,.0f}", f"socketmap:inet: {dw[0]:,.0f}", f"{du[0] / dw[0]:.2f}",
                  "", "")
         self.row("4 mail flow", "warm cache, socketmap:unix: vs lmdb: messages/s", f"{du[0]:,.0f}",
                  f"lmdb {results[('lmdb', 'warm')][0]:,.0f}", f"{du[0] / results[('lmdb', 'warm')][0]:.2f}",
