@@ -306,7 +306,8 @@ class Bench:
                 got = 0
                 while got < len(part):
                     colon = rest.find(b":")
-                    if colon >= 0 and len(rest) > colon + int(rest[:colon]):
+                    # A whole netstring: digits, colon, n bytes and the comma.
+                    if colon >= 0 and len(rest) >= colon + int(rest[:colon]) + 2:
                         n = int(rest[:colon])
                         out.append(rest[colon + 1:colon + 1 + n].decode())
                         rest = rest[colon + n + 2:]
