@@ -1282,7 +1282,7 @@ class Bench:
         hold-down is 1/6, so reads are back well before the end). The
         smload result, and the daemon's group switches."""
         holddown_ms = int(secs * 1000 / 6)
-        self.runs7 = getattr(self, "runs6", 0) + 1
+        self.runs7 = getattr(self, "runs7", 0) + 1
         tag = f"{tag}{self.runs7}"      # names (and port files) of their own
         prim, stby = self.cqld(f"cqld7{tag}p"), self.cqld(f"cqld7{tag}s")
         d = self.daemon(f"daemon7{tag}", prim.port, CASSANDRA_FAILOVER_HOSTS=f"127.0.0.1:{stby.port}@us-west-2",
