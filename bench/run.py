@@ -793,15 +793,23 @@ class Bench:
                     "access": sm + "access_maps"}
         return d, tables(f"socketmap:inet:127.0.0.1:{d.port}:"), tables(f"socketmap:unix:{sock}:")
 
+    def mail_scenario_can_run(self, n, need):
+        """Whether scenario n, which drives a private Postfix, fits the budget
+        and can run here (root, Postfix's smtp-source); if not, a note says why."""
+        if self.left() < need:
+            self.skip(n, need)
+            return False
+        if shutil.which("smtp-source") is None or os.geteuid() != 0:
+            self.notes.append(f"scenario {n} skipped: needs root and Postfix's smtp-source")
+            return False
+        return True
+
     def scenario4(self):
         a = self.args
         messages = 300 if a.quick else 1000
         rcpts, sessions = 5, 20
         need = 170 if a.quick else 360
-        if self.left() < need:
-            return self.skip(4, need)
-        if shutil.which("smtp-source") is None or os.geteuid() != 0:
-            self.notes.append("scenario 4 skipped: needs root and Postfix's smtp-source")
+        if not self.mail_scenario_can_run(4, need):
             return
         cq = self.cqld("cqld4")
         d, sock_maps, unix_maps = self.mail_daemon("daemon4", cq)
@@ -975,10 +983,7 @@ class Bench:
         messages, rcpts, sessions = (200 if a.quick else 500), 5, 20
         rounds = 1 if a.quick else max(1, a.rounds - 1)
         need = 40 + len(TUNING) * 2 * rounds * 6
-        if self.left() < need:
-            return self.skip(8, need)
-        if shutil.which("smtp-source") is None or os.geteuid() != 0:
-            self.notes.append("scenario 8 skipped: needs root and Postfix's smtp-source")
+        if not self.mail_scenario_can_run(8, need):
             return
         cq = self.cqld("cqld8")
         d, inet_maps, unix_maps = self.mail_daemon("daemon8", cq)
