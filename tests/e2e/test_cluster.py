@@ -241,12 +241,16 @@ def peer_node(start_cqld, port, *peers):
 
 def changing_cluster(start_cqld, start_daemon):
     """Nodes a and b listing each other, a free port for a third node, and a
-    daemon that knows only a, refreshes every 300 ms and has discovered b."""
+    daemon that knows only a, refreshes every 300 ms, has discovered b and
+    is connected to it."""
     pa, pb, pc = free_ports(3)
     a = peer_node(start_cqld, pa, pb)
     b = peer_node(start_cqld, pb, pa)
     daemon = start_daemon(a.port, CACHE="off", CASSANDRA_REFRESH_MS=300)
     log_time(daemon, f"discovered node 127.0.0.1:{b.port}")
+    # Discovered is not yet connected: a node whose connections never came
+    # up is "cannot connect", never "is down", when it stops.
+    log_time(daemon, f"cql: 127.0.0.1:{b.port} is up", timeout=10)
     return a, b, pc, daemon
 
 
