@@ -499,6 +499,17 @@ void cql_failover_throttled(const struct cql_failover *f, unsigned long long *an
 	}
 }
 
+/* cql_failover_startup_waits - reads that waited for a group's first connection */
+unsigned long long cql_failover_startup_waits(const struct cql_failover *f)
+{
+	unsigned long long n = 0;
+	size_t g;
+
+	for (g = 0; g < f->n; g++)
+		n += cql_session_startup_waits(f->s[g]);
+	return n;
+}
+
 /* cql_failover_keep_only - every group keeps the twins of keep[] */
 void cql_failover_keep_only(struct cql_failover *f, struct cql_stmt *const *keep, size_t n)
 {

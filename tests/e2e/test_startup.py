@@ -1,0 +1,63 @@
+"""Lookups that arrive while the daemon is still making its first connection.
+
+With socket activation systemd starts the daemon on Postfix's first
+connection, so the first lookups always come before the database
+connection is up. They wait for it (within the lookup deadline) instead of
+answering TEMP "not connected", which would defer the first mail after
+every start. cqld's "delay" holds the handshake's answer back.
+"""
+from conftest import netstring, raw_connect, read_netstring, wait_for
+
+HANDSHAKE_HELD_MS = 2000      # well under the connect timeout (5 s)
+
+
+def send_lookups(port, lookups):
+    """One connection per lookup, the request sent at once; the sockets."""
+    socks = []
+    for name, key in lookups:
+        s = raw_connect(port)
+        s.sendall(netstring(f"{name} {key}".encode()))
+        socks.append(s)
+    return socks
+
+
+def replies(socks, timeout):
+    """The reply on each socket, decoded; the sockets are closed."""
+    try:
+        return [read_netstring(s, timeout=timeout).decode() for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_lookups_made_while_connecting_wait_for_the_connection(start_cqld, start_daemon):
+    cqld = start_cqld()
+    cqld.control(f"delay {HANDSHAKE_HELD_MS}")
+    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off",
+                          CASSANDRA_LOOKUP_TIMEOUT_MS="20000")
+    socks = send_lookups(daemon.port, [("domains", "example.com"),
+                                       ("domains", "no-such-domain.example")])
+    # The lookups are in before the handshake is answered.
+    assert " is up" not in daemon.log_text(), daemon.log_text()
+    cqld.control("delay 0")             # what follows the handshake is prompt
+    found, missing = replies(socks, timeout=30)
+    assert found.startswith("OK "), found
+    assert missing == "NOTFOUND ", missing
+    assert "that waited for it" in daemon.log_text()
+
+
+def test_a_lookup_held_past_its_deadline_is_temp_never_notfound(start_cqld, start_daemon):
+    cqld = start_cqld()
+    cqld.control("delay 2500")
+    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off",
+                          CASSANDRA_LOOKUP_TIMEOUT_MS="1000",
+                          CASSANDRA_CONNECT_TIMEOUT_MS="20000")
+    socks = send_lookups(daemon.port, [("domains", "example.com"),
+                                       ("domains", "no-such-domain.example")])
+    for reply in replies(socks, timeout=15):
+        assert reply.startswith("TEMP "), reply
+    assert " is up" not in daemon.log_text()
+    cqld.control("delay 0")
+    wait_for(lambda: " is up" in daemon.log_text(), timeout=20, what="the connection")
+    socks = send_lookups(daemon.port, [("domains", "no-such-domain.example")])
+    assert replies(socks, timeout=15) == ["NOTFOUND "]
