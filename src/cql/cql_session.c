@@ -694,8 +694,14 @@ static int exec_start(struct cql_session *s, struct exec *proto,
 	}
 	/* Without the timer the request and retry timeouts still bound it. */
 	tv = clock_timeval(x->deadline_ms > clock_now_ms() ? x->deadline_ms - clock_now_ms() : 0);
-	if ((x->deadline = evtimer_new(s->base, exec_deadline, x)) != NULL)
+	if ((x->deadline = evtimer_new(s->base, exec_deadline, x)) != NULL) {
 		evtimer_add(x->deadline, deadline_ms ? &tv : s->deadline_tv);
+	} else if (wait) {
+		/* Nothing would bound its wait: fail it now, as before the queue. */
+		cql_startq_remove(&s->startq, &x->sq);
+		free(x);
+		return -1;
+	}
 	return 0;
 }
 
