@@ -499,6 +499,15 @@ void cql_failover_throttled(const struct cql_failover *f, unsigned long long *an
 	}
 }
 
+/* cql_failover_stop_waiting - stopping: reads waiting for a first connection fail now */
+void cql_failover_stop_waiting(struct cql_failover *f)
+{
+	size_t g;
+
+	for (g = 0; f != NULL && g < f->n; g++)
+		cql_session_stop_waiting(f->s[g]);
+}
+
 /* cql_failover_startup_waits - reads that waited for a group's first connection */
 unsigned long long cql_failover_startup_waits(const struct cql_failover *f)
 {

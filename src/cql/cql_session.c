@@ -185,6 +185,12 @@ struct cql_session *cql_session_new(struct event_base *base,
 	return s;
 }
 
+/* cql_session_stop_waiting - the daemon stops: no read waits to start any more */
+void cql_session_stop_waiting(struct cql_session *s)
+{
+	cql_startq_close(&s->startq);
+}
+
 /* cql_session_retry_now - connections waiting out a backoff try at once */
 void cql_session_retry_now(struct cql_session *s)
 {

@@ -58,6 +58,8 @@ struct cql_session *cql_session_new(struct event_base *base,
 				    struct evdns_base *dns,
 				    const struct cql_session_config *cfg);
 void cql_session_start(struct cql_session *s);
+/* cql_session_stop_waiting - stopping: reads waiting for the first connection fail now */
+void cql_session_stop_waiting(struct cql_session *s);
 /* cql_session_retry_now - end every node's backoff (credentials changed) */
 void cql_session_retry_now(struct cql_session *s);
 void cql_session_free(struct cql_session *s);

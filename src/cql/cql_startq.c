@@ -24,7 +24,7 @@ static void startq_wake(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!send && !q->hopeless)
+	if (!send && !q->hopeless && !q->closed)
 		return;
 	q->hopeless = 0;
 	while ((it = TAILQ_FIRST(&q->items)) != NULL) {
@@ -76,7 +76,7 @@ void cql_startq_free(struct cql_startq *q)
  */
 int cql_startq_waits(const struct cql_startq *q, int all_failed)
 {
-	return q->wake != NULL && !q->opened && !all_failed;
+	return q->wake != NULL && !q->opened && !q->closed && !all_failed;
 }
 
 /* cql_startq_add - append the item, if there is room */
@@ -123,5 +123,12 @@ void cql_startq_hopeless(struct cql_startq *q)
 	if (q->opened || TAILQ_EMPTY(&q->items))
 		return;
 	q->hopeless = 1;
+	startq_schedule(q);
+}
+
+/* cql_startq_close - the waiting fail (unless a connection serves first), and no more wait */
+void cql_startq_close(struct cql_startq *q)
+{
+	q->closed = 1;
 	startq_schedule(q);
 }

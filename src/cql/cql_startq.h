@@ -19,6 +19,9 @@
  *	                           is released to be sent; nothing waits
  *	                           here again (a later outage fails fast,
  *	                           so Postfix processes do not pile up)
+ *	    cql_startq_close()     the daemon stops: every read waiting is
+ *	                           released to fail, nothing waits again
+ *	                           (the drain on TERM ends promptly)
  *	    cql_startq_hopeless()  every node failed its first attempt:
  *	                           every read waiting is released to fail
  *	    cql_startq_remove()    its deadline passed (the session answers)
@@ -60,6 +63,7 @@ struct cql_startq {
 	size_t n, max;
 	int opened;			/* a connection has served: no waiting again */
 	int hopeless;			/* every node failed: fail the items */
+	int closed;			/* stopping: fail the items, never wait again */
 	struct event *wake;		/* releases the items from the loop */
 	cql_startq_fn release;
 	void *arg;
@@ -81,5 +85,7 @@ void cql_startq_remove(struct cql_startq *q, struct cql_startq_item *it);
 void cql_startq_opened(struct cql_startq *q);
 /* cql_startq_hopeless - every node failed its first attempt: release every item to fail */
 void cql_startq_hopeless(struct cql_startq *q);
+/* cql_startq_close - stopping: release every item to fail; nothing waits again */
+void cql_startq_close(struct cql_startq *q);
 
 #endif

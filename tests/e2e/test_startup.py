@@ -6,6 +6,8 @@ connection is up. They wait for it (within the lookup deadline) instead of
 answering TEMP "not connected", which would defer the first mail after
 every start. cqld's "delay" holds the handshake's answer back.
 """
+import signal
+
 from conftest import netstring, raw_connect, read_netstring, wait_for
 
 HANDSHAKE_HELD_MS = 2000      # well under the connect timeout (5 s)
@@ -61,3 +63,33 @@ def test_a_lookup_held_past_its_deadline_is_temp_never_notfound(start_cqld, star
     wait_for(lambda: " is up" in daemon.log_text(), timeout=20, what="the connection")
     socks = send_lookups(daemon.port, [("domains", "no-such-domain.example")])
     assert replies(socks, timeout=15) == ["NOTFOUND "]
+
+
+def test_lookups_waiting_when_every_node_fails_answer_temp_at_once(start_cqld, start_daemon):
+    cqld = start_cqld()
+    cqld.control("delay 10000")
+    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off",
+                          CASSANDRA_LOOKUP_TIMEOUT_MS="60000",
+                          CASSANDRA_CONNECT_TIMEOUT_MS="60000")
+    socks = send_lookups(daemon.port, [("domains", "example.com"),
+                                       ("domains", "no-such-domain.example")])
+    assert " is up" not in daemon.log_text()
+    cqld.control("drop")                # the only node's first attempt fails
+    # Answered when the attempt fails, long before the lookup deadline.
+    for reply in replies(socks, timeout=20):
+        assert reply == "TEMP cassandra: not connected", reply
+
+
+def test_term_answers_the_lookups_waiting_for_the_connection(start_cqld, start_daemon):
+    cqld = start_cqld()
+    cqld.control("delay 10000")
+    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off",
+                          CASSANDRA_LOOKUP_TIMEOUT_MS="60000",
+                          CASSANDRA_CONNECT_TIMEOUT_MS="60000")
+    socks = send_lookups(daemon.port, [("domains", "example.com"),
+                                       ("domains", "no-such-domain.example")])
+    assert " is up" not in daemon.log_text()
+    daemon.proc.send_signal(signal.SIGTERM)
+    for reply in replies(socks, timeout=20):
+        assert reply.startswith("TEMP "), reply
+    assert daemon.proc.wait(20) == 0

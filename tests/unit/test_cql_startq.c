@@ -2,8 +2,8 @@
  * test_cql_startq - reads that wait for a session's first connection:
  * they wait only while starting, are sent when a connection first serves
  * (from the loop, in order), fail when every node failed or the session
- * goes, leave the queue at their deadline, and the queue is bounded;
- * after the first connection nothing waits again
+ * goes or the daemon stops, leave the queue at their deadline, and the
+ * queue is bounded; after the first connection nothing waits again
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,6 +177,21 @@ static void test_the_queue_is_bounded(void **state)
 	assert_int_equal(f->q.n, ITEMS);
 }
 
+static void test_stopping_fails_the_waiting_and_waits_no_more(void **state)
+{
+	struct fixture *f = *state;
+	int i;
+
+	add_all(f);
+	cql_startq_close(&f->q);
+	assert_int_equal(f->released, 0);
+	run_loop(f);
+	assert_int_equal(f->released, ITEMS);
+	for (i = 0; i < ITEMS; i++)
+		assert_int_equal(f->send[i], 0);
+	assert_false(cql_startq_waits(&f->q, 0));
+}
+
 static void test_the_session_going_fails_every_waiting_read_at_once(void **state)
 {
 	struct fixture *f = *state;
@@ -204,6 +219,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_a_read_past_its_deadline_leaves_the_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_queue_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stopping_fails_the_waiting_and_waits_no_more, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_the_session_going_fails_every_waiting_read_at_once, setup, teardown),
 	};
