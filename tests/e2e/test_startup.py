@@ -93,3 +93,22 @@ def test_term_answers_the_lookups_waiting_for_the_connection(start_cqld, start_d
     for reply in replies(socks, timeout=20):
         assert reply.startswith("TEMP "), reply
     assert daemon.proc.wait(20) == 0
+
+
+def test_a_standby_group_that_serves_takes_reads_while_the_primary_connects(start_cqld,
+                                                                            start_daemon):
+    primary, standby = start_cqld(), start_cqld()
+    primary.control("delay 10000")
+    daemon = start_daemon(primary.port, wait_ready=False, CACHE="off",
+                          CASSANDRA_FAILOVER_HOSTS=f"127.0.0.1:{standby.port}",
+                          CASSANDRA_LOOKUP_TIMEOUT_MS="60000",
+                          CASSANDRA_CONNECT_TIMEOUT_MS="60000")
+    wait_for(lambda: f"127.0.0.1:{standby.port} is up" in daemon.log_text(),
+             what="the standby group up")
+    # Not held until the primary's first attempt ends: the standby answers.
+    socks = send_lookups(daemon.port, [("domains", "example.com")])
+    assert replies(socks, timeout=30)[0].startswith("OK "), daemon.log_text()
+    log = daemon.log_text()
+    for primary_done in ("is up", "cannot connect to"):
+        assert f"{primary_done} 127.0.0.1:{primary.port}" not in log, log
+        assert f"127.0.0.1:{primary.port} {primary_done}" not in log, log
