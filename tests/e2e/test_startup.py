@@ -112,3 +112,27 @@ def test_a_standby_group_that_serves_takes_reads_while_the_primary_connects(star
     for primary_done in ("is up", "cannot connect to"):
         assert f"{primary_done} 127.0.0.1:{primary.port}" not in log, log
         assert f"127.0.0.1:{primary.port} {primary_done}" not in log, log
+
+
+def test_a_reload_while_lookups_wait_never_sends_the_retired_query(tmp_path, start_cqld,
+                                                                   start_daemon):
+    q1 = "SELECT destination FROM mailion.virtual_aliases WHERE alias = ?"
+    q2 = "SELECT action FROM mailion.access_maps WHERE sender = ?"
+    conf = tmp_path / "maps.conf"
+    conf.write_text(f"[virtual_aliases]\nquery = {q1}\n")
+    cqld = start_cqld()
+    cqld.control(f"delay {HANDSHAKE_HELD_MS}")
+    daemon = start_daemon(cqld.port, wait_ready=False, CONFIG_FILE=conf, CACHE="off",
+                          CASSANDRA_LOOKUP_TIMEOUT_MS="20000", LOG_LEVEL="debug")
+    socks = send_lookups(daemon.port, [("virtual_aliases", "info@example.com")])
+    conf.write_text(f"[virtual_aliases]\nquery = {q2}\n")
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: "reloaded: 6 maps" in daemon.log_text(), what="the reload")
+    assert " is up" not in daemon.log_text()
+    cqld.control("delay 0")
+    # The waiting read was made with q1, which the reload retired: it is not
+    # sent (q1 is never prepared), and the lookup is TEMP, never NOTFOUND.
+    assert replies(socks, timeout=30)[0].startswith("TEMP "), daemon.log_text()
+    assert f"prepared: {q1}" not in daemon.log_text()
+    socks = send_lookups(daemon.port, [("virtual_aliases", "bad.example")])
+    assert replies(socks, timeout=30) == ["OK REJECT domain blocked"]
