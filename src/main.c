@@ -264,6 +264,8 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	msg_info("signal %d: stopping", (int)sig);
 	service_notify("STOPPING=1");
 	sm_server_stop_listening(d->srv);
+	/* Lookups waiting for the first connection answer TEMP now, not at their deadline. */
+	cql_failover_stop_waiting(d->cql);
 	d->drain_deadline = clock_now_ms() + DRAIN_MAX_MS;
 	d->drain_timer = event_new(d->base, -1, EV_PERSIST, drain_cb, d);
 	if (d->drain_timer == NULL) {

@@ -252,6 +252,10 @@ void metrics_render(struct metrics *m, struct buf *o)
 		buf_printf(o, METRICS_PREFIX "cql_errors_total{kind=\"%s\"} %llu\n",
 			   lookup_error_name(k), (unsigned long long)st->errors[k]);
 	throttle_counters(o, m->cql);
+	head(o, "cql_startup_waits_total", "counter",
+	     "Reads that waited for the first CQL connection, then were sent.");
+	buf_printf(o, METRICS_PREFIX "cql_startup_waits_total %llu\n",
+		   cql_failover_startup_waits(m->cql));
 	head(o, "cql_read_duration_seconds", "histogram", "Latency of CQL reads (measured in microseconds).");
 	for (k = 0; k < LOOKUP_LATENCY_BUCKETS; k++)
 		buf_printf(o, METRICS_PREFIX "cql_read_duration_seconds_bucket{le=\"%g\"} %llu\n",

@@ -303,6 +303,7 @@ int cql_failover_execute(struct cql_failover *f, struct cql_stmt *st,
 	struct fo_read *r;
 	long twin;
 	int next;
+	size_t first;
 
 	if (f->n < 2)
 		return cql_session_execute(f->s[0], st, vals, nvals, cb, arg, why);
@@ -317,9 +318,15 @@ int cql_failover_execute(struct cql_failover *f, struct cql_stmt *st,
 	}
 	r->cb = cb;
 	r->arg = arg;
-	if (fo_send(r, f->fsm.active, why) != 0) {
+	first = f->fsm.active;
+	next = cql_active_next(&f->fsm);
+	if (next >= 0 && !cql_session_is_ready(f->s[first])) {
+		/* A starting active group would hold the read back: one that serves takes it now. */
+		first = (size_t)next;
+		next = (int)f->fsm.active;
+	}
+	if (fo_send(r, first, why) != 0) {
 		/* Not sent (no usable connection yet): another group may take it. */
-		next = cql_active_next(&f->fsm);
 		if (next < 0 || fo_send(r, (size_t)next, why) != 0) {
 			/*
 			 * A standby that refuses a query the primary prepared is
@@ -497,6 +504,26 @@ void cql_failover_throttled(const struct cql_failover *f, unsigned long long *an
 		*answers += a;
 		*retries += r;
 	}
+}
+
+/* cql_failover_stop_waiting - stopping: reads waiting for a first connection fail now */
+void cql_failover_stop_waiting(struct cql_failover *f)
+{
+	size_t g;
+
+	for (g = 0; f != NULL && g < f->n; g++)
+		cql_session_stop_waiting(f->s[g]);
+}
+
+/* cql_failover_startup_waits - reads that waited for a group's first connection */
+unsigned long long cql_failover_startup_waits(const struct cql_failover *f)
+{
+	unsigned long long n = 0;
+	size_t g;
+
+	for (g = 0; g < f->n; g++)
+		n += cql_session_startup_waits(f->s[g]);
+	return n;
 }
 
 /* cql_failover_keep_only - every group keeps the twins of keep[] */

@@ -72,6 +72,10 @@ enum cql_stmt_state cql_failover_stmt_state(const struct cql_failover *f,
 void cql_failover_keep_only(struct cql_failover *f, struct cql_stmt *const *keep, size_t n);
 /* cql_failover_add_aux - cql_session_add_aux in every group (never retired) */
 struct cql_stmt *cql_failover_add_aux(struct cql_failover *f, const char *cql);
+/* cql_failover_stop_waiting - cql_session_stop_waiting in every group */
+void cql_failover_stop_waiting(struct cql_failover *f);
+/* cql_failover_startup_waits - cql_session_startup_waits summed over every group */
+unsigned long long cql_failover_startup_waits(const struct cql_failover *f);
 /* cql_failover_throttled - cql_session_throttled summed over every group */
 void cql_failover_throttled(const struct cql_failover *f, unsigned long long *answers,
 			    unsigned long long *retries);

@@ -158,6 +158,8 @@ void cql_pool_note_failure(struct cql_pool *p, const char *label, const char *de
 			 label, detail);
 	else
 		cql_pool_set_state(p);
+	if (p->hooks->failed)
+		p->hooks->failed(p->hooks_arg);
 }
 
 /* jitter_ms - full jitter over the upper half of a backoff */

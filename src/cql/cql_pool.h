@@ -18,7 +18,8 @@
  *	hooks->prepare, which sends the PREPAREs and says how many, counts
  *	their answers (cql_pool_prepared_one), and then reports the
  *	connection usable through hooks->usable (discovery starts from the
- *	first one). So the pool depends on no other part of the session.
+ *	first one); a failed attempt or name, or a lost connection, through
+ *	hooks->failed. So the pool depends on no other part of the session.
  *
  *	Nodes are only ever added, or forgotten when no slot holds a
  *	connection, so connections and requests may keep pointers to them.
@@ -83,6 +84,8 @@ struct cql_pool_hooks {
 	int (*prepare)(struct cql_pconn *pc, void *arg);
 	/* usable - a connection now serves */
 	void (*usable)(struct cql_pconn *pc, void *arg);
+	/* failed - a connection attempt or a name failed, or a connection was lost */
+	void (*failed)(void *arg);
 };
 
 struct cql_pool {
@@ -149,7 +152,7 @@ void cql_pool_retry_now(struct cql_pool *p);
 
 /* cql_pool_set_state - the state line from the nodes up, "label xCONNECTIONS" each */
 void cql_pool_set_state(struct cql_pool *p);
-/* cql_pool_note_failure - why the backend is not answering, for logs and TEMP */
+/* cql_pool_note_failure - why the backend is not answering, for logs and TEMP; hooks->failed */
 void cql_pool_note_failure(struct cql_pool *p, const char *label, const char *detail);
 /* cql_pool_host_up - node h has a usable connection */
 int cql_pool_host_up(const struct cql_pool *p, const struct cql_host *h);

@@ -7,7 +7,8 @@
  *	(cql_discovery) and the prepared statements (cql_stmt), which it
  *	wires together through the pool's hooks. What is its own is a read:
  *	execute, retry on another node, the lookup deadline, and the pages
- *	of a Rows answer (cql_pages).
+ *	of a Rows answer (cql_pages). Its state (struct cql_session) is in
+ *	cql_session_int.h, what it tells of it in cql_session_info.c.
  *
  *	A throttled read (cql_errclass_throttled: Keyspaces' ReadTimeout
  *	and WriteTimeout, Cassandra's Overloaded) is not retried at once but
@@ -16,9 +17,15 @@
  *	of the node, else on the same one: each connection has its own rate.
  *	While it waits it is on the session's list of waiting reads, which
  *	the deadline and cql_session_free take it off.
+ *
+ *	A read made while the session is starting (no connection has served
+ *	yet, and not every node has failed its first attempt) waits for the
+ *	first connection in cql_startq instead of failing "not connected";
+ *	its deadline runs meanwhile.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/queue.h>
 
@@ -33,6 +40,8 @@
 #include "cql_pages.h"
 #include "cql_pool.h"
 #include "cql_session.h"
+#include "cql_session_int.h"
+#include "cql_startq.h"
 #include "cql_stmt.h"
 
 #define CQL_REFRESH_MS		60000	/* default names and peers refresh */
@@ -44,24 +53,6 @@
 #define CQL_THROTTLE_BASE_MS	10	/* first backoff after a throttled answer, at most */
 #define CQL_THROTTLE_CAP_PARTS	4	/* no backoff over this part of the deadline */
 #define CQL_THROTTLE_ATTEMPTS	16	/* retries of one throttled read, at most */
-
-struct cql_session {
-	struct cql_session_config cfg;	/* the pool and discovery point here */
-	struct event_base *base;
-	struct cql_pool pool;
-	struct cql_stmts stmts;
-	struct cql_discovery disc;
-
-	struct timeval deadline_tv_storage;
-	const struct timeval *deadline_tv;	/* lookup deadline, a common timeout */
-	struct log_limit paging_log;
-
-	struct cql_backoff_policy backoff;	/* after throttled answers */
-	uint32_t seed;				/* the backoff's jitter */
-	LIST_HEAD(, exec) waiting;		/* reads waiting out a backoff */
-	unsigned long long throttle_retries;
-	struct log_limit throttle_log;
-};
 
 /* An EXECUTE in flight. */
 struct exec {
@@ -79,6 +70,7 @@ struct exec {
 	struct event *backoff;		/* ends the wait before that retry */
 	LIST_ENTRY(exec) wlink;		/* on s->waiting while the backoff runs */
 	int waits;
+	struct cql_startq_item sq;	/* on s->startq before the first connection */
 	int64_t deadline_ms;
 	struct event *deadline;		/* answers TIMEOUT when the lookup deadline passes */
 	struct cql_pages *pages;	/* the result so far, from its first page */
@@ -96,6 +88,7 @@ static int exec_send(struct exec *x, struct cql_pconn *on, enum cql_status *why)
 static void exec_finish(struct exec *x, const struct cql_result *res);
 static int exec_retry(struct exec *x, const char *host, const char *failure);
 static void exec_waiting_fail(struct cql_session *s);
+static void exec_released(struct cql_startq_item *it, int send, void *arg);
 
 /* cql_parse_hosts - split a host list into a session's configuration */
 int cql_parse_hosts(const char *list, uint16_t default_port,
@@ -117,10 +110,22 @@ static void session_usable(struct cql_pconn *pc, void *arg)
 {
 	struct cql_session *s = arg;
 
+	cql_startq_opened(&s->startq);
 	cql_discovery_usable(&s->disc, pc);
 }
 
-static const struct cql_pool_hooks session_hooks = { session_prepare, session_usable };
+/* session_failed - the pool's failed hook: reads waiting to start may be hopeless */
+static void session_failed(void *arg)
+{
+	struct cql_session *s = arg;
+
+	if (cql_session_all_failed(s))
+		cql_startq_hopeless(&s->startq);
+}
+
+static const struct cql_pool_hooks session_hooks = {
+	session_prepare, session_usable, session_failed
+};
 
 /* config_defaults - the defaults of settings left at zero, and the bounds */
 static void config_defaults(struct cql_session_config *c)
@@ -175,7 +180,15 @@ struct cql_session *cql_session_new(struct event_base *base,
 		      &session_hooks, s);
 	cql_stmts_init(&s->stmts, &s->pool);
 	cql_discovery_init(&s->disc, &s->pool, dns);
+	/* Out of memory for its timer, the queue never waits: reads fail as before. */
+	(void)cql_startq_init(&s->startq, base, CQL_STARTQ_MAX, exec_released, s);
 	return s;
+}
+
+/* cql_session_stop_waiting - the daemon stops: no read waits to start any more */
+void cql_session_stop_waiting(struct cql_session *s)
+{
+	cql_startq_close(&s->startq);
 }
 
 /* cql_session_retry_now - connections waiting out a backoff try at once */
@@ -184,7 +197,7 @@ void cql_session_retry_now(struct cql_session *s)
 	cql_pool_retry_now(&s->pool);
 }
 
-/* cql_session_start - begin connecting; lookups answer TEMP until ready */
+/* cql_session_start - begin connecting; reads wait for the first connection */
 void cql_session_start(struct cql_session *s)
 {
 	cql_stmts_start(&s->stmts);
@@ -204,6 +217,7 @@ void cql_session_free(struct cql_session *s)
 	cql_discovery_stop(&s->disc);
 	cql_pool_free(&s->pool);
 	exec_waiting_fail(s);
+	cql_startq_free(&s->startq);
 	cql_stmts_free(&s->stmts);
 	cql_discovery_free(&s->disc);
 	free(s);
@@ -360,7 +374,11 @@ static void exec_deadline(evutil_socket_t fd, short what, void *arg)
 	res.host = x->pc ? x->pc->h->label : NULL;
 	x->abandoned = 1;
 	x->cb(&res, x->arg);
-	if (x->waits) {
+	if (x->sq.queued) {
+		/* Never sent: nothing else will free it. */
+		cql_startq_remove(&x->s->startq, &x->sq);
+		exec_finish(x, &res);
+	} else if (x->waits) {
 		/* Waiting out a backoff, no request is out: nothing else will free it. */
 		exec_unwait(x);
 		exec_finish(x, &res);
@@ -594,10 +612,46 @@ static int exec_send(struct exec *x, struct cql_pconn *on, enum cql_status *why)
 	return rc;
 }
 
+/* exec_sendable - 0 when statement st (NULL: a QUERY) can be sent now, else -1 and why */
+static int exec_sendable(struct cql_session *s, const struct cql_stmt *st, enum cql_status *why)
+{
+	if (st && st->state == CQL_STMT_FAILED) {
+		*why = CQL_STATUS_NOT_PREPARED;
+		return -1;
+	}
+	if ((st && st->state != CQL_STMT_READY) || cql_pool_first_usable(&s->pool) == NULL) {
+		*why = CQL_STATUS_NOT_CONNECTED;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * exec_released - a read that waited for the first connection: send it
+ * now, or answer why it cannot be (a statement refused, or retired by a
+ * reload while the read waited, is not sent)
+ */
+static void exec_released(struct cql_startq_item *it, int send, void *arg)
+{
+	struct exec *x = (struct exec *)(void *)((char *)it - offsetof(struct exec, sq));
+	enum cql_status why = CQL_STATUS_NOT_CONNECTED;
+	struct cql_result r;
+
+	(void)arg;
+	if (send && exec_sendable(x->s, x->st, &why) == 0) {
+		exec_send_or_finish(x, NULL);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.status = why;
+	exec_finish(x, &r);
+}
+
 /*
  * exec_start - send an execution, to be answered by deadline_ms (0: the
- * lookup timeout from now): the values (and the query text and paging
- * state, when given) are copied, so the caller's may go at once
+ * lookup timeout from now), or queue it while the session is starting:
+ * the values (and the query text and paging state, when given) are
+ * copied, so the caller's may go at once
  */
 static int exec_start(struct cql_session *s, struct exec *proto,
 		      const struct cql_value *vals, size_t nvals, int64_t deadline_ms,
@@ -607,15 +661,13 @@ static int exec_start(struct cql_session *s, struct exec *proto,
 	struct exec *x;
 	size_t vsize;
 	uint8_t *p;
+	int wait = 0;
 
-	if (proto->st && proto->st->state == CQL_STMT_FAILED) {
-		*why = CQL_STATUS_NOT_PREPARED;
-		return -1;
-	}
-	if ((proto->st && proto->st->state != CQL_STMT_READY) ||
-	    cql_pool_first_usable(&s->pool) == NULL) {
-		*why = CQL_STATUS_NOT_CONNECTED;
-		return -1;
+	if (exec_sendable(s, proto->st, why) != 0) {
+		if (*why != CQL_STATUS_NOT_CONNECTED ||
+		    !cql_startq_waits(&s->startq, cql_session_all_failed(s)))
+			return -1;
+		wait = 1;
 	}
 	if (nvals > CQL_EXEC_MAX_VALUES) {
 		*why = CQL_STATUS_PROTOCOL;
@@ -642,14 +694,20 @@ static int exec_start(struct cql_session *s, struct exec *proto,
 		memcpy(p, proto->state, proto->state_len);
 		x->state = p;
 	}
-	if (exec_send(x, NULL, why) != 0) {
+	if (wait ? cql_startq_add(&s->startq, &x->sq, clock_now_ms()) : exec_send(x, NULL, why)) {
 		free(x);
 		return -1;
 	}
 	/* Without the timer the request and retry timeouts still bound it. */
 	tv = clock_timeval(x->deadline_ms > clock_now_ms() ? x->deadline_ms - clock_now_ms() : 0);
-	if ((x->deadline = evtimer_new(s->base, exec_deadline, x)) != NULL)
+	if ((x->deadline = evtimer_new(s->base, exec_deadline, x)) != NULL) {
 		evtimer_add(x->deadline, deadline_ms ? &tv : s->deadline_tv);
+	} else if (wait) {
+		/* Nothing would bound its wait: fail it now, as before the queue. */
+		cql_startq_remove(&s->startq, &x->sq);
+		free(x);
+		return -1;
+	}
 	return 0;
 }
 
@@ -707,57 +765,4 @@ int cql_session_query(struct cql_session *s, const char *cql,
 	proto.query = cql;
 	proto.qlen = strlen(cql);
 	return exec_start(s, &proto, NULL, 0, 0, why);
-}
-
-int cql_session_is_ready(const struct cql_session *s)
-{
-	return cql_pool_first_usable((struct cql_pool *)&s->pool) != NULL;
-}
-
-/* cql_session_hosts_up - nodes with a usable connection, and all nodes */
-void cql_session_hosts_up(const struct cql_session *s, size_t *up, size_t *known)
-{
-	cql_pool_hosts_up(&s->pool, up, known);
-}
-
-/* cql_session_host_info - for metrics */
-int cql_session_host_info(const struct cql_session *s, size_t i, const char **label,
-			  int *up, int *conns)
-{
-	if (i >= s->pool.nhosts)
-		return -1;
-	*label = s->pool.hosts[i]->label;
-	*up = cql_pool_host_up(&s->pool, s->pool.hosts[i]);
-	*conns = cql_pool_host_conns(&s->pool, s->pool.hosts[i]);
-	return 0;
-}
-
-/* cql_session_state - one line for logs and status */
-const char *cql_session_state(const struct cql_session *s)
-{
-	return s->pool.state_text;
-}
-
-/* cql_session_throttled - throttled answers, and the retries they caused */
-void cql_session_throttled(const struct cql_session *s, unsigned long long *answers,
-			   unsigned long long *retries)
-{
-	*answers = s->pool.throttled;
-	*retries = s->throttle_retries;
-}
-
-/* cql_session_failures - failed connection attempts (and lost connections) */
-unsigned cql_session_failures(const struct cql_session *s)
-{
-	return s->pool.failures;
-}
-
-/*
- * cql_session_all_failed - every name resolved (or failed to), and every
- * node known has failed with none up: waiting longer will not help a
- * one-shot command.
- */
-int cql_session_all_failed(const struct cql_session *s)
-{
-	return !cql_discovery_resolving(&s->disc) && cql_pool_all_failed(&s->pool);
 }

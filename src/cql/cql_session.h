@@ -24,6 +24,10 @@
  *	CQL_STATUS_TOO_LARGE. The answer comes back as a struct cql_result
  *	whose status keeps the error typed.
  *
+ *	Until a connection first serves, a read that finds none waits for
+ *	it (cql_startq.h), within its deadline, unless every node has failed
+ *	its first attempt; after that, no usable connection fails at once.
+ *
  *	It knows nothing of Postfix. Names are resolved with evdns, never with
  *	a blocking resolver call on the loop.
  */
@@ -54,6 +58,8 @@ struct cql_session *cql_session_new(struct event_base *base,
 				    struct evdns_base *dns,
 				    const struct cql_session_config *cfg);
 void cql_session_start(struct cql_session *s);
+/* cql_session_stop_waiting - stopping: reads waiting for the first connection fail now */
+void cql_session_stop_waiting(struct cql_session *s);
 /* cql_session_retry_now - end every node's backoff (credentials changed) */
 void cql_session_retry_now(struct cql_session *s);
 void cql_session_free(struct cql_session *s);
@@ -131,6 +137,8 @@ unsigned cql_session_failures(const struct cql_session *s);
 /* cql_session_throttled - throttled answers so far, and retries after them */
 void cql_session_throttled(const struct cql_session *s, unsigned long long *answers,
 			   unsigned long long *retries);
+/* cql_session_startup_waits - reads that waited for the first connection, then were sent */
+unsigned long long cql_session_startup_waits(const struct cql_session *s);
 /* cql_session_all_failed - every known node failed, none is up */
 int cql_session_all_failed(const struct cql_session *s);
 /* cql_session_state - one line describing the backend, for status/logs */
