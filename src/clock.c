@@ -24,6 +24,21 @@ int64_t clock_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * clock_coarse_ms - monotonic milliseconds at the kernel tick's
+ * resolution (CLOCK_MONOTONIC_COARSE: no hardware counter read), for
+ * what is stamped on every request
+ */
+int64_t clock_coarse_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_hook != NULL)
+		return clock_hook();
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* clock_now_us - monotonic microseconds, for durations (the hook's ms * 1000) */
 int64_t clock_now_us(void)
 {

@@ -2,11 +2,19 @@
  * sm_client - one Postfix connection (see sm_client.h)
  *
  * DESCRIPTION
- *	Three events per client: rev (readable; persistent, so its timeout
- *	is the idle timeout and restarts with every read), wev (writable;
- *	added only while replies wait, its timeout is the write timeout) and
- *	kick (run client_process() from the loop, for the engine's callback,
- *	where freeing the client is not safe).
+ *	Four events per client: rev (readable; persistent, no timeout),
+ *	idle (a timer for the idle timeout, added and deleted with rev), wev
+ *	(writable; added only while replies wait, its timeout is the write
+ *	timeout) and kick (run client_process() from the loop, for the
+ *	engine's callback, where freeing the client is not safe).
+ *
+ *	The idle timeout restarts with every read, but the timer is not
+ *	re-armed on every read: re-adding a timed event was a timer-heap
+ *	update per request (libevent re-adds a persistent event's timeout
+ *	each time it fires). A read only stamps the time (the coarse clock,
+ *	no hardware counter); when the timer fires it compares the stamp
+ *	with the clock and closes the client, or waits the rest of the
+ *	timeout from the last read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,7 +49,9 @@ struct sm_client {
 	LIST_ENTRY(sm_client) link;	/* the server's clients */
 	struct sm_clients *set;
 	int fd;
-	struct event *rev;		/* readable, or idle for the idle timeout */
+	struct event *rev;		/* readable */
+	struct event *idle;		/* the idle timeout, while rev is added */
+	int64_t last_read_ms;		/* clock_coarse_ms() of the latest read */
 	struct event *wev;		/* writable, or no progress for the idle timeout */
 	struct event *kick;		/* client_process() from the loop */
 	struct buf in;			/* bytes read and not decoded: in.data[in_off..] */
@@ -106,6 +116,7 @@ static void client_free(struct sm_client *cl)
 	LIST_REMOVE(cl, link);
 	cl->set->n--;
 	event_free(cl->rev);
+	event_free(cl->idle);
 	event_free(cl->wev);
 	event_free(cl->kick);
 	close(cl->fd);
@@ -210,16 +221,20 @@ static void on_reply(void *arg, enum socketmap_status st, const char *data, size
 		kick(cl);
 }
 
-/* set_reading - add or delete rev, only on a change */
+/* set_reading - add or delete rev and its idle timer, only on a change */
 static void set_reading(struct sm_client *cl, int on)
 {
 	struct timeval tv;
 
 	if (on && !cl->reading) {
+		/* As a read would: the client has the whole timeout from now. */
+		cl->last_read_ms = clock_coarse_ms();
 		tv = clock_timeval(cl->set->cfg.idle_timeout_ms);
-		event_add(cl->rev, &tv);
+		event_add(cl->rev, NULL);
+		evtimer_add(cl->idle, &tv);
 	} else if (!on && cl->reading) {
 		event_del(cl->rev);
+		evtimer_del(cl->idle);
 	}
 	cl->reading = on ? 1 : 0;
 }
@@ -377,20 +392,35 @@ static int client_process(struct sm_client *cl, const char *fresh, size_t n)
 	return 0;
 }
 
-/* read_cb - readable (one read), or idle for the idle timeout */
+/* idle_cb - the idle timer: close a client silent that long, or wait the rest */
+static void idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sm_client *cl = arg;
+	int64_t timeout = cl->set->cfg.idle_timeout_ms;
+	int64_t quiet = clock_coarse_ms() - cl->last_read_ms;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	if (quiet >= timeout && cl->npending == 0) {
+		msg_debug("client %s: idle, closing", cl->peer);
+		client_free(cl);
+		return;
+	}
+	/* Read since the timer was set, or answers still owed (not idle): wait again. */
+	tv = clock_timeval(quiet >= 0 && quiet < timeout ? timeout - quiet : timeout);
+	evtimer_add(cl->idle, &tv);
+}
+
+/* read_cb - readable: one read */
 static void read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sm_client *cl = arg;
 	char *scratch = cl->set->scratch;
 	ssize_t n;
 
-	if (what & EV_TIMEOUT) {
-		if (cl->npending > 0)
-			return;		/* not idle: we owe it answers */
-		msg_debug("client %s: idle, closing", cl->peer);
-		client_free(cl);
-		return;
-	}
+	(void)what;
+	cl->last_read_ms = clock_coarse_ms();
 	n = recv(fd, scratch, SM_READ_CHUNK, 0);
 	if (n > 0) {
 		(void)client_process(cl, scratch, (size_t)n);
@@ -437,11 +467,14 @@ int sm_client_start(struct sm_clients *set, int fd, const char *peer)
 
 	if (cl == NULL ||
 	    (cl->rev = event_new(set->base, fd, EV_READ | EV_PERSIST, read_cb, cl)) == NULL ||
+	    (cl->idle = evtimer_new(set->base, idle_cb, cl)) == NULL ||
 	    (cl->wev = event_new(set->base, fd, EV_WRITE | EV_PERSIST, write_cb, cl)) == NULL ||
 	    (cl->kick = event_new(set->base, -1, 0, kick_cb, cl)) == NULL) {
 		if (cl) {
 			if (cl->rev)
 				event_free(cl->rev);
+			if (cl->idle)
+				event_free(cl->idle);
 			if (cl->wev)
 				event_free(cl->wev);
 			free(cl);

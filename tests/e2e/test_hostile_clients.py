@@ -166,6 +166,26 @@ def test_idle_client_is_closed(start_cqld, start_daemon):
     assert time.monotonic() - t0 < 4
 
 
+def test_idle_timeout_counts_from_the_last_request(start_cqld, start_daemon):
+    """The idle timeout restarts with every request, so a client that asks
+    now and then is never idle; it does not run out while an answer is
+    owed; a client that then goes quiet is closed."""
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port, CLIENT_IDLE_TIMEOUT=2, CASSANDRA_REQUEST_TIMEOUT_MS=10000,
+                          CASSANDRA_LOOKUP_TIMEOUT_MS=20000)
+    s = raw_connect(daemon.port)
+    end = time.monotonic() + 5          # more than two timeouts
+    while time.monotonic() < end:
+        s.sendall(netstring(b"domains example.com"))
+        assert read_netstring(s, timeout=15) == b"OK example.com"
+        time.sleep(0.3)
+    cqld.control("delay 3000")          # the answer is owed longer than the timeout
+    s.sendall(netstring(b"domains example.org"))
+    assert read_netstring(s, timeout=30) == b"OK example.org"
+    cqld.control("delay 0")
+    assert_closed(s)
+
+
 def test_term_exits_cleanly(demo):
     assert demo.stop() == 0
     assert "stopping" in demo.log_text()
