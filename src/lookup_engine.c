@@ -641,7 +641,6 @@ static int expand_key(const struct map_def *map, const char *key, size_t len,
 	}
 	search_order_expand(&map->search, folded, len, sc);
 	free(folded);
-	(void)lookup_key_valid(key, len, why);	/* for the log, if nothing is left */
 	mask = sc->ext_mask;
 	sc->ext_mask = 0;
 	for (i = 0; i < sc->n; i++) {
@@ -655,6 +654,8 @@ static int expand_key(const struct map_def *map, const char *key, size_t len,
 		n++;
 	}
 	sc->n = n;
+	if (n == 0)
+		(void)lookup_key_valid(key, len, why);	/* for the log */
 	return 0;
 }
 
