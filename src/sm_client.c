@@ -197,15 +197,19 @@ static void on_reply(void *arg, enum socketmap_status st, const char *data, size
 {
 	struct pending *p = arg;
 	struct sm_client *cl = p->cl;
+	/*
+	 * The oldest request's reply (every earlier one has left the queue)
+	 * goes straight to the output: no buffer of its own to allocate, copy
+	 * and free. Out of memory there closes the client (take_ready).
+	 */
+	struct buf *b = p == cl->head ? &cl->out : &p->reply;
 
 	cl->set->in_flight--;
 	p->lk = NULL;
 	p->done = 1;
-	if (socketmap_encode_reply(&p->reply, st, data, len) != 0) {
+	if (socketmap_encode_reply(b, st, data, len) != 0) {
 		/* The engine keeps replies under the limit; never send an oversized one. */
-		buf_reset(&p->reply);
-		(void)socketmap_encode_reply(&p->reply, SOCKETMAP_PERM,
-					     SOCKETMAP_TEXT("reply too long"));
+		(void)socketmap_encode_reply(b, SOCKETMAP_PERM, SOCKETMAP_TEXT("reply too long"));
 	}
 	if (p->reply.oom) {
 		buf_reset(&p->reply);
