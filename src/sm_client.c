@@ -36,6 +36,7 @@
 #define SM_OUT_HARD_LIMIT	(1024 * 1024)	/* queued reply bytes: close */
 #define SM_IN_MAX	(NETSTRING_MAX_LEN + NETSTRING_MAX_DIGITS + 2)	/* longest netstring */
 #define SM_BUF_KEEP		4096	/* bytes of an emptied buffer kept for reuse */
+#define SM_SPARE_MAX		64	/* answered request records kept for reuse */
 
 struct pending {
 	struct pending *next;
@@ -80,6 +81,8 @@ void sm_clients_init(struct sm_clients *set, struct event_base *base,
 	LIST_INIT(&set->list);
 	set->n = 0;
 	set->in_flight = 0;
+	set->spare = NULL;
+	set->nspare = 0;
 }
 
 /* buf_drop - empty a buffer, giving back memory a burst made it grow to */
@@ -90,6 +93,35 @@ static void buf_drop(struct buf *b, size_t *off)
 		buf_free(b);
 	else
 		buf_reset(b);
+}
+
+/* pending_new - a cleared request record, a spare one if there is one */
+static struct pending *pending_new(struct sm_clients *set)
+{
+	struct pending *p = set->spare;
+
+	if (p == NULL)
+		return calloc(1, sizeof(*p));
+	set->spare = p->next;
+	set->nspare--;
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+/*
+ * pending_put - a record done with: kept for the next request (one per
+ * request would otherwise be a malloc and a free on every cache hit)
+ */
+static void pending_put(struct sm_clients *set, struct pending *p)
+{
+	buf_free(&p->reply);
+	if (set->nspare >= SM_SPARE_MAX) {
+		free(p);
+		return;
+	}
+	p->next = set->spare;
+	set->spare = p;
+	set->nspare++;
 }
 
 /* out_len - reply bytes queued that the socket did not take */
@@ -110,8 +142,7 @@ static void client_free(struct sm_client *cl)
 				lookup_cancel(p->lk);
 			cl->set->in_flight--;
 		}
-		buf_free(&p->reply);
-		free(p);
+		pending_put(cl->set, p);
 	}
 	LIST_REMOVE(cl, link);
 	cl->set->n--;
@@ -175,8 +206,7 @@ static void take_ready(struct sm_client *cl)
 			cl->tail = NULL;
 		cl->npending--;
 		buf_append(&cl->out, p->reply.data, p->reply.len);
-		buf_free(&p->reply);
-		free(p);
+		pending_put(cl->set, p);
 	}
 	if (cl->out.oom)
 		cl->broken = 1;		/* a reply would be lost: the client must retry */
@@ -249,7 +279,7 @@ static int start_request(struct sm_client *cl, const char *payload, size_t plen)
 	struct pending *p;
 	struct lookup *lk;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = pending_new(cl->set)) == NULL)
 		return -1;
 	p->cl = cl;
 	buf_init(&p->reply);
@@ -511,6 +541,13 @@ size_t sm_clients_unsent(const struct sm_clients *set)
 /* sm_clients_close_all - close everything */
 void sm_clients_close_all(struct sm_clients *set)
 {
+	struct pending *p;
+
 	while (!LIST_EMPTY(&set->list))
 		client_free(LIST_FIRST(&set->list));
+	while ((p = set->spare) != NULL) {
+		set->spare = p->next;
+		free(p);
+	}
+	set->nspare = 0;
 }

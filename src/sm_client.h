@@ -43,6 +43,7 @@
 struct event_base;
 struct lookup_engine;
 struct sm_client;
+struct pending;
 
 /* The server's settings; its clients hold a copy (sm_server.h). */
 struct sm_server_config {
@@ -62,6 +63,8 @@ struct sm_clients {
 	LIST_HEAD(sm_client_list, sm_client) list;
 	unsigned n;			/* open connections */
 	unsigned in_flight;		/* lookups not yet answered */
+	struct pending *spare;		/* request records kept for reuse (sm_client.c) */
+	unsigned nspare;
 	char scratch[SM_READ_CHUNK];	/* every read lands here first */
 };
 
