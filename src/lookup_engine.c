@@ -626,7 +626,8 @@ static void resolve_candidate(struct lookup *lk, unsigned idx)
 static int expand_key(const struct map_def *map, const char *key, size_t len,
 		      struct search_candidates *sc, const char **why)
 {
-	char *folded = malloc(len + 1);
+	char small[LOOKUP_KEY_MAX + 1];	/* every key that can exist fits: no malloc */
+	char *folded = len < sizeof(small) ? small : malloc(len + 1);
 	size_t i, n = 0;
 	const char *cwhy;
 	uint32_t mask;
@@ -640,7 +641,8 @@ static int expand_key(const struct map_def *map, const char *key, size_t len,
 		folded[len] = 0;
 	}
 	search_order_expand(&map->search, folded, len, sc);
-	free(folded);
+	if (folded != small)
+		free(folded);
 	mask = sc->ext_mask;
 	sc->ext_mask = 0;
 	for (i = 0; i < sc->n; i++) {
