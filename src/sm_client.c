@@ -81,8 +81,7 @@ void sm_clients_init(struct sm_clients *set, struct event_base *base,
 	LIST_INIT(&set->list);
 	set->n = 0;
 	set->in_flight = 0;
-	set->spare = NULL;
-	set->nspare = 0;
+	spare_init(&set->spare, sizeof(struct pending), SM_SPARE_MAX);
 }
 
 /* buf_drop - empty a buffer, giving back memory a burst made it grow to */
@@ -95,33 +94,21 @@ static void buf_drop(struct buf *b, size_t *off)
 		buf_reset(b);
 }
 
-/* pending_new - a cleared request record, a spare one if there is one */
+/* pending_new - a cleared request record, a kept one if there is one */
 static struct pending *pending_new(struct sm_clients *set)
 {
-	struct pending *p = set->spare;
+	struct pending *p = spare_get(&set->spare);
 
-	if (p == NULL)
-		return calloc(1, sizeof(*p));
-	set->spare = p->next;
-	set->nspare--;
-	memset(p, 0, sizeof(*p));
+	if (p != NULL)
+		memset(p, 0, sizeof(*p));
 	return p;
 }
 
-/*
- * pending_put - a record done with: kept for the next request (one per
- * request would otherwise be a malloc and a free on every cache hit)
- */
+/* pending_put - a record done with, kept for the next request */
 static void pending_put(struct sm_clients *set, struct pending *p)
 {
 	buf_free(&p->reply);
-	if (set->nspare >= SM_SPARE_MAX) {
-		free(p);
-		return;
-	}
-	p->next = set->spare;
-	set->spare = p;
-	set->nspare++;
+	spare_put(&set->spare, p);
 }
 
 /* out_len - reply bytes queued that the socket did not take */
@@ -541,13 +528,7 @@ size_t sm_clients_unsent(const struct sm_clients *set)
 /* sm_clients_close_all - close everything */
 void sm_clients_close_all(struct sm_clients *set)
 {
-	struct pending *p;
-
 	while (!LIST_EMPTY(&set->list))
 		client_free(LIST_FIRST(&set->list));
-	while ((p = set->spare) != NULL) {
-		set->spare = p->next;
-		free(p);
-	}
-	set->nspare = 0;
+	spare_free(&set->spare);
 }

@@ -39,11 +39,12 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
+#include "spare.h"
+
 
 struct event_base;
 struct lookup_engine;
 struct sm_client;
-struct pending;
 
 /* The server's settings; its clients hold a copy (sm_server.h). */
 struct sm_server_config {
@@ -63,8 +64,7 @@ struct sm_clients {
 	LIST_HEAD(sm_client_list, sm_client) list;
 	unsigned n;			/* open connections */
 	unsigned in_flight;		/* lookups not yet answered */
-	struct pending *spare;		/* request records kept for reuse (sm_client.c) */
-	unsigned nspare;
+	struct spare spare;		/* request records kept for reuse */
 	char scratch[SM_READ_CHUNK];	/* every read lands here first */
 };
 
