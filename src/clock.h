@@ -20,6 +20,7 @@ typedef int64_t (*clock_hook_fn)(void);
 
 int64_t clock_now_ms(void);	/* CLOCK_MONOTONIC, or the hook's time */
 int64_t clock_now_us(void);	/* the same clock in microseconds: latencies */
+int64_t clock_coarse_ms(void);	/* the same clock at tick resolution (~4 ms), cheaper */
 
 /* clock_set_hook - tests only: read time from fn (NULL: the real clock) */
 void clock_set_hook(clock_hook_fn fn);

@@ -21,12 +21,15 @@
 #include "map_registry.h"
 #include "result_rows.h"
 #include "search_order.h"
+#include "spare.h"
 
 #define LOOKUP_LOG_INTERVAL_MS	10000	/* repeated backend trouble */
 #define LOOKUP_REASON_MAX	400	/* bytes of a TEMP/PERM reason */
 #define LOOKUP_WHY_MAX		300	/* bytes of a column problem: fits a reason */
 #define LOOKUP_QUERY_BUCKETS	1024	/* in-flight read table (power of 2) */
 #define LOOKUP_REFRESH_PERMILLE	900	/* refresh after 90% of the TTL */
+#define LOOKUP_SPARE_MAX	64	/* answered lookups kept for reuse */
+#define LOOKUP_SPARE_KEYS	256	/* candidate bytes a reusable lookup holds */
 
 _Static_assert(CQL_LABEL_COUNT <= LOOKUP_STAT_ERRORS, "a counter for every failure label");
 _Static_assert(MAP_MAX <= CACHE_MAPS, "every map's answers can be cached");
@@ -67,6 +70,7 @@ struct lookup {
 	uint32_t ext_mask;		/* extension-stripped candidates (search_order.h) */
 	const char *ext;		/* its extension, as the client wrote it */
 	size_t ext_len;
+	int reusable;			/* from e->spare: keys[] holds LOOKUP_SPARE_KEYS bytes */
 	struct cand cand[SEARCH_MAX_CANDIDATES];
 	char keys[];			/* the candidates, NUL-terminated */
 };
@@ -111,6 +115,7 @@ struct lookup_engine {
 	struct log_limit perm_log;
 	struct log_limit stale_log;
 	int closing;			/* lookup_engine_closing(): reads now cut */
+	struct spare spare;		/* answered lookups kept for reuse */
 };
 
 /* lookup_engine_new - an engine over a registry, a backend and a cache */
@@ -126,6 +131,7 @@ struct lookup_engine *lookup_engine_new(struct map_registry *reg,
 	e->be = *be;
 	e->cache = cache;
 	e->seed = seed;
+	spare_init(&e->spare, sizeof(struct lookup) + LOOKUP_SPARE_KEYS, LOOKUP_SPARE_MAX);
 	return e;
 }
 
@@ -166,6 +172,7 @@ void lookup_engine_free(struct lookup_engine *e)
 		return;
 	for (i = 0; i < MAP_MAX; i++)
 		snap_put(e->snaps[i]);
+	spare_free(&e->spare);
 	free(e);
 }
 
@@ -233,6 +240,29 @@ static enum socketmap_status failure_reason(const struct map_def *map,
 	return SOCKETMAP_TEMP;
 }
 
+/* lookup_new - a cleared lookup with room for total candidate bytes, a kept one if they fit */
+static struct lookup *lookup_new(struct lookup_engine *e, size_t total)
+{
+	struct lookup *lk;
+
+	if (total > LOOKUP_SPARE_KEYS)
+		return calloc(1, sizeof(*lk) + total);
+	if ((lk = spare_get(&e->spare)) != NULL) {
+		memset(lk, 0, sizeof(*lk));	/* keys[] is written before it is read */
+		lk->reusable = 1;
+	}
+	return lk;
+}
+
+/* lookup_dispose - keep a lookup for reuse, or free it */
+static void lookup_dispose(struct lookup_engine *e, struct lookup *lk)
+{
+	if (lk->reusable)
+		spare_put(&e->spare, lk);
+	else
+		free(lk);
+}
+
 /* lookup_release - free a lookup once answered and no read needs it */
 static void lookup_release(struct lookup *lk)
 {
@@ -243,7 +273,7 @@ static void lookup_release(struct lookup *lk)
 	for (i = 0; i < lk->ncand; i++)
 		free(lk->cand[i].text);
 	snap_put(lk->snap);
-	free(lk);
+	lookup_dispose(lk->e, lk);
 }
 
 /* answer - deliver the reply once, and count it */
@@ -626,7 +656,8 @@ static void resolve_candidate(struct lookup *lk, unsigned idx)
 static int expand_key(const struct map_def *map, const char *key, size_t len,
 		      struct search_candidates *sc, const char **why)
 {
-	char *folded = malloc(len + 1);
+	char small[LOOKUP_KEY_MAX + 1];	/* every key that can exist fits: no malloc */
+	char *folded = len < sizeof(small) ? small : malloc(len + 1);
 	size_t i, n = 0;
 	const char *cwhy;
 	uint32_t mask;
@@ -640,8 +671,8 @@ static int expand_key(const struct map_def *map, const char *key, size_t len,
 		folded[len] = 0;
 	}
 	search_order_expand(&map->search, folded, len, sc);
-	free(folded);
-	(void)lookup_key_valid(key, len, why);	/* for the log, if nothing is left */
+	if (folded != small)
+		free(folded);
 	mask = sc->ext_mask;
 	sc->ext_mask = 0;
 	for (i = 0; i < sc->n; i++) {
@@ -655,6 +686,8 @@ static int expand_key(const struct map_def *map, const char *key, size_t len,
 		n++;
 	}
 	sc->n = n;
+	if (n == 0)
+		(void)lookup_key_valid(key, len, why);	/* for the log */
 	return 0;
 }
 
@@ -704,9 +737,9 @@ struct lookup *lookup_start(struct lookup_engine *e, const char *req,
 		total += sc.len[i] + 1;
 	if (sc.ext_mask)
 		total += sc.ext_len + 1;
-	if ((lk = calloc(1, sizeof(*lk) + total)) == NULL ||
-	    (lk->snap = snap_get(e, map)) == NULL) {
-		free(lk);
+	if ((lk = lookup_new(e, total)) == NULL || (lk->snap = snap_get(e, map)) == NULL) {
+		if (lk)
+			lookup_dispose(e, lk);
 		e->stats.by_status[SOCKETMAP_TEMP]++;
 		cb(arg, SOCKETMAP_TEMP, SOCKETMAP_TEXT("out of memory"));
 		return NULL;

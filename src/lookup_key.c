@@ -59,7 +59,18 @@ int lookup_key_valid(const char *key, size_t len, const char **why)
 		*why = "key too long";
 		return 0;
 	}
+	/* One pass while the key is printable ASCII, as addresses nearly always are. */
 	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)key[i];
+
+		if (c < 0x20 || c >= 0x7f)
+			break;
+	}
+	if (i == len) {
+		*why = NULL;
+		return 1;
+	}
+	for (; i < len; i++) {
 		unsigned char c = (unsigned char)key[i];
 
 		if (c < 0x20 || c == 0x7f) {

@@ -6,8 +6,6 @@
  *	("0:," is the only length that starts with 0); Postfix never sends
  *	them, so one here means a confused or hostile peer.
  */
-#include <stdio.h>
-
 #include "netstring.h"
 
 /* netstring_decode - decode one netstring at the start of p[0..len) */
@@ -61,10 +59,28 @@ enum netstring_status netstring_decode(const char *p, size_t len, size_t max,
 	return NETSTRING_COMPLETE;
 }
 
+/*
+ * netstring_encode_head - append "<n>:", the digits by hand: a reply is
+ * framed for every lookup, and printf's machinery cost more than the rest
+ * of a cache hit's reply path (callgrind, bench/README.md)
+ */
+void netstring_encode_head(struct buf *b, size_t n)
+{
+	char digits[NETSTRING_HEAD_MAX];
+	size_t i = sizeof(digits);
+
+	digits[--i] = ':';
+	do {
+		digits[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	buf_append(b, digits + i, sizeof(digits) - i);
+}
+
 /* netstring_encode - append "<n>:<payload>," */
 void netstring_encode(struct buf *b, const void *payload, size_t n)
 {
-	buf_printf(b, "%zu:", n);
+	netstring_encode_head(b, n);
 	buf_append(b, payload, n);
 	buf_append_byte(b, ',');
 }

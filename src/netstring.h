@@ -25,6 +25,7 @@
 
 #define NETSTRING_MAX_LEN	100000	/* payload bytes: Postfix's socketmap limit */
 #define NETSTRING_MAX_DIGITS	9	/* length digits we ever accept */
+#define NETSTRING_HEAD_MAX	21	/* "<size_t in decimal>:" */
 
 enum netstring_status {
 	NETSTRING_NEED_MORE = 0,
@@ -39,6 +40,9 @@ enum netstring_status {
 enum netstring_status netstring_decode(const char *p, size_t len, size_t max,
 				       const char **payload, size_t *plen,
 				       size_t *consumed, const char **why);
+
+/* netstring_encode_head - append "<n>:", the frame's start */
+void netstring_encode_head(struct buf *b, size_t n);
 
 /* netstring_encode - append "<n>:<payload>," */
 void netstring_encode(struct buf *b, const void *payload, size_t n);

@@ -2,11 +2,19 @@
  * sm_client - one Postfix connection (see sm_client.h)
  *
  * DESCRIPTION
- *	Three events per client: rev (readable; persistent, so its timeout
- *	is the idle timeout and restarts with every read), wev (writable;
- *	added only while replies wait, its timeout is the write timeout) and
- *	kick (run client_process() from the loop, for the engine's callback,
- *	where freeing the client is not safe).
+ *	Four events per client: rev (readable; persistent, no timeout),
+ *	idle (a timer for the idle timeout, added and deleted with rev), wev
+ *	(writable; added only while replies wait, its timeout is the write
+ *	timeout) and kick (run client_process() from the loop, for the
+ *	engine's callback, where freeing the client is not safe).
+ *
+ *	The idle timeout restarts with every read, but the timer is not
+ *	re-armed on every read: re-adding a timed event was a timer-heap
+ *	update per request (libevent re-adds a persistent event's timeout
+ *	each time it fires). A read only stamps the time (the coarse clock,
+ *	no hardware counter); when the timer fires it compares the stamp
+ *	with the clock and closes the client, or waits the rest of the
+ *	timeout from the last read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +36,7 @@
 #define SM_OUT_HARD_LIMIT	(1024 * 1024)	/* queued reply bytes: close */
 #define SM_IN_MAX	(NETSTRING_MAX_LEN + NETSTRING_MAX_DIGITS + 2)	/* longest netstring */
 #define SM_BUF_KEEP		4096	/* bytes of an emptied buffer kept for reuse */
+#define SM_SPARE_MAX		64	/* answered request records kept for reuse */
 
 struct pending {
 	struct pending *next;
@@ -41,7 +50,9 @@ struct sm_client {
 	LIST_ENTRY(sm_client) link;	/* the server's clients */
 	struct sm_clients *set;
 	int fd;
-	struct event *rev;		/* readable, or idle for the idle timeout */
+	struct event *rev;		/* readable */
+	struct event *idle;		/* the idle timeout, while rev is added */
+	int64_t last_read_ms;		/* clock_coarse_ms() of the latest read */
 	struct event *wev;		/* writable, or no progress for the idle timeout */
 	struct event *kick;		/* client_process() from the loop */
 	struct buf in;			/* bytes read and not decoded: in.data[in_off..] */
@@ -70,6 +81,7 @@ void sm_clients_init(struct sm_clients *set, struct event_base *base,
 	LIST_INIT(&set->list);
 	set->n = 0;
 	set->in_flight = 0;
+	spare_init(&set->spare, sizeof(struct pending), SM_SPARE_MAX);
 }
 
 /* buf_drop - empty a buffer, giving back memory a burst made it grow to */
@@ -80,6 +92,23 @@ static void buf_drop(struct buf *b, size_t *off)
 		buf_free(b);
 	else
 		buf_reset(b);
+}
+
+/* pending_new - a cleared request record, a kept one if there is one */
+static struct pending *pending_new(struct sm_clients *set)
+{
+	struct pending *p = spare_get(&set->spare);
+
+	if (p != NULL)
+		memset(p, 0, sizeof(*p));
+	return p;
+}
+
+/* pending_put - a record done with, kept for the next request */
+static void pending_put(struct sm_clients *set, struct pending *p)
+{
+	buf_free(&p->reply);
+	spare_put(&set->spare, p);
 }
 
 /* out_len - reply bytes queued that the socket did not take */
@@ -100,12 +129,12 @@ static void client_free(struct sm_client *cl)
 				lookup_cancel(p->lk);
 			cl->set->in_flight--;
 		}
-		buf_free(&p->reply);
-		free(p);
+		pending_put(cl->set, p);
 	}
 	LIST_REMOVE(cl, link);
 	cl->set->n--;
 	event_free(cl->rev);
+	event_free(cl->idle);
 	event_free(cl->wev);
 	event_free(cl->kick);
 	close(cl->fd);
@@ -164,8 +193,7 @@ static void take_ready(struct sm_client *cl)
 			cl->tail = NULL;
 		cl->npending--;
 		buf_append(&cl->out, p->reply.data, p->reply.len);
-		buf_free(&p->reply);
-		free(p);
+		pending_put(cl->set, p);
 	}
 	if (cl->out.oom)
 		cl->broken = 1;		/* a reply would be lost: the client must retry */
@@ -186,15 +214,19 @@ static void on_reply(void *arg, enum socketmap_status st, const char *data, size
 {
 	struct pending *p = arg;
 	struct sm_client *cl = p->cl;
+	/*
+	 * The oldest request's reply (every earlier one has left the queue)
+	 * goes straight to the output: no buffer of its own to allocate, copy
+	 * and free. Out of memory there closes the client (take_ready).
+	 */
+	struct buf *b = p == cl->head ? &cl->out : &p->reply;
 
 	cl->set->in_flight--;
 	p->lk = NULL;
 	p->done = 1;
-	if (socketmap_encode_reply(&p->reply, st, data, len) != 0) {
+	if (socketmap_encode_reply(b, st, data, len) != 0) {
 		/* The engine keeps replies under the limit; never send an oversized one. */
-		buf_reset(&p->reply);
-		(void)socketmap_encode_reply(&p->reply, SOCKETMAP_PERM,
-					     SOCKETMAP_TEXT("reply too long"));
+		(void)socketmap_encode_reply(b, SOCKETMAP_PERM, SOCKETMAP_TEXT("reply too long"));
 	}
 	if (p->reply.oom) {
 		buf_reset(&p->reply);
@@ -210,16 +242,20 @@ static void on_reply(void *arg, enum socketmap_status st, const char *data, size
 		kick(cl);
 }
 
-/* set_reading - add or delete rev, only on a change */
+/* set_reading - add or delete rev and its idle timer, only on a change */
 static void set_reading(struct sm_client *cl, int on)
 {
 	struct timeval tv;
 
 	if (on && !cl->reading) {
+		/* As a read would: the client has the whole timeout from now. */
+		cl->last_read_ms = clock_coarse_ms();
 		tv = clock_timeval(cl->set->cfg.idle_timeout_ms);
-		event_add(cl->rev, &tv);
+		event_add(cl->rev, NULL);
+		evtimer_add(cl->idle, &tv);
 	} else if (!on && cl->reading) {
 		event_del(cl->rev);
+		evtimer_del(cl->idle);
 	}
 	cl->reading = on ? 1 : 0;
 }
@@ -230,7 +266,7 @@ static int start_request(struct sm_client *cl, const char *payload, size_t plen)
 	struct pending *p;
 	struct lookup *lk;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = pending_new(cl->set)) == NULL)
 		return -1;
 	p->cl = cl;
 	buf_init(&p->reply);
@@ -377,20 +413,35 @@ static int client_process(struct sm_client *cl, const char *fresh, size_t n)
 	return 0;
 }
 
-/* read_cb - readable (one read), or idle for the idle timeout */
+/* idle_cb - the idle timer: close a client silent that long, or wait the rest */
+static void idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sm_client *cl = arg;
+	int64_t timeout = cl->set->cfg.idle_timeout_ms;
+	int64_t quiet = clock_coarse_ms() - cl->last_read_ms;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	if (quiet >= timeout && cl->npending == 0) {
+		msg_debug("client %s: idle, closing", cl->peer);
+		client_free(cl);
+		return;
+	}
+	/* Read since the timer was set, or answers still owed (not idle): wait again. */
+	tv = clock_timeval(quiet >= 0 && quiet < timeout ? timeout - quiet : timeout);
+	evtimer_add(cl->idle, &tv);
+}
+
+/* read_cb - readable: one read */
 static void read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sm_client *cl = arg;
 	char *scratch = cl->set->scratch;
 	ssize_t n;
 
-	if (what & EV_TIMEOUT) {
-		if (cl->npending > 0)
-			return;		/* not idle: we owe it answers */
-		msg_debug("client %s: idle, closing", cl->peer);
-		client_free(cl);
-		return;
-	}
+	(void)what;
+	cl->last_read_ms = clock_coarse_ms();
 	n = recv(fd, scratch, SM_READ_CHUNK, 0);
 	if (n > 0) {
 		(void)client_process(cl, scratch, (size_t)n);
@@ -437,11 +488,14 @@ int sm_client_start(struct sm_clients *set, int fd, const char *peer)
 
 	if (cl == NULL ||
 	    (cl->rev = event_new(set->base, fd, EV_READ | EV_PERSIST, read_cb, cl)) == NULL ||
+	    (cl->idle = evtimer_new(set->base, idle_cb, cl)) == NULL ||
 	    (cl->wev = event_new(set->base, fd, EV_WRITE | EV_PERSIST, write_cb, cl)) == NULL ||
 	    (cl->kick = event_new(set->base, -1, 0, kick_cb, cl)) == NULL) {
 		if (cl) {
 			if (cl->rev)
 				event_free(cl->rev);
+			if (cl->idle)
+				event_free(cl->idle);
 			if (cl->wev)
 				event_free(cl->wev);
 			free(cl);
@@ -476,4 +530,5 @@ void sm_clients_close_all(struct sm_clients *set)
 {
 	while (!LIST_EMPTY(&set->list))
 		client_free(LIST_FIRST(&set->list));
+	spare_free(&set->spare);
 }

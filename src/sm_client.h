@@ -39,6 +39,8 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
+#include "spare.h"
+
 
 struct event_base;
 struct lookup_engine;
@@ -62,6 +64,7 @@ struct sm_clients {
 	LIST_HEAD(sm_client_list, sm_client) list;
 	unsigned n;			/* open connections */
 	unsigned in_flight;		/* lookups not yet answered */
+	struct spare spare;		/* request records kept for reuse */
 	char scratch[SM_READ_CHUNK];	/* every read lands here first */
 };
 

@@ -63,7 +63,12 @@ int socketmap_encode_reply(struct buf *b, enum socketmap_status st,
 
 	if (len > SOCKETMAP_REPLY_MAX || total > SOCKETMAP_REPLY_MAX)
 		return -1;
-	buf_printf(b, "%zu:%s ", total, word);
+	/* One reservation for the whole frame; a failure sets b->oom. */
+	if (buf_reserve(b, NETSTRING_HEAD_MAX + total + 1) != 0)
+		return 0;
+	netstring_encode_head(b, total);
+	buf_append(b, word, wlen);
+	buf_append_byte(b, ' ');
 	buf_append(b, data, len);
 	buf_append_byte(b, ',');
 	return 0;

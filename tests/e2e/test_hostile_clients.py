@@ -82,6 +82,23 @@ def test_pipelined_requests_are_answered_in_order(demo):
                        b"OK alice@example.com, bob@example.com"]
 
 
+def test_cache_hits_wait_behind_a_slow_read(start_cqld, start_daemon):
+    """Requests answered at once (cache hits) behind one that waits for the
+    database are written after it, in request order."""
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port)
+    s = raw_connect(daemon.port)
+    hits = [b"domains example.com", b"users bob@example.com"]
+    s.sendall(b"".join(netstring(r) for r in hits))
+    assert [read_netstring(s) for _ in hits] == [b"OK example.com", b"OK example.com/bob/"]
+    cqld.control("delay 500")
+    reqs = [hits[0], b"users alice@example.com", hits[1], hits[0]]
+    s.sendall(b"".join(netstring(r) for r in reqs))
+    assert [read_netstring(s, timeout=15) for _ in reqs] == [
+        b"OK example.com", b"OK example.com/alice/", b"OK example.com/bob/", b"OK example.com"]
+    cqld.control("delay 0")
+
+
 def test_pipelined_batch_split_at_every_byte_boundary(demo):
     """One batch of pipelined requests (cache hits, misses, an unknown map)
     arrives in two pieces, cut at every possible byte: the daemon decodes
@@ -164,6 +181,26 @@ def test_idle_client_is_closed(start_cqld, start_daemon):
     t0 = time.monotonic()
     assert_closed(s)
     assert time.monotonic() - t0 < 4
+
+
+def test_idle_timeout_counts_from_the_last_request(start_cqld, start_daemon):
+    """The idle timeout restarts with every request, so a client that asks
+    now and then is never idle; it does not run out while an answer is
+    owed; a client that then goes quiet is closed."""
+    cqld = start_cqld()
+    daemon = start_daemon(cqld.port, CLIENT_IDLE_TIMEOUT=2, CASSANDRA_REQUEST_TIMEOUT_MS=10000,
+                          CASSANDRA_LOOKUP_TIMEOUT_MS=20000)
+    s = raw_connect(daemon.port)
+    end = time.monotonic() + 5          # more than two timeouts
+    while time.monotonic() < end:
+        s.sendall(netstring(b"domains example.com"))
+        assert read_netstring(s, timeout=15) == b"OK example.com"
+        time.sleep(0.3)
+    cqld.control("delay 3000")          # the answer is owed longer than the timeout
+    s.sendall(netstring(b"domains example.org"))
+    assert read_netstring(s, timeout=30) == b"OK example.org"
+    cqld.control("delay 0")
+    assert_closed(s)
 
 
 def test_term_exits_cleanly(demo):

@@ -85,6 +85,36 @@ static void test_utf8(void **state)
 	assert_false(valid("\xe2\x82\xac", 2));
 }
 
+/* reason - lookup_key_valid's reason for a refused key */
+static const char *reason(const char *k, size_t n)
+{
+	const char *why = NULL;
+
+	assert_false(lookup_key_valid(k, n, &why));
+	return why;
+}
+
+#define R(s)	reason(s, sizeof(s) - 1)
+
+/*
+ * A printable ASCII key takes one pass; the reasons stay as before it:
+ * a control character anywhere is named first, even after bytes that
+ * are not UTF-8, wherever the first non-ASCII byte is.
+ */
+static void test_reasons(void **state)
+{
+	(void)state;
+	assert_string_equal(R("abc\x01"), "control character in key");
+	assert_string_equal(R("abc\x7f@x"), "control character in key");
+	assert_string_equal(R("abc\xff" "def\x01"), "control character in key");
+	assert_string_equal(R("\xc3\xbc\x1f"), "control character in key");
+	assert_string_equal(R("abc@\xff"), "key is not valid UTF-8");
+	assert_string_equal(R("\xc3\xbc@\xc3"), "key is not valid UTF-8");
+	assert_true(V("abc@\xc3\xbc.example"));
+	assert_true(V("~"));				/* 0x7e, the last printable */
+	assert_true(V(" "));				/* 0x20, the first */
+}
+
 static void test_fold(void **state)
 {
 	char out[64];
@@ -114,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_plain_keys),
 		cmocka_unit_test(test_control_characters),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_fold),
 	};
 

@@ -188,6 +188,32 @@ static void test_encode(void **state)
 	buf_free(&b);
 }
 
+/* The length digits are written by hand: every digit count, both ends. */
+static void test_encode_head(void **state)
+{
+	static const size_t lens[] = { 0, 1, 9, 10, 99, 100, 12345, 100000, 1000000000 };
+	char want[32];
+	struct buf b;
+	size_t i;
+
+	(void)state;
+	buf_init(&b);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		buf_reset(&b);
+		netstring_encode_head(&b, lens[i]);
+		snprintf(want, sizeof(want), "%zu:", lens[i]);
+		assert_int_equal(b.len, strlen(want));
+		assert_memory_equal(b.data, want, b.len);
+	}
+	buf_reset(&b);
+	netstring_encode_head(&b, SIZE_MAX);
+	snprintf(want, sizeof(want), "%zu:", (size_t)SIZE_MAX);
+	assert_true(strlen(want) <= NETSTRING_HEAD_MAX);
+	assert_int_equal(b.len, strlen(want));
+	assert_memory_equal(b.data, want, b.len);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_leading_zeros),
 		cmocka_unit_test(test_over_limit),
 		cmocka_unit_test(test_encode),
+		cmocka_unit_test(test_encode_head),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
