@@ -23,6 +23,21 @@ def send_lookups(port, lookups):
     return socks
 
 
+def held_with_two_lookups(start_cqld, start_daemon):
+    """A daemon whose only node holds the handshake 10 s (lookup and
+    connect timeouts of a minute), with a lookup of a key that exists and
+    one of a key that does not waiting for it: cqld, daemon, sockets."""
+    cqld = start_cqld()
+    cqld.control("delay 10000")
+    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off",
+                          CASSANDRA_LOOKUP_TIMEOUT_MS="60000",
+                          CASSANDRA_CONNECT_TIMEOUT_MS="60000")
+    socks = send_lookups(daemon.port, [("domains", "example.com"),
+                                       ("domains", "no-such-domain.example")])
+    assert " is up" not in daemon.log_text()
+    return cqld, daemon, socks
+
+
 def replies(socks, timeout):
     """The reply on each socket, decoded; the sockets are closed."""
     try:
@@ -66,14 +81,7 @@ def test_a_lookup_held_past_its_deadline_is_temp_never_notfound(start_cqld, star
 
 
 def test_lookups_waiting_when_every_node_fails_answer_temp_at_once(start_cqld, start_daemon):
-    cqld = start_cqld()
-    cqld.control("delay 10000")
-    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off",
-                          CASSANDRA_LOOKUP_TIMEOUT_MS="60000",
-                          CASSANDRA_CONNECT_TIMEOUT_MS="60000")
-    socks = send_lookups(daemon.port, [("domains", "example.com"),
-                                       ("domains", "no-such-domain.example")])
-    assert " is up" not in daemon.log_text()
+    cqld, daemon, socks = held_with_two_lookups(start_cqld, start_daemon)
     cqld.control("drop")                # the only node's first attempt fails
     # Answered when the attempt fails, long before the lookup deadline.
     for reply in replies(socks, timeout=20):
@@ -81,14 +89,7 @@ def test_lookups_waiting_when_every_node_fails_answer_temp_at_once(start_cqld, s
 
 
 def test_term_answers_the_lookups_waiting_for_the_connection(start_cqld, start_daemon):
-    cqld = start_cqld()
-    cqld.control("delay 10000")
-    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off",
-                          CASSANDRA_LOOKUP_TIMEOUT_MS="60000",
-                          CASSANDRA_CONNECT_TIMEOUT_MS="60000")
-    socks = send_lookups(daemon.port, [("domains", "example.com"),
-                                       ("domains", "no-such-domain.example")])
-    assert " is up" not in daemon.log_text()
+    _, daemon, socks = held_with_two_lookups(start_cqld, start_daemon)
     daemon.proc.send_signal(signal.SIGTERM)
     for reply in replies(socks, timeout=20):
         assert reply.startswith("TEMP "), reply
