@@ -188,15 +188,16 @@ def test_idle_timeout_counts_from_the_last_request(start_cqld, start_daemon):
     now and then is never idle; it does not run out while an answer is
     owed; a client that then goes quiet is closed."""
     cqld = start_cqld()
-    daemon = start_daemon(cqld.port, CLIENT_IDLE_TIMEOUT=2, CASSANDRA_REQUEST_TIMEOUT_MS=10000,
+    # 3 s: a request every 0.3 s leaves 2.7 s for a loaded machine's stalls.
+    daemon = start_daemon(cqld.port, CLIENT_IDLE_TIMEOUT=3, CASSANDRA_REQUEST_TIMEOUT_MS=10000,
                           CASSANDRA_LOOKUP_TIMEOUT_MS=20000)
     s = raw_connect(daemon.port)
-    end = time.monotonic() + 5          # more than two timeouts
+    end = time.monotonic() + 7          # more than two timeouts
     while time.monotonic() < end:
         s.sendall(netstring(b"domains example.com"))
         assert read_netstring(s, timeout=15) == b"OK example.com"
         time.sleep(0.3)
-    cqld.control("delay 3000")          # the answer is owed longer than the timeout
+    cqld.control("delay 4500")          # the answer is owed longer than the timeout
     s.sendall(netstring(b"domains example.org"))
     assert read_netstring(s, timeout=30) == b"OK example.org"
     cqld.control("delay 0")
