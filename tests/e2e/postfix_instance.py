@@ -67,23 +67,31 @@ class PostfixInstance:
         (self.dir / "queue").mkdir()
         (self.dir / "data").mkdir()
         shutil.chown(self.dir / "data", "postfix")
-        lines = [
-            "compatibility_level = 3.6",
-            f"queue_directory = {self.dir}/queue",
-            f"data_directory = {self.dir}/data",
-            "mail_owner = postfix",
-            "myhostname = mx.test.local",
-            "mydestination =",
-            "inet_interfaces = 127.0.0.1",
-            "inet_protocols = ipv4",
-            f"maillog_file = {self.dir}/maillog",
-            f"maillog_file_prefixes = {self.dir}",
-            "alias_maps =",
-            "alias_database =",
-            "smtpd_relay_restrictions = reject_unauth_destination",
-            "smtputf8_enable = no",
-        ]
-        lines += [f"{k} = {v}" for k, v in settings.items()]
+        base = {
+            "compatibility_level": "3.6",
+            "queue_directory": f"{self.dir}/queue",
+            "data_directory": f"{self.dir}/data",
+            "mail_owner": "postfix",
+            "myhostname": "mx.test.local",
+            "mydestination": "",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "maillog_file": f"{self.dir}/maillog",
+            "maillog_file_prefixes": f"{self.dir}",
+            "alias_maps": "",
+            "alias_database": "",
+            "smtpd_relay_restrictions": "reject_unauth_destination",
+            "smtputf8_enable": "no",
+        }
+        # A caller's setting replaces the default in place, never follows it:
+        # a name given twice makes every Postfix process log "overriding
+        # earlier entry" at startup, and that burst can fill the postlog
+        # socket (net.unix.max_dgram_qlen, 10) before postlogd reads it while
+        # postlogd sends its own copy of the warning to that same socket:
+        # the whole instance then hangs in sendto() (seen in CI: smtpd, master
+        # and postlogd in unix_wait_for_peer, RCPT TO unanswered for 60 s).
+        base.update(settings)
+        lines = [f"{k} = {v}".rstrip() for k, v in base.items()]
         (self.dir / "main.cf").write_text("\n".join(lines) + "\n")
         (self.dir / "master.cf").write_text(MASTER_CF.format(port=self.port))
 
