@@ -23,18 +23,20 @@ def send_lookups(port, lookups):
     return socks
 
 
-def held_with_two_lookups(start_cqld, start_daemon):
-    """A daemon whose only node holds the handshake 10 s (lookup and
-    connect timeouts of a minute), with a lookup of a key that exists and
-    one of a key that does not waiting for it: cqld, daemon, sockets."""
+def held_with_two_lookups(start_cqld, start_daemon, held_ms=10000, **timeouts):
+    """A daemon whose only node holds the handshake held_ms (lookup and
+    connect timeouts of a minute unless given), with a lookup of a key that
+    exists and one of a key that does not waiting for it: cqld, daemon,
+    sockets."""
     cqld = start_cqld()
-    cqld.control("delay 10000")
-    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off",
-                          CASSANDRA_LOOKUP_TIMEOUT_MS="60000",
-                          CASSANDRA_CONNECT_TIMEOUT_MS="60000")
+    cqld.control(f"delay {held_ms}")
+    settings = dict(CASSANDRA_LOOKUP_TIMEOUT_MS="60000", CASSANDRA_CONNECT_TIMEOUT_MS="60000")
+    settings.update(timeouts)
+    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off", **settings)
     socks = send_lookups(daemon.port, [("domains", "example.com"),
                                        ("domains", "no-such-domain.example")])
-    assert " is up" not in daemon.log_text()
+    # The lookups are in before the handshake is answered.
+    assert " is up" not in daemon.log_text(), daemon.log_text()
     return cqld, daemon, socks
 
 
@@ -48,14 +50,9 @@ def replies(socks, timeout):
 
 
 def test_lookups_made_while_connecting_wait_for_the_connection(start_cqld, start_daemon):
-    cqld = start_cqld()
-    cqld.control(f"delay {HANDSHAKE_HELD_MS}")
-    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off",
-                          CASSANDRA_LOOKUP_TIMEOUT_MS="20000")
-    socks = send_lookups(daemon.port, [("domains", "example.com"),
-                                       ("domains", "no-such-domain.example")])
-    # The lookups are in before the handshake is answered.
-    assert " is up" not in daemon.log_text(), daemon.log_text()
+    cqld, daemon, socks = held_with_two_lookups(
+        start_cqld, start_daemon, HANDSHAKE_HELD_MS, CASSANDRA_LOOKUP_TIMEOUT_MS="20000",
+        CASSANDRA_CONNECT_TIMEOUT_MS="5000")
     cqld.control("delay 0")             # what follows the handshake is prompt
     found, missing = replies(socks, timeout=30)
     assert found.startswith("OK "), found
@@ -64,13 +61,9 @@ def test_lookups_made_while_connecting_wait_for_the_connection(start_cqld, start
 
 
 def test_a_lookup_held_past_its_deadline_is_temp_never_notfound(start_cqld, start_daemon):
-    cqld = start_cqld()
-    cqld.control("delay 3500")
-    daemon = start_daemon(cqld.port, wait_ready=False, CACHE="off",
-                          CASSANDRA_LOOKUP_TIMEOUT_MS="1000",
-                          CASSANDRA_CONNECT_TIMEOUT_MS="20000")
-    socks = send_lookups(daemon.port, [("domains", "example.com"),
-                                       ("domains", "no-such-domain.example")])
+    cqld, daemon, socks = held_with_two_lookups(
+        start_cqld, start_daemon, 3500, CASSANDRA_LOOKUP_TIMEOUT_MS="1000",
+        CASSANDRA_CONNECT_TIMEOUT_MS="20000")
     for reply in replies(socks, timeout=15):
         assert reply.startswith("TEMP "), reply
     assert " is up" not in daemon.log_text()
