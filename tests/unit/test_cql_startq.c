@@ -84,10 +84,21 @@ static void add_all(struct fixture *f)
 	}
 }
 
+/* assert_all_released - every item released, in the order queued, each sent (1) or failed (0) */
+static void assert_all_released(const struct fixture *f, int send)
+{
+	int i;
+
+	assert_int_equal(f->released, ITEMS);
+	for (i = 0; i < ITEMS; i++) {
+		assert_int_equal(f->order[i], i);
+		assert_int_equal(f->send[i], send);
+	}
+}
+
 static void test_reads_wait_while_starting_and_go_when_a_connection_serves(void **state)
 {
 	struct fixture *f = *state;
-	int i;
 
 	add_all(f);
 	run_loop(f);
@@ -96,11 +107,7 @@ static void test_reads_wait_while_starting_and_go_when_a_connection_serves(void 
 	/* Never from inside the pool's callback: from the loop. */
 	assert_int_equal(f->released, 0);
 	run_loop(f);
-	assert_int_equal(f->released, ITEMS);
-	for (i = 0; i < ITEMS; i++) {
-		assert_int_equal(f->order[i], i);
-		assert_int_equal(f->send[i], 1);
-	}
+	assert_all_released(f, 1);
 	assert_int_equal(f->q.sent, ITEMS);
 	assert_int_equal(f->q.n, 0);
 }
@@ -120,16 +127,13 @@ static void test_after_the_first_connection_nothing_waits_again(void **state)
 static void test_every_node_failed_fails_the_waiting_and_waits_no_more(void **state)
 {
 	struct fixture *f = *state;
-	int i;
 
 	assert_false(cql_startq_waits(&f->q, 1));
 	add_all(f);
 	cql_startq_hopeless(&f->q);
 	assert_int_equal(f->released, 0);
 	run_loop(f);
-	assert_int_equal(f->released, ITEMS);
-	for (i = 0; i < ITEMS; i++)
-		assert_int_equal(f->send[i], 0);
+	assert_all_released(f, 0);
 	assert_int_equal(f->q.sent, 0);
 	/* A node coming up later still opens the session. */
 	cql_startq_opened(&f->q);
@@ -144,8 +148,7 @@ static void test_a_connection_serving_before_the_release_wins(void **state)
 	cql_startq_hopeless(&f->q);
 	cql_startq_opened(&f->q);
 	run_loop(f);
-	assert_int_equal(f->released, ITEMS);
-	assert_int_equal(f->send[0], 1);
+	assert_all_released(f, 1);
 }
 
 static void test_a_read_past_its_deadline_leaves_the_queue(void **state)
@@ -180,28 +183,22 @@ static void test_the_queue_is_bounded(void **state)
 static void test_stopping_fails_the_waiting_and_waits_no_more(void **state)
 {
 	struct fixture *f = *state;
-	int i;
 
 	add_all(f);
 	cql_startq_close(&f->q);
 	assert_int_equal(f->released, 0);
 	run_loop(f);
-	assert_int_equal(f->released, ITEMS);
-	for (i = 0; i < ITEMS; i++)
-		assert_int_equal(f->send[i], 0);
+	assert_all_released(f, 0);
 	assert_false(cql_startq_waits(&f->q, 0));
 }
 
 static void test_the_session_going_fails_every_waiting_read_at_once(void **state)
 {
 	struct fixture *f = *state;
-	int i;
 
 	add_all(f);
 	cql_startq_free(&f->q);
-	assert_int_equal(f->released, ITEMS);
-	for (i = 0; i < ITEMS; i++)
-		assert_int_equal(f->send[i], 0);
+	assert_all_released(f, 0);
 	assert_false(cql_startq_waits(&f->q, 0));
 }
 
